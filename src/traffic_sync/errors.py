@@ -1,0 +1,90 @@
+"""One error hierarchy: every failure carries a short title and the text that says how to fix it.
+
+`actions.py` is the only place that renders these (annotations, step summary, terminal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class TrafficSyncError(Exception):
+    """Base of every failure the tool reports on purpose."""
+
+    title = "traffic-sync failed"
+
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.fix}".strip()
+
+
+class ConfigError(TrafficSyncError):
+    """The inputs are wrong: nothing was fetched or written. Lists every problem at once."""
+
+    title = "Invalid configuration"
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class RepoError(TrafficSyncError):
+    """One repo could not be synced; the other repos go on."""
+
+    title = "Repo failed"
+
+
+class AccessDeniedError(RepoError):
+    title = "No access to traffic"
+
+
+class RepoNotFoundError(RepoError):
+    title = "Repo not found"
+
+
+class HistoryFormatError(RepoError):
+    """A stored history file cannot be read; it is left exactly as it is."""
+
+    title = "Unreadable history file"
+
+
+class PrivacyError(RepoError):
+    title = "Private repo in a public data repository"
+
+
+class TransientError(RepoError):
+    """5xx, timeouts or rate limits that outlasted the bounded retries."""
+
+    title = "GitHub did not answer"
+
+
+class RateLimitedError(TransientError):
+    """The next wait would be longer than we allow: stop collecting, save what we have."""
+
+    title = "Rate limit reached"
+
+    def __init__(self, message: str, *, fix: str = "", wait_seconds: float = 0.0) -> None:
+        super().__init__(message, fix=fix)
+        self.wait_seconds = wait_seconds
+
+
+class AuthError(TrafficSyncError):
+    """The token is rejected outright (401): no repo can be read."""
+
+    title = "Bad credentials"
+
+
+class StoreError(TrafficSyncError):
+    """The data branch could not be fetched or pushed."""
+
+    title = "Data branch failed"
+
+
+class PushRejectedError(StoreError):
+    """The branch moved while we worked: fetch, re-merge and try again."""
+
+    title = "Data branch moved"

@@ -1,0 +1,189 @@
+"""Typed records that flow between collection, merging, storage and rendering.
+
+Everything here is a frozen dataclass: the core passes values, never shared mutable state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Metric(str, Enum):
+    """The two daily traffic series GitHub keeps for 14 days."""
+
+    VIEWS = "views"
+    CLONES = "clones"
+
+
+@dataclass(frozen=True, slots=True)
+class DailyRow:
+    """One day of views or clones: `final` once the day can no longer change."""
+
+    date: dt.date
+    count: int
+    uniques: int
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReferrerRow:
+    """One top referrer in the 14-day snapshot fetched on `date`."""
+
+    date: dt.date
+    referrer: str
+    count: int
+    uniques: int
+
+
+@dataclass(frozen=True, slots=True)
+class PathRow:
+    """One popular content path in the 14-day snapshot fetched on `date`."""
+
+    date: dt.date
+    path: str
+    title: str
+    count: int
+    uniques: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRow:
+    """The repo's counters and 14-day traffic totals as seen on `date`."""
+
+    date: dt.date
+    stars: int
+    forks: int
+    watchers: int
+    open_issues: int
+    views_14d: int
+    view_uniques_14d: int
+    clones_14d: int
+    clone_uniques_14d: int
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Everything stored for one repo: the five datasets, each sorted as written."""
+
+    views: tuple[DailyRow, ...] = ()
+    clones: tuple[DailyRow, ...] = ()
+    referrers: tuple[ReferrerRow, ...] = ()
+    paths: tuple[PathRow, ...] = ()
+    stats: tuple[StatsRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RepoInfo:
+    """What `GET /repos/{owner}/{repo}` says about a repo (canonical name, counters)."""
+
+    full_name: str
+    id: int
+    created: dt.date
+    private: bool
+    fork: bool = False
+    archived: bool = False
+    stars: int = 0
+    forks: int = 0
+    watchers: int = 0
+    open_issues: int = 0
+
+    @property
+    def owner(self) -> str:
+        return self.full_name.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.full_name.split("/", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One daily bucket of a traffic answer, as the API returned it."""
+
+    date: dt.date
+    count: int
+    uniques: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficAnswer:
+    """`GET /repos/{o}/{r}/traffic/views|clones?per=day`: window totals and daily buckets."""
+
+    count: int
+    uniques: int
+    buckets: tuple[Bucket, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Referrer:
+    referrer: str
+    count: int
+    uniques: int
+
+
+@dataclass(frozen=True, slots=True)
+class PopularPath:
+    path: str
+    title: str
+    count: int
+    uniques: int
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Everything one run fetched for one repo on UTC day `fetched_on` (F)."""
+
+    repo: RepoInfo
+    fetched_on: dt.date
+    views: TrafficAnswer
+    clones: TrafficAnswer
+    referrers: tuple[Referrer, ...] = field(default=())
+    paths: tuple[PopularPath, ...] = field(default=())
+
+
+class RepoStatus(str, Enum):
+    """How one repo fared in a run."""
+
+    SAVED = "saved"  # merged and written (possibly with no file changed)
+    FAILED = "failed"  # an error; none of its files changed
+    SKIPPED = "skipped"  # not reached (rate limit or budget); nothing changed
+
+
+@dataclass(frozen=True, slots=True)
+class RepoResult:
+    """One row of the run's report: what happened to one repo."""
+
+    full_name: str
+    status: RepoStatus
+    views_14d: int | None = None
+    view_uniques_14d: int | None = None
+    clones_14d: int | None = None
+    clone_uniques_14d: int | None = None
+    days_added: int = 0
+    error_title: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """The whole run, as the step summary, the outputs and the terminal show it."""
+
+    fetched_on: dt.date
+    results: tuple[RepoResult, ...]
+    commit_sha: str = ""
+    dry_run: bool = False
+    data_location: str = ""  # e.g. "octo/stats@traffic-data" or a local path
+
+    @property
+    def repos_synced(self) -> int:
+        return sum(r.status is RepoStatus.SAVED for r in self.results)
+
+    @property
+    def repos_failed(self) -> int:
+        return sum(r.status is RepoStatus.FAILED for r in self.results)
+
+    @property
+    def days_added(self) -> int:
+        return sum(r.days_added for r in self.results)
