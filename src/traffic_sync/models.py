@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Metric(str, Enum):
+class Metric(StrEnum):
     """The two daily traffic series GitHub keeps for 14 days."""
 
     VIEWS = "views"
@@ -143,7 +143,7 @@ class Observation:
     paths: tuple[PopularPath, ...] = field(default=())
 
 
-class RepoStatus(str, Enum):
+class RepoStatus(StrEnum):
     """How one repo fared in a run."""
 
     SAVED = "saved"  # merged and written (possibly with no file changed)

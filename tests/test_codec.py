@@ -1,0 +1,139 @@
+"""Deterministic JSON/CSV files, and strict reading that refuses what it cannot trust."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from traffic_sync.codec import (
+    PATHS,
+    REFERRERS,
+    STATS,
+    VIEWS,
+    decode_history,
+    decode_json,
+    encode_csv,
+    encode_history,
+    encode_json,
+)
+from traffic_sync.errors import HistoryFormatError
+from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, StatsRow
+
+GOLDEN = Path(__file__).parent / "golden" / "codec"
+D1, D2 = dt.date(2026, 1, 4), dt.date(2026, 1, 5)
+
+SAMPLE = History(
+    views=(DailyRow(D1, 12, 5, True), DailyRow(D2, 3, 2, False)),
+    clones=(DailyRow(D1, 0, 0, True),),
+    referrers=(ReferrerRow(D2, "Google", 4, 3), ReferrerRow(D2, "news.ycombinator.com", 2, 2)),
+    paths=(PathRow(D2, "/octo/hello", 'octo/hello: "quoted", with commas · GitHub', 9, 4),),
+    stats=(StatsRow(D2, 80, 9, 7, 3, 15, 7, 0, 0),),
+)
+
+
+def test_history_files_match_golden() -> None:
+    """All ten files of a repo folder are exactly the expected bytes (UPDATE_GOLDEN=1 rewrites)."""
+    files = encode_history(SAMPLE)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (GOLDEN / name).write_text(text, encoding="utf-8", newline="")
+    expected = {p.name: p.read_text(encoding="utf-8") for p in GOLDEN.iterdir()}
+    assert files == expected
+
+
+def test_empty_history_writes_every_dataset() -> None:
+    """A repo with no rows still gets all five datasets: `[]` and a header-only CSV."""
+    files = encode_history(History())
+    assert files["views.json"] == "[]\n"
+    assert files["stats.csv"] == (
+        "date,stars,forks,watchers,open_issues,views_14d,view_uniques_14d,clones_14d,clone_uniques_14d\n"
+    )
+    assert len(files) == 10
+
+
+def test_csv_columns_follow_the_contract() -> None:
+    """CSV headers are the documented columns in the documented order."""
+    assert encode_csv(VIEWS, []).strip() == "date,count,uniques,final"
+    assert encode_csv(REFERRERS, []).strip() == "date,referrer,count,uniques"
+    assert encode_csv(PATHS, []).strip() == "date,path,title,count,uniques"
+
+
+def test_missing_file_reads_as_empty() -> None:
+    """A repo folder with no files yet is an empty history."""
+    assert decode_history(lambda _name: None, folder="octo/hello") == History()
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"date": "2026-01-01"}', "not a JSON array"),
+        ('[{"date": "2026-01-01", "count": 1, "uniques": 1}]', "exactly the columns"),
+        (
+            '[{"date": "2026-01-01", "count": 1, "uniques": 1, "final": true, "x": 1}]',
+            "exactly the columns",
+        ),
+        ('[{"date": "2026-1-1", "count": 1, "uniques": 1, "final": true}]', "bad 'date'"),
+        ('[{"date": "2026-01-01", "count": -1, "uniques": 1, "final": true}]', "bad 'count'"),
+        ('[{"date": "2026-01-01", "count": true, "uniques": 1, "final": true}]', "bad 'count'"),
+        ('[{"date": "2026-01-01", "count": 1.5, "uniques": 1, "final": true}]', "bad 'count'"),
+        ('[{"date": "2026-01-01", "count": 1, "uniques": 1, "final": "yes"}]', "bad 'final'"),
+    ],
+)
+def test_unreadable_file_names_the_file_and_the_fix(text: str, why: str) -> None:
+    """Bad JSON or wrong columns raise an error naming the file, the reason and what to do."""
+    with pytest.raises(HistoryFormatError) as caught:
+        decode_json(VIEWS, text, path="data/octo/hello/views.json")
+    assert "data/octo/hello/views.json" in caught.value.message
+    assert why in caught.value.message
+    assert "left untouched" in caught.value.fix
+
+
+def test_non_string_referrer_is_refused() -> None:
+    """A referrer that is not text is refused rather than coerced."""
+    with pytest.raises(HistoryFormatError):
+        decode_json(
+            REFERRERS,
+            '[{"date": "2026-01-01", "referrer": 5, "count": 1, "uniques": 1}]',
+            path="r.json",
+        )
+
+
+texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+counts = st.integers(0, 2**40)
+day_st = st.dates(min_value=dt.date(2010, 1, 1), max_value=dt.date(2100, 1, 1))
+histories = st.builds(
+    History,
+    views=st.lists(st.builds(DailyRow, day_st, counts, counts, st.booleans())).map(tuple),
+    referrers=st.lists(st.builds(ReferrerRow, day_st, texts, counts, counts)).map(tuple),
+    paths=st.lists(st.builds(PathRow, day_st, texts, texts, counts, counts)).map(tuple),
+    stats=st.lists(st.builds(StatsRow, day_st, *[counts] * 8)).map(tuple),
+)
+
+
+@given(histories)
+def test_files_round_trip(history: History) -> None:
+    """Whatever is written reads back as the same rows, and writing again gives the same bytes."""
+    files = encode_history(history)
+    back = decode_history(files.get, folder="x")
+    assert back == history
+    assert encode_history(back) == files
+
+
+@given(histories)
+def test_json_has_no_time_of_day(history: History) -> None:
+    """Files hold dates only, so an unchanged re-run cannot change a byte."""
+    assert "T00:" not in encode_json(history.views)
+    assert encode_json(history.stats) == encode_json(tuple(history.stats))
+
+
+def test_stats_decoder_reads_what_encoder_wrote() -> None:
+    """The stats dataset reads back field for field."""
+    text = encode_json(SAMPLE.stats)
+    assert decode_json(STATS, text, path="s.json") == SAMPLE.stats
