@@ -72,8 +72,8 @@ class RateLimitedError(TransientError):
         self.wait_seconds = wait_seconds
 
 
-class AuthError(TrafficSyncError):
-    """The token is rejected outright (401): no repo can be read."""
+class AuthError(RepoError):
+    """The token is rejected outright (401): no further repo can be read."""
 
     title = "Bad credentials"
 

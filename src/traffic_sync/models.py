@@ -175,6 +175,7 @@ class RunReport:
     commit_sha: str = ""
     dry_run: bool = False
     data_location: str = ""  # e.g. "octo/stats@traffic-data" or a local path
+    store_failed: bool = False  # the data branch could not be written: always a failure
 
     @property
     def repos_synced(self) -> int:

@@ -1,0 +1,108 @@
+"""The only module that speaks the runner's protocol: masks, annotations, outputs, summary.
+
+Run outside GitHub Actions, the same calls print plain readable lines instead.
+https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from traffic_sync.errors import ConfigError, TrafficSyncError
+from traffic_sync.models import RunReport
+
+REDACTED = "***"
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: one line, so it cannot end early or start a forged command."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (title=...), where `:` and `,` also end the value."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def one_line(text: str) -> str:
+    """Untrusted text printed to the log: no line breaks, so no line can start with `::`."""
+    return " ".join(text.splitlines())
+
+
+class Reporter:
+    """Writes what a run has to say, to the runner's files or to a terminal."""
+
+    def __init__(
+        self, *, env: Mapping[str, str], out: TextIO = sys.stdout, secrets: Iterable[str] = ()
+    ) -> None:
+        self._env = env
+        self._out = out
+        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        self.in_actions = env.get("GITHUB_ACTIONS") == "true"
+
+    def redact(self, text: str) -> str:
+        """Remove every secret from text before it goes anywhere."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def mask_secrets(self) -> None:
+        """Ask the runner to hide the tokens in every later log line."""
+        if self.in_actions:
+            for secret in self._secrets:
+                self._print(f"::add-mask::{secret}", redact=False)
+
+    def progress(self, line: str) -> None:
+        self._print(one_line(line))
+
+    def error(self, error: TrafficSyncError, *, where: str = "") -> None:
+        """An error annotation (Actions) or an `error:` line (terminal), with the fix."""
+        self._annotate("error", error, where=where)
+
+    def warning(self, error: TrafficSyncError, *, where: str = "") -> None:
+        self._annotate("warning", error, where=where)
+
+    def _annotate(self, level: str, error: TrafficSyncError, *, where: str) -> None:
+        title = f"{error.title}: {where}" if where else error.title
+        if isinstance(error, ConfigError):
+            body = "\n".join(f"- {p}" for p in error.problems)
+        else:
+            body = "\n".join(part for part in (error.message, error.fix) if part)
+        if self.in_actions:
+            self._print(f"::{level} title={escape_property(title)}::{escape_data(body)}")
+        else:
+            lines = body.splitlines() or [""]
+            self._print(f"{level}: {title}: {lines[0]}")
+            for line in lines[1:]:
+                self._print(f"  {line}")
+
+    def write_outputs(self, report: RunReport, *, events_sent: int = 0) -> None:
+        """The five step outputs, to $GITHUB_OUTPUT (skipped outside the runner)."""
+        path = self._env.get("GITHUB_OUTPUT")
+        if not path:
+            return
+        outputs = {
+            "repos-synced": str(report.repos_synced),
+            "repos-failed": str(report.repos_failed),
+            "days-added": str(report.days_added),
+            "commit-sha": report.commit_sha,
+            "events-sent": str(events_sent),
+        }
+        with Path(path).open("a", encoding="utf-8") as file:
+            file.writelines(f"{name}={value}\n" for name, value in outputs.items())
+
+    def write_summary(self, markdown: str) -> None:
+        """Markdown to $GITHUB_STEP_SUMMARY, or to the terminal when there is no such file."""
+        text = self.redact(markdown)
+        path = self._env.get("GITHUB_STEP_SUMMARY")
+        if path:
+            with Path(path).open("a", encoding="utf-8") as file:
+                file.write(text if text.endswith("\n") else text + "\n")
+        else:
+            self._print("\n" + text.rstrip("\n"))
+
+    def _print(self, line: str, *, redact: bool = True) -> None:
+        print(self.redact(line) if redact else line, file=self._out, flush=True)

@@ -1,0 +1,216 @@
+"""Inputs -> one frozen Settings, validated completely before the first request.
+
+The action and the command line both arrive here as a mapping of input name -> raw text
+(`INPUT_DATA-REPOSITORY` and `--data-repository` are the same input), so both share one parser
+and report every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from traffic_sync.errors import ConfigError
+
+INPUT_DEFAULTS: dict[str, str] = {
+    "token": "",
+    "repos": "",  # the action defaults it to ${{ github.repository }}
+    "sink": "auto",
+    "data-repository": "",  # the action defaults it to ${{ github.repository }}
+    "data-branch": "traffic-data",
+    "data-path": "",
+    "push-token": "",  # the action defaults it to ${{ github.token }}
+    "include-forks": "false",
+    "include-archived": "false",
+    "allow-private-in-public": "false",
+    "dry-run": "false",
+    "fail-on-error": "true",
+}
+SECRET_INPUTS = ("token", "push-token")
+SINKS = ("branch",)
+
+# GitHub logins are alphanumerics with single inner hyphens (39 at most); repo names are
+# alphanumerics, "-", "_" and "." (100 at most)
+_OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
+_NAME = r"[A-Za-z0-9._-]{1,100}"
+_REPO_RE = re.compile(rf"^(?P<exclude>!?)(?P<owner>{_OWNER})/(?P<name>{_NAME}|\*)$")
+_SPLIT_RE = re.compile(r"[\s,]+")
+_TRUE, _FALSE = "true", "false"
+
+
+@dataclass(frozen=True, slots=True)
+class RepoPattern:
+    """One `repos` entry: `owner/name`, `owner/*`, or an exclusion `!owner/name`."""
+
+    owner: str
+    name: str  # "*" for every repo of the owner
+    exclude: bool = False
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.name == "*"
+
+    def matches(self, full_name: str) -> bool:
+        """Case-insensitive, as GitHub treats names."""
+        owner, _, name = full_name.lower().partition("/")
+        return owner == self.owner.lower() and (self.is_wildcard or name == self.name.lower())
+
+    def __str__(self) -> str:
+        return f"{'!' if self.exclude else ''}{self.owner}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a run needs to know, parsed and checked."""
+
+    token: str
+    repos: tuple[RepoPattern, ...]
+    sinks: frozenset[str]
+    data_repository: str
+    data_branch: str
+    data_path: str  # "" or a clean relative folder without trailing "/"
+    push_token: str
+    include_forks: bool
+    include_archived: bool
+    allow_private_in_public: bool
+    dry_run: bool
+    fail_on_error: bool
+    api_url: str
+    server_url: str
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.token, self.push_token) if s)
+
+
+def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
+    """Validate every input; raise one ConfigError that lists all problems."""
+    values = {k: (raw.get(k) or "").strip() or default for k, default in INPUT_DEFAULTS.items()}
+    problems: list[str] = []
+    repository = env.get("GITHUB_REPOSITORY", "")
+    repos = _parse_repos(values["repos"] or repository, problems)
+    flags = {
+        name: _parse_bool(name, values[name], problems)
+        for name in (
+            "include-forks",
+            "include-archived",
+            "allow-private-in-public",
+            "dry-run",
+            "fail-on-error",
+        )
+    }
+    settings = Settings(
+        token=_check_token(values["token"], problems),
+        repos=repos,
+        sinks=_parse_sinks(values["sink"], problems),
+        data_repository=_check_data_repository(values["data-repository"] or repository, problems),
+        data_branch=_check_branch(values["data-branch"], problems),
+        data_path=_check_data_path(values["data-path"], problems),
+        push_token=values["push-token"] or values["token"],
+        include_forks=flags["include-forks"],
+        include_archived=flags["include-archived"],
+        allow_private_in_public=flags["allow-private-in-public"],
+        dry_run=flags["dry-run"],
+        fail_on_error=flags["fail-on-error"],
+        api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _check_token(token: str, problems: list[str]) -> str:
+    if not token:
+        problems.append(
+            "`token` is empty. Pass a token that can read traffic: "
+            "`token: ${{ secrets.TRAFFIC_TOKEN }}` in the workflow (a classic PAT with `repo` "
+            "scope, a fine-grained PAT with "
+            "'Administration: read', or a GitHub App token), or --token / GITHUB_TOKEN locally. "
+            "If the secret is set, check its name: a missing secret reads as empty."
+        )
+    return token
+
+
+def _parse_repos(text: str, problems: list[str]) -> tuple[RepoPattern, ...]:
+    entries = [e for e in _SPLIT_RE.split(text) if e]
+    if not entries:
+        problems.append(
+            "`repos` is empty. List repos as `owner/name` or `owner/*`, separated by newlines, "
+            "commas or spaces (`!owner/name` excludes one)."
+        )
+        return ()
+    patterns: list[RepoPattern] = []
+    for entry in entries:
+        match = _REPO_RE.match(entry)
+        if match is None:
+            problems.append(
+                f"`repos` entry {entry!r} is not `owner/name`, `owner/*` or `!owner/name`. "
+                "Use the repo's path as in github.com/<owner>/<name>."
+            )
+            continue
+        patterns.append(RepoPattern(match["owner"], match["name"], bool(match["exclude"])))
+    if patterns and all(p.exclude for p in patterns):
+        problems.append("`repos` only excludes repos: add the repos to track, e.g. `owner/*`.")
+    return tuple(patterns)
+
+
+def _parse_sinks(text: str, problems: list[str]) -> frozenset[str]:
+    names = {s for s in _SPLIT_RE.split(text.lower()) if s}
+    if names == {"auto"}:
+        return frozenset({"branch"})
+    unknown = sorted(names - set(SINKS))
+    if "posthog" in unknown:
+        problems.append("`sink: posthog` is not available in this version yet; use `branch`.")
+        unknown.remove("posthog")
+    if unknown:
+        problems.append(
+            f"`sink` has unknown value(s) {', '.join(unknown)}: use `auto` or a comma list of "
+            f"{', '.join(SINKS)}."
+        )
+    return frozenset(names & set(SINKS))
+
+
+def _parse_bool(name: str, text: str, problems: list[str]) -> bool:
+    # like @actions/core getBooleanInput: true/false in any case, nothing else
+    if text.lower() in (_TRUE, _FALSE):
+        return text.lower() == _TRUE
+    problems.append(f"`{name}` must be `true` or `false`, not {text!r}.")
+    return False
+
+
+def _check_data_repository(text: str, problems: list[str]) -> str:
+    if not text:
+        problems.append(
+            "`data-repository` is empty. Give `owner/name`, a git URL, or a local folder "
+            "(e.g. --data-repository ./traffic-data)."
+        )
+    return text
+
+
+_BAD_REF = re.compile(
+    r"(^[-/.])|(\.\.)|([\s~^:?*\[\\\x00-\x1f\x7f])|(@\{)|(/\.)|(//)|([./]$)|(\.lock$)"
+)
+
+
+def _check_branch(branch: str, problems: list[str]) -> str:
+    # the rules of `git check-ref-format --branch`, checked here so no git call is needed
+    if _BAD_REF.search(branch) or branch == "@":
+        problems.append(
+            f"`data-branch` {branch!r} is not a valid git branch name (no spaces, `..`, "
+            "`~^:?*[\\`, or leading `-`). The default is `traffic-data`."
+        )
+    return branch
+
+
+def _check_data_path(text: str, problems: list[str]) -> str:
+    path = PurePosixPath(text.replace("\\", "/"))
+    if text.startswith(("/", "\\")) or path.is_absolute() or ".." in path.parts or ":" in text:
+        problems.append(
+            f"`data-path` {text!r} must be a relative folder inside the branch (no `..`, not "
+            "absolute), e.g. `traffic`; leave it empty for the branch root."
+        )
+        return ""
+    return "/".join(p for p in path.parts if p not in ("", "."))
