@@ -1,0 +1,129 @@
+"""Inputs are validated completely before anything is fetched; every problem is listed at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from traffic_sync.errors import ConfigError
+from traffic_sync.settings import RepoPattern, parse_settings
+
+ENV = {"GITHUB_REPOSITORY": "octo/site"}
+
+
+def parse(**inputs: str) -> object:
+    raw = {"token": "ghp_x", **{k.replace("_", "-"): v for k, v in inputs.items()}}
+    return parse_settings(raw, ENV)
+
+
+def problems(**inputs: str) -> tuple[str, ...]:
+    with pytest.raises(ConfigError) as caught:
+        parse(**inputs)
+    return caught.value.problems
+
+
+def test_defaults_follow_the_action() -> None:
+    """With only a token, repos and data repository are the workflow's own repo."""
+    settings = parse_settings({"token": "ghp_x"}, ENV)
+    assert settings.repos == (RepoPattern("octo", "site"),)
+    assert settings.data_repository == "octo/site"
+    assert settings.data_branch == "traffic-data"
+    assert settings.sinks == frozenset({"branch"})
+    assert settings.fail_on_error is True
+    assert settings.dry_run is False
+    assert settings.push_token == "ghp_x"
+    assert settings.api_url == "https://api.github.com"
+
+
+def test_repos_split_on_newlines_commas_and_spaces() -> None:
+    """`repos` accepts newlines, commas and spaces, wildcards and exclusions."""
+    settings = parse_settings({"token": "t", "repos": "octo/a, octo/*\n  !octo/b other/c.js"}, ENV)
+    assert [str(p) for p in settings.repos] == ["octo/a", "octo/*", "!octo/b", "other/c.js"]
+
+
+def test_pattern_matching_ignores_case() -> None:
+    """GitHub names are case-insensitive, so are patterns."""
+    assert RepoPattern("Octo", "*").matches("octo/Thing")
+    assert RepoPattern("octo", "Thing").matches("OCTO/thing")
+    assert not RepoPattern("octo", "thing").matches("octo/thing2")
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """Several bad inputs give one error listing each of them."""
+    found = problems(
+        token="",
+        repos="octo/a, not-a-repo, a/b/c",
+        sink="branch,s3",
+        dry_run="maybe",
+        data_branch="bad branch",
+        data_path="../escape",
+    )
+    text = "\n".join(found)
+    assert len(found) == 7
+    for needle in (
+        "`token` is empty",
+        "'not-a-repo'",
+        "'a/b/c'",
+        "s3",
+        "`dry-run`",
+        "`data-branch`",
+        "`data-path`",
+    ):
+        assert needle in text
+
+
+@pytest.mark.parametrize("path", ["/abs", "a/../../b", "..", "C:/x", "\\\\server\\share"])
+def test_data_path_must_stay_inside_the_branch(path: str) -> None:
+    """An absolute or escaping data-path is refused."""
+    assert any("`data-path`" in p for p in problems(data_path=path))
+
+
+def test_data_path_is_normalised() -> None:
+    """Redundant slashes and dots are dropped from data-path."""
+    assert parse_settings({"token": "t", "data-path": "./stats//traffic/"}, ENV).data_path == (
+        "stats/traffic"
+    )
+
+
+def test_only_exclusions_is_an_error() -> None:
+    """A repos list that only excludes would track nothing."""
+    assert any("only excludes" in p for p in problems(repos="!octo/a"))
+
+
+def test_posthog_sink_is_not_available_yet() -> None:
+    """Asking for the PostHog sink says it is not in this version rather than ignoring it."""
+    assert any("posthog" in p for p in problems(sink="branch,posthog"))
+
+
+def test_empty_repos_without_a_workflow_repo() -> None:
+    """Run locally without --repos and outside Actions, the error says what to give."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"token": "t"}, {})
+    assert any("`repos` is empty" in p for p in caught.value.problems)
+    assert any("`data-repository` is empty" in p for p in caught.value.problems)
+
+
+def test_booleans_accept_any_case() -> None:
+    """true/false in any case, as the runner's own boolean inputs."""
+    settings = parse_settings({"token": "t", "dry-run": "TRUE", "fail-on-error": "False"}, ENV)
+    assert settings.dry_run is True
+    assert settings.fail_on_error is False
+
+
+def test_secrets_lists_both_tokens() -> None:
+    """Both tokens are known as secrets, for masking and redaction."""
+    settings = parse_settings({"token": "a", "push-token": "b"}, ENV)
+    assert settings.secrets == ("a", "b")
+
+
+def test_enterprise_urls_come_from_the_runner_env() -> None:
+    """GITHUB_API_URL and GITHUB_SERVER_URL point it at a GitHub Enterprise Server."""
+    settings = parse_settings(
+        {"token": "t"},
+        {
+            **ENV,
+            "GITHUB_API_URL": "https://ghe.example/api/v3/",
+            "GITHUB_SERVER_URL": "https://ghe.example",
+        },
+    )
+    assert settings.api_url == "https://ghe.example/api/v3"
+    assert settings.server_url == "https://ghe.example"
