@@ -1,0 +1,481 @@
+"""Pure Markdown: the data branch's index and repo pages, and the run's step summary.
+
+Text that comes from GitHub (referrers, paths, page titles, error messages quoting it) is
+untrusted: it goes through `escape_text`/`escape_cell`, so it can never break a table, make a
+link, image or HTML, start emphasis or a code span, or forge a `::` workflow command.
+Same input, same bytes: no time of day, rows in a fixed order, one trailing newline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeVar
+from urllib.parse import quote
+
+from traffic_sync.models import (
+    DailyRow,
+    History,
+    PathRow,
+    ReferrerRow,
+    RepoResult,
+    RepoStatus,
+    RunReport,
+    StatsRow,
+)
+
+DASH = "—"
+NOT_FINAL = r"\*"  # marks a day GitHub may still add to; explained under the table
+SERVER_URL = "https://github.com"
+
+# Characters Markdown, a GFM table or HTML would act on, as entities GitHub shows as themselves.
+_ENTITIES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "|": "&#124;",
+    "[": "&#91;",
+    "]": "&#93;",
+    "`": "&#96;",
+    "*": "&#42;",
+    "_": "&#95;",
+    "~": "&#126;",
+    "\\": "&#92;",
+    "$": "&#36;",  # GitHub renders $...$ as math
+}
+# A block marker is only one at the start of a line; escaped text may be put there.
+_LINE_START = {"#": "&#35;", "-": "&#45;", "+": "&#43;", "=": "&#61;"}
+_ORDERED_LIST = re.compile(r"\A(\d{1,9})([.)])")
+# Zero-width, unbreakable: after "@" it stops e-mail autolinks and @mentions, which GitHub
+# finds in the decoded text, so an entity alone does not defuse them.
+_WORD_JOINER = "&#8288;"
+# Bidirectional overrides could make a row read as something else (CVE-2021-42574).
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+_Row = TypeVar("_Row", ReferrerRow, PathRow)
+
+# (file stem, what it holds, its columns): the five datasets of DESIGN.md's layout.
+_DATASETS = (
+    ("views", "Views per day", "date, count, uniques, final"),
+    ("clones", "Clones per day", "date, count, uniques, final"),
+    ("referrers", "Top referrers, a snapshot per run day", "date, referrer, count, uniques"),
+    ("paths", "Popular content, a snapshot per run day", "date, path, title, count, uniques"),
+    (
+        "stats",
+        "Stars, forks, watchers, open issues and 14-day totals, per run day",
+        "date, stars, forks, watchers, open_issues, views_14d, view_uniques_14d, clones_14d, "
+        "clone_uniques_14d",
+    ),
+)
+
+
+def escape_text(text: str) -> str:
+    """Untrusted text as inline Markdown that GitHub shows verbatim, on one line, anywhere.
+
+    Line breaks and other control characters become spaces (so no line can start with `::`),
+    and edges are trimmed. `:` before `/` or next to `:` (URL autolinks, `::` commands), `.`
+    after `www` and `@` (e-mail autolinks) are defused; `_` between letters stays, since
+    GFM never reads it as emphasis there.
+    """
+    clean = "".join(" " if _is_break(char) else char for char in text).strip()
+    out: list[str] = []
+    for i, char in enumerate(clean):
+        before = clean[i - 1] if i else ""
+        after = clean[i + 1] if i + 1 < len(clean) else ""
+        if char == "_" and before.isalnum() and after.isalnum():
+            out.append(char)
+        elif char == ":" and (after in {"/", ":"} or before == ":"):
+            out.append("&#58;")
+        elif char == "." and clean[max(i - 3, 0) : i].lower() == "www":
+            out.append("&#46;")
+        elif char == "@":
+            out.append("@" + _WORD_JOINER)
+        else:
+            out.append(_ENTITIES.get(char, char))
+    if out and out[0] in _LINE_START:
+        out[0] = _LINE_START[out[0]]
+    escaped = "".join(out)
+    return _ORDERED_LIST.sub(lambda m: f"{m[1]}&#{ord(m[2])};", escaped, count=1)
+
+
+def escape_cell(text: str) -> str:
+    """Untrusted text inside a GitHub Markdown table cell: one line, no raw `|`.
+
+    `escape_text` already guarantees both, so this names the place rather than adding rules.
+    """
+    return escape_text(text)
+
+
+def render_index(histories: Mapping[str, History], *, today: dt.date) -> str:
+    """The data branch's README.md: one row per repo, linking to its page."""
+    lines = [
+        "# Traffic history",
+        "",
+        "GitHub keeps repository traffic for 14 days only; this branch keeps it for good, "
+        f"one folder per repository. Updated {today.isoformat()} by traffic-sync.",
+        "",
+    ]
+    if not histories:
+        lines.append("No repositories tracked yet.")
+        return _page(lines)
+    lines += [
+        "Views, clones, unique visitors and unique cloners are GitHub's own totals for the "
+        "14 days up to the repository's latest run (*As of*). Uniques are counted over the "
+        "whole window, so they do not add up across days or repositories. *Last traffic* is "
+        "the newest day with any views or clones.",
+        "",
+    ]
+    header = (
+        "Repository",
+        "Views (14 d)",
+        "Unique visitors (14 d)",
+        "Clones (14 d)",
+        "Unique cloners (14 d)",
+        "Stars",
+        "Forks",
+        "As of",
+        "Last traffic",
+        "Details",
+    )
+    rows = [_index_row(name, histories[name]) for name in sorted(histories, key=_name_order)]
+    lines += _table(header, "lrrrrrrlll", rows)
+    return _page(lines)
+
+
+def render_repo_page(
+    full_name: str,
+    history: History,
+    *,
+    today: dt.date,
+    recent_days: int = 30,
+    server_url: str = SERVER_URL,
+) -> str:
+    """`<owner>/<name>/README.md`: latest numbers, recent days, all-time totals, top lists."""
+    name = escape_text(full_name)
+    repo_url = f"{server_url.rstrip('/')}/{quote(full_name, safe='/')}"
+    lines = [
+        f"# {name}",
+        "",
+        f"Traffic history of [{name}]({repo_url}), kept by traffic-sync (GitHub itself keeps "
+        f"only 14 days). Updated {today.isoformat()}. [All repositories](../../README.md)",
+        "",
+    ]
+    if history == History():
+        lines += [
+            "No traffic recorded yet: this page fills in after the next run that reads it.",
+            "",
+        ]
+    else:
+        lines += _latest_section(history.stats)
+        lines += _daily_section(history, recent_days)
+        lines += _all_time_section(history)
+        lines += _referrers_section(history)
+        lines += _paths_section(history)
+    lines += _files_section()
+    return _page(lines)
+
+
+def render_summary(report: RunReport) -> str:
+    """Markdown for $GITHUB_STEP_SUMMARY (and the terminal): totals line and one row per repo."""
+    heading = f"## traffic-sync {report.fetched_on.isoformat()}"
+    if report.dry_run:
+        heading += " (dry run)"
+    lines = [heading, "", _summary_line(report), ""]
+    if report.store_failed:
+        lines += ["**The data branch could not be written: nothing was saved this run.**", ""]
+    if not report.results:
+        lines.append("No repositories to sync.")
+        return _page(lines)
+    header = ("Repository", "Status", "Views (14 d)", "Clones (14 d)", "New days", "Error")
+    ordered = sorted(
+        report.results,
+        key=lambda r: (r.status is not RepoStatus.FAILED, *_name_order(r.full_name)),
+    )
+    lines += _table(header, "llrrrl", [_summary_row(r) for r in ordered])
+    return _page(lines)
+
+
+# --- index ------------------------------------------------------------------------------------
+
+
+def _index_row(full_name: str, history: History) -> list[str]:
+    page = _page_link(full_name)
+    stats = history.stats[-1] if history.stats else None
+    counters: list[str] = (
+        [
+            _number(stats.views_14d),
+            _number(stats.view_uniques_14d),
+            _number(stats.clones_14d),
+            _number(stats.clone_uniques_14d),
+            _number(stats.stars),
+            _number(stats.forks),
+            stats.date.isoformat(),
+        ]
+        if stats
+        else [DASH] * 7
+    )
+    active = [row.date for row in (*history.views, *history.clones) if row.count > 0]
+    last = max(active).isoformat() if active else DASH
+    return [f"[{escape_cell(full_name)}]({page})", *counters, last, f"[page]({page})"]
+
+
+def _page_link(full_name: str) -> str:
+    return quote(f"{full_name}/README.md", safe="/")
+
+
+def _name_order(full_name: str) -> tuple[str, str]:
+    return (full_name.casefold(), full_name)
+
+
+# --- repo page --------------------------------------------------------------------------------
+
+
+def _latest_section(stats: Sequence[StatsRow]) -> list[str]:
+    lines = ["## Latest numbers", ""]
+    if not stats:
+        return [*lines, "No counters recorded yet.", ""]
+    last = stats[-1]
+    lines += [
+        f"From the run of {last.date.isoformat()}. Views and clones are GitHub's totals for "
+        "the 14 days up to that day; unique visitors and cloners are counted over that window.",
+        "",
+    ]
+    header = (
+        "Stars",
+        "Forks",
+        "Watchers",
+        "Open issues",
+        "Views (14 d)",
+        "Unique visitors (14 d)",
+        "Clones (14 d)",
+        "Unique cloners (14 d)",
+    )
+    values = (
+        last.stars,
+        last.forks,
+        last.watchers,
+        last.open_issues,
+        last.views_14d,
+        last.view_uniques_14d,
+        last.clones_14d,
+        last.clone_uniques_14d,
+    )
+    return [*lines, *_table(header, "r" * 8, [[_number(v) for v in values]]), ""]
+
+
+def _daily_section(history: History, recent_days: int) -> list[str]:
+    lines = ["## Daily traffic", ""]
+    views = {row.date: row for row in history.views}
+    clones = {row.date: row for row in history.clones}
+    dates = sorted(views.keys() | clones.keys(), reverse=True)
+    if not dates:
+        return [*lines, "No views or clones recorded yet.", ""]
+    shown = dates[:recent_days]
+    days = "day" if len(shown) == 1 else f"{len(shown):,} days"
+    intro = f"The most recent {days} with data, newest first."
+    if len(dates) > len(shown):
+        intro += " The whole history is in [views.csv](views.csv) and [clones.csv](clones.csv)."
+    rows = [_daily_row(day, views.get(day), clones.get(day)) for day in shown]
+    lines += [intro, ""]
+    lines += _table(("Date", "Views", "Unique visitors", "Clones", "Unique cloners"), "lrrrr", rows)
+    lines.append("")
+    if any(row[0].endswith(NOT_FINAL) for row in rows):
+        lines += [f"{NOT_FINAL} Not final yet: may still grow.", ""]
+    if any(DASH in row for row in rows):
+        lines += [
+            f"{DASH} not recorded: GitHub leaves out days without traffic, and traffic-sync "
+            "fills them in as zero only once they are final.",
+            "",
+        ]
+    if (shown[0] - shown[-1]).days + 1 > len(shown):
+        lines += [
+            "Dates missing between rows are days with no data recorded (for example, no run "
+            "within GitHub's 14-day window): they are unknown, not zero.",
+            "",
+        ]
+    return lines
+
+
+def _daily_row(day: dt.date, views: DailyRow | None, clones: DailyRow | None) -> list[str]:
+    settled = all(row.final for row in (views, clones) if row is not None)
+    date = day.isoformat() if settled else f"{day.isoformat()} {NOT_FINAL}"
+    cells = [date]
+    for row in (views, clones):
+        cells += [_number(row.count), _number(row.uniques)] if row else [DASH, DASH]
+    return cells
+
+
+def _all_time_section(history: History) -> list[str]:
+    lines = ["## All time", ""]
+    dates = sorted({row.date for row in (*history.views, *history.clones)})
+    if not dates:
+        return [*lines, "No views or clones recorded yet.", ""]
+    views = sum(row.count for row in history.views)
+    clones = sum(row.count for row in history.clones)
+    return [
+        *lines,
+        f"From {dates[0].isoformat()} to {dates[-1].isoformat()} "
+        f"({_plural(len(dates), 'day')} with data):",
+        "",
+        f"- Views: {_number(views)}",
+        f"- Clones: {_number(clones)}",
+        "",
+        "These are sums of the daily counts. Unique visitors and cloners cannot be added up "
+        "across days (one person can come back), so there is no all-time unique count.",
+        "",
+    ]
+
+
+def _referrers_section(history: History) -> list[str]:
+    day, rows = _latest_snapshot(history.referrers, history.stats)
+    lines = ["## Top referrers", ""]
+    if day is None:
+        return [*lines, "No referrers recorded yet.", ""]
+    if not rows:
+        return [*lines, f"GitHub reported no referrers for the 14 days up to {day}.", ""]
+    ordered = sorted(rows, key=lambda r: (-r.count, -r.uniques, *_name_order(r.referrer)))
+    table = [[escape_cell(r.referrer), _number(r.count), _number(r.uniques)] for r in ordered]
+    return [
+        *lines,
+        f"Sites that sent visitors in the 14 days up to {day}, as GitHub reported them "
+        "(its top 10).",
+        "",
+        *_table(("Referrer", "Views (14 d)", "Unique visitors (14 d)"), "lrr", table),
+        "",
+    ]
+
+
+def _paths_section(history: History) -> list[str]:
+    day, rows = _latest_snapshot(history.paths, history.stats)
+    lines = ["## Popular content", ""]
+    if day is None:
+        return [*lines, "No popular content recorded yet.", ""]
+    if not rows:
+        return [*lines, f"GitHub reported no popular content for the 14 days up to {day}.", ""]
+    ordered = sorted(rows, key=lambda r: (-r.count, -r.uniques, *_name_order(r.path), r.title))
+    table = [
+        [escape_cell(r.path), escape_cell(r.title), _number(r.count), _number(r.uniques)]
+        for r in ordered
+    ]
+    return [
+        *lines,
+        f"The most viewed pages in the 14 days up to {day}, as GitHub reported them (its top 10).",
+        "",
+        *_table(("Path", "Title", "Views (14 d)", "Unique visitors (14 d)"), "llrr", table),
+        "",
+    ]
+
+
+def _latest_snapshot(
+    rows: Sequence[_Row], stats: Sequence[StatsRow]
+) -> tuple[str | None, list[_Row]]:
+    """The newest run day's rows. Every run writes a stats row, so a run day newer than the
+    newest snapshot row means GitHub's answer was empty that day: say so, not stale rows."""
+    days = [row.date for row in rows] + [row.date for row in stats]
+    if not days:
+        return None, []
+    newest = max(days)
+    return newest.isoformat(), [row for row in rows if row.date == newest]
+
+
+def _files_section() -> list[str]:
+    rows = [
+        [
+            what,
+            f"[{stem}.csv]({stem}.csv)",
+            f"[{stem}.json]({stem}.json)",
+            ", ".join(f"`{column}`" for column in columns.split(", ")),
+        ]
+        for stem, what, columns in _DATASETS
+    ]
+    return [
+        "## Data files",
+        "",
+        "Each dataset is kept as CSV and as JSON with the same rows, sorted by date.",
+        "",
+        *_table(("Data", "CSV", "JSON", "Columns"), "llll", rows),
+    ]
+
+
+# --- step summary -----------------------------------------------------------------------------
+
+
+def _summary_line(report: RunReport) -> str:
+    skipped = sum(r.status is RepoStatus.SKIPPED for r in report.results)
+    parts = [f"{_plural(report.repos_synced, 'repo')} synced", f"{report.repos_failed:,} failed"]
+    if skipped:
+        parts.append(f"{skipped:,} skipped")
+    parts.append(f"{_plural(report.days_added, 'new day')}")
+    if report.dry_run:
+        parts.append("dry run: nothing written")
+    elif report.commit_sha:
+        parts.append(f"commit {_code(report.commit_sha[:7])}")
+    elif not report.store_failed:
+        parts.append("no changes")
+    line = " · ".join(parts)
+    if report.data_location:
+        line += f" · data in {_code(report.data_location)}"
+    return line
+
+
+def _summary_row(result: RepoResult) -> list[str]:
+    statuses = {
+        RepoStatus.SAVED: "✅ saved",
+        RepoStatus.FAILED: "❌ failed",
+        RepoStatus.SKIPPED: "⏭️ skipped",
+    }
+    error = ": ".join(part for part in (result.error_title, result.error) if part)
+    saved = result.status is RepoStatus.SAVED
+    return [
+        escape_cell(result.full_name),
+        statuses[result.status],
+        _window(result.views_14d, result.view_uniques_14d),
+        _window(result.clones_14d, result.clone_uniques_14d),
+        _number(result.days_added) if saved else DASH,
+        escape_cell(error),
+    ]
+
+
+def _window(count: int | None, uniques: int | None) -> str:
+    if count is None:
+        return DASH
+    return _number(count) if uniques is None else f"{_number(count)} ({_number(uniques)} unique)"
+
+
+def _code(text: str) -> str:
+    """A code span (readable in a terminal too) when it can hold the text, else escaped text."""
+    if text and not any(char in "`|" or _is_break(char) for char in text):
+        return f"`{text}`"
+    return escape_text(text)
+
+
+# --- shared -----------------------------------------------------------------------------------
+
+
+def _table(header: Sequence[str], align: str, rows: Iterable[Sequence[str]]) -> list[str]:
+    """A GFM table; `align` has one letter per column, `l` or `r`."""
+    rule = ["---:" if side == "r" else "---" for side in align]
+    return [_row(header), _row(rule), *(_row(row) for row in rows)]
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _number(value: int) -> str:
+    return f"{value:,}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _is_break(char: str) -> bool:
+    """Control characters, line/paragraph separators and bidi overrides become a space."""
+    return unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI
+
+
+def _page(lines: Sequence[str]) -> str:
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,426 @@
+"""Markdown pages of the data branch and the step summary: golden files and escaping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from traffic_sync.models import (
+    DailyRow,
+    History,
+    PathRow,
+    ReferrerRow,
+    RepoResult,
+    RepoStatus,
+    RunReport,
+    StatsRow,
+)
+from traffic_sync.render import (
+    escape_cell,
+    escape_text,
+    render_index,
+    render_repo_page,
+    render_summary,
+)
+
+GOLDEN = Path(__file__).parent / "golden" / "render"
+TODAY = dt.date(2026, 1, 20)
+HOSTILE = (
+    "a|b",
+    "<script>alert(1)</script>",
+    "[x](https://evil)",
+    "![i](https://evil/i.png)",
+    "line\n::error::forged",
+    "www.evil.com",
+    "`code`",
+    "**bold**",
+    "mail me: evil@example.com",
+    "cr\rlf\r\n::warning::x",
+)
+
+
+def day(n: int) -> dt.date:
+    """The n-th of January 2026."""
+    return dt.date(2026, 1, n)
+
+
+def busy_history() -> History:
+    """~20 days with a gap (5th-6th), a spike, two days not final yet, snapshots on two dates."""
+    dates = [day(n) for n in range(1, 21) if n not in (5, 6)]
+    views = tuple(
+        DailyRow(d, *((1203, 640) if d.day == 15 else (40 + 3 * d.day, 9 + d.day % 5)), d.day < 19)
+        for d in dates
+    )
+    # The first day is the window's left edge, which GitHub returned for views only.
+    clones = tuple(
+        DailyRow(d, d.day % 4, min(d.day % 4, 1 + d.day % 2), d.day < 19) for d in dates[1:]
+    )
+    return History(
+        views=views,
+        clones=clones,
+        referrers=(
+            ReferrerRow(day(18), "github.com", 30, 12),
+            ReferrerRow(day(20), "Google", 41, 20),
+            ReferrerRow(day(20), "github.com", 55, 17),
+            ReferrerRow(day(20), "news.ycombinator.com", 41, 33),
+        ),
+        paths=(
+            PathRow(day(18), "/octo-org/busy-lib", "octo-org/busy-lib: a busy library", 90, 30),
+            PathRow(day(20), "/octo-org/busy-lib", "octo-org/busy-lib: a busy library", 120, 44),
+            PathRow(
+                day(20),
+                "/octo-org/busy-lib/blob/main/docs/setup_guide.md",
+                "busy-lib/docs/setup_guide.md at main · octo-org/busy-lib",
+                35,
+                21,
+            ),
+        ),
+        stats=(
+            StatsRow(day(18), 1200, 87, 30, 12, 1150, 301, 40, 12),
+            StatsRow(day(20), 1234, 88, 31, 9, 1402, 356, 38, 11),
+        ),
+    )
+
+
+def quiet_history() -> History:
+    """A repo nobody visits: zero days only, counters but no referrers or paths."""
+    return History(
+        views=tuple(DailyRow(day(n), 0, 0, n < 19) for n in range(7, 21)),
+        clones=tuple(DailyRow(day(n), 0, 0, n < 19) for n in range(7, 21)),
+        stats=(StatsRow(day(20), 2, 0, 1, 0, 0, 0, 0, 0),),
+    )
+
+
+def new_history() -> History:
+    """A repo created yesterday: two days, neither final, one stats row."""
+    return History(
+        views=(DailyRow(day(19), 4, 2, False), DailyRow(day(20), 1, 1, False)),
+        clones=(DailyRow(day(19), 1, 1, False),),
+        stats=(StatsRow(day(20), 0, 0, 1, 0, 5, 3, 1, 1),),
+    )
+
+
+def summary_report(*, dry_run: bool = False) -> RunReport:
+    """A run with saved, failed and skipped repos."""
+    return RunReport(
+        fetched_on=TODAY,
+        results=(
+            RepoResult("octo-org/busy-lib", RepoStatus.SAVED, 1402, 356, 38, 11, days_added=3),
+            RepoResult(
+                "octo-org/Zeta",
+                RepoStatus.FAILED,
+                error_title="Unreadable history file",
+                error="octo-org/Zeta/views.json: not valid JSON",
+            ),
+            RepoResult("octo-org/quiet", RepoStatus.SAVED, 0, 0, 0, 0),
+            RepoResult(
+                "octo-org/later",
+                RepoStatus.SKIPPED,
+                error_title="Not reached",
+                error="request budget used up",
+            ),
+            RepoResult(
+                "Acme/secret",
+                RepoStatus.FAILED,
+                error_title="Token cannot read traffic",
+                error="Must have push access to repository",
+            ),
+        ),
+        commit_sha="" if dry_run else "0123456789abcdef0123456789abcdef01234567",
+        dry_run=dry_run,
+        data_location="octo-org/stats@traffic-data",
+    )
+
+
+GOLDEN_CASES = {
+    "index": lambda: render_index(
+        {"octo-org/busy-lib": busy_history(), "Zed/quiet": quiet_history()}, today=TODAY
+    ),
+    "index_empty": lambda: render_index({}, today=TODAY),
+    "repo_busy": lambda: render_repo_page("octo-org/busy-lib", busy_history(), today=TODAY),
+    "repo_quiet": lambda: render_repo_page("Zed/quiet", quiet_history(), today=TODAY),
+    "repo_empty": lambda: render_repo_page("octo-org/fresh", History(), today=TODAY),
+    "repo_new": lambda: render_repo_page("octo-org/new-born", new_history(), today=TODAY),
+    "summary": lambda: render_summary(summary_report()),
+    "summary_dry_run": lambda: render_summary(summary_report(dry_run=True)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_page_matches_golden(name: str) -> None:
+    """Each page is exactly its golden file (UPDATE_GOLDEN=1 rewrites them; review the diff)."""
+    text = GOLDEN_CASES[name]()
+    golden = GOLDEN / f"{name}.md"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8", newline="")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_page_is_deterministic_and_ends_with_one_newline(name: str) -> None:
+    """Same input, same bytes; one trailing newline; no time of day anywhere."""
+    text = GOLDEN_CASES[name]()
+    assert text == GOLDEN_CASES[name]()
+    assert text.endswith("\n")
+    assert not text.endswith("\n\n")
+    assert not re.search(r"\d\d:\d\d", text)
+
+
+def table_rows(text: str, first_cell: str) -> list[str]:
+    """Table lines whose first cell starts with `first_cell`."""
+    return [line for line in text.splitlines() if line.startswith(f"| {first_cell}")]
+
+
+def cells(row: str) -> list[str]:
+    """The cells of a rendered table row (no cell holds a raw `|`)."""
+    assert row.startswith("| ")
+    assert row.endswith(" |")
+    return row[2:-2].split(" | ")
+
+
+def test_index_shows_github_window_totals_not_sums() -> None:
+    """The index's 14-day columns are the latest stats row verbatim, never sums of days."""
+    text = render_index({"octo-org/busy-lib": busy_history()}, today=TODAY)
+    (row,) = table_rows(text, "[octo-org/busy-lib]")
+    assert cells(row) == [
+        "[octo-org/busy-lib](octo-org/busy-lib/README.md)",
+        "1,402",
+        "356",
+        "38",
+        "11",
+        "1,234",
+        "88",
+        "2026-01-20",
+        "2026-01-20",
+        "[page](octo-org/busy-lib/README.md)",
+    ]
+
+
+def test_index_row_without_stats_or_traffic_shows_dashes() -> None:
+    """A repo with no stats row and only zero days shows "—", not zeros."""
+    history = History(views=(DailyRow(day(3), 0, 0, True),))
+    (row,) = table_rows(render_index({"a/b": history}, today=TODAY), "[a/b]")
+    assert cells(row)[1:9] == ["—"] * 8
+
+
+def test_index_sorts_repos_case_insensitively() -> None:
+    """Rows are in case-insensitive name order (`b` before `C` before `d`)."""
+    names = ["d/x", "C/x", "b/x"]
+    text = render_index(dict.fromkeys(names, History()), today=TODAY)
+    rows = [line for line in text.splitlines() if line.startswith("| [")]
+    assert [cells(r)[0].split("]")[0] for r in rows] == ["[b/x", "[C/x", "[d/x"]
+
+
+def test_repo_page_leaves_gaps_out_instead_of_zeros() -> None:
+    """Dates with no row (the 5th and 6th) are absent from the daily table."""
+    text = render_repo_page("octo-org/busy-lib", busy_history(), today=TODAY)
+    dates = [cells(r)[0] for r in table_rows(text, "2026-01-")]
+    assert "2026-01-05" not in " ".join(dates)
+    assert "2026-01-06" not in " ".join(dates)
+    assert dates[:3] == [r"2026-01-20 \*", r"2026-01-19 \*", "2026-01-18"]
+    assert dates[-1] == "2026-01-01"
+    assert "unknown, not zero" in text
+
+
+def test_repo_page_limits_recent_days_and_points_to_csv() -> None:
+    """Only the newest `recent_days` dates are listed, with a pointer to the full CSVs."""
+    text = render_repo_page("octo-org/busy-lib", busy_history(), today=TODAY, recent_days=5)
+    assert len(table_rows(text, "2026-01-")) == 5
+    assert "[views.csv](views.csv)" in text
+
+
+def test_repo_page_all_time_sums_counts_only() -> None:
+    """All-time totals add the daily counts; uniques are never added up."""
+    history = busy_history()
+    text = render_repo_page("octo-org/busy-lib", history, today=TODAY)
+    views = sum(r.count for r in history.views)
+    assert f"- Views: {views:,}" in text
+    assert f"- Clones: {sum(r.count for r in history.clones):,}" in text
+    assert "unique" not in text.split("## All time")[1].split("##")[0].split("\n\n")[2].lower()
+
+
+def test_repo_page_lists_only_the_newest_snapshot() -> None:
+    """Referrers and paths come from the newest date, by count, with that date named."""
+    text = render_repo_page("octo-org/busy-lib", busy_history(), today=TODAY)
+    section = text.split("## Top referrers")[1].split("##")[0]
+    assert "up to 2026-01-20" in section
+    assert [cells(r)[0] for r in table_rows(section, "")][2:] == [
+        "github.com",
+        "news.ycombinator.com",
+        "Google",
+    ]
+    assert "30" not in section
+
+
+def test_repo_page_says_when_the_newest_snapshot_is_empty() -> None:
+    """A run whose answer had no referrers shows that, not the older run's list."""
+    history = busy_history()
+    later = StatsRow(day(21), 1, 1, 1, 1, 1, 1, 1, 1)
+    history = History(referrers=history.referrers, stats=(*history.stats, later))
+    text = render_repo_page("octo-org/busy-lib", history, today=day(21))
+    assert "GitHub reported no referrers for the 14 days up to 2026-01-21." in text
+    assert "news.ycombinator.com" not in text
+
+
+def test_repo_page_links_repo_and_all_datasets() -> None:
+    """The page links the repo on GitHub (or the given server) and the ten data files."""
+    text = render_repo_page(
+        "octo-org/busy-lib", History(), today=TODAY, server_url="https://ghe.example/"
+    )
+    assert "(https://ghe.example/octo-org/busy-lib)" in text
+    assert "No traffic recorded yet" in text
+    for stem in ("views", "clones", "referrers", "paths", "stats"):
+        assert f"[{stem}.csv]({stem}.csv)" in text
+        assert f"[{stem}.json]({stem}.json)" in text
+
+
+def test_summary_lists_failed_first_then_by_name() -> None:
+    """Failed rows lead, then the rest in name order; errors read `title: message`."""
+    rows = table_rows(render_summary(summary_report()), "")[2:]
+    assert [cells(r)[0] for r in rows] == [
+        "Acme/secret",
+        "octo-org/Zeta",
+        "octo-org/busy-lib",
+        "octo-org/later",
+        "octo-org/quiet",
+    ]
+    assert cells(rows[1])[5] == "Unreadable history file: octo-org/Zeta/views.json: not valid JSON"
+
+
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        (RunReport(TODAY, (), commit_sha="abcdef0123"), "commit `abcdef0`"),
+        (RunReport(TODAY, ()), "no changes"),
+        (RunReport(TODAY, (), dry_run=True), "dry run: nothing written"),
+        (RunReport(TODAY, (), store_failed=True), "could not be written"),
+    ],
+)
+def test_summary_line_tells_what_happened(report: RunReport, expected: str) -> None:
+    """The totals line names the short commit, "no changes", a dry run or a failed store."""
+    assert expected in render_summary(report)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_snapshot_text_stays_in_its_cell(hostile: str) -> None:
+    """Hostile referrers, paths and titles keep the row's cells and leave nothing live."""
+    history = History(
+        referrers=(ReferrerRow(day(20), hostile, 7, 3),),
+        paths=(PathRow(day(20), hostile, hostile, 5, 2),),
+    )
+    text = render_repo_page("octo-org/busy-lib", history, today=TODAY)
+    referrer_rows = table_rows(text.split("## Top referrers")[1], "")[2:3]
+    path_rows = table_rows(text.split("## Popular content")[1], "")[2:3]
+    assert [len(cells(r)) for r in referrer_rows + path_rows] == [3, 4]
+    assert cells(referrer_rows[0])[1:] == ["7", "3"]
+    assert cells(path_rows[0])[2:] == ["5", "2"]
+    for row in referrer_rows + path_rows:
+        for bad in ("<", "](", "://", "**", "`", "::", "\r"):
+            assert bad not in row
+    assert not [line for line in text.splitlines() if line.startswith("::")]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_error_stays_in_its_summary_cell(hostile: str) -> None:
+    """A hostile error message or repo name cannot break the summary table."""
+    result = RepoResult(hostile, RepoStatus.FAILED, error_title=hostile, error=hostile)
+    text = render_summary(RunReport(TODAY, (result,)))
+    (row,) = table_rows(text, "")[2:]
+    assert len(cells(row)) == 6
+    assert not [line for line in text.splitlines() if line.startswith("::")]
+    for bad in ("<", "](", "://", "**", "`", "\r"):
+        assert bad not in row
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a|b", "a&#124;b"),
+        ("<b>&amp;", "&lt;b&gt;&amp;amp;"),
+        ("[x](https://evil)", "&#91;x&#93;(https&#58;//evil)"),
+        ("![i](y)", "!&#91;i&#93;(y)"),
+        ("line\n::error::forged", "line &#58;&#58;error&#58;&#58;forged"),
+        ("WWW.evil.com", "WWW&#46;evil.com"),
+        ("me@evil.com", "me@&#8288;evil.com"),
+        (
+            "**b** _i_ ~s~ `c` $m$ \\",
+            "&#42;&#42;b&#42;&#42; &#95;i&#95; &#126;s&#126; &#96;c&#96; &#36;m&#36; &#92;",
+        ),
+        ("setup_guide.md", "setup_guide.md"),
+        ("# title", "&#35; title"),
+        ("- item", "&#45; item"),
+        ("1. first", "1&#46; first"),
+        ("  padded\t", "padded"),
+        ("note: fine", "note: fine"),
+        ("", ""),
+    ],
+)
+def test_escape_text_examples(text: str, expected: str) -> None:
+    """Each Markdown trigger is neutralised the documented way; plain text stays readable."""
+    assert escape_text(text) == expected
+
+
+def normalise(text: str) -> str:
+    """What the reader should see: breaks and controls as spaces, edges trimmed."""
+    bidi = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    breaks = {"Cc", "Zl", "Zp"}
+    return "".join(
+        " " if unicodedata.category(c) in breaks or c in bidi else c for c in text
+    ).strip()
+
+
+@given(st.text())
+def test_escape_cell_leaves_no_raw_markup(text: str) -> None:
+    """For any text, the cell has no raw `|`, line break, `<`, `>`, `[`, `]` or backtick."""
+    cell = escape_cell(text)
+    for char in "|\n\r<>[]`*~\\$":
+        assert char not in cell
+    row = f"| left | {cell} | right |"
+    assert len(row.splitlines()) == 1
+    assert cells(row)[0] == "left"
+    assert cells(row)[-1] == "right"
+    assert len(cells(row)) == 3
+
+
+@given(st.text(alphabet=st.sampled_from("ab:/.@w_W *[]|&#;\n1-")))
+def test_escape_text_defuses_autolinks_and_commands(text: str) -> None:
+    """No `://`, `::`, `www.` or bare `@` survives, and `_` is only ever intraword."""
+    out = escape_text(text)
+    assert "://" not in out
+    assert "::" not in out
+    assert "www." not in out.lower()
+    assert out.count("@") == out.count("@&#8288;")
+    assert not re.search(r"(^|[^0-9A-Za-z])_|_([^0-9A-Za-z]|$)", out)
+
+
+@given(st.text())
+def test_escape_text_shows_the_text_itself(text: str) -> None:
+    """Decoded as GitHub does, the escaped text reads as the original (one line, trimmed)."""
+    shown = html.unescape(escape_text(text)).replace("\u2060", "")
+    assert shown == normalise(text).replace("\u2060", "")
+
+
+def test_repo_page_with_views_only_says_what_is_missing() -> None:
+    """Sections without rows say so instead of showing empty tables."""
+    history = History(views=(DailyRow(day(3), 2, 1, True),))
+    text = render_repo_page("a/b", history, today=TODAY)
+    assert "No counters recorded yet." in text
+    assert "No referrers recorded yet." in text
+    assert "No popular content recorded yet." in text
+    assert "The most recent day with data" in text
+    assert "Not final yet" not in text
+
+
+def test_summary_escapes_a_data_location_a_code_span_cannot_hold() -> None:
+    """A data location with a backtick or pipe is escaped text, not a broken code span."""
+    text = render_summary(RunReport(TODAY, (), data_location="odd`|path"))
+    assert "data in odd&#96;&#124;path" in text
