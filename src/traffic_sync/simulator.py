@@ -1,0 +1,938 @@
+"""A simulated GitHub REST API on 127.0.0.1, for `traffic-sync demo` and the test suite.
+
+It answers over real HTTP with GitHub's own JSON shapes (the examples of GitHub's OpenAPI
+description, kept in `simdata/`) and GitHub's traffic-window behaviour, driven by a deterministic
+"true traffic" model, so PyGithub and everything above it run unchanged:
+https://docs.github.com/rest/metrics/traffic
+
+- A fetch on UTC day F answers buckets F-14 .. F: F is partial (the hours so far), F-14 is
+  truncated (the hours still inside the window), F-1 is missing before 12:00 UTC (not published
+  yet), days without traffic and days before the repo existed are left out.
+- The window's top-level `uniques` counts visitors once across the 14 days: never a sum.
+- Tokens are treated as GitHub treats them (see `grant`), and `fail` injects any answer.
+
+Stdlib only; nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import json
+import random
+import re
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from types import TracebackType
+from typing import Any, Literal, Self
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+Metric = Literal["views", "clones"]
+TokenKind = Literal["pat", "no-push", "github-token", "bad"]
+Json = Any  # decoded JSON: dicts, lists, strings, numbers
+
+RATE_LIMIT = 5000
+PER_PAGE_DEFAULT = 30
+PER_PAGE_MAX = 100
+PUBLISH_HOUR = 12  # yesterday's bucket shows up around midday UTC
+DOCS = "https://docs.github.com/rest"
+TRAFFIC_DOCS = f"{DOCS}/metrics/traffic"
+RATE_DOCS = f"{DOCS}/using-the-rest-api/rate-limits-for-the-rest-api"
+# Weekday shape of human traffic (Mon..Sun), normalised so the mean stays daily_views.
+_WEEKLY = (1.05, 1.15, 1.15, 1.1, 0.95, 0.55, 0.5)
+_WEEKLY_MEAN = sum(_WEEKLY) / len(_WEEKLY)
+
+_REFERRERS = (
+    "Google",
+    "github.com",
+    "news.ycombinator.com",
+    "stackoverflow.com",
+    "reddit.com",
+    "Bing",
+    "DuckDuckGo",
+    "dev.to",
+    "pypi.org",
+    "t.co",
+    "lobste.rs",
+    "medium.com",
+    "linkedin.com",
+)
+_HOSTILE_TITLE = (
+    "Crash | <script>alert(1)</script> [x](http://evil)\n::error::pwned %0A"
+    " · Issue #7 · {full} · GitHub"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SimRepo:
+    """One repository of the simulated GitHub and the parameters of its true traffic."""
+
+    full_name: str  # canonical case, e.g. "Octo-Org/Hello-World"
+    id: int
+    created: dt.date
+    private: bool = False
+    fork: bool = False
+    archived: bool = False
+    stars: int = 10
+    forks: int = 2
+    watchers: int = 3
+    open_issues: int = 1
+    daily_views: int = 40  # mean true views/day; 0 = a repo with no traffic at all
+    daily_clones: int = 4
+    zero_weekdays: frozenset[int] = frozenset()  # weekdays (0=Mon) without any traffic
+    seed: int = 0  # odd seeds add a hostile page title to the popular paths
+
+    @property
+    def owner(self) -> str:
+        return self.full_name.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.full_name.split("/", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request as the simulator received it (the path without its query string)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+
+
+@dataclass(slots=True)
+class _Failure:
+    pattern: re.Pattern[str]
+    status: int
+    times: int
+    headers: dict[str, str]
+    message: str
+    delay: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    body: Json
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    headers: dict[str, str]
+    payload: bytes
+    delay: float  # seconds to wait before answering: a slow GitHub
+
+
+# --- the true traffic model (pure) -------------------------------------------------------------
+
+
+def daily_truth(repo: SimRepo, metric: Metric, day: dt.date) -> tuple[int, int]:
+    """(count, uniques) of one whole UTC day: deterministic from (seed, name, metric, day)."""
+    mean = repo.daily_views if metric == "views" else repo.daily_clones
+    if mean <= 0 or day < repo.created or day.weekday() in repo.zero_weekdays:
+        return 0, 0
+    rng = _rng(repo, metric, day.isoformat())
+    count = round(mean * _WEEKLY[day.weekday()] / _WEEKLY_MEAN * rng.uniform(0.55, 1.45))
+    if count <= 0:
+        return 0, 0
+    share = rng.uniform(0.25, 0.55) if metric == "views" else rng.uniform(0.4, 0.9)
+    return count, min(count, max(1, round(count * share)))
+
+
+def traffic_window(repo: SimRepo, metric: Metric, now: dt.datetime, per: str = "day") -> Json:
+    """The answer of `GET /repos/{o}/{r}/traffic/{metric}` at `now` (UTC)."""
+    buckets = _day_buckets(repo, metric, now)
+    if per == "week":
+        buckets = _week_buckets(buckets)
+    return {
+        "count": sum(b[1] for b in buckets),
+        "uniques": _window_uniques([b[2] for b in buckets]),
+        metric: [
+            {"timestamp": f"{day.isoformat()}T00:00:00Z", "count": count, "uniques": uniques}
+            for day, count, uniques in buckets
+        ],
+    }
+
+
+def _day_buckets(repo: SimRepo, metric: Metric, now: dt.datetime) -> list[tuple[dt.date, int, int]]:
+    today, hour = now.date(), now.hour
+    buckets = []
+    for back in range(14, -1, -1):
+        if back == 1 and hour < PUBLISH_HOUR:
+            continue
+        day = today - dt.timedelta(days=back)
+        count, uniques = daily_truth(repo, metric, day)
+        if back == 0:
+            count, uniques = _scale(count, uniques, hour)
+        elif back == 14:
+            count, uniques = _scale(count, uniques, 24 - hour)
+        if count > 0:
+            buckets.append((day, count, uniques))
+    return buckets
+
+
+def _scale(count: int, uniques: int, hours: int) -> tuple[int, int]:
+    """The part of a day inside the window: `hours` of its 24."""
+    part = count * hours // 24
+    return part, min(part, max(1 if part else 0, uniques * hours // 24))
+
+
+def _window_uniques(daily: Sequence[int]) -> int:
+    """Visitors across several days: at least the busiest day's, less than the sum (returners)."""
+    if not daily:
+        return 0
+    busiest = max(daily)
+    return busiest + (sum(daily) - busiest) * 3 // 5
+
+
+def _week_buckets(days: Sequence[tuple[dt.date, int, int]]) -> list[tuple[dt.date, int, int]]:
+    weeks: dict[dt.date, list[tuple[int, int]]] = {}
+    for day, count, uniques in days:
+        weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append((count, uniques))
+    return [
+        (monday, sum(c for c, _ in rows), _window_uniques([u for _, u in rows]))
+        for monday, rows in sorted(weeks.items())
+    ]
+
+
+def popular_referrers(repo: SimRepo, fetched_on: dt.date) -> Json:
+    """Top 10 referrers over the 14 days before `fetched_on`; [] for a repo without views."""
+    total = _complete_window_views(repo, fetched_on)
+    rng = _rng(repo, "referrers", fetched_on.isoformat())
+    names = rng.sample(_REFERRERS, rng.randint(3, 10))
+    return _top(rng, total, [{"referrer": name} for name in names])
+
+
+def popular_paths(repo: SimRepo, fetched_on: dt.date) -> Json:
+    """Top 10 content paths over the 14 days before `fetched_on`; [] for a repo without views."""
+    total = _complete_window_views(repo, fetched_on)
+    rng = _rng(repo, "paths", fetched_on.isoformat())
+    pool = _path_pool(repo)
+    picked = [pool[0], *rng.sample(pool[1:], rng.randint(2, 8))]  # the repo's front page first
+    if repo.seed % 2:
+        title = _HOSTILE_TITLE.format(full=repo.full_name)
+        picked.append({"path": f"/{repo.full_name}/issues/7", "title": title})
+    return _top(rng, total, picked, keep=repo.seed % 2 == 1)
+
+
+def _path_pool(repo: SimRepo) -> list[dict[str, str]]:
+    full, name = repo.full_name, repo.name
+    page = f"· {full} · GitHub"
+    return [
+        {"path": f"/{full}", "title": f"GitHub - {full}: {_description(repo)}"},
+        {"path": f"/{full}/blob/main/README.md", "title": f"{name}/README.md at main {page}"},
+        {"path": f"/{full}/issues", "title": f"Issues {page}"},
+        {"path": f"/{full}/pulls", "title": f"Pull requests {page}"},
+        {"path": f"/{full}/releases", "title": f"Releases {page}"},
+        {"path": f"/{full}/actions", "title": f"Workflow runs {page}"},
+        {"path": f"/{full}/tree/main/docs", "title": f"{name}/docs at main {page}"},
+        {"path": f"/{full}/blob/main/docs/usage.md", "title": f"{name}/usage.md at main {page}"},
+        {"path": f"/{full}/blob/main/LICENSE", "title": f"{name}/LICENSE at main {page}"},
+        {"path": f"/{full}/stargazers", "title": f"Stargazers {page}"},
+        {"path": f"/{full}/wiki", "title": f"Home · {full} Wiki · GitHub"},
+    ]
+
+
+def _top(
+    rng: random.Random, total: int, items: list[dict[str, str]], *, keep: bool = False
+) -> Json:
+    """Share `total` views out over `items` (first ones biggest), drop zeros, top 10 by count.
+
+    `keep` keeps the last item with at least one view, so a hostile title is always there.
+    """
+    if total <= 0:
+        return []
+    weights = sorted((rng.uniform(0.05, 1.0) for _ in items), reverse=True)
+    share = rng.uniform(0.4, 0.9) * total / sum(weights)
+    rows: list[dict[str, Any]] = []
+    for index, (item, weight) in enumerate(zip(items, weights, strict=True)):
+        count = int(weight * share)
+        if keep and index == len(items) - 1:
+            count = max(count, 1)
+        if count > 0:
+            uniques = min(count, max(1, round(count * rng.uniform(0.3, 0.8))))
+            rows.append({**item, "count": count, "uniques": uniques})
+    rows.sort(key=lambda row: -row["count"])
+    return rows[:10]
+
+
+def _complete_window_views(repo: SimRepo, fetched_on: dt.date) -> int:
+    """Views of the 14 whole days before `fetched_on`: the same all day long."""
+    return sum(
+        daily_truth(repo, "views", fetched_on - dt.timedelta(days=back))[0] for back in range(1, 15)
+    )
+
+
+def _rng(repo: SimRepo, *parts: str) -> random.Random:
+    # str seeds are hashed with SHA-512, so the stream is the same in every process.
+    return random.Random("|".join([str(repo.seed), repo.full_name, *parts]))  # noqa: S311 - fake traffic
+
+
+def _description(repo: SimRepo) -> str:
+    return f"{repo.name}, a simulated repository"
+
+
+# --- the demo world ------------------------------------------------------------------------------
+
+
+def demo_world(today: dt.date) -> list[SimRepo]:
+    """Fictional repos for `traffic-sync demo`: the first owner (sorted) is the token's user."""
+    return [
+        SimRepo(
+            "acme-labs/rocket-sdk",
+            1001,
+            dt.date(2023, 3, 14),
+            stars=1240,
+            forks=87,
+            watchers=41,
+            open_issues=23,
+            daily_views=220,
+            daily_clones=18,
+            seed=2,
+        ),
+        SimRepo(
+            "acme-labs/lint-kit",
+            1002,
+            dt.date(2024, 9, 2),
+            stars=37,
+            forks=4,
+            watchers=5,
+            open_issues=2,
+            daily_views=14,
+            daily_clones=2,
+            zero_weekdays=frozenset({5, 6}),
+            seed=4,
+        ),
+        SimRepo(
+            "acme-labs/launch-plans",
+            1003,
+            dt.date(2024, 1, 8),
+            private=True,
+            stars=0,
+            forks=0,
+            watchers=3,
+            open_issues=5,
+            daily_views=9,
+            daily_clones=1,
+            seed=6,
+        ),
+        SimRepo(
+            "nova-tools/orbit-cli",
+            1004,
+            today - dt.timedelta(days=4),
+            stars=6,
+            forks=0,
+            watchers=2,
+            open_issues=0,
+            daily_views=35,
+            daily_clones=5,
+            seed=8,
+        ),
+        SimRepo(
+            "nova-tools/legacy-uploader",
+            1005,
+            dt.date(2019, 5, 20),
+            archived=True,
+            stars=58,
+            forks=12,
+            watchers=4,
+            open_issues=9,
+            daily_views=3,
+            daily_clones=0,
+            seed=10,
+        ),
+    ]
+
+
+# --- JSON shapes, from GitHub's OpenAPI examples ------------------------------------------------
+
+
+@cache
+def _template(name: str) -> Json:
+    text = resources.files("traffic_sync").joinpath("simdata", f"{name}.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _rewrite(value: Json, mapping: Mapping[str, str]) -> Json:
+    """Every string of `value` with the example's names and host replaced, in one pass."""
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
+
+    def walk(node: Json) -> Json:
+        if isinstance(node, str):
+            return pattern.sub(lambda m: mapping[m.group(0)], node)
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if isinstance(node, dict):
+            return {key: walk(item) for key, item in node.items()}
+        return node
+
+    return walk(value)
+
+
+def _example_names(api: str, full_name: str) -> dict[str, str]:
+    owner = full_name.split("/", 1)[0]
+    return {
+        "https://api.github.com/repos/octocat/Hello-World": f"{api}/repos/{full_name}",
+        "https://api.github.com/users/octocat": f"{api}/users/{owner}",
+        "https://github.com/octocat/Hello-World": f"https://github.com/{full_name}",
+        "https://github.com/octocat": f"https://github.com/{owner}",
+        "https://api.github.com": api,
+        "octocat/Hello-World": full_name,
+    }
+
+
+def _account_id(login: str) -> int:
+    return 100_000 + zlib.crc32(login.lower().encode()) % 90_000_000
+
+
+def _node_id(prefix: str, number: int) -> str:
+    return base64.b64encode(f"{prefix}{number}".encode()).decode()
+
+
+def _stamp(day: dt.date) -> str:
+    return f"{day.isoformat()}T10:00:00Z"
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+class SimulatedGitHub:
+    """A fake api.github.com on 127.0.0.1: `with SimulatedGitHub(repos, now=...) as sim: sim.url`.
+
+    `now` is the simulated clock (UTC) and may be changed between requests; `requests` logs
+    every request received, `GET /rate_limit` included.
+    """
+
+    def __init__(
+        self,
+        repos: Sequence[SimRepo],
+        *,
+        now: dt.datetime,
+        token: str = "ghp_simulated",  # noqa: S107 - the simulator's own fake token
+        viewer: str = "octocat",
+        orgs: Collection[str] = (),
+        users: Collection[str] = (),
+    ) -> None:
+        self.now = now
+        self.url = ""
+        self.requests: list[Request] = []
+        self._repos = {repo.full_name.lower(): repo for repo in repos}
+        logins = {repo.owner.lower(): repo.owner for repo in repos}
+        self.viewer = logins.get(viewer.lower(), viewer)  # the token's own login
+        self._orgs = {org.lower(): logins.get(org.lower(), org) for org in orgs}
+        self._users = {u.lower(): logins.get(u.lower(), u) for u in [*users, viewer, *logins]}
+        self._users = {k: v for k, v in self._users.items() if k not in self._orgs}
+        self._tokens: dict[str, TokenKind] = {token: "pat"}
+        self._failures: list[_Failure] = []
+        self._served = 0
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def now(self) -> dt.datetime:
+        return self._now
+
+    @now.setter
+    def now(self, value: dt.datetime) -> None:
+        # a naive clock is read as UTC; traffic buckets are UTC days
+        aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+        self._now = aware.astimezone(dt.UTC)
+
+    # lifecycle
+
+    def start(self) -> str:
+        """Serve on a free port of 127.0.0.1 in a daemon thread; returns the base URL."""
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.respond = self._respond
+        self._server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # controls
+
+    def true_traffic(self, full_name: str, metric: Metric, day: dt.date) -> tuple[int, int]:
+        """(count, uniques) of the whole UTC day: what the final, merged history must hold."""
+        return daily_truth(self._repos[full_name.lower()], metric, day)
+
+    def fail(
+        self,
+        path_pattern: str,
+        status: int,
+        *,
+        times: int = 1,
+        headers: Mapping[str, str] | None = None,
+        message: str = "",
+        delay: float = 0.0,
+    ) -> None:
+        """The next `times` requests whose path matches the regex get this answer.
+
+        A status below 400 (with a `delay`) answers normally, only late: a slow answer.
+        """
+        failure = _Failure(
+            re.compile(path_pattern), status, times, dict(headers or {}), message, delay
+        )
+        with self._lock:
+            self._failures.append(failure)
+
+    def grant(self, token: str, kind: TokenKind) -> None:
+        """Accept another token: "pat" reads everything, "no-push" is a PAT whose user cannot
+        push (traffic 403), "github-token" is a workflow's GITHUB_TOKEN (traffic 403), "bad" is
+        revoked (401)."""
+        with self._lock:
+            self._tokens[token] = kind
+
+    # answering
+
+    def _respond(self, method: str, target: str, authorization: str) -> _Reply:
+        """Log, count and answer one request, with GitHub's headers."""
+        parts = urlsplit(target)
+        path, query = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self._lock:
+            self.requests.append(Request(method, path, query))
+            if path != "/rate_limit":
+                self._served += 1
+            failure = self._take_failure(path)
+        answer = self._answer(method, path, query, authorization, failure)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "x-github-api-version-selected": "2022-11-28",
+            "x-github-media-type": "github.v3; format=json",
+            **self._rate_headers(),
+        }
+        # injected headers replace GitHub's own, whatever their case
+        injected = failure.headers if failure else {}
+        kept = {k: v for k, v in headers.items() if k.lower() not in {i.lower() for i in injected}}
+        payload = json.dumps(answer.body).encode()
+        delay = failure.delay if failure else 0.0
+        return _Reply(answer.status, {**kept, **answer.headers, **injected}, payload, delay)
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        authorization: str,
+        failure: _Failure | None,
+    ) -> _Answer:
+        if failure and failure.status >= 400:
+            message = failure.message or HTTPStatus(failure.status).phrase
+            return _error(
+                failure.status, message, RATE_DOCS if "rate limit" in message.lower() else DOCS
+            )
+        kind = self._tokens.get(_token_of(authorization))
+        if kind is None or kind == "bad":
+            return _error(401, "Bad credentials", DOCS)
+        if method != "GET":
+            return _error(404, "Not Found", DOCS)
+        return self._route(path, query, kind)
+
+    def _take_failure(self, path: str) -> _Failure | None:
+        for failure in self._failures:
+            if failure.times > 0 and failure.pattern.search(path):
+                failure.times -= 1
+                return failure
+        return None
+
+    def _rate_headers(self) -> dict[str, str]:
+        """GitHub's `x-ratelimit-*` headers for the requests served so far."""
+        used = self._served
+        return {
+            "x-ratelimit-limit": str(RATE_LIMIT),
+            "x-ratelimit-remaining": str(max(0, RATE_LIMIT - used)),
+            "x-ratelimit-reset": str(self._reset_epoch()),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-resource": "core",
+        }
+
+    def _reset_epoch(self) -> int:
+        return int(self.now.timestamp()) + 3600
+
+    def _route(self, path: str, query: dict[str, str], kind: TokenKind) -> _Answer:
+        for pattern, handler in self._routes():
+            match = pattern.fullmatch(path)
+            if match:
+                args = {k: unquote(v) for k, v in match.groupdict().items()}
+                return handler(query, kind, **args)
+        return _error(404, "Not Found", DOCS)
+
+    def _routes(self) -> Iterator[tuple[re.Pattern[str], Callable[..., _Answer]]]:
+        repo = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+        yield re.compile(r"/rate_limit"), self._get_rate_limit
+        yield re.compile(r"/user"), self._get_viewer
+        yield re.compile(r"/user/repos"), self._list_viewer_repos
+        yield re.compile(r"/users/(?P<login>[^/]+)"), self._get_account
+        yield re.compile(r"/users/(?P<login>[^/]+)/repos"), self._list_user_repos
+        yield re.compile(r"/orgs/(?P<org>[^/]+)"), self._get_org
+        yield re.compile(r"/orgs/(?P<org>[^/]+)/repos"), self._list_org_repos
+        yield re.compile(repo), self._get_repo
+        yield re.compile(repo + r"/traffic/(?P<metric>views|clones)"), self._get_traffic
+        yield re.compile(repo + r"/traffic/popular/(?P<popular>referrers|paths)"), self._get_popular
+
+    # endpoints
+
+    def _get_rate_limit(self, query: dict[str, str], kind: TokenKind) -> _Answer:
+        body = copy.deepcopy(_template("rate-limit-overview"))
+        reset = self._reset_epoch()
+        for bucket in body["resources"].values():
+            bucket.update(used=0, remaining=bucket["limit"], reset=reset)
+        core = {
+            "limit": RATE_LIMIT,
+            "used": self._served,
+            "remaining": max(0, RATE_LIMIT - self._served),
+            "reset": reset,
+        }
+        body["resources"]["core"] = core
+        body["rate"] = dict(core)
+        return _Answer(200, body)
+
+    def _get_repo(self, query: dict[str, str], kind: TokenKind, owner: str, name: str) -> _Answer:
+        repo = self._repos.get(f"{owner}/{name}".lower())
+        if repo is None:
+            return _error(404, "Not Found", f"{DOCS}/repos/repos#get-a-repository")
+        return _Answer(200, self._full_repository(repo, kind))
+
+    def _get_traffic(
+        self, query: dict[str, str], kind: TokenKind, owner: str, name: str, metric: Metric
+    ) -> _Answer:
+        docs = f"{TRAFFIC_DOCS}#get-{'page-views' if metric == 'views' else 'repository-clones'}"
+        repo, denied = self._traffic_access(owner, name, kind, docs)
+        if repo is None:
+            return denied
+        return _Answer(200, traffic_window(repo, metric, self.now, query.get("per", "day")))
+
+    def _get_popular(
+        self, query: dict[str, str], kind: TokenKind, owner: str, name: str, popular: str
+    ) -> _Answer:
+        top = f"{TRAFFIC_DOCS}#get-top-referral-{'sources' if popular == 'referrers' else 'paths'}"
+        repo, denied = self._traffic_access(owner, name, kind, top)
+        if repo is None:
+            return denied
+        answer = popular_referrers if popular == "referrers" else popular_paths
+        return _Answer(200, answer(repo, self.now.date()))
+
+    def _traffic_access(
+        self, owner: str, name: str, kind: TokenKind, docs: str
+    ) -> tuple[SimRepo | None, _Answer]:
+        """The repo, or the answer GitHub gives this token: 404 first, then 403 by token kind."""
+        repo = self._repos.get(f"{owner}/{name}".lower())
+        if repo is None:
+            return None, _error(404, "Not Found", docs)
+        if kind == "github-token":
+            return None, _error(403, "Resource not accessible by integration", docs)
+        if kind == "no-push":
+            return None, _error(403, "Must have push access to repository", docs)
+        return repo, _Answer(200, None)
+
+    def _get_viewer(self, query: dict[str, str], kind: TokenKind) -> _Answer:
+        if kind == "github-token":
+            docs = f"{DOCS}/users/users#get-the-authenticated-user"
+            return _error(403, "Resource not accessible by integration", docs)
+        return _Answer(200, self._account(self.viewer, "User"))
+
+    def _get_account(self, query: dict[str, str], kind: TokenKind, login: str) -> _Answer:
+        if login.lower() in self._orgs:
+            return _Answer(200, self._account(self._orgs[login.lower()], "Organization"))
+        if login.lower() in self._users:
+            return _Answer(200, self._account(self._users[login.lower()], "User"))
+        return _error(404, "Not Found", f"{DOCS}/users/users#get-a-user")
+
+    def _get_org(self, query: dict[str, str], kind: TokenKind, org: str) -> _Answer:
+        if org.lower() not in self._orgs:
+            return _error(404, "Not Found", f"{DOCS}/orgs/orgs#get-an-organization")
+        return _Answer(200, self._organization(self._orgs[org.lower()]))
+
+    def _list_org_repos(self, query: dict[str, str], kind: TokenKind, org: str) -> _Answer:
+        if org.lower() not in self._orgs:
+            return _error(404, "Not Found", f"{DOCS}/repos/repos#list-organization-repositories")
+        wanted = query.get("type", "all")
+        repos = [r for r in self._owned_by(org) if _has_type(r, wanted)]
+        return self._page(f"/orgs/{org}/repos", query, repos, "minimal-repository", kind)
+
+    def _list_user_repos(self, query: dict[str, str], kind: TokenKind, login: str) -> _Answer:
+        if login.lower() not in self._users and login.lower() not in self._orgs:
+            return _error(404, "Not Found", f"{DOCS}/repos/repos#list-repositories-for-a-user")
+        repos = [r for r in self._owned_by(login) if not r.private]
+        return self._page(f"/users/{login}/repos", query, repos, "minimal-repository", kind)
+
+    def _list_viewer_repos(self, query: dict[str, str], kind: TokenKind) -> _Answer:
+        if kind == "github-token":
+            docs = f"{DOCS}/repos/repos#list-repositories-for-the-authenticated-user"
+            return _error(403, "Resource not accessible by integration", docs)
+        affiliation = query.get("affiliation", "owner,collaborator,organization_member")
+        owners = {self.viewer.lower()} if "owner" in affiliation else set()
+        if "organization_member" in affiliation:
+            owners |= set(self._orgs)
+        visibility = query.get("visibility", "all")
+        repos = [
+            r
+            for r in self._repos.values()
+            if r.owner.lower() in owners
+            and visibility in ("all", "private" if r.private else "public")
+        ]
+        return self._page("/user/repos", query, repos, "repository", kind)
+
+    def _owned_by(self, owner: str) -> list[SimRepo]:
+        return [r for r in self._repos.values() if r.owner.lower() == owner.lower()]
+
+    # shapes
+
+    def _page(
+        self, path: str, query: dict[str, str], repos: list[SimRepo], shape: str, kind: TokenKind
+    ) -> _Answer:
+        """One page of a listing, in GitHub's order, with GitHub's `Link` header."""
+        default = "created" if path.startswith("/orgs/") else "full_name"  # GitHub's defaults
+        ordered = _sorted(repos, query.get("sort", default), query.get("direction"))
+        per_page = min(PER_PAGE_MAX, max(1, _int(query.get("per_page"), PER_PAGE_DEFAULT)))
+        page = max(1, _int(query.get("page"), 1))
+        last = max(1, -(-len(ordered) // per_page))
+        items = ordered[(page - 1) * per_page : page * per_page]
+        body = [self._listing_item(repo, shape, kind) for repo in items]
+        links: dict[str, int] = {}
+        if page < last:
+            links.update(next=page + 1, last=last)
+        if page > 1:
+            links.update(prev=page - 1, first=1)
+        header = ", ".join(
+            f'<{self.url}{path}?{urlencode({**query, "page": str(number)})}>; rel="{rel}"'
+            for rel, number in links.items()
+        )
+        return _Answer(200, body, {"Link": header} if header else {})
+
+    def _full_repository(self, repo: SimRepo, kind: TokenKind) -> Json:
+        body = self._repository_shape(repo, "full-repository", kind)
+        body.update(subscribers_count=repo.watchers, network_count=repo.forks)
+        body["template_repository"] = None
+        if repo.owner.lower() in self._orgs:
+            body["organization"].update(self._owner_fields(repo.owner, "Organization"))
+        else:
+            del body["organization"]
+        if repo.fork:  # `parent` and `source` are there only for a fork
+            body["parent"] = body["source"] = self._upstream(repo, kind)
+        else:
+            del body["parent"], body["source"]
+        return body
+
+    def _upstream(self, repo: SimRepo, kind: TokenKind) -> Json:
+        """A fork's parent: a repo of a fictional upstream owner, outside the simulated world."""
+        upstream = SimRepo(f"upstream-{repo.owner}/{repo.name}", repo.id + 10_000_000, repo.created)
+        names = _example_names(self.url, upstream.full_name)
+        body = _rewrite(_template("full-repository")["parent"], names)
+        return self._fill_repository(body, upstream, kind)
+
+    def _listing_item(self, repo: SimRepo, shape: str, kind: TokenKind) -> Json:
+        body = self._repository_shape(repo, shape, kind)
+        # listings never carry these: the stats row needs `GET /repos/{o}/{r}`
+        body.pop("subscribers_count", None)
+        body.pop("network_count", None)
+        return body
+
+    def _repository_shape(self, repo: SimRepo, shape: str, kind: TokenKind) -> Json:
+        body = _rewrite(_template(shape), _example_names(self.url, repo.full_name))
+        return self._fill_repository(body, repo, kind)
+
+    def _fill_repository(self, body: Json, repo: SimRepo, kind: TokenKind) -> Json:
+        """The example's fields that say which repo it is, replaced by this repo's."""
+        owner_type = "Organization" if repo.owner.lower() in self._orgs else "User"
+        body["owner"].update(self._owner_fields(repo.owner, owner_type))
+        body.update(
+            id=repo.id,
+            node_id=_node_id("010:Repository", repo.id),
+            name=repo.name,
+            full_name=repo.full_name,
+            private=repo.private,
+            visibility="private" if repo.private else "public",
+            description=_description(repo),
+            fork=repo.fork,
+            archived=repo.archived,
+            homepage=None,
+            mirror_url=None,
+            language="Python",
+            topics=[],
+            default_branch="main",
+            size=repo.id % 5000 + 100,
+            created_at=_stamp(repo.created),
+            updated_at=_stamp(repo.created),
+            pushed_at=_stamp(repo.created),
+            stargazers_count=repo.stars,
+            watchers_count=repo.stars,  # GitHub's watchers_count is the star count
+            watchers=repo.stars,
+            forks_count=repo.forks,
+            forks=repo.forks,
+            open_issues_count=repo.open_issues,
+            open_issues=repo.open_issues,
+            html_url=f"https://github.com/{repo.full_name}",
+            url=f"{self.url}/repos/{repo.full_name}",
+            permissions={"admin": kind == "pat", "push": kind == "pat", "pull": True},
+        )
+        return body
+
+    def _owner_fields(self, login: str, account_type: str) -> dict[str, Json]:
+        number = _account_id(login)
+        return {
+            "login": login,
+            "id": number,
+            "node_id": _node_id(
+                "04:User" if account_type == "User" else "012:Organization", number
+            ),
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{number}?v=4",
+            "type": account_type,
+            "site_admin": False,
+        }
+
+    def _account(self, login: str, account_type: str) -> Json:
+        """`GET /users/{login}` (and `/user`): simple-user fields plus the profile."""
+        owner = _template("full-repository")["owner"]
+        body = _rewrite(owner, _example_names(self.url, f"{login}/-"))
+        body.update(self._owner_fields(login, account_type))
+        public = [r for r in self._owned_by(login) if not r.private]
+        body.update(
+            name=login,
+            company=None,
+            blog="",
+            location=None,
+            email=None,
+            bio=None,
+            public_repos=len(public),
+            public_gists=0,
+            followers=0,
+            following=0,
+            created_at="2015-01-01T10:00:00Z",
+            updated_at="2025-01-01T10:00:00Z",
+        )
+        return body
+
+    def _organization(self, login: str) -> Json:
+        """`GET /orgs/{org}`: the organization's own shape."""
+        api = f"{self.url}/orgs/{login}"
+        number = _account_id(login)
+        return {
+            "login": login,
+            "id": number,
+            "node_id": _node_id("012:Organization", number),
+            "url": api,
+            "repos_url": f"{api}/repos",
+            "events_url": f"{api}/events",
+            "hooks_url": f"{api}/hooks",
+            "issues_url": f"{api}/issues",
+            "members_url": f"{api}/members{{/member}}",
+            "public_members_url": f"{api}/public_members{{/member}}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{number}?v=4",
+            "description": None,
+            "name": login,
+            "html_url": f"https://github.com/{login}",
+            "public_repos": len([r for r in self._owned_by(login) if not r.private]),
+            "type": "Organization",
+            "created_at": "2015-01-01T10:00:00Z",
+            "updated_at": "2025-01-01T10:00:00Z",
+        }
+
+
+def _has_type(repo: SimRepo, wanted: str) -> bool:
+    """`type` of `GET /orgs/{org}/repos`: all, public, private, forks, sources, member."""
+    return {
+        "public": not repo.private,
+        "private": repo.private,
+        "forks": repo.fork,
+        "sources": not repo.fork,
+    }.get(wanted, True)
+
+
+def _sorted(repos: list[SimRepo], sort: str, direction: str | None) -> list[SimRepo]:
+    """GitHub's listing order: by name ascending, by dates newest first, unless told."""
+    if sort == "full_name":
+        ordered = sorted(repos, key=lambda r: r.full_name.lower())
+        return ordered[::-1] if direction == "desc" else ordered
+    ordered = sorted(repos, key=lambda r: (r.created, r.id))
+    return ordered if direction == "asc" else ordered[::-1]
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def _token_of(authorization: str) -> str:
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() if scheme.lower() in ("token", "bearer") else ""
+
+
+def _error(status: int, message: str, docs: str) -> _Answer:
+    """GitHub's error shape (basic-error)."""
+    return _Answer(status, {"message": message, "documentation_url": docs, "status": str(status)})
+
+
+# --- HTTP plumbing ------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    respond: Callable[[str, str, str], _Reply]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up waiting (a timeout test) is expected; anything else is a bug."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def version_string(self) -> str:
+        return "GitHub.com"
+
+    def do_GET(self) -> None:
+        self._reply()
+
+    def do_POST(self) -> None:
+        self._reply()
+
+    def _reply(self) -> None:
+        reply = self.server.respond(self.command, self.path, self.headers.get("Authorization", ""))
+        if reply.delay > 0:
+            time.sleep(reply.delay)
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.payload)))
+        self.end_headers()
+        self.wfile.write(reply.payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: `SimulatedGitHub.requests` is the request log."""
