@@ -53,6 +53,7 @@ class RetryPolicy:
     max_wait: float = 300.0  # a rate-limit wait longer than this stops collection instead
     secondary_wait: float = 60.0  # GitHub asks for at least a minute after a secondary limit
     timeout: float = 30.0  # seconds per request
+    pause: float = 0.25  # PyGithub's own spacing between requests, kind to secondary limits
 
 
 class TrafficSource(Protocol):
@@ -98,6 +99,7 @@ class GitHubSource:
             retry=retry,
             timeout=int(policy.timeout),
             per_page=100,
+            seconds_between_requests=policy.pause,
         )
 
     def expand(
