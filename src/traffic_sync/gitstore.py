@@ -1,0 +1,535 @@
+"""The data branch: fetch its tip shallowly, read it, commit changed files, push without force.
+
+Everything runs through git plumbing in a private bare repo (`workdir`), never `git clone`: a
+clone counts as traffic on GitHub, and a bare repo has no work tree to keep in step. The push
+token travels only in the environment of the git commands that talk to the remote, as an
+`http.extraheader` (the way actions/checkout does it), so it never reaches argv, a file or an
+error message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit, urlunsplit
+
+from traffic_sync.errors import PushRejectedError, StoreError
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the data commits are by: author and committer alike."""
+
+    name: str
+    email: str
+
+
+BOT = Identity("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """Where the data branch lives."""
+
+    url: str  # what git fetches/pushes
+    display: str  # safe to print (never contains a token)
+    local_path: Path | None  # set when the data repository is a local folder
+
+
+# Git's own words when a push lost a race with another writer (LC_ALL=C keeps them English).
+REJECTED_MARKERS = (
+    "fetch first",
+    "non-fast-forward",
+    "failed to update ref",
+    "stale info",
+    "cannot lock ref",
+    "[rejected]",
+)
+MISSING_BRANCH_MARKER = "couldn't find remote ref"
+PENDING_REF = "refs/traffic-sync/pending"
+# Variables that would point our commands at some other repository than the one we name.
+FOREIGN_GIT_VARIABLES = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_CONFIG_PARAMETERS",
+)
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_SCP_LIKE = re.compile(r"[^/@:\s]+@[^/:\s]+:")
+_OWNER_NAME = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)")
+
+
+# --- where the data lives -------------------------------------------------------------------
+
+
+def resolve_remote(spec: str, *, server_url: str, cwd: Path) -> Remote:
+    """`owner/name` -> a repo on `server_url`; a git URL as is; anything else a local folder.
+
+    A plain `owner/name` is always a repo, even if such a folder exists: writing `./owner/name`
+    is how to say "the folder".
+    """
+    spec = spec.strip()
+    if not spec:
+        raise StoreError("The data repository is empty.", fix="Set data-repository.")
+    if _URL_SCHEME.match(spec) or _SCP_LIKE.match(spec):
+        return Remote(url=spec, display=_display_url(spec), local_path=None)
+    match = _OWNER_NAME.fullmatch(spec)
+    if match and match[2] not in {".", ".."}:
+        owner, name = match[1], match[2].removesuffix(".git")
+        url = f"{server_url.rstrip('/')}/{owner}/{name}.git"
+        return Remote(url=url, display=f"{owner}/{name}", local_path=None)
+    path = Path(spec).expanduser()
+    path = path if path.is_absolute() else cwd / path
+    path = Path(os.path.normpath(path))
+    return Remote(url=str(path), display=str(path), local_path=path)
+
+
+def _display_url(url: str) -> str:
+    """The URL without credentials: any userinfo of http(s), the password of others."""
+    if not _URL_SCHEME.match(url):
+        return url  # scp-like `git@host:path` carries a user name, never a secret
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"{host}:{parts.port}" if parts.port else host
+    if parts.scheme not in {"http", "https"} and parts.username:
+        host = f"{parts.username}@{host}"
+    return urlunsplit(parts._replace(netloc=host))
+
+
+def _url_secrets(url: str) -> list[str]:
+    """Credentials written into a URL, to scrub from git's messages."""
+    if not _URL_SCHEME.match(url):
+        return []
+    parts = urlsplit(url)
+    return [s for s in (parts.password, parts.username) if s and len(s) >= 8]
+
+
+def prepare_local(remote: Remote, *, branch: str) -> None:
+    """Make a local data folder a repo that accepts our pushes and shows the files.
+
+    A missing or empty folder becomes a new repo whose work tree follows pushes
+    (`receive.denyCurrentBranch updateInstead`), so the user sees the files without a checkout.
+    """
+    path = remote.local_path
+    if path is None:
+        return
+    if path.exists() and not path.is_dir():
+        raise StoreError(
+            f"The data repository {path} is a file, not a folder.",
+            fix="Point data-repository at a folder (it is created if missing).",
+        )
+    env = _git_env(token=None, identity=BOT)
+    kind = _repo_kind(path, env)
+    if kind is None:
+        _init_local(path, branch=branch, env=env)
+    elif kind == "worktree":
+        _follow_pushes(path, branch=branch, env=env)
+
+
+def _repo_kind(path: Path, env: Mapping[str, str]) -> str | None:
+    """ "bare" or "worktree" when `path` is the root of a repo; None for an empty or missing folder.
+
+    A folder inside some other repo (say `./data` in the project) is not a repo of its own.
+    """
+    if not path.exists() or not any(path.iterdir()):
+        return None
+    result = _run(
+        ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir"], env=env, cwd=path
+    )
+    lines = result.stdout.decode(errors="replace").splitlines()
+    real = path.resolve()
+    if result.returncode == 0 and lines[0] == "true" and Path(lines[1]).resolve() == real:
+        return "bare"
+    if result.returncode == 0 and lines[0] == "false" and (real / ".git").exists():
+        return "worktree"
+    raise StoreError(
+        f"The data repository {path} is a folder with files in it but not a git repository.",
+        fix=f"Use an empty or missing folder (it becomes a repo), or run `git init {path}` "
+        "if these files should be kept alongside the data.",
+    )
+
+
+def _init_local(path: Path, *, branch: str, env: Mapping[str, str]) -> None:
+    """Create the repo with the data branch checked out, so pushes land in its work tree."""
+    path.mkdir(parents=True, exist_ok=True)
+    _check_local(_run(["git", "init", "--quiet", f"--initial-branch={branch}", str(path)], env=env))
+    _allow_push_to_checkout(path, env)
+
+
+def _follow_pushes(path: Path, *, branch: str, env: Mapping[str, str]) -> None:
+    """With the data branch checked out, git refuses pushes unless told to update the files."""
+    head = _run(["git", "symbolic-ref", "--quiet", "HEAD"], env=env, cwd=path)
+    if head.stdout.decode().strip() != f"refs/heads/{branch}":
+        return
+    setting = _run(["git", "config", "--local", "receive.denyCurrentBranch"], env=env, cwd=path)
+    if setting.returncode == 1:  # unset: git's default would refuse our push
+        _allow_push_to_checkout(path, env)
+
+
+def _allow_push_to_checkout(path: Path, env: Mapping[str, str]) -> None:
+    args = ["git", "config", "--local", "receive.denyCurrentBranch", "updateInstead"]
+    _check_local(_run(args, env=env, cwd=path))
+
+
+def _check_local(result: _Result) -> None:
+    if result.returncode != 0:
+        raise StoreError(
+            f"Could not set up the local data repository: {result.stderr.decode().strip()}",
+            fix="Check that the folder is writable.",
+        )
+
+
+# --- running git ----------------------------------------------------------------------------
+
+
+class _Result(NamedTuple):
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+    def text(self) -> str:
+        """stdout as one trimmed line of text (a sha, a ref)."""
+        return self.stdout.decode().strip()
+
+
+def _git_env(*, token: str | None, identity: Identity) -> dict[str, str]:
+    """The environment of every git command: predictable, non-interactive, token as a header.
+
+    `GIT_CONFIG_*` settings act like `git -c` without showing in argv (`ps`), and unlike
+    `.git/config` they are gone when the command ends.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in FOREIGN_GIT_VARIABLES and not key.startswith("GIT_CONFIG_")
+    }
+    config = [
+        ("safe.directory", "*"),  # a root container on a workspace owned by the runner user
+        ("gc.auto", "0"),  # no background gc outliving the command and its timeout
+        ("maintenance.auto", "false"),
+    ]
+    if token:
+        config.append(("http.extraheader", f"AUTHORIZATION: basic {_basic_credentials(token)}"))
+    env.update(
+        GIT_TERMINAL_PROMPT="0",  # fail, never wait for a password nobody will type
+        GIT_CONFIG_NOSYSTEM="1",
+        LC_ALL="C",  # git's messages in English, so the rejection markers match
+        LANGUAGE="C",
+        GIT_AUTHOR_NAME=identity.name,
+        GIT_AUTHOR_EMAIL=identity.email,
+        GIT_COMMITTER_NAME=identity.name,
+        GIT_COMMITTER_EMAIL=identity.email,
+        GIT_CONFIG_COUNT=str(len(config)),
+    )
+    for index, (key, value) in enumerate(config):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
+def _basic_credentials(token: str) -> str:
+    return base64.b64encode(f"x-access-token:{token}".encode()).decode()
+
+
+def _run(
+    args: list[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+    stdin: bytes | None = None,
+    timeout: float = 60.0,
+) -> _Result:
+    """Run git in its own process group, so a timeout also ends its helpers (git-remote-https)."""
+    try:
+        process = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # no controlling terminal: ssh cannot prompt either
+        )
+    except FileNotFoundError as error:
+        raise StoreError(
+            "git is not installed.", fix="Install git and make sure it is on PATH."
+        ) from error
+    with process:
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            verb = args[3] if args[1] == "--git-dir" else args[1]
+            raise StoreError(
+                f"git {verb} did not finish within {timeout:.0f} s.",
+                fix="Check the network and that the data repository URL answers.",
+            ) from None
+    return _Result(process.returncode, stdout, stderr)
+
+
+# --- the data branch ------------------------------------------------------------------------
+
+
+class _Entry(NamedTuple):
+    mode: str
+    kind: str
+    sha: str
+
+
+class DataBranch:
+    """One branch of the data repository, seen through a private bare repo in `workdir`."""
+
+    def __init__(
+        self,
+        *,
+        remote: Remote,
+        branch: str,
+        workdir: Path,
+        token: str | None = None,
+        identity: Identity = BOT,
+        timeout: float = 300.0,
+    ) -> None:
+        self._remote = remote
+        self._branch = branch
+        self._workdir = workdir
+        self._identity = identity
+        self._timeout = timeout
+        self._env = _git_env(token=None, identity=identity)
+        self._remote_env = _git_env(token=token, identity=identity)
+        secrets = [token, _basic_credentials(token)] if token else []
+        self._secrets = [*secrets, *_url_secrets(remote.url)]
+        self._tracking = f"refs/remotes/data/{branch}"
+        self._initialized = False
+        self._fetched = False
+        self._tip: str | None = None
+
+    def fetch(self) -> str | None:
+        """Fetch the branch's tip alone (depth 1); None when the branch does not exist yet.
+
+        A missing branch (or an empty repo) is the first run: `commit` then starts an orphan.
+        """
+        self._init_workdir()
+        refspec = f"+refs/heads/{self._branch}:{self._tracking}"
+        args = ["fetch", "--depth", "1", "--no-tags", "--no-write-fetch-head", "--quiet"]
+        args += self._local_program("--upload-pack", "upload-pack")
+        result = self._git(*args, self._remote.url, refspec, remote=True, check=False)
+        if result.returncode == 0:
+            self._tip = self._git("rev-parse", "--verify", f"{self._tracking}^{{commit}}").text()
+        elif MISSING_BRANCH_MARKER in result.stderr.decode(errors="replace"):
+            self._git("update-ref", "-d", self._tracking)  # it may have been deleted since
+            self._tip = None
+        else:
+            raise self._failure(f"Could not fetch {self._where}", result, fix=self._read_fix())
+        self._fetched = True
+        return self._tip
+
+    def read_files(self, prefix: str = "") -> dict[str, bytes]:
+        """Every file at the fetched tip under `prefix`: two git processes however many files."""
+        tip = self._fetched_tip()
+        if tip is None:
+            return {}
+        entries = {p: e for p, e in self._list_tree(tip).items() if p.startswith(prefix)}
+        blobs = self._read_blobs({e.sha for e in entries.values() if e.kind == "blob"})
+        return {p: blobs[e.sha] for p, e in entries.items() if e.kind == "blob"}
+
+    def commit(self, files: Mapping[str, bytes], message: str) -> str | None:
+        """Commit `files` on top of the fetched tip (an orphan root without one), others kept.
+
+        Returns None when every file already holds these bytes: an unchanged run makes no commit.
+        """
+        tip = self._fetched_tip()
+        current = self._list_tree(tip) if tip else {}
+        changed = {p: b for p, b in files.items() if _blob_sha(b) != _sha_of(current.get(p))}
+        if not changed:
+            return None
+        _check_paths(changed, current)
+        stream = self._import_stream(changed, current, message=message, parent=tip)
+        result = self._git("fast-import", "--quiet", "--force", "--done", stdin=stream)
+        return result.text()
+
+    def push(self, sha: str) -> None:
+        """Push `sha` to the branch, never forced: a moved branch raises PushRejectedError."""
+        refspec = f"{sha}:refs/heads/{self._branch}"
+        args = ["push", "--no-verify", *self._local_program("--receive-pack", "receive-pack")]
+        args += [self._remote.url, refspec]
+        result = self._git(*args, remote=True, check=False)
+        if result.returncode == 0:
+            self._git("update-ref", self._tracking, sha)
+            self._tip = sha
+            return
+        said = (result.stderr + result.stdout).decode(errors="replace")
+        if any(marker in said for marker in REJECTED_MARKERS):
+            raise PushRejectedError(
+                f"{self._where} moved while this run worked: {self._scrub(said)}",
+                fix="Fetch again, merge onto the new tip and push again.",
+            )
+        raise self._failure(f"Could not push to {self._where}", result, fix=self._push_fix())
+
+    # --- helpers ---
+
+    @property
+    def _where(self) -> str:
+        return f"branch {self._branch} of {self._remote.display}"
+
+    def _local_program(self, option: str, program: str) -> list[str]:
+        """For a local remote, run git's server side with `safe.directory=*` too.
+
+        git spawns it with the `GIT_CONFIG_*` variables removed, so a folder owned by another
+        user (a root container on the runner's workspace) would fail as "dubious ownership".
+        """
+        if self._remote.local_path is None and not self._remote.url.startswith("file://"):
+            return []
+        return [f"{option}=git -c 'safe.directory=*' {program}"]
+
+    def _init_workdir(self) -> None:
+        """An empty bare repo to fetch into; kept across fetches so objects are reused."""
+        if not self._initialized:
+            self._workdir.mkdir(parents=True, exist_ok=True)
+            self._git("init", "--bare", "--quiet", str(self._workdir))
+            self._initialized = True
+
+    def _fetched_tip(self) -> str | None:
+        if not self._fetched:
+            raise RuntimeError("DataBranch.fetch() must run before reading or committing.")
+        return self._tip
+
+    def _list_tree(self, tip: str) -> dict[str, _Entry]:
+        """path -> (mode, type, sha) of everything at `tip`, in one `ls-tree`."""
+        out = self._git("ls-tree", "-r", "-z", "--full-tree", tip).stdout
+        entries: dict[str, _Entry] = {}
+        for record in out.decode("utf-8", errors="surrogateescape").split("\0"):
+            if record:
+                meta, path = record.split("\t", 1)
+                mode, kind, sha = meta.split(" ")
+                entries[path] = _Entry(mode, kind, sha)
+        return entries
+
+    def _read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """sha -> bytes for many blobs through one `cat-file --batch`."""
+        wanted = sorted(shas)
+        if not wanted:
+            return {}
+        out = self._git("cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
+        blobs: dict[str, bytes] = {}
+        position = 0
+        for sha in wanted:
+            header_end = out.stdout.index(b"\n", position)
+            header = out.stdout[position:header_end].split(b" ")
+            if len(header) != 3:
+                raise StoreError(f"The fetched data branch lacks object {sha}.")
+            start = header_end + 1
+            end = start + int(header[2])
+            blobs[sha] = out.stdout[start:end]
+            position = end + 1  # each object ends with a newline
+        return blobs
+
+    def _import_stream(
+        self,
+        changed: Mapping[str, bytes],
+        current: Mapping[str, _Entry],
+        *,
+        message: str,
+        parent: str | None,
+    ) -> bytes:
+        """A `git fast-import` script: one commit changing `changed` on top of `parent`."""
+        who = f"{self._identity.name} <{self._identity.email}> {int(time.time())} +0000"
+        text = message if message.endswith("\n") else f"{message}\n"
+        body = text.encode()
+        head = f"reset {PENDING_REF}\n" + (f"from {parent}\n" if parent else "") + "\n"
+        chunks = [head.encode()]
+        chunks.append(f"commit {PENDING_REF}\nmark :1\nauthor {who}\ncommitter {who}\n".encode())
+        chunks.append(b"data %d\n%s\n" % (len(body), body))
+        for path, data in sorted(changed.items()):
+            old = current.get(path)
+            mode = "100755" if old and old.mode == "100755" else "100644"
+            chunks.append(f"M {mode} inline {_quote_path(path)}\n".encode(errors="surrogateescape"))
+            chunks.append(b"data %d\n%s\n" % (len(data), data))
+        chunks.append(b"\nget-mark :1\ndone\n")
+        return b"".join(chunks)
+
+    def _git(
+        self, *args: str, remote: bool = False, check: bool = True, stdin: bytes | None = None
+    ) -> _Result:
+        env = self._remote_env if remote else self._env
+        command = ["git", "--git-dir", str(self._workdir), *args]
+        result = _run(command, env=env, stdin=stdin, timeout=self._timeout)
+        if check and result.returncode != 0:
+            raise self._failure(f"git {args[0]} failed in {self._workdir}", result, fix="")
+        return result
+
+    def _failure(self, what: str, result: _Result, *, fix: str) -> StoreError:
+        said = self._scrub(result.stderr.decode(errors="replace").strip())
+        return StoreError(f"{what}: {said}", fix=fix)
+
+    def _scrub(self, text: str) -> str:
+        """git's words without the token, its base64 form or credentials from the URL."""
+        if self._remote.url != self._remote.display:
+            text = text.replace(self._remote.url, self._remote.display)
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _read_fix(self) -> str:
+        if self._remote.local_path is not None:
+            return f"Check that {self._remote.display} is a git repository you can read."
+        return (
+            f"Check the URL ({self._remote.display}) and that the token can read it: a private "
+            "data repository needs the push-token to have contents: read."
+        )
+
+    def _push_fix(self) -> str:
+        if self._remote.local_path is not None:
+            return (
+                f"Check that {self._remote.display} is writable and, if it has {self._branch} "
+                "checked out, that its work tree has no uncommitted changes."
+            )
+        return (
+            f"Check that the push-token can write to {self._remote.display} (contents: write; "
+            "for GITHUB_TOKEN add `permissions: contents: write` to the job) and that branch "
+            f"{self._branch} is not protected."
+        )
+
+
+def _blob_sha(data: bytes) -> str:
+    """The id git gives these bytes, computed here to skip unchanged files without a process."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _sha_of(entry: _Entry | None) -> str | None:
+    return entry.sha if entry and entry.kind == "blob" else None
+
+
+def _check_paths(changed: Mapping[str, bytes], current: Mapping[str, _Entry]) -> None:
+    """Refuse paths git cannot store, or that would silently replace a folder by a file."""
+    for path in changed:
+        parts = path.split("/")
+        if any(part in {"", ".", "..", ".git"} for part in parts) or "\0" in path:
+            raise ValueError(f"Not a path that can be stored in the data branch: {path!r}")
+    paths = set(changed) | set(current)
+    folders = {path.rsplit("/", n)[0] for path in paths for n in range(1, path.count("/") + 1)}
+    clashes = sorted(folders & paths)
+    if clashes:
+        raise ValueError(f"A file and a folder would share a path: {clashes[0]!r}")
+
+
+def _quote_path(path: str) -> str:
+    """C-style quoting, which fast-import reads for any path (spaces, quotes, newlines)."""
+    escaped = path.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\{ord(m[0]):03o}", escaped)
+    return f'"{escaped}"'

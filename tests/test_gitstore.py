@@ -1,0 +1,735 @@
+"""The data branch against real git: bare repos in tmp_path and a local smart-HTTP server."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from traffic_sync.errors import PushRejectedError, StoreError
+from traffic_sync.gitstore import (
+    BOT,
+    DataBranch,
+    Identity,
+    Remote,
+    prepare_local,
+    resolve_remote,
+)
+
+BRANCH = "traffic-data"
+TOKEN = "ghs_s3cretTokenValue1234567890"
+PLAIN_ENV = {
+    "GIT_AUTHOR_NAME": "someone",
+    "GIT_AUTHOR_EMAIL": "someone@example.com",
+    "GIT_COMMITTER_NAME": "someone",
+    "GIT_COMMITTER_EMAIL": "someone@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+# --- plain git, independent of the code under test ---
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    """Run git and return stdout; fail loudly."""
+    env = {**os.environ, **PLAIN_ENV}
+    result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, check=True)
+    return result.stdout.decode().strip()
+
+
+def bare_repo(path: Path) -> Path:
+    git("init", "--bare", "--quiet", str(path))
+    return path
+
+
+def seed(remote: Path, tmp: Path, files: dict[str, str], *, commits: int = 1) -> None:
+    """Give `remote` a branch with `files`, made in `commits` commits by someone else."""
+    work = tmp / "seed"
+    git("init", "--quiet", f"--initial-branch={BRANCH}", str(work))
+    for number in range(commits):
+        for path, text in files.items():
+            (work / path).parent.mkdir(parents=True, exist_ok=True)
+            (work / path).write_text(f"{text}{'' if number == commits - 1 else number}")
+        git("add", "-A", cwd=work)
+        git("commit", "--quiet", "-m", f"seed {number}", cwd=work)
+    git("push", "--quiet", str(remote), f"HEAD:refs/heads/{BRANCH}", cwd=work)
+    shutil.rmtree(work)
+
+
+def remote_files(remote: Path) -> dict[str, bytes]:
+    """Every file on the remote branch, read with plain git."""
+    names = git("--git-dir", str(remote), "ls-tree", "-r", "-z", "--name-only", BRANCH)
+    env = {**os.environ, **PLAIN_ENV}
+    return {
+        name: subprocess.run(
+            ["git", "--git-dir", str(remote), "show", f"{BRANCH}:{name}"],
+            env=env,
+            capture_output=True,
+            check=True,
+        ).stdout
+        for name in names.split("\0")
+        if name
+    }
+
+
+def local(path: Path) -> Remote:
+    return Remote(url=str(path), display=str(path), local_path=path)
+
+
+@pytest.fixture
+def git_remote(tmp_path: Path) -> Path:
+    """An empty bare repo standing in for the data repository."""
+    return bare_repo(tmp_path / "remote.git")
+
+
+def writer(remote: Path, workdir: Path, *, identity: Identity = BOT) -> DataBranch:
+    return DataBranch(remote=local(remote), branch=BRANCH, workdir=workdir, identity=identity)
+
+
+# --- committing ---
+
+
+def test_first_run_creates_orphan_branch_with_only_our_files(
+    git_remote: Path, tmp_path: Path
+) -> None:
+    """With no branch yet, the first commit is a root commit holding exactly our files."""
+    branch = writer(git_remote, tmp_path / "work")
+    assert branch.fetch() is None
+    sha = branch.commit({"a/stats.json": b"{}\n", "README.md": b"# hi\n"}, "first")
+    assert sha is not None
+    branch.push(sha)
+    assert git("--git-dir", str(git_remote), "rev-parse", BRANCH) == sha
+    assert git("--git-dir", str(git_remote), "rev-list", "--parents", BRANCH) == sha
+    assert remote_files(git_remote) == {"a/stats.json": b"{}\n", "README.md": b"# hi\n"}
+
+
+def test_commit_returns_none_when_bytes_unchanged(git_remote: Path, tmp_path: Path) -> None:
+    """Writing the bytes a file already has makes no commit."""
+    seed(git_remote, tmp_path, {"a.json": "same\n", "b.json": "other\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    before = branch.fetch()
+    assert branch.commit({"a.json": b"same\n"}, "nothing new") is None
+    assert git("--git-dir", str(git_remote), "rev-parse", BRANCH) == before
+
+
+def test_second_commit_keeps_other_files(git_remote: Path, tmp_path: Path) -> None:
+    """A commit changes only the given paths and sits on top of the fetched tip."""
+    seed(git_remote, tmp_path, {"keep/me.txt": "kept\n", "a.json": "old\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    before = branch.fetch()
+    sha = branch.commit({"a.json": b"new\n", "new/file.json": b"{}\n"}, "update")
+    assert sha is not None
+    branch.push(sha)
+    assert git("--git-dir", str(git_remote), "rev-parse", f"{BRANCH}^") == before
+    assert remote_files(git_remote) == {
+        "keep/me.txt": b"kept\n",
+        "a.json": b"new\n",
+        "new/file.json": b"{}\n",
+    }
+
+
+def test_commit_is_by_identity_with_message(git_remote: Path, tmp_path: Path) -> None:
+    """Author and committer are the configured identity; the message is kept whole."""
+    who = Identity("Traffic Bot", "bot@example.com")
+    branch = writer(git_remote, tmp_path / "work", identity=who)
+    branch.fetch()
+    sha = branch.commit({"x": b"1"}, "traffic-sync: 2024-05-01\n\nbody line")
+    assert sha is not None
+    shown = git("--git-dir", str(tmp_path / "work"), "show", "-s", "--format=%an|%ae|%cn|%ce", sha)
+    assert shown == "Traffic Bot|bot@example.com|Traffic Bot|bot@example.com"
+    message = git("--git-dir", str(tmp_path / "work"), "show", "-s", "--format=%B", sha)
+    assert message == "traffic-sync: 2024-05-01\n\nbody line"
+
+
+def test_default_identity_is_the_actions_bot(git_remote: Path, tmp_path: Path) -> None:
+    """Without an identity, commits are by github-actions[bot]."""
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit({"x": b"1"}, "m")
+    assert sha is not None
+    shown = git("--git-dir", str(tmp_path / "work"), "show", "-s", "--format=%cn <%ce>", sha)
+    assert shown == f"{BOT.name} <{BOT.email}>"
+
+
+def test_unusual_paths_round_trip(git_remote: Path, tmp_path: Path) -> None:
+    """Paths with spaces, quotes, backslashes, non-ASCII and newlines are stored as given."""
+    names = ["with space/a b.json", 'quote"d.txt', "back\\slash", "ünï/ç.md", "new\nline"]
+    files = {name: name.encode() for name in names}
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit(files, "odd names")
+    assert sha is not None
+    branch.push(sha)
+    branch.fetch()
+    assert branch.read_files() == files
+
+
+def test_executable_mode_is_kept(git_remote: Path, tmp_path: Path) -> None:
+    """Rewriting an executable file keeps it executable."""
+    seed(git_remote, tmp_path, {"run.sh": "echo 1\n"})
+    tree_before = git("--git-dir", str(git_remote), "ls-tree", BRANCH, "run.sh")
+    assert tree_before.startswith("100644")
+    work = tmp_path / "exec"
+    git("clone", "--quiet", "--branch", BRANCH, str(git_remote), str(work))
+    git("update-index", "--chmod=+x", "run.sh", cwd=work)
+    git("commit", "--quiet", "-m", "x", cwd=work)
+    git("push", "--quiet", "origin", BRANCH, cwd=work)
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit({"run.sh": b"echo 2\n"}, "m")
+    assert sha is not None
+    branch.push(sha)
+    assert git("--git-dir", str(git_remote), "ls-tree", BRANCH, "run.sh").startswith("100755")
+
+
+def test_bad_paths_are_refused(git_remote: Path, tmp_path: Path) -> None:
+    """Paths git cannot store, or a file replacing a folder, raise before anything is written."""
+    seed(git_remote, tmp_path, {"dir/file": "x"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    for bad in ["/abs", "a//b", "a/../b", ".git/config", "dir", "dir/file/under"]:
+        with pytest.raises(ValueError, match="path"):
+            branch.commit({bad: b"x"}, "m")
+
+
+def test_commit_before_fetch_is_a_programming_error(git_remote: Path, tmp_path: Path) -> None:
+    """Reading or committing without a fetch fails loudly instead of guessing the tip."""
+    branch = writer(git_remote, tmp_path / "work")
+    with pytest.raises(RuntimeError, match="fetch"):
+        branch.commit({"a": b"1"}, "m")
+
+
+def test_many_files_commit_in_one_go(git_remote: Path, tmp_path: Path) -> None:
+    """Thousands of files are committed, read back and recognised as unchanged."""
+    files = {f"owner{n % 30}/repo{n}/stats.json": f'{{"n": {n}}}\n'.encode() for n in range(3000)}
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit(files, "many")
+    assert sha is not None
+    branch.push(sha)
+    branch.fetch()
+    assert branch.read_files() == files
+    assert branch.commit(files, "again") is None
+
+
+# --- reading and fetching ---
+
+
+def test_read_files_with_prefix(git_remote: Path, tmp_path: Path) -> None:
+    """read_files returns only the files under the prefix, with their bytes."""
+    seed(git_remote, tmp_path, {"data/a/x.json": "1", "data/b.json": "2", "other/c": "3"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    assert branch.read_files("data/") == {"data/a/x.json": b"1", "data/b.json": b"2"}
+    assert set(branch.read_files()) == {"data/a/x.json", "data/b.json", "other/c"}
+    assert branch.read_files("nothing/") == {}
+
+
+def test_read_files_is_empty_without_branch(git_remote: Path, tmp_path: Path) -> None:
+    """Before the first run there is nothing to read."""
+    branch = writer(git_remote, tmp_path / "work")
+    assert branch.fetch() is None
+    assert branch.read_files() == {}
+
+
+def test_missing_branch_in_non_empty_repo_is_first_run(git_remote: Path, tmp_path: Path) -> None:
+    """A repo with other branches but not ours gives no tip, and the commit is an orphan."""
+    work = tmp_path / "other"
+    git("init", "--quiet", "--initial-branch=main", str(work))
+    (work / "code.py").write_text("print()\n")
+    git("add", "-A", cwd=work)
+    git("commit", "--quiet", "-m", "code", cwd=work)
+    git("push", "--quiet", str(git_remote), "main", cwd=work)
+    branch = writer(git_remote, tmp_path / "work")
+    assert branch.fetch() is None
+    sha = branch.commit({"a": b"1"}, "m")
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {"a": b"1"}
+
+
+def test_fetch_is_shallow(git_remote: Path, tmp_path: Path) -> None:
+    """Only the tip commit is fetched, however long the history."""
+    seed(git_remote, tmp_path, {"a.json": "x"}, commits=5)
+    assert git("--git-dir", str(git_remote), "rev-list", "--count", BRANCH) == "5"
+    branch = writer(git_remote, tmp_path / "work")
+    tip = branch.fetch()
+    assert tip == git("--git-dir", str(git_remote), "rev-parse", BRANCH)
+    assert git("--git-dir", str(tmp_path / "work"), "rev-list", "--count", "--all") == "1"
+
+
+def test_fetch_again_sees_the_moved_tip(git_remote: Path, tmp_path: Path) -> None:
+    """A second fetch follows the branch to where another writer moved it."""
+    first = writer(git_remote, tmp_path / "one")
+    second = writer(git_remote, tmp_path / "two")
+    second.fetch()
+    first.fetch()
+    sha = first.commit({"a": b"1"}, "m")
+    assert sha is not None
+    first.push(sha)
+    assert second.fetch() == sha
+    assert second.read_files() == {"a": b"1"}
+
+
+def test_fetch_after_branch_deleted_starts_over(git_remote: Path, tmp_path: Path) -> None:
+    """When the branch disappears between fetches, the next fetch reports no tip."""
+    seed(git_remote, tmp_path, {"a": "1"})
+    branch = writer(git_remote, tmp_path / "work")
+    assert branch.fetch() is not None
+    git("--git-dir", str(git_remote), "update-ref", "-d", f"refs/heads/{BRANCH}")
+    assert branch.fetch() is None
+    assert branch.read_files() == {}
+
+
+def test_fetch_from_nowhere_says_what_to_check(tmp_path: Path) -> None:
+    """A remote that is not a repository raises StoreError naming it."""
+    branch = writer(tmp_path / "missing.git", tmp_path / "work")
+    with pytest.raises(StoreError, match=r"missing\.git"):
+        branch.fetch()
+
+
+def test_silent_server_times_out(tmp_path: Path) -> None:
+    """A server that never answers ends in StoreError after the timeout, not a hang."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/data.git"
+        remote = Remote(url=url, display=url, local_path=None)
+        branch = DataBranch(remote=remote, branch=BRANCH, workdir=tmp_path / "w", timeout=1)
+        with pytest.raises(StoreError, match="git fetch did not finish"):
+            branch.fetch()
+
+
+def test_missing_git_is_store_error(
+    git_remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without git on PATH the error says to install it."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(StoreError, match="git is not installed"):
+        writer(git_remote, tmp_path / "work").fetch()
+
+
+# --- pushing ---
+
+
+def test_moved_branch_rejects_push_then_retry_keeps_both(git_remote: Path, tmp_path: Path) -> None:
+    """Two writers race: the loser is rejected, refetches, recommits, and nothing is lost."""
+    seed(git_remote, tmp_path, {"base.json": "0"})
+    first = writer(git_remote, tmp_path / "one")
+    second = writer(git_remote, tmp_path / "two")
+    first.fetch()
+    second.fetch()
+    mine = first.commit({"first.json": b"1"}, "first")
+    theirs = second.commit({"second.json": b"2"}, "second")
+    assert mine is not None
+    assert theirs is not None
+    first.push(mine)
+    with pytest.raises(PushRejectedError):
+        second.push(theirs)
+    assert git("--git-dir", str(git_remote), "rev-parse", BRANCH) == mine
+
+    second.fetch()
+    current = second.read_files()
+    retry = second.commit({**current, "second.json": b"2"}, "second, again")
+    assert retry is not None
+    second.push(retry)
+    git("--git-dir", str(git_remote), "merge-base", "--is-ancestor", mine, BRANCH)
+    assert remote_files(git_remote) == {"base.json": b"0", "first.json": b"1", "second.json": b"2"}
+    assert git("--git-dir", str(git_remote), "rev-list", "--count", BRANCH) == "3"
+
+
+def test_push_refused_by_server_is_store_error(git_remote: Path, tmp_path: Path) -> None:
+    """A push the server declines for another reason is a StoreError, not a retryable race."""
+    hook = git_remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit({"a": b"1"}, "m")
+    assert sha is not None
+    with pytest.raises(StoreError, match="protected") as caught:
+        branch.push(sha)
+    assert not isinstance(caught.value, PushRejectedError)
+
+
+def test_commit_after_push_builds_on_pushed_commit(git_remote: Path, tmp_path: Path) -> None:
+    """After a successful push the pushed commit is the tip the next commit builds on."""
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    first = branch.commit({"a": b"1"}, "one")
+    assert first is not None
+    branch.push(first)
+    second = branch.commit({"b": b"2"}, "two")
+    assert second is not None
+    branch.push(second)
+    assert remote_files(git_remote) == {"a": b"1", "b": b"2"}
+
+
+# --- where the data lives ---
+
+
+@pytest.mark.parametrize(
+    ("spec", "url", "display", "local_part"),
+    [
+        ("octo/data", "https://github.com/octo/data.git", "octo/data", None),
+        ("octo/data.git", "https://github.com/octo/data.git", "octo/data", None),
+        ("o-1/d.a_t-a", "https://github.com/o-1/d.a_t-a.git", "o-1/d.a_t-a", None),
+        ("https://h.example/x.git", "https://h.example/x.git", "https://h.example/x.git", None),
+        ("http://h.example:8080/x", "http://h.example:8080/x", "http://h.example:8080/x", None),
+        ("ssh://git@h.example/x", "ssh://git@h.example/x", "ssh://git@h.example/x", None),
+        ("git@github.com:o/n.git", "git@github.com:o/n.git", "git@github.com:o/n.git", None),
+        ("file:///srv/data.git", "file:///srv/data.git", "file:///srv/data.git", None),
+        ("./octo/data", None, None, "octo/data"),
+        ("data", None, None, "data"),
+        ("../up/data", None, None, "../up/data"),
+        ("a/b/c", None, None, "a/b/c"),
+    ],
+)
+def test_resolve_remote(
+    spec: str, url: str | None, display: str | None, local_part: str | None, tmp_path: Path
+) -> None:
+    """owner/name is a GitHub repo, git URLs are kept, anything else is a folder under cwd."""
+    cwd = tmp_path / "cwd"
+    remote = resolve_remote(spec, server_url="https://github.com", cwd=cwd)
+    if local_part is None:
+        assert remote == Remote(url=str(url), display=str(display), local_path=None)
+    else:
+        path = Path(os.path.normpath(cwd / local_part))
+        assert remote == Remote(url=str(path), display=str(path), local_path=path)
+
+
+def test_resolve_remote_owner_name_wins_over_existing_folder(tmp_path: Path) -> None:
+    """A plain owner/name is a repo even when such a folder exists; ./owner/name is the folder."""
+    (tmp_path / "octo" / "data").mkdir(parents=True)
+    remote = resolve_remote("octo/data", server_url="https://ghe.example/", cwd=tmp_path)
+    assert remote.url == "https://ghe.example/octo/data.git"
+    assert remote.local_path is None
+    folder = resolve_remote("./octo/data", server_url="https://ghe.example", cwd=tmp_path)
+    assert folder.local_path == tmp_path / "octo" / "data"
+
+
+def test_resolve_remote_absolute_path(tmp_path: Path) -> None:
+    """An absolute path is used as is, whatever the cwd."""
+    remote = resolve_remote(str(tmp_path / "d"), server_url="https://github.com", cwd=Path("/x"))
+    assert remote.local_path == tmp_path / "d"
+
+
+def test_resolve_remote_hides_credentials_in_url(tmp_path: Path) -> None:
+    """A token written into an https URL is used to push but never displayed."""
+    url = f"https://x-access-token:{TOKEN}@github.com/o/n.git"
+    remote = resolve_remote(url, server_url="https://github.com", cwd=tmp_path)
+    assert remote.url == url
+    assert remote.display == "https://github.com/o/n.git"
+    bare = resolve_remote(f"https://{TOKEN}@h.example/n", server_url="", cwd=tmp_path)
+    assert bare.display == "https://h.example/n"
+
+
+def test_resolve_remote_refuses_empty(tmp_path: Path) -> None:
+    """An empty data repository is a StoreError, not the current folder."""
+    with pytest.raises(StoreError):
+        resolve_remote("  ", server_url="https://github.com", cwd=tmp_path)
+
+
+# --- a local folder as the data repository ---
+
+
+def test_prepare_local_creates_repo_showing_pushed_files(tmp_path: Path) -> None:
+    """A missing folder becomes a repo whose work tree shows each pushed commit."""
+    remote = resolve_remote("./nested/data", server_url="https://github.com", cwd=tmp_path)
+    prepare_local(remote, branch=BRANCH)
+    branch = DataBranch(remote=remote, branch=BRANCH, workdir=tmp_path / "work")
+    assert branch.fetch() is None
+    for text in (b"one\n", b"two\n"):
+        sha = branch.commit({"repo/stats.json": text}, "m")
+        assert sha is not None
+        branch.push(sha)
+        assert (tmp_path / "nested" / "data" / "repo" / "stats.json").read_bytes() == text
+    assert git("status", "--porcelain", cwd=tmp_path / "nested" / "data") == ""
+
+
+def test_prepare_local_uses_empty_folder(tmp_path: Path) -> None:
+    """An existing empty folder becomes the repo."""
+    (tmp_path / "data").mkdir()
+    prepare_local(local(tmp_path / "data"), branch=BRANCH)
+    assert git("symbolic-ref", "HEAD", cwd=tmp_path / "data") == f"refs/heads/{BRANCH}"
+
+
+def test_prepare_local_refuses_folder_with_files(tmp_path: Path) -> None:
+    """A non-empty folder that is not a repo is left alone with a message on how to fix it."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.txt").write_text("mine")
+    with pytest.raises(StoreError, match="not a git repository") as caught:
+        prepare_local(local(tmp_path / "data"), branch=BRANCH)
+    assert "git init" in caught.value.fix
+    assert not (tmp_path / "data" / ".git").exists()
+
+
+def test_prepare_local_refuses_folder_inside_other_repo(tmp_path: Path) -> None:
+    """A folder with files inside the project's repo is not mistaken for a data repo."""
+    git("init", "--quiet", str(tmp_path / "project"))
+    (tmp_path / "project" / "data").mkdir()
+    (tmp_path / "project" / "data" / "f").write_text("x")
+    with pytest.raises(StoreError, match="not a git repository"):
+        prepare_local(local(tmp_path / "project" / "data"), branch=BRANCH)
+
+
+def test_prepare_local_refuses_a_file(tmp_path: Path) -> None:
+    """A data repository path that is a file is a StoreError."""
+    (tmp_path / "data").write_text("x")
+    with pytest.raises(StoreError, match="file"):
+        prepare_local(local(tmp_path / "data"), branch=BRANCH)
+
+
+def test_prepare_local_lets_existing_checkout_follow_pushes(tmp_path: Path) -> None:
+    """An existing repo with the branch checked out accepts pushes and updates its files."""
+    folder = tmp_path / "data"
+    git("init", "--quiet", f"--initial-branch={BRANCH}", str(folder))
+    (folder / "old.txt").write_text("old\n")
+    git("add", "-A", cwd=folder)
+    git("commit", "--quiet", "-m", "old", cwd=folder)
+    prepare_local(local(folder), branch=BRANCH)
+    assert git("config", "receive.denyCurrentBranch", cwd=folder) == "updateInstead"
+    branch = DataBranch(remote=local(folder), branch=BRANCH, workdir=tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit({"new.txt": b"new\n"}, "m")
+    assert sha is not None
+    branch.push(sha)
+    assert (folder / "new.txt").read_text() == "new\n"
+    assert (folder / "old.txt").read_text() == "old\n"
+
+
+def test_prepare_local_keeps_explicit_setting_and_bare_repos(tmp_path: Path) -> None:
+    """A chosen denyCurrentBranch and bare repos are used exactly as they are."""
+    folder = tmp_path / "data"
+    git("init", "--quiet", f"--initial-branch={BRANCH}", str(folder))
+    git("config", "receive.denyCurrentBranch", "warn", cwd=folder)
+    prepare_local(local(folder), branch=BRANCH)
+    assert git("config", "receive.denyCurrentBranch", cwd=folder) == "warn"
+    other = tmp_path / "other"
+    git("init", "--quiet", "--initial-branch=main", str(other))
+    prepare_local(local(other), branch=BRANCH)
+    assert git("config", "--default=unset", "receive.denyCurrentBranch", cwd=other) == "unset"
+    bare = bare_repo(tmp_path / "bare.git")
+    prepare_local(local(bare), branch=BRANCH)
+    assert git("config", "--default=unset", "receive.denyCurrentBranch", cwd=bare) == "unset"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the folder to another user")
+def test_folder_owned_by_another_user_is_not_dubious(tmp_path: Path) -> None:
+    """As root on a repo owned by someone else (a container on a runner's workspace), all works."""
+    folder = tmp_path / "data"
+    git("init", "--quiet", f"--initial-branch={BRANCH}", str(folder))
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, 65534, 65534)
+    prepare_local(local(folder), branch=BRANCH)
+    branch = DataBranch(remote=local(folder), branch=BRANCH, workdir=tmp_path / "work")
+    assert branch.fetch() is None
+    sha = branch.commit({"a.txt": b"1\n"}, "m")
+    assert sha is not None
+    branch.push(sha)
+    assert branch.fetch() == sha
+    assert (folder / "a.txt").read_bytes() == b"1\n"
+
+
+def test_prepare_local_ignores_remote_repos(tmp_path: Path) -> None:
+    """A GitHub or URL remote needs no preparation and touches no folder."""
+    remote = resolve_remote("octo/data", server_url="https://github.com", cwd=tmp_path)
+    prepare_local(remote, branch=BRANCH)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dirty_local_checkout_push_says_what_to_check(tmp_path: Path) -> None:
+    """A push into a checkout with uncommitted edits fails with advice, not a retry loop."""
+    folder = tmp_path / "data"
+    prepare_local(local(folder), branch=BRANCH)
+    branch = DataBranch(remote=local(folder), branch=BRANCH, workdir=tmp_path / "work")
+    branch.fetch()
+    first = branch.commit({"a.txt": b"1\n"}, "m")
+    assert first is not None
+    branch.push(first)
+    (folder / "a.txt").write_text("edited by hand\n")
+    second = branch.commit({"a.txt": b"2\n"}, "m")
+    assert second is not None
+    with pytest.raises(StoreError) as caught:
+        branch.push(second)
+    assert not isinstance(caught.value, PushRejectedError)
+    assert "uncommitted" in caught.value.fix
+
+
+# --- the token, through a real smart-HTTP server ---
+
+
+@dataclass(frozen=True)
+class GitServer:
+    url: str  # of the one repository it serves
+    repo: Path
+
+
+class _GitHttpHandler(BaseHTTPRequestHandler):
+    """`git http-backend` as CGI, behind the exact Authorization header actions/checkout sends."""
+
+    root: Path
+    header: str
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        if self.headers.get("Authorization") != self.header:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        path, _, query = self.path.partition("?")
+        env = {
+            "PATH": os.environ["PATH"],
+            "GIT_PROJECT_ROOT": str(self.root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "REMOTE_USER": "x-access-token",
+            "REMOTE_ADDR": "127.0.0.1",
+            "REQUEST_METHOD": self.command,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+        }
+        out = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=True
+        ).stdout
+        head, _, payload = out.partition(b"\r\n\r\n")
+        headers = [line.split(": ", 1) for line in head.decode().split("\r\n") if line]
+        status = next((int(v.split()[0]) for k, v in headers if k.lower() == "status"), 200)
+        self.send_response(status)
+        for key, value in headers:
+            if key.lower() != "status":
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0], 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        self.rfile.readline()
+        return b"".join(chunks)
+
+
+@pytest.fixture
+def git_http_server(tmp_path: Path) -> Iterator[GitServer]:
+    """A smart-HTTP git server on 127.0.0.1 that wants `TOKEN` the way actions/checkout sends it."""
+    root = tmp_path / "srv"
+    repo = bare_repo(root / "data.git")
+    credentials = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    handler = type("Handler", (_GitHttpHandler,), {"root": root, "header": f"basic {credentials}"})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield GitServer(url=f"http://127.0.0.1:{server.server_address[1]}/data.git", repo=repo)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def git_argv_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Put a `git` first on PATH that records its arguments and runs the real git."""
+    real = shutil.which("git")
+    assert real is not None
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    log = tmp_path / "argv.log"
+    shim = shims / "git"
+    shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def secrets() -> list[bytes]:
+    encoded = base64.b64encode(f"x-access-token:{TOKEN}".encode())
+    return [TOKEN.encode(), encoded]
+
+
+def test_token_reaches_server_and_nothing_else(
+    git_http_server: GitServer, git_argv_log: Path, tmp_path: Path
+) -> None:
+    """Fetch and push with the token work over HTTP; it is in no argv and no file of workdir."""
+    remote = Remote(url=git_http_server.url, display="data", local_path=None)
+    workdir = tmp_path / "work"
+    branch = DataBranch(remote=remote, branch=BRANCH, workdir=workdir, token=TOKEN)
+    assert branch.fetch() is None
+    sha = branch.commit({"a.json": b"1\n"}, "first")
+    assert sha is not None
+    branch.push(sha)
+    assert branch.fetch() == sha
+    assert branch.read_files() == {"a.json": b"1\n"}
+    assert remote_files(git_http_server.repo) == {"a.json": b"1\n"}
+
+    argv = git_argv_log.read_bytes()
+    assert b"fetch" in argv
+    assert b"push" in argv
+    stored = [path.read_bytes() for path in workdir.rglob("*") if path.is_file()]
+    for secret in secrets():
+        assert secret not in argv
+        assert not any(secret in data for data in stored)
+
+
+def test_without_token_fetch_fails_cleanly(git_http_server: GitServer, tmp_path: Path) -> None:
+    """Without the token the server refuses, and the StoreError says what to check."""
+    remote = Remote(url=git_http_server.url, display="octo/data", local_path=None)
+    branch = DataBranch(remote=remote, branch=BRANCH, workdir=tmp_path / "work")
+    with pytest.raises(StoreError, match="octo/data") as caught:
+        branch.fetch()
+    assert "contents: read" in caught.value.fix
+
+
+def test_wrong_token_is_not_in_error_text(git_http_server: GitServer, tmp_path: Path) -> None:
+    """A rejected token appears nowhere in the error, in plain or base64 form."""
+    wrong = "ghs_wrongTokenValue0987654321"
+    remote = Remote(url=git_http_server.url, display="octo/data", local_path=None)
+    branch = DataBranch(remote=remote, branch=BRANCH, workdir=tmp_path / "work", token=wrong)
+    with pytest.raises(StoreError) as caught:
+        branch.fetch()
+    text = f"{caught.value} {caught.value.fix}"
+    assert wrong not in text
+    assert base64.b64encode(f"x-access-token:{wrong}".encode()).decode() not in text
+
+
+def test_push_without_write_access_is_store_error(
+    git_http_server: GitServer, tmp_path: Path
+) -> None:
+    """A server that refuses pushes gives a StoreError naming the permission to grant."""
+    git("--git-dir", str(git_http_server.repo), "config", "http.receivepack", "false")
+    remote = Remote(url=git_http_server.url, display="octo/data", local_path=None)
+    branch = DataBranch(remote=remote, branch=BRANCH, workdir=tmp_path / "work", token=TOKEN)
+    branch.fetch()
+    sha = branch.commit({"a": b"1"}, "m")
+    assert sha is not None
+    with pytest.raises(StoreError) as caught:
+        branch.push(sha)
+    assert not isinstance(caught.value, PushRejectedError)
+    assert "contents: write" in caught.value.fix
+    assert TOKEN not in str(caught.value)
