@@ -36,10 +36,10 @@ class Reporter:
     """Writes what a run has to say, to the runner's files or to a terminal."""
 
     def __init__(
-        self, *, env: Mapping[str, str], out: TextIO = sys.stdout, secrets: Iterable[str] = ()
+        self, *, env: Mapping[str, str], out: TextIO | None = None, secrets: Iterable[str] = ()
     ) -> None:
         self._env = env
-        self._out = out
+        self._out = out  # None: whatever sys.stdout is when printing
         self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
         self.in_actions = env.get("GITHUB_ACTIONS") == "true"
 
@@ -105,4 +105,4 @@ class Reporter:
             self._print("\n" + text.rstrip("\n"))
 
     def _print(self, line: str, *, redact: bool = True) -> None:
-        print(self.redact(line) if redact else line, file=self._out, flush=True)
+        print(self.redact(line) if redact else line, file=self._out or sys.stdout, flush=True)

@@ -1,0 +1,337 @@
+"""The one orchestrator: collect -> merge -> store -> report.
+
+The action, the command line and the demo all call `run()`; only the collaborators differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from traffic_sync.codec import decode_history, encode_history
+from traffic_sync.errors import (
+    AuthError,
+    HistoryFormatError,
+    PrivacyError,
+    PushRejectedError,
+    RateLimitedError,
+    RepoError,
+    StoreError,
+    TrafficSyncError,
+)
+from traffic_sync.github import TrafficSource
+from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
+from traffic_sync.history import apply_observation, count_new_days
+from traffic_sync.models import History, Observation, RepoResult, RepoStatus, RunReport
+from traffic_sync.render import render_index, render_repo_page
+from traffic_sync.settings import Settings
+
+PUSH_ATTEMPTS = 5
+STATE_FILE = ".traffic-sync/state.json"
+STATE_SCHEMA = 1
+DATASET_FILE = "stats.json"  # every repo folder has it: how folders are found in the branch
+
+
+class Log(Protocol):
+    """Where a run says what happens: `actions.Reporter` in production."""
+
+    def progress(self, line: str) -> None: ...
+
+    def error(self, error: TrafficSyncError, *, where: str = "") -> None: ...
+
+    def warning(self, error: TrafficSyncError, *, where: str = "") -> None: ...
+
+
+@dataclass
+class Collected:
+    """What collection produced: observations to store, and results for repos that are done."""
+
+    observations: list[Observation] = field(default_factory=list)
+    results: list[RepoResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The files one attempt would write, and each repo's outcome."""
+
+    files: dict[str, bytes]
+    results: tuple[RepoResult, ...]
+    errors: tuple[tuple[str, RepoError], ...] = ()
+
+
+def run(
+    settings: Settings,
+    *,
+    today: dt.date,
+    source: TrafficSource,
+    log: Log,
+    workdir: Path,
+    cwd: Path,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunReport:
+    """Sync every repo of `settings` for fetch day `today`; never raises for one repo's failure."""
+    collected = collect(settings, today=today, source=source, log=log)
+    remote = resolve_remote(settings.data_repository, server_url=settings.server_url, cwd=cwd)
+    commit_sha = ""
+    store_failed = False
+    results = list(collected.results)
+    if "branch" in settings.sinks and collected.observations:
+        try:
+            commit_sha, plan = store(
+                settings,
+                collected.observations,
+                today=today,
+                remote=remote,
+                workdir=workdir,
+                sleep=sleep,
+            )
+        except StoreError as error:
+            store_failed = True
+            log.error(error, where=remote.display)
+            plan = Plan({}, tuple(_failed(o.repo.full_name, error) for o in collected.observations))
+        for name, repo_error in plan.errors:
+            log.error(repo_error, where=name)
+        results.extend(plan.results)
+    return RunReport(
+        fetched_on=today,
+        results=tuple(results),
+        commit_sha=commit_sha,
+        dry_run=settings.dry_run,
+        data_location=f"{remote.display}@{settings.data_branch}",
+        store_failed=store_failed,
+    )
+
+
+def collect(
+    settings: Settings,
+    *,
+    today: dt.date,
+    source: TrafficSource,
+    log: Log,
+) -> Collected:
+    """Expand `repos`, then fetch each repo; a long rate-limit wait or a 401 ends collection."""
+    collected = Collected()
+    names, failures = source.expand(
+        settings.repos,
+        include_forks=settings.include_forks,
+        include_archived=settings.include_archived,
+    )
+    for pattern, error in failures:
+        log.error(error, where=pattern)
+        collected.results.append(_failed(pattern, error))
+    public = _data_repository_is_public(settings, source)
+    seen_ids: set[int] = set()
+    for index, name in enumerate(names):
+        label = f"[{index + 1}/{len(names)}] {name}"
+        try:
+            observation = source.observe(name, fetched_on=today)
+            _check_privacy(observation, public=public, settings=settings)
+        except RateLimitedError as error:
+            # not this repo's fault: it and the rest wait for the next run, nothing is lost
+            log.warning(error, where=f"{len(names) - index} repos skipped")
+            collected.results.extend(_skipped(n, error) for n in names[index:])
+            break
+        except AuthError as error:
+            log.error(error, where=name)
+            collected.results.extend(_failed(n, error) for n in names[index:])
+            break
+        except RepoError as error:
+            log.error(error, where=name)
+            collected.results.append(_failed(name, error))
+            log.progress(f"{label}: failed: {error.message}")
+            continue
+        if observation.repo.id in seen_ids:
+            continue  # two entries (or an old name) that lead to the same repo
+        seen_ids.add(observation.repo.id)
+        collected.observations.append(observation)
+        log.progress(
+            f"{label}: views {observation.views.count:,}, clones {observation.clones.count:,} "
+            "(14 days)"
+        )
+    return collected
+
+
+def _data_repository_is_public(settings: Settings, source: TrafficSource) -> bool:
+    """Only an `owner/name` data repository is checked; unknown visibility counts as public."""
+    parts = settings.data_repository.split("/")
+    if len(parts) != 2 or settings.data_repository.startswith((".", "/", "~")) or ":" in parts[0]:
+        return False
+    return source.is_private(settings.data_repository) is not True
+
+
+def _check_privacy(observation: Observation, *, public: bool, settings: Settings) -> None:
+    if observation.repo.private and public and not settings.allow_private_in_public:
+        raise PrivacyError(
+            f"{observation.repo.full_name} is private and {settings.data_repository} is public "
+            "(or its visibility could not be read), so its traffic was not written.",
+            fix="Keep the data in a private repo (data-repository), or set "
+            "allow-private-in-public: true if publishing it is intended.",
+        )
+
+
+def store(
+    settings: Settings,
+    observations: Sequence[Observation],
+    *,
+    today: dt.date,
+    remote: Remote,
+    workdir: Path,
+    sleep: Callable[[float], None],
+) -> tuple[str, Plan]:
+    """Merge into the data branch and push; on a moved branch, re-merge onto the new tip."""
+    if settings.dry_run and remote.local_path is not None and not remote.local_path.exists():
+        return "", plan_files({}, observations, today=today, settings=settings)
+    if not settings.dry_run:
+        prepare_local(remote, branch=settings.data_branch)
+    token = settings.push_token if remote.local_path is None else None
+    branch = DataBranch(remote=remote, branch=settings.data_branch, workdir=workdir, token=token)
+    for attempt in range(PUSH_ATTEMPTS):
+        branch.fetch()
+        current = branch.read_files(_prefix(settings.data_path))
+        plan = plan_files(current, observations, today=today, settings=settings)
+        saved = [r for r in plan.results if r.status is RepoStatus.SAVED]
+        if settings.dry_run or not saved:
+            return "", plan
+        sha = branch.commit(plan.files, commit_message(today, plan.results))
+        if sha is None:
+            return "", plan
+        try:
+            branch.push(sha)
+        except PushRejectedError:
+            sleep(random.uniform(0.5, 2.0) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+            continue
+        return sha, plan
+    raise StoreError(
+        f"The data branch kept moving: gave up after {PUSH_ATTEMPTS} attempts.",
+        fix="Other runs are pushing at the same time; nothing was lost, the next run retries. "
+        "A workflow `concurrency:` group avoids this.",
+    )
+
+
+def plan_files(
+    current: Mapping[str, bytes],
+    observations: Sequence[Observation],
+    *,
+    today: dt.date,
+    settings: Settings,
+) -> Plan:
+    """Pure: the files to write for these observations on top of the branch's files."""
+    prefix = settings.data_path
+    files: dict[str, bytes] = {}
+    results: list[RepoResult] = []
+    errors: list[tuple[str, RepoError]] = []
+    histories = _stored_histories(current, prefix)
+    state = _load_state(current, prefix)
+    for observation in observations:
+        repo = observation.repo
+        folder = _join(prefix, repo.full_name)
+        try:
+            stored = _decode_folder(current, folder)
+        except HistoryFormatError as error:
+            results.append(_failed(repo.full_name, error))
+            errors.append((repo.full_name, error))
+            continue
+        merged = apply_observation(stored, observation)
+        histories[repo.full_name] = merged
+        for name, text in encode_history(merged).items():
+            files[f"{folder}/{name}"] = text.encode()
+        page = render_repo_page(repo.full_name, merged, today=today, server_url=settings.server_url)
+        files[f"{folder}/README.md"] = page.encode()
+        state[str(repo.id)] = {"full_name": repo.full_name, "last_success": today.isoformat()}
+        results.append(_saved(observation, count_new_days(stored, merged)))
+    files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
+    files[_join(prefix, STATE_FILE)] = _encode_state(state)
+    return Plan(files=files, results=tuple(results), errors=tuple(errors))
+
+
+def _stored_histories(current: Mapping[str, bytes], prefix: str) -> dict[str, History]:
+    """Every repo folder already in the branch (for the index); unreadable ones are left out."""
+    histories: dict[str, History] = {}
+    start = _prefix(prefix)
+    for path in current:
+        parts = path[len(start) :].split("/")
+        if len(parts) == 3 and parts[2] == DATASET_FILE and path.startswith(start):
+            full_name = f"{parts[0]}/{parts[1]}"
+            try:
+                histories[full_name] = _decode_folder(current, _join(prefix, full_name))
+            except HistoryFormatError:
+                continue
+    return histories
+
+
+def _decode_folder(current: Mapping[str, bytes], folder: str) -> History:
+    def read(name: str) -> str | None:
+        data = current.get(f"{folder}/{name}")
+        if data is None:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return "\ufffd"  # not JSON either: decode_json names the file
+
+    return decode_history(read, folder=folder)
+
+
+def _load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, str]]:
+    path = _join(prefix, STATE_FILE)
+    raw = current.get(path)
+    if raw is None:
+        return {}
+    try:
+        data = json.loads(raw)
+        repos = data["repos"]
+        if data.get("schema") != STATE_SCHEMA or not isinstance(repos, dict):
+            raise ValueError(path)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(
+            f"{path} in the data branch cannot be read.",
+            fix=f"Restore it from the branch's history or delete {path}; nothing was written.",
+        ) from exc
+    return {str(k): dict(v) for k, v in repos.items()}
+
+
+def _encode_state(state: Mapping[str, Mapping[str, str]]) -> bytes:
+    data = {"schema": STATE_SCHEMA, "repos": dict(sorted(state.items()))}
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+
+
+def commit_message(today: dt.date, results: Sequence[RepoResult]) -> str:
+    """`traffic-sync: <date>, <n> repos, <k> new days` and one line per saved repo."""
+    saved = [r for r in results if r.status is RepoStatus.SAVED]
+    days = sum(r.days_added for r in saved)
+    body = "\n".join(f"- {r.full_name}: +{r.days_added} days" for r in saved)
+    return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
+
+
+def _saved(observation: Observation, days_added: int) -> RepoResult:
+    return RepoResult(
+        full_name=observation.repo.full_name,
+        status=RepoStatus.SAVED,
+        views_14d=observation.views.count,
+        view_uniques_14d=observation.views.uniques,
+        clones_14d=observation.clones.count,
+        clone_uniques_14d=observation.clones.uniques,
+        days_added=days_added,
+    )
+
+
+def _failed(name: str, error: TrafficSyncError) -> RepoResult:
+    return RepoResult(name, RepoStatus.FAILED, error_title=error.title, error=str(error))
+
+
+def _skipped(name: str, error: RepoError) -> RepoResult:
+    return RepoResult(name, RepoStatus.SKIPPED, error_title=error.title, error=error.message)
+
+
+def _prefix(data_path: str) -> str:
+    return f"{data_path}/" if data_path else ""
+
+
+def _join(prefix: str, path: str) -> str:
+    return f"{prefix}/{path}" if prefix else path

@@ -1,0 +1,64 @@
+"""Read and write a data branch in a bare repo with plain git, independently of gitstore.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(*args: str, cwd: Path | None = None, input_bytes: bytes | None = None) -> bytes:
+    """Run git and return stdout; fail loudly."""
+    env = {**os.environ, **GIT_ENV}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, input=input_bytes, capture_output=True, check=True
+    ).stdout
+
+
+def init_bare(path: Path) -> Path:
+    git("init", "--bare", "--quiet", str(path))
+    return path
+
+
+def tip(remote: Path, branch: str = "traffic-data") -> str:
+    """The branch's commit sha, or "" when it does not exist."""
+    try:
+        return git("-C", str(remote), "rev-parse", "--verify", "-q", branch).decode().strip()
+    except subprocess.CalledProcessError:
+        return ""
+
+
+def files(remote: Path, branch: str = "traffic-data") -> dict[str, bytes]:
+    """Every file on the branch: path -> bytes."""
+    names = git("-C", str(remote), "ls-tree", "-r", "-z", "--name-only", branch)
+    return {
+        name: git("-C", str(remote), "show", f"{branch}:{name}")
+        for name in names.decode().split("\0")
+        if name
+    }
+
+
+def commit_count(remote: Path, branch: str = "traffic-data") -> int:
+    return int(git("-C", str(remote), "rev-list", "--count", branch).decode())
+
+
+def write_file(
+    remote: Path, path: str, data: bytes, tmp: Path, branch: str = "traffic-data"
+) -> None:
+    """Commit one file onto the branch as a person would (clone, edit, push)."""
+    work = tmp / "editor"
+    git("clone", "--quiet", "--branch", branch, str(remote), str(work))
+    target = work / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    git("add", path, cwd=work)
+    git("commit", "--quiet", "-m", f"edit {path}", cwd=work)
+    git("push", "--quiet", "origin", branch, cwd=work)

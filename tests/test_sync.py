@@ -1,0 +1,337 @@
+"""The orchestrator in-process: guards, partial failures, push races, the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import branch
+from traffic_sync import cli
+from traffic_sync.errors import PrivacyError, TrafficSyncError
+from traffic_sync.github import GitHubSource, RetryPolicy
+from traffic_sync.models import RepoStatus, RunReport
+from traffic_sync.settings import Settings, parse_settings
+from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.sync import collect, run
+
+TOKEN = "ghp_syncTestToken"
+FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)
+REPOS = [
+    SimRepo("octo/alpha", 1, dt.date(2025, 1, 1), daily_views=30, seed=2),
+    SimRepo("octo/beta", 2, dt.date(2025, 1, 1), daily_views=12, seed=4),
+    SimRepo("octo/gamma", 3, dt.date(2025, 1, 1), private=True, daily_views=5, seed=6),
+    SimRepo("octo/public-data", 4, dt.date(2025, 1, 1)),
+    SimRepo("octo/private-data", 5, dt.date(2025, 1, 1), private=True),
+]
+
+
+class ListLog:
+    """Keeps what a run said, for assertions."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.errors: list[tuple[TrafficSyncError, str]] = []
+        self.warnings: list[tuple[TrafficSyncError, str]] = []
+
+    def progress(self, line: str) -> None:
+        self.lines.append(line)
+
+    def error(self, error: TrafficSyncError, *, where: str = "") -> None:
+        self.errors.append((error, where))
+
+    def warning(self, error: TrafficSyncError, *, where: str = "") -> None:
+        self.warnings.append((error, where))
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatedGitHub]:
+    now = dt.datetime.now(dt.UTC).replace(hour=13)
+    with SimulatedGitHub(REPOS, now=now, token=TOKEN, viewer="octo") as server:
+        yield server
+
+
+def settings_for(remote: Path | str, **inputs: str) -> Settings:
+    raw = {
+        "token": TOKEN,
+        "repos": "octo/alpha octo/beta",
+        "data-repository": str(remote),
+        **inputs,
+    }
+    return parse_settings(raw, {})
+
+
+def sync_once(
+    sim: SimulatedGitHub, settings: Settings, tmp_path: Path, log: ListLog | None = None
+) -> RunReport:
+    work = tmp_path / f"work-{time.monotonic_ns()}"
+    work.mkdir()
+    return run(
+        settings,
+        today=sim.now.date(),
+        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        log=log or ListLog(),
+        workdir=work,
+        cwd=tmp_path,
+        sleep=lambda _s: None,
+    )
+
+
+def test_private_repo_never_lands_in_a_public_data_repo(sim: SimulatedGitHub) -> None:
+    """A private repo fails with the privacy error when the data repository is public."""
+    log = ListLog()
+    settings = settings_for("octo/public-data", repos="octo/alpha octo/gamma")
+    collected = collect(
+        settings,
+        today=sim.now.date(),
+        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        log=log,
+    )
+    assert [o.repo.full_name for o in collected.observations] == ["octo/alpha"]
+    (result,) = collected.results
+    assert (result.full_name, result.status) == ("octo/gamma", RepoStatus.FAILED)
+    assert isinstance(log.errors[0][0], PrivacyError)
+    assert "allow-private-in-public" in log.errors[0][0].fix
+
+
+@pytest.mark.parametrize(
+    ("data_repository", "extra"),
+    [
+        ("octo/private-data", {}),
+        ("octo/public-data", {"allow-private-in-public": "true"}),
+        ("./local", {}),
+    ],
+)
+def test_private_repo_allowed_where_safe(
+    sim: SimulatedGitHub, data_repository: str, extra: dict[str, str]
+) -> None:
+    """A private data repo, an explicit opt-in, or a local folder lets private traffic in."""
+    settings = settings_for(data_repository, repos="octo/gamma", **extra)
+    collected = collect(
+        settings,
+        today=sim.now.date(),
+        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        log=ListLog(),
+    )
+    assert [o.repo.full_name for o in collected.observations] == ["octo/gamma"]
+
+
+def test_unknown_data_repo_visibility_counts_as_public(sim: SimulatedGitHub) -> None:
+    """If the data repository cannot be read, private traffic is held back."""
+    settings = settings_for("octo/not-visible", repos="octo/gamma")
+    collected = collect(
+        settings,
+        today=sim.now.date(),
+        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        log=ListLog(),
+    )
+    assert collected.observations == []
+
+
+def test_rate_limit_saves_what_was_collected(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """A long rate-limit wait stops collection: earlier repos are saved, the rest skipped."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    reset = str(int(time.time()) + 3600)
+    sim.fail(
+        r"^/repos/octo/beta$",
+        403,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset},
+        message="API rate limit exceeded for user ID 1.",
+    )
+    log = ListLog()
+    report = sync_once(
+        sim, settings_for(remote, repos="octo/alpha octo/beta octo/gamma"), tmp_path, log
+    )
+    statuses = {r.full_name: r.status for r in report.results}
+    assert statuses == {
+        "octo/alpha": RepoStatus.SAVED,
+        "octo/beta": RepoStatus.SKIPPED,
+        "octo/gamma": RepoStatus.SKIPPED,
+    }
+    assert report.repos_failed == 0
+    assert "2 repos skipped" in log.warnings[0][1]
+    tree = branch.files(remote)
+    assert "octo/alpha/views.json" in tree
+    assert not any(p.startswith("octo/beta/") for p in tree)
+
+
+def test_bad_token_fails_every_repo_and_writes_nothing(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """401 stops collection at once: all repos fail, no branch is created."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    settings = settings_for(remote)
+    report = run(
+        settings,
+        today=sim.now.date(),
+        source=GitHubSource(token="ghp_revoked", api_url=sim.url, policy=FAST),
+        log=ListLog(),
+        workdir=tmp_path,
+        cwd=tmp_path,
+    )
+    assert [r.status for r in report.results] == [RepoStatus.FAILED, RepoStatus.FAILED]
+    assert branch.tip(remote) == ""
+    assert len([r for r in sim.requests if r.path != "/rate_limit"]) == 1
+
+
+MOVE_BRANCH_ONCE = """#!/bin/sh
+# Another writer lands a commit while this push is in flight (once).
+[ -f "$GIT_DIR/moved" ] && exit 0
+touch "$GIT_DIR/moved"
+unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
+tip=$(git rev-parse --verify -q refs/heads/traffic-data) || exit 0
+blob=$(echo "written by another run" | git hash-object -w --stdin)
+tree=$( (git ls-tree "$tip"; printf '100644 blob %s\\tother-writer.txt\\n' "$blob") | git mktree)
+export GIT_AUTHOR_NAME=o GIT_AUTHOR_EMAIL=o@x GIT_COMMITTER_NAME=o GIT_COMMITTER_EMAIL=o@x
+commit=$(echo other | git commit-tree "$tree" -p "$tip")
+git update-ref refs/heads/traffic-data "$commit" "$tip"
+"""
+
+
+def test_push_race_re_merges_onto_the_new_tip(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """When the branch moves during the push, the run fetches, re-merges and pushes again."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    settings = settings_for(remote)
+    first = sync_once(sim, settings, tmp_path)
+    assert first.commit_sha
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(MOVE_BRANCH_ONCE)
+    hook.chmod(0o755)
+    sim.now += dt.timedelta(days=1)
+    report = sync_once(sim, settings, tmp_path)
+    assert report.repos_synced == 2
+    tree = branch.files(remote)
+    assert tree["other-writer.txt"] == b"written by another run\n"
+    assert sim.now.date().isoformat().encode() in tree["octo/alpha/stats.json"]
+    assert branch.commit_count(remote) == 3
+    assert branch.tip(remote) == report.commit_sha
+
+
+ALWAYS_REJECT = "#!/bin/sh\necho 'failed to update ref' >&2\nexit 1\n"
+
+
+def test_push_failure_is_reported_not_lost(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """A push the remote keeps refusing fails the run loudly; the branch is left as it was."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(ALWAYS_REJECT)
+    hook.chmod(0o755)
+    log = ListLog()
+    report = sync_once(sim, settings_for(remote), tmp_path, log)
+    assert report.store_failed
+    assert report.repos_failed == 2
+    assert branch.tip(remote) == ""
+    assert log.errors
+    assert cli.exit_code(report, settings_for(remote, **{"fail-on-error": "false"})) == 1
+
+
+def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """With data-path everything lives in that folder, state.json included."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync_once(sim, settings_for(remote, **{"data-path": "stats/traffic"}), tmp_path)
+    tree = branch.files(remote)
+    assert all(p.startswith("stats/traffic/") for p in tree)
+    assert "stats/traffic/README.md" in tree
+    state = json.loads(tree["stats/traffic/.traffic-sync/state.json"])
+    assert state == {
+        "schema": 1,
+        "repos": {
+            "1": {"full_name": "octo/alpha", "last_success": sim.now.date().isoformat()},
+            "2": {"full_name": "octo/beta", "last_success": sim.now.date().isoformat()},
+        },
+    }
+
+
+def test_unreadable_state_stops_without_writing(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """A broken state.json is never overwritten: the run fails and the branch stays."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync_once(sim, settings_for(remote), tmp_path)
+    branch.write_file(remote, ".traffic-sync/state.json", b"{oops", tmp_path)
+    before = branch.tip(remote)
+    sim.now += dt.timedelta(days=1)
+    report = sync_once(sim, settings_for(remote), tmp_path)
+    assert report.store_failed
+    assert branch.tip(remote) == before
+
+
+def test_local_folder_is_created_and_browsable(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """A local data-repository folder is created as a git repo whose files you can open."""
+    report = sync_once(sim, settings_for("./traffic-here"), tmp_path)
+    folder = tmp_path / "traffic-here"
+    assert report.commit_sha
+    assert (folder / "README.md").is_file()
+    assert (
+        (folder / "octo" / "alpha" / "views.csv")
+        .read_text()
+        .startswith("date,count,uniques,final\n")
+    )
+
+
+def test_cli_runs_the_same_path(
+    sim: SimulatedGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`traffic-sync --repos o/r --data-repository ./dir` with GITHUB_TOKEN syncs and reports."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_REPOSITORY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("GITHUB_API_URL", sim.url)
+    code = cli.main(["--repos", "octo/alpha", "--data-repository", "./out"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "[1/1] octo/alpha" in out
+    assert "octo/alpha" in out
+    assert TOKEN not in out
+    assert (tmp_path / "out" / "octo" / "alpha" / "stats.json").is_file()
+
+
+def test_cli_reports_all_config_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad inputs exit 1 before any request, with every problem and a summary section."""
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("INPUT_TOKEN", "")
+    monkeypatch.setenv("INPUT_REPOS", "not a repo/")
+    monkeypatch.setenv("INPUT_DATA-REPOSITORY", "octo/data")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    assert cli.main([]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("::error title=Invalid configuration::")
+    assert "`token` is empty" in out
+    assert "'not'" in out
+    assert "Nothing was fetched or written" in summary.read_text()
+
+
+def test_flags_override_action_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flag wins over INPUT_*, and GITHUB_TOKEN is used only outside Actions."""
+    monkeypatch.setenv("INPUT_DATA-BRANCH", "from-env")
+    raw = cli.collect_inputs(
+        {"data_branch": "from-flag", "dry_run": True}, {"INPUT_REPOS": "a/b", "GITHUB_TOKEN": "t"}
+    )
+    assert (raw["data-branch"], raw["repos"], raw["dry-run"], raw["token"]) == (
+        "from-flag",
+        "a/b",
+        "true",
+        "t",
+    )
+    in_actions = cli.collect_inputs({}, {"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": "t"})
+    assert in_actions["token"] == ""
+
+
+def test_demo_runs_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`traffic-sync demo` writes a browsable data branch from the built-in simulator."""
+    out = tmp_path / "demo"
+    assert cli.main(["demo", "--days", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Done." in printed
+    assert (out / "README.md").is_file()
+    assert branch.commit_count(out) == 3
