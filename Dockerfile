@@ -23,8 +23,8 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install --no-cache-dir --no-deps -r requirements.txt
 
-COPY pyproject.toml README.md LICENSE entrypoint.py ./
+# entrypoint.py puts /app/src on sys.path: no build step, so no unpinned build tools
+COPY entrypoint.py ./
 COPY src/ ./src/
-RUN pip install --no-cache-dir --no-deps .
 
 ENTRYPOINT ["python", "/app/entrypoint.py"]
