@@ -246,6 +246,20 @@ def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:
     }
 
 
+def test_state_keeps_keys_it_does_not_own(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """A later run updates its own fields in a state entry and keeps the others."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync_once(sim, settings_for(remote), tmp_path)
+    state = json.loads(branch.files(remote)[".traffic-sync/state.json"])
+    state["repos"]["1"]["posthog"] = {"views": "2026-01-01"}
+    branch.write_file(remote, ".traffic-sync/state.json", json.dumps(state).encode(), tmp_path)
+    sim.now += dt.timedelta(days=1)
+    sync_once(sim, settings_for(remote), tmp_path)
+    entry = json.loads(branch.files(remote)[".traffic-sync/state.json"])["repos"]["1"]
+    assert entry["posthog"] == {"views": "2026-01-01"}
+    assert entry["last_success"] == sim.now.date().isoformat()
+
+
 def test_unreadable_state_stops_without_writing(sim: SimulatedGitHub, tmp_path: Path) -> None:
     """A broken state.json is never overwritten: the run fails and the branch stays."""
     remote = branch.init_bare(tmp_path / "data.git")

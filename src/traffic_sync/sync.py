@@ -243,7 +243,8 @@ def plan_files(
             files[f"{folder}/{name}"] = text.encode()
         page = render_repo_page(repo.full_name, merged, today=today, server_url=settings.server_url)
         files[f"{folder}/README.md"] = page.encode()
-        state[str(repo.id)] = {"full_name": repo.full_name, "last_success": today.isoformat()}
+        entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
+        entry.update(full_name=repo.full_name, last_success=today.isoformat())
         results.append(_saved(observation, count_new_days(stored, merged)))
     files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
     files[_join(prefix, STATE_FILE)] = _encode_state(state)
@@ -278,7 +279,7 @@ def _decode_folder(current: Mapping[str, bytes], folder: str) -> History:
     return decode_history(read, folder=folder)
 
 
-def _load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, str]]:
+def _load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, object]]:
     path = _join(prefix, STATE_FILE)
     raw = current.get(path)
     if raw is None:
@@ -296,7 +297,7 @@ def _load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str
     return {str(k): dict(v) for k, v in repos.items()}
 
 
-def _encode_state(state: Mapping[str, Mapping[str, str]]) -> bytes:
+def _encode_state(state: Mapping[str, Mapping[str, object]]) -> bytes:
     data = {"schema": STATE_SCHEMA, "repos": dict(sorted(state.items()))}
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
