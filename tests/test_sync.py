@@ -14,10 +14,11 @@ from tests import branch
 from traffic_sync import cli
 from traffic_sync.errors import PrivacyError, TrafficSyncError
 from traffic_sync.github import GitHubSource, RetryPolicy
+from traffic_sync.gitstore import resolve_remote
 from traffic_sync.models import RepoStatus, RunReport
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.sync import collect, run
+from traffic_sync.sync import collect, push_token_for, run
 
 TOKEN = "ghp_syncTestToken"
 FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)
@@ -227,6 +228,27 @@ def test_push_failure_is_reported_not_lost(sim: SimulatedGitHub, tmp_path: Path)
     assert branch.tip(remote) == ""
     assert log.errors
     assert cli.exit_code(report, settings_for(remote, **{"fail-on-error": "false"})) == 1
+
+
+@pytest.mark.parametrize(
+    ("data_repository", "sent"),
+    [
+        ("octo/data", True),
+        ("https://github.example/octo/data.git", True),
+        ("https://gitlab.example/octo/data.git", False),
+        ("https://github.example.evil/octo/data.git", False),
+        ("git@github.example:octo/data.git", False),
+        ("./folder", False),
+    ],
+)
+def test_push_token_only_goes_to_the_github_server(data_repository: str, sent: bool) -> None:
+    """The push token is sent to the configured GitHub server only, never to another host."""
+    settings = parse_settings(
+        {"token": "t", "repos": "o/r", "data-repository": data_repository, "push-token": "p"},
+        {"GITHUB_SERVER_URL": "https://github.example"},
+    )
+    remote = resolve_remote(data_repository, server_url=settings.server_url, cwd=Path("/tmp"))
+    assert push_token_for(remote, settings) == ("p" if sent else None)
 
 
 def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:

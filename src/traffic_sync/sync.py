@@ -189,8 +189,12 @@ def store(
         return "", plan_files({}, observations, today=today, settings=settings)
     if not settings.dry_run:
         prepare_local(remote, branch=settings.data_branch)
-    token = settings.push_token if remote.local_path is None else None
-    branch = DataBranch(remote=remote, branch=settings.data_branch, workdir=workdir, token=token)
+    branch = DataBranch(
+        remote=remote,
+        branch=settings.data_branch,
+        workdir=workdir,
+        token=push_token_for(remote, settings),
+    )
     for attempt in range(PUSH_ATTEMPTS):
         branch.fetch()
         current = branch.read_files(_prefix(settings.data_path))
@@ -212,6 +216,14 @@ def store(
         fix="Other runs are pushing at the same time; nothing was lost, the next run retries. "
         "A workflow `concurrency:` group avoids this.",
     )
+
+
+def push_token_for(remote: Remote, settings: Settings) -> str | None:
+    """The push token goes only to this GitHub server, never to another host or a folder."""
+    if remote.local_path is not None:
+        return None
+    server = settings.server_url.rstrip("/") + "/"
+    return settings.push_token if remote.url.startswith(server) else None
 
 
 def plan_files(
