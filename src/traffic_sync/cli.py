@@ -117,7 +117,11 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
     """One real run: today's UTC date, the GitHub API, a temporary git dir."""
     today = dt.datetime.now(dt.UTC).date()
     source = GitHubSource(token=settings.token, api_url=settings.api_url)
-    posthog = PostHogSender(api_key=settings.posthog_api_key, host=settings.posthog_host)
+    posthog = (
+        PostHogSender(api_key=settings.posthog_api_key, host=settings.posthog_host)
+        if "posthog" in settings.sinks
+        else None
+    )
     temp_root = env.get("RUNNER_TEMP") or None
     with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root) as workdir:
         return run(
