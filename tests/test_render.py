@@ -17,6 +17,7 @@ from traffic_sync.models import (
     DailyRow,
     History,
     PathRow,
+    PostHogReport,
     ReferrerRow,
     RepoResult,
     RepoStatus,
@@ -424,3 +425,28 @@ def test_summary_escapes_a_data_location_a_code_span_cannot_hold() -> None:
     """A data location with a backtick or pipe is escaped text, not a broken code span."""
     text = render_summary(RunReport(TODAY, (), data_location="odd`|path"))
     assert "data in odd&#96;&#124;path" in text
+
+
+@pytest.mark.parametrize(
+    ("posthog", "dry_run", "expected"),
+    [
+        (PostHogReport(sent=12, planned=12, repos=2), False, "12 events sent (settled days of 2"),
+        (PostHogReport(), False, "no newly settled days to send"),
+        (PostHogReport(planned=5, repos=1), True, "5 events (settled days of 1 repo) would be"),
+        (
+            PostHogReport(sent=3, planned=9, repos=2, error_title="PostHog failed", error="503"),
+            False,
+            "**PostHog failed** after 3 of 9 events: PostHog failed: 503",
+        ),
+    ],
+)
+def test_summary_says_what_posthog_got(
+    posthog: PostHogReport, dry_run: bool, expected: str
+) -> None:
+    """A PostHog paragraph follows the table: sent, nothing new, would send, or failed."""
+    result = RepoResult("octo/a", RepoStatus.SAVED, 1, 1, 0, 0)
+    text = render_summary(RunReport(TODAY, (result,), dry_run=dry_run, posthog=posthog))
+    assert expected in text
+    assert text.index("| octo/a") < text.index("PostHog")
+    assert "PostHog" not in render_summary(RunReport(TODAY, (result,)))
+    assert "PostHog" in render_summary(RunReport(TODAY, (), posthog=posthog))

@@ -89,9 +89,46 @@ def test_only_exclusions_is_an_error() -> None:
     assert any("only excludes" in p for p in problems(repos="!octo/a"))
 
 
-def test_posthog_sink_is_not_available_yet() -> None:
-    """Asking for the PostHog sink says it is not in this version rather than ignoring it."""
-    assert any("posthog" in p for p in problems(sink="branch,posthog"))
+def test_auto_adds_posthog_when_a_key_is_set() -> None:
+    """`sink: auto` is the branch, plus PostHog once `posthog-api-key` is given."""
+    assert parse_settings({"token": "t"}, ENV).sinks == frozenset({"branch"})
+    settings = parse_settings({"token": "t", "posthog-api-key": "phc_k"}, ENV)
+    assert settings.sinks == frozenset({"branch", "posthog"})
+    assert settings.posthog_host == "https://us.i.posthog.com"
+
+
+def test_posthog_alone_is_a_sink_list() -> None:
+    """`sink: posthog` sends to PostHog without writing a data branch."""
+    settings = parse_settings({"token": "t", "sink": "posthog", "posthog-api-key": "phc_k"}, ENV)
+    assert settings.sinks == frozenset({"posthog"})
+
+
+def test_posthog_sink_without_key_is_a_config_error() -> None:
+    """Asking for PostHog without a key says which input is missing."""
+    found = problems(sink="branch,posthog")
+    assert len(found) == 1
+    assert "`posthog-api-key` is empty" in found[0]
+
+
+def test_personal_posthog_key_is_refused() -> None:
+    """A personal API key (phx_) cannot capture events: say which key is needed."""
+    assert any("`phc_" in p for p in problems(posthog_api_key="phx_personal"))
+
+
+@pytest.mark.parametrize("host", ["us.i.posthog.com", "ftp://x", "https://", "https://a b"])
+def test_posthog_host_must_be_a_url(host: str) -> None:
+    """The host is an http(s) URL; the error names both cloud regions."""
+    found = problems(posthog_host=host)
+    assert any("`posthog-host`" in p and "eu.i.posthog.com" in p for p in found)
+
+
+def test_posthog_host_loses_its_trailing_slash() -> None:
+    """`https://eu.i.posthog.com/` and a self-hosted path work as given."""
+    for given, expected in [
+        ("https://eu.i.posthog.com/", "https://eu.i.posthog.com"),
+        ("http://posthog.internal:8000/ingest/", "http://posthog.internal:8000/ingest"),
+    ]:
+        assert parse_settings({"token": "t", "posthog-host": given}, ENV).posthog_host == expected
 
 
 def test_empty_repos_without_a_workflow_repo() -> None:
@@ -109,10 +146,12 @@ def test_booleans_accept_any_case() -> None:
     assert settings.fail_on_error is False
 
 
-def test_secrets_lists_both_tokens() -> None:
-    """Both tokens are known as secrets, for masking and redaction."""
+def test_secrets_lists_both_tokens_and_the_posthog_key() -> None:
+    """Both tokens and the PostHog key are known as secrets, for masking and redaction."""
     settings = parse_settings({"token": "a", "push-token": "b"}, ENV)
     assert settings.secrets == ("a", "b")
+    settings = parse_settings({"token": "a", "push-token": "b", "posthog-api-key": "phc_c"}, ENV)
+    assert settings.secrets == ("a", "b", "phc_c")
 
 
 def test_enterprise_urls_come_from_the_runner_env() -> None:

@@ -20,6 +20,7 @@ from traffic_sync.actions import Reporter
 from traffic_sync.errors import ConfigError, TrafficSyncError
 from traffic_sync.github import GitHubSource
 from traffic_sync.models import RunReport
+from traffic_sync.posthog import PostHogSender
 from traffic_sync.render import render_summary
 from traffic_sync.settings import INPUT_DEFAULTS, SECRET_INPUTS, Settings, parse_settings
 from traffic_sync.sync import run
@@ -34,15 +35,17 @@ BOOLEAN_INPUTS = (
 HELP = {
     "token": "token that reads traffic (default: $GITHUB_TOKEN)",
     "repos": "repos to track: owner/name, owner/*, !owner/name (newlines, commas or spaces)",
-    "sink": "auto, or a comma list of: branch",
+    "sink": "auto, or a comma list of: branch, posthog (auto: branch, plus posthog with a key)",
     "data-repository": "where the data branch lives: owner/name, a git URL, or a local folder",
     "data-branch": "branch for the data (created as an orphan on the first run)",
     "data-path": "folder inside the branch (default: its root)",
     "push-token": "token used only to push to data-repository (default: the token)",
+    "posthog-api-key": "PostHog project API key (phc_...): sends the settled days to PostHog",
+    "posthog-host": "PostHog ingestion host (EU Cloud: https://eu.i.posthog.com, or self-hosted)",
     "include-forks": "include forks when expanding owner/*",
     "include-archived": "include archived repos when expanding owner/*",
     "allow-private-in-public": "allow private repos' traffic in a public data repository",
-    "dry-run": "collect, merge and report; push nothing",
+    "dry-run": "collect, merge and report; push nothing, send nothing",
     "fail-on-error": "exit 1 when any repo failed (after saving the others)",
 }
 
@@ -90,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.progress(reporter.redact(traceback.format_exc()).replace("\n", " | "))
         return 1
     reporter.write_summary(render_summary(report))
-    reporter.write_outputs(report)
+    reporter.write_outputs(report, events_sent=report.events_sent)
     return exit_code(report, settings)
 
 
@@ -114,6 +117,11 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
     """One real run: today's UTC date, the GitHub API, a temporary git dir."""
     today = dt.datetime.now(dt.UTC).date()
     source = GitHubSource(token=settings.token, api_url=settings.api_url)
+    posthog = (
+        PostHogSender(api_key=settings.posthog_api_key, host=settings.posthog_host)
+        if "posthog" in settings.sinks
+        else None
+    )
     temp_root = env.get("RUNNER_TEMP") or None
     with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root) as workdir:
         return run(
@@ -123,12 +131,15 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
             log=reporter,
             workdir=Path(workdir),
             cwd=Path.cwd(),
+            posthog=posthog,
         )
 
 
 def exit_code(report: RunReport, settings: Settings) -> int:
-    """1 when the data could not be written, or a repo failed and fail-on-error is on."""
+    """1 when the data could not be written or sent, or a repo failed and fail-on-error is on."""
     if report.store_failed or (report.repos_failed and settings.fail_on_error):
+        return 1
+    if report.posthog is not None and report.posthog.failed:
         return 1
     return 0
 

@@ -88,3 +88,15 @@ class PushRejectedError(StoreError):
     """The branch moved while we worked: fetch, re-merge and try again."""
 
     title = "Data branch moved"
+
+
+class PostHogError(TrafficSyncError):
+    """PostHog did not take (all) the events; the data branch is not affected."""
+
+    title = "PostHog failed"
+
+
+class PostHogRejectedError(PostHogError):
+    """PostHog refused the request itself (400/401): retrying cannot help, inputs must change."""
+
+    title = "PostHog refused the events"

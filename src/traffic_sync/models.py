@@ -167,6 +167,21 @@ class RepoResult:
 
 
 @dataclass(frozen=True, slots=True)
+class PostHogReport:
+    """What the PostHog sink did in a run."""
+
+    sent: int = 0  # events PostHog acknowledged
+    planned: int = 0  # settled days selected to send (what a dry run would send)
+    repos: int = 0  # repos those events belong to
+    error_title: str = ""
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error_title)
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
     """The whole run, as the step summary, the outputs and the terminal show it."""
 
@@ -176,6 +191,7 @@ class RunReport:
     dry_run: bool = False
     data_location: str = ""  # e.g. "octo/stats@traffic-data" or a local path
     store_failed: bool = False  # the data branch could not be written: always a failure
+    posthog: PostHogReport | None = None  # None when the PostHog sink is off
 
     @property
     def repos_synced(self) -> int:
@@ -188,3 +204,7 @@ class RunReport:
     @property
     def days_added(self) -> int:
         return sum(r.days_added for r in self.results)
+
+    @property
+    def events_sent(self) -> int:
+        return self.posthog.sent if self.posthog else 0

@@ -19,6 +19,7 @@ from traffic_sync.models import (
     DailyRow,
     History,
     PathRow,
+    PostHogReport,
     ReferrerRow,
     RepoResult,
     RepoStatus,
@@ -187,14 +188,14 @@ def render_summary(report: RunReport) -> str:
         lines += ["**The data branch could not be written: nothing was saved this run.**", ""]
     if not report.results:
         lines.append("No repositories to sync.")
-        return _page(lines)
+        return _page(lines + _posthog_lines(report))
     header = ("Repository", "Status", "Views (14 d)", "Clones (14 d)", "New days", "Error")
     ordered = sorted(
         report.results,
         key=lambda r: (r.status is not RepoStatus.FAILED, *_name_order(r.full_name)),
     )
     lines += _table(header, "llrrrl", [_summary_row(r) for r in ordered])
-    return _page(lines)
+    return _page(lines + _posthog_lines(report))
 
 
 # --- index ------------------------------------------------------------------------------------
@@ -418,6 +419,35 @@ def _summary_line(report: RunReport) -> str:
     if report.data_location:
         line += f" · data in {_code(report.data_location)}"
     return line
+
+
+def _posthog_lines(report: RunReport) -> list[str]:
+    """A paragraph after the table when the PostHog sink is on."""
+    if report.posthog is None:
+        return []
+    return ["", _posthog_line(report.posthog, dry_run=report.dry_run)]
+
+
+def _posthog_line(posthog: PostHogReport, *, dry_run: bool) -> str:
+    """What the PostHog sink did, in one sentence."""
+    days = f"settled days of {_plural(posthog.repos, 'repo')}"
+    if dry_run:
+        return (
+            f"**PostHog** (dry run): {_plural(posthog.planned, 'event')} ({days}) would be "
+            "sent; nothing was sent."
+        )
+    if posthog.failed:
+        return (
+            f"**PostHog failed** after {posthog.sent:,} of {_plural(posthog.planned, 'event')}: "
+            f"{escape_text(posthog.error_title)}: {escape_text(posthog.error)} The data branch "
+            "is not affected; the days not sent are sent by the next run."
+        )
+    if not posthog.planned:
+        return (
+            "**PostHog**: no newly settled days to send (a day is sent once GitHub can no "
+            "longer change it)."
+        )
+    return f"**PostHog**: {_plural(posthog.sent, 'event')} sent ({days})."
 
 
 def _summary_row(result: RepoResult) -> list[str]:

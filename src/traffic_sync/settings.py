@@ -22,14 +22,16 @@ INPUT_DEFAULTS: dict[str, str] = {
     "data-branch": "traffic-data",
     "data-path": "",
     "push-token": "",  # the action defaults it to ${{ github.token }}
+    "posthog-api-key": "",
+    "posthog-host": "https://us.i.posthog.com",
     "include-forks": "false",
     "include-archived": "false",
     "allow-private-in-public": "false",
     "dry-run": "false",
     "fail-on-error": "true",
 }
-SECRET_INPUTS = ("token", "push-token")
-SINKS = ("branch",)
+SECRET_INPUTS = ("token", "push-token", "posthog-api-key")
+SINKS = ("branch", "posthog")
 
 # GitHub logins are alphanumerics with single inner hyphens (39 at most); repo names are
 # alphanumerics, "-", "_" and "." (100 at most)
@@ -72,6 +74,8 @@ class Settings:
     data_branch: str
     data_path: str  # "" or a clean relative folder without trailing "/"
     push_token: str
+    posthog_api_key: str
+    posthog_host: str  # without a trailing "/"
     include_forks: bool
     include_archived: bool
     allow_private_in_public: bool
@@ -82,7 +86,7 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.token, self.push_token) if s)
+        return tuple(s for s in (self.token, self.push_token, self.posthog_api_key) if s)
 
 
 def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
@@ -104,11 +108,15 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
     settings = Settings(
         token=_check_token(values["token"], problems),
         repos=repos,
-        sinks=_parse_sinks(values["sink"], problems),
+        sinks=_parse_sinks(
+            values["sink"], posthog_key=values["posthog-api-key"], problems=problems
+        ),
         data_repository=_check_data_repository(values["data-repository"] or repository, problems),
         data_branch=_check_branch(values["data-branch"], problems),
         data_path=_check_data_path(values["data-path"], problems),
         push_token=values["push-token"] or values["token"],
+        posthog_api_key=_check_posthog_key(values["posthog-api-key"], problems),
+        posthog_host=_check_posthog_host(values["posthog-host"], problems),
         include_forks=flags["include-forks"],
         include_archived=flags["include-archived"],
         allow_private_in_public=flags["allow-private-in-public"],
@@ -157,20 +165,44 @@ def _parse_repos(text: str, problems: list[str]) -> tuple[RepoPattern, ...]:
     return tuple(patterns)
 
 
-def _parse_sinks(text: str, problems: list[str]) -> frozenset[str]:
+def _parse_sinks(text: str, *, posthog_key: str, problems: list[str]) -> frozenset[str]:
     names = {s for s in _SPLIT_RE.split(text.lower()) if s}
     if names == {"auto"}:
-        return frozenset({"branch"})
+        return frozenset({"branch", "posthog"} if posthog_key else {"branch"})
     unknown = sorted(names - set(SINKS))
-    if "posthog" in unknown:
-        problems.append("`sink: posthog` is not available in this version yet; use `branch`.")
-        unknown.remove("posthog")
     if unknown:
         problems.append(
             f"`sink` has unknown value(s) {', '.join(unknown)}: use `auto` or a comma list of "
             f"{', '.join(SINKS)}."
         )
+    if "posthog" in names and not posthog_key:
+        problems.append(
+            "`sink` includes `posthog` but `posthog-api-key` is empty. Pass the project API key: "
+            "`posthog-api-key: ${{ secrets.POSTHOG_API_KEY }}` (it starts with `phc_`); if the "
+            "secret is set, check its name: a missing secret reads as empty."
+        )
     return frozenset(names & set(SINKS))
+
+
+def _check_posthog_key(key: str, problems: list[str]) -> str:
+    if key.startswith("phx_"):
+        problems.append(
+            "`posthog-api-key` is a personal API key (`phx_...`); sending events needs the "
+            "project API key (`phc_...`, in PostHog under Project settings → Project API key)."
+        )
+    return key
+
+
+_HOST_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+
+
+def _check_posthog_host(text: str, problems: list[str]) -> str:
+    if not _HOST_RE.match(text):
+        problems.append(
+            f"`posthog-host` {text!r} is not an http(s) URL: use `https://us.i.posthog.com` (US "
+            "Cloud), `https://eu.i.posthog.com` (EU Cloud) or your self-hosted PostHog's URL."
+        )
+    return text.rstrip("/")
 
 
 def _parse_bool(name: str, text: str, problems: list[str]) -> bool:

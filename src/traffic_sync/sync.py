@@ -1,4 +1,4 @@
-"""The one orchestrator: collect -> merge -> store -> report.
+"""The one orchestrator: collect -> merge -> store -> send -> report.
 
 The action, the command line and the demo all call `run()`; only the collaborators differ.
 """
@@ -18,6 +18,7 @@ from traffic_sync.codec import decode_history, encode_history
 from traffic_sync.errors import (
     AuthError,
     HistoryFormatError,
+    PostHogError,
     PrivacyError,
     PushRejectedError,
     RateLimitedError,
@@ -28,7 +29,26 @@ from traffic_sync.errors import (
 from traffic_sync.github import TrafficSource
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
 from traffic_sync.history import apply_observation, count_new_days
-from traffic_sync.models import History, Observation, RepoResult, RepoStatus, RunReport
+from traffic_sync.models import (
+    History,
+    Observation,
+    PostHogReport,
+    RepoInfo,
+    RepoResult,
+    RepoStatus,
+    RunReport,
+)
+from traffic_sync.posthog import (
+    EventSender,
+    PostHogSender,
+    SeriesKey,
+    SeriesPlan,
+    advance,
+    plan_events,
+    read_watermarks,
+    record_watermarks,
+    window_events,
+)
 from traffic_sync.render import render_index, render_repo_page
 from traffic_sync.settings import Settings
 
@@ -63,6 +83,7 @@ class Plan:
     files: dict[str, bytes]
     results: tuple[RepoResult, ...]
     errors: tuple[tuple[str, RepoError], ...] = ()
+    histories: tuple[tuple[RepoInfo, History], ...] = ()  # each saved repo, merged as written
 
 
 def run(
@@ -74,12 +95,18 @@ def run(
     workdir: Path,
     cwd: Path,
     sleep: Callable[[float], None] = time.sleep,
+    posthog: EventSender | None = None,
 ) -> RunReport:
-    """Sync every repo of `settings` for fetch day `today`; never raises for one repo's failure."""
+    """Sync every repo of `settings` for fetch day `today`; never raises for one repo's failure.
+
+    The data branch is written first; PostHog gets its events afterwards, from the history as
+    written, so PostHog can never block or lose the branch data.
+    """
     collected = collect(settings, today=today, source=source, log=log)
     remote = resolve_remote(settings.data_repository, server_url=settings.server_url, cwd=cwd)
     commit_sha = ""
     store_failed = False
+    plan: Plan | None = None
     results = list(collected.results)
     if "branch" in settings.sinks and collected.observations:
         try:
@@ -98,13 +125,35 @@ def run(
         for name, repo_error in plan.errors:
             log.error(repo_error, where=name)
         results.extend(plan.results)
+    elif "branch" not in settings.sinks:  # nothing to write: each repo goes to the other sinks
+        results.extend(_saved(o, 0) for o in collected.observations)
+    posthog_report = None
+    if "posthog" in settings.sinks:
+        sender = posthog or PostHogSender(
+            api_key=settings.posthog_api_key, host=settings.posthog_host, sleep=sleep
+        )
+        posthog_report = publish(
+            settings,
+            collected.observations,
+            plan=None if store_failed else plan,
+            store_failed=store_failed,
+            today=today,
+            sender=sender,
+            log=log,
+            remote=remote,
+            workdir=workdir,
+            sleep=sleep,
+        )
     return RunReport(
         fetched_on=today,
         results=tuple(results),
         commit_sha=commit_sha,
         dry_run=settings.dry_run,
-        data_location=f"{remote.display}@{settings.data_branch}",
+        data_location=f"{remote.display}@{settings.data_branch}"
+        if "branch" in settings.sinks
+        else "",
         store_failed=store_failed,
+        posthog=posthog_report,
     )
 
 
@@ -125,7 +174,8 @@ def collect(
     for pattern, error in failures:
         log.error(error, where=pattern)
         collected.results.append(_failed(pattern, error))
-    public = _data_repository_is_public(settings, source)
+    # the guard is about writing the data repository: without the branch sink nothing is
+    public = "branch" in settings.sinks and _data_repository_is_public(settings, source)
     seen_ids: set[int] = set()
     for index, name in enumerate(names):
         label = f"[{index + 1}/{len(names)}] {name}"
@@ -189,12 +239,7 @@ def store(
         return "", plan_files({}, observations, today=today, settings=settings)
     if not settings.dry_run:
         prepare_local(remote, branch=settings.data_branch)
-    branch = DataBranch(
-        remote=remote,
-        branch=settings.data_branch,
-        workdir=workdir,
-        token=push_token_for(remote, settings),
-    )
+    branch = _open_branch(settings, remote, workdir)
     for attempt in range(PUSH_ATTEMPTS):
         branch.fetch()
         current = branch.read_files(_prefix(settings.data_path))
@@ -226,6 +271,152 @@ def push_token_for(remote: Remote, settings: Settings) -> str | None:
     return settings.push_token if remote.url.startswith(server) else None
 
 
+def _open_branch(settings: Settings, remote: Remote, workdir: Path) -> DataBranch:
+    return DataBranch(
+        remote=remote,
+        branch=settings.data_branch,
+        workdir=workdir,
+        token=push_token_for(remote, settings),
+    )
+
+
+def publish(
+    settings: Settings,
+    observations: Sequence[Observation],
+    *,
+    plan: Plan | None,
+    store_failed: bool,
+    today: dt.date,
+    sender: EventSender,
+    log: Log,
+    remote: Remote,
+    workdir: Path,
+    sleep: Callable[[float], None],
+) -> PostHogReport:
+    """Send the settled days PostHog has not acknowledged yet, then record how far it got.
+
+    With the branch sink the events come from the history as written (so turning PostHog on
+    later sends the whole stored history) and the watermarks go to state.json in a second small
+    commit. Without it, the settled days of the current window are sent every run.
+    """
+    if store_failed:
+        return PostHogReport(
+            error_title="PostHog skipped",
+            error="Nothing was sent because the data branch could not be written; the next run "
+            "sends these days.",
+        )
+    plans: tuple[SeriesPlan, ...] = ()
+    if "branch" in settings.sinks:
+        if plan is None:
+            return PostHogReport()  # no repo was collected
+        state_path = _join(settings.data_path, STATE_FILE)
+        try:
+            watermarks = read_watermarks(_load_state(plan.files, settings.data_path))
+        except ValueError as exc:
+            error = PostHogError(
+                f"{state_path} in the data branch has an unreadable PostHog watermark ({exc}), "
+                "so nothing was sent.",
+                fix="Correct that date, or delete the repo's `posthog_sent_through` to send its "
+                "whole history again.",
+            )
+            log.error(error, where=state_path)
+            return PostHogReport(error_title=error.title, error=str(error))
+        plans = plan_events(plan.histories, watermarks, today=today)
+        events = [event for series in plans for event in series.events]
+    else:
+        events = [
+            event
+            for observation in observations
+            for event in window_events(observation.repo, apply_observation(History(), observation))
+        ]
+    repos = len({event.full_name for event in events})
+    if settings.dry_run:
+        log.progress(f"PostHog (dry run): {len(events):,} events would be sent, none were")
+        return PostHogReport(planned=len(events), repos=repos)
+    if not events:
+        log.progress("PostHog: no newly settled days to send")
+        return PostHogReport()
+    log.progress(
+        f"PostHog: sending {len(events):,} events ({repos:,} repos) to {settings.posthog_host}"
+    )
+    delivery = sender.send(events)
+    errors: list[PostHogError] = []
+    if delivery.error is not None:
+        log.error(delivery.error, where=settings.posthog_host)
+        errors.append(delivery.error)
+    if plans and delivery.acknowledged:
+        names = {repo.id: repo.full_name for repo, _ in (plan.histories if plan else ())}
+        try:
+            save_watermarks(
+                settings,
+                advance(plans, delivery.acknowledged),
+                names=names,
+                sent=delivery.acknowledged,
+                today=today,
+                remote=remote,
+                workdir=workdir,
+                sleep=sleep,
+            )
+        except StoreError as exc:
+            error = PostHogError(
+                f"PostHog acknowledged {delivery.acknowledged:,} events, but the record of what "
+                f"was sent could not be saved to the data branch: {exc.message}",
+                fix="The next run sends those days again; PostHog keeps one copy of identical "
+                "events with the same uuid.",
+            )
+            log.error(error, where=remote.display)
+            errors.append(error)
+    log.progress(f"PostHog: {delivery.acknowledged:,} of {len(events):,} events acknowledged")
+    return PostHogReport(
+        sent=delivery.acknowledged,
+        planned=len(events),
+        repos=repos,
+        error_title=errors[0].title if errors else "",
+        error=" ".join(str(error) for error in errors),
+    )
+
+
+def save_watermarks(
+    settings: Settings,
+    marks: Mapping[SeriesKey, dt.date],
+    *,
+    names: Mapping[int, str],
+    sent: int,
+    today: dt.date,
+    remote: Remote,
+    workdir: Path,
+    sleep: Callable[[float], None],
+) -> str:
+    """Commit state.json with `marks` merged in (a later date wins), re-merging if it moved."""
+    if not marks:
+        return ""
+    path = _join(settings.data_path, STATE_FILE)
+    branch = _open_branch(settings, remote, workdir)
+    lines = [
+        f"- {names.get(repo_id, repo_id)} {metric.value}: sent through {day.isoformat()}"
+        for (repo_id, metric), day in sorted(marks.items())
+    ]
+    message = f"traffic-sync: {today.isoformat()}, PostHog: {sent:,} events sent\n\n"
+    message += "\n".join(lines) + "\n"
+    for attempt in range(PUSH_ATTEMPTS):
+        branch.fetch()
+        state = _load_state(branch.read_files(path), settings.data_path)
+        try:
+            record_watermarks(state, marks)
+        except ValueError as exc:
+            raise StoreError(f"{path} has an unreadable PostHog watermark: {exc}.") from exc
+        sha = branch.commit({path: _encode_state(state)}, message)
+        if sha is None:
+            return ""  # another run recorded as much already
+        try:
+            branch.push(sha)
+        except PushRejectedError:
+            sleep(random.uniform(0.5, 2.0) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+            continue
+        return sha
+    raise StoreError(f"The data branch kept moving: gave up after {PUSH_ATTEMPTS} attempts.")
+
+
 def plan_files(
     current: Mapping[str, bytes],
     observations: Sequence[Observation],
@@ -238,6 +429,7 @@ def plan_files(
     files: dict[str, bytes] = {}
     results: list[RepoResult] = []
     errors: list[tuple[str, RepoError]] = []
+    merged_repos: list[tuple[RepoInfo, History]] = []
     histories = _stored_histories(current, prefix)
     state = _load_state(current, prefix)
     for observation in observations:
@@ -251,6 +443,7 @@ def plan_files(
             continue
         merged = apply_observation(stored, observation)
         histories[repo.full_name] = merged
+        merged_repos.append((repo, merged))
         for name, text in encode_history(merged).items():
             files[f"{folder}/{name}"] = text.encode()
         page = render_repo_page(repo.full_name, merged, today=today, server_url=settings.server_url)
@@ -260,7 +453,9 @@ def plan_files(
         results.append(_saved(observation, count_new_days(stored, merged)))
     files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
     files[_join(prefix, STATE_FILE)] = _encode_state(state)
-    return Plan(files=files, results=tuple(results), errors=tuple(errors))
+    return Plan(
+        files=files, results=tuple(results), errors=tuple(errors), histories=tuple(merged_repos)
+    )
 
 
 def _stored_histories(current: Mapping[str, bytes], prefix: str) -> dict[str, History]:
