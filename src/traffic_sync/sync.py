@@ -63,6 +63,7 @@ class Plan:
     files: dict[str, bytes]
     results: tuple[RepoResult, ...]
     errors: tuple[tuple[str, RepoError], ...] = ()
+    histories: tuple[tuple[str, History], ...] = ()  # the branch's repos after this attempt
 
 
 def run(
@@ -81,6 +82,7 @@ def run(
     commit_sha = ""
     store_failed = False
     results = list(collected.results)
+    histories: tuple[tuple[str, History], ...] = ()
     if "branch" in settings.sinks and collected.observations:
         try:
             commit_sha, plan = store(
@@ -98,6 +100,7 @@ def run(
         for name, repo_error in plan.errors:
             log.error(repo_error, where=name)
         results.extend(plan.results)
+        histories = plan.histories
     return RunReport(
         fetched_on=today,
         results=tuple(results),
@@ -105,6 +108,7 @@ def run(
         dry_run=settings.dry_run,
         data_location=f"{remote.display}@{settings.data_branch}",
         store_failed=store_failed,
+        histories=histories,
     )
 
 
@@ -248,7 +252,12 @@ def plan_files(
         results.append(_saved(observation, count_new_days(stored, merged)))
     files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
     files[_join(prefix, STATE_FILE)] = _encode_state(state)
-    return Plan(files=files, results=tuple(results), errors=tuple(errors))
+    return Plan(
+        files=files,
+        results=tuple(results),
+        errors=tuple(errors),
+        histories=tuple(sorted(histories.items())),
+    )
 
 
 def _stored_histories(current: Mapping[str, bytes], prefix: str) -> dict[str, History]:
