@@ -217,10 +217,10 @@ def counter_chart(
     first, last = min(by_date), max(by_date)
     unit, periods = _periods(first, last, ("day", "week", "month", "quarter", "year"), DAYS)
     known = [_last_in(by_date, start, end) for start, end in periods]
-    low, top, floor = _line_range([v for v in known if v is not None])
+    _, top, floor = _line_range([v for v in known if v is not None])
     legend = [f"Blue line: {noun}" + ("" if unit == "day" else f" at the {unit}'s last run")]
     legend += _state_legend(False, "", None in known, unit, line=True)
-    line = Series("line", LINE_COLOURS[0][0], _fill_gaps(known, low))
+    line = Series("line", LINE_COLOURS[0][0], _fill_gaps(known))
     return Chart(
         title=f"{noun.capitalize()}, {_range(first, last)}",
         x_title=_UNIT_TITLES[unit],
@@ -260,9 +260,9 @@ def snapshot_chart(
         return None
     ranked = sorted(counts, key=lambda k: (-sum(counts[k].values()), k.casefold(), k))[:TOP]
     gaps = [point is None for point in points]
-    low, top, floor = _line_range([0, max(max(counts[k].values()) for k in ranked)])
+    _, top, floor = _line_range([0, max(max(counts[k].values()) for k in ranked)])
     series = [
-        Series("line", colour, _fill_gaps([_seen(counts[key], p) for p in points], low))
+        Series("line", colour, _fill_gaps([_seen(counts[key], p) for p in points]))
         for key, (colour, _) in zip(ranked, LINE_COLOURS, strict=False)
     ]
     legend = " · ".join(
@@ -431,9 +431,9 @@ def _gap_series(gaps: Sequence[bool], floor: float, top: float) -> Series:
     return Series("bar", GREY, tuple(top if gap else floor for gap in gaps))
 
 
-def _fill_gaps(values: Sequence[int | None], low: int) -> tuple[float, ...]:
-    """Unknown points of a line, drawn straight between their neighbours: the grey column in
-    front of them hides that part of the line."""
+def _fill_gaps(values: Sequence[int | None]) -> tuple[float, ...]:
+    """Unknown points of a line, drawn straight between their known neighbours (or level with
+    the only one): the grey column in front of them hides that part of the line."""
     known = [(i, v) for i, v in enumerate(values) if v is not None]
     out: list[float] = []
     for i, value in enumerate(values):
@@ -446,7 +446,7 @@ def _fill_gaps(values: Sequence[int | None], low: int) -> tuple[float, ...]:
             (j0, v0), (j1, v1) = before[-1], after[0]
             out.append(round(v0 + (v1 - v0) * (i - j0) / (j1 - j0)))
         else:
-            out.append((before or after or [(0, low)])[-1 if before else 0][1])
+            out.append((before[-1] if before else after[0])[1])
     return tuple(out)
 
 
@@ -489,14 +489,14 @@ def _tick_step(span: int) -> int:
 def _labels(periods: Sequence[tuple[dt.date, dt.date]], unit: str) -> tuple[str, ...]:
     """A date under at most `MAX_LABELS` x, aligned to the calendar: the densest of every day,
     every 2nd or 3rd day, Mondays, every 2nd or 4th Monday, the 1st and 15th, months, quarters,
-    half-years and years that fits (no finer than `unit`). A period is labelled by its first day
-    that matches."""
+    half-years and years (every one, or every 2nd, 5th...) that fits, no finer than `unit`.
+    A period is labelled by its first day that matches."""
     rules = _LABEL_RULES[_LABEL_START[unit] :]
     for test, style in rules:
         marks = [_first_match(start, end, test) for start, end in periods]
         if sum(mark is not None for mark in marks) <= MAX_LABELS:
             return tuple("" if mark is None else _format(mark, style) for mark in marks)
-    return ("",) * len(periods)  # pragma: no cover - the yearly rule fits any real history
+    return ("",) * len(periods)  # pragma: no cover - every 50th year fits any history
 
 
 def _first_match(start: dt.date, end: dt.date, test: Callable[[dt.date], bool]) -> dt.date | None:
@@ -523,6 +523,10 @@ _LABEL_RULES: tuple[tuple[Callable[[dt.date], bool], str], ...] = (
     (lambda d: d.day == 1 and d.month in (1, 4, 7, 10), "month"),
     (lambda d: d.day == 1 and d.month in (1, 7), "month"),
     (lambda d: d.day == 1 and d.month == 1, "year"),
+    (lambda d: d.day == 1 and d.month == 1 and d.year % 2 == 0, "year"),
+    (lambda d: d.day == 1 and d.month == 1 and d.year % 5 == 0, "year"),
+    (lambda d: d.day == 1 and d.month == 1 and d.year % 10 == 0, "year"),
+    (lambda d: d.day == 1 and d.month == 1 and d.year % 50 == 0, "year"),
 )
 _LABEL_START = {"day": 0, "week": 3, "month": 7, "quarter": 8, "year": 10}
 _PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
