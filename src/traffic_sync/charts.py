@@ -13,9 +13,11 @@ image is ever committed. xychart-beta has limits that shape every chart here:
 - **Every category gets a label**, and equal labels merge into one category. Only a few x get a
   date (a calendar-aligned subset, at most `MAX_LABELS`); the others get a distinct label that
   draws no ink (`_blank_label`).
-- **Bars start below the y-axis minimum** (Mermaid pads the axis by half a label height): the grey
-  series sits at the minimum where there is data, so that strip is grey everywhere and a zero
-  shows no bar at all.
+- **Bars start below the y-axis minimum** (Mermaid pads the axis by half a label height): on bar
+  charts the grey series sits at the minimum where there is data, so that strip is grey
+  everywhere and a zero shows no bar at all; on line charts it sits below the axis there (a
+  negative height, which SVG does not draw), and lines get a floor a little under their lowest
+  tick so a line at 0 stays visible.
 - **The y range is chosen here**, so Mermaid's ticks (d3's, about ten) are round numbers and the
   grey column has a known top.
 """
@@ -30,7 +32,7 @@ from typing import TypeVar
 
 from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, StatsRow
 
-DAYS = 90  # the daily charts' window; longer histories also get weekly all-time charts
+DAYS = 90  # the daily charts' window; longer histories also get all-time charts
 MAX_LABELS = 7  # dates under the x axis of a 720 px chart, so that they never touch
 MAX_PERIODS = 160  # bars or points of an all-time chart (a week each for about three years)
 TOP = 5  # referrers or paths drawn in a trend chart
