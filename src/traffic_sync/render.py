@@ -354,7 +354,8 @@ def _traffic_charts(history: History) -> list[str]:
         if chart is not None:
             lines += [*charts.to_markdown(chart), ""]
         elif rows:
-            lines += [f"No {noun} on any recorded day, so no {noun} chart.", ""]
+            span = f"{rows[0].date.isoformat()} to {rows[-1].date.isoformat()}"
+            lines += [f"No {noun} from {span} (every recorded day is 0): no {noun} chart.", ""]
     return lines
 
 
