@@ -129,3 +129,19 @@ def test_without_tools_ci_fails_and_elsewhere_skips() -> None:
     with pytest.raises(pytest.skip.Exception, match="chromium is missing"):
         require_tools("chromium is missing", {})
     require_tools("", {"CI": "true"})  # the tools are there: nothing to say
+
+
+def test_the_check_catches_broken_and_crowded_charts(tmp_path: Path) -> None:
+    """A chart Mermaid cannot parse and one whose dates overlap are both reported."""
+    require_tools(missing_tools(), os.environ)
+    dates = ", ".join(f'"2026-01-{n:02}"' for n in range(1, 31))
+    crowded = f"xychart-beta\n  x-axis [{dates}]\n  bar [{', '.join(['1'] * 30)}]"
+    pages = {
+        "broken": "```mermaid\nxychart-beta\n  bar [1, two]\n```\n",
+        "crowded": f"```mermaid\n{crowded}\n```\n",
+    }
+    report = render_in_browser(pages, tmp_path)
+    assert report["broken"]["errors"]
+    assert not report["crowded"]["errors"]
+    assert report["crowded"]["collisions"]
+    assert (tmp_path / "crowded.png").exists()
