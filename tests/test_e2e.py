@@ -160,6 +160,7 @@ def test_first_run_reports_outputs_and_summary(github: SimulatedGitHub, tmp_path
     assert int(result.outputs["days-added"]) > 0
     for name in TRACKED:
         assert name in result.summary
+    assert "```mermaid" in result.summary  # the overview charts, where GitHub draws them
     assert "[1/5]" in result.stdout
 
 

@@ -92,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.error(TrafficSyncError(f"Unexpected error: {error!r}"))
         reporter.progress(reporter.redact(traceback.format_exc()).replace("\n", " | "))
         return 1
-    reporter.write_summary(render_summary(report))
+    # Charts only where GitHub draws them: in the step summary, not in a terminal.
+    reporter.write_summary(render_summary(report, with_charts=bool(env.get("GITHUB_STEP_SUMMARY"))))
     reporter.write_outputs(report, events_sent=report.events_sent)
     return exit_code(report, settings)
 

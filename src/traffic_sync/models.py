@@ -192,6 +192,8 @@ class RunReport:
     data_location: str = ""  # e.g. "octo/stats@traffic-data" or a local path
     store_failed: bool = False  # the data branch could not be written: always a failure
     posthog: PostHogReport | None = None  # None when the PostHog sink is off
+    # Every repo's history in the data branch after this run, by name: the summary's chart.
+    histories: tuple[tuple[str, History], ...] = ()
 
     @property
     def repos_synced(self) -> int:

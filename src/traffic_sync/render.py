@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote
 
+from traffic_sync import charts
 from traffic_sync.models import (
     DailyRow,
     History,
@@ -138,10 +139,22 @@ def render_index(histories: Mapping[str, History], *, today: dt.date) -> str:
         "Forks",
         "As of",
         "Last traffic",
+        "Views per week (12 weeks)",
         "Details",
     )
-    rows = [_index_row(name, histories[name]) for name in sorted(histories, key=_name_order)]
-    lines += _table(header, "lrrrrrrlll", rows)
+    end = _newest_day(histories.values())
+    rows = [
+        _index_row(name, histories[name], end=end) for name in sorted(histories, key=_name_order)
+    ]
+    lines += _table(header, "lrrrrrrllll", rows)
+    lines.append("")
+    if end is not None:
+        lines += [
+            f"*Views per week* shows the 12 full weeks (Monday to Sunday) up to {end}, each "
+            "repository scaled to its own busiest week; `·` is a week with no day recorded.",
+            "",
+        ]
+    lines += _overview_section(histories, heading="## All repositories")
     return _page(lines)
 
 
@@ -172,14 +185,16 @@ def render_repo_page(
         lines += _latest_section(history.stats)
         lines += _daily_section(history, recent_days)
         lines += _all_time_section(history)
+        lines += _counters_section(history.stats)
         lines += _referrers_section(history)
         lines += _paths_section(history)
     lines += _files_section()
     return _page(lines)
 
 
-def render_summary(report: RunReport) -> str:
-    """Markdown for $GITHUB_STEP_SUMMARY (and the terminal): totals line and one row per repo."""
+def render_summary(report: RunReport, *, with_charts: bool = True) -> str:
+    """Markdown for $GITHUB_STEP_SUMMARY (and the terminal): totals line, one row per repo, and
+    (`with_charts`) the daily totals of every repo in the data branch as charts."""
     heading = f"## traffic-sync {report.fetched_on.isoformat()}"
     if report.dry_run:
         heading += " (dry run)"
@@ -195,13 +210,16 @@ def render_summary(report: RunReport) -> str:
         key=lambda r: (r.status is not RepoStatus.FAILED, *_name_order(r.full_name)),
     )
     lines += _table(header, "llrrrl", [_summary_row(r) for r in ordered])
-    return _page(lines + _posthog_lines(report))
+    lines += _posthog_lines(report)
+    if with_charts:
+        lines += ["", *_overview_section(dict(report.histories), heading="### All repositories")]
+    return _page(lines)
 
 
 # --- index ------------------------------------------------------------------------------------
 
 
-def _index_row(full_name: str, history: History) -> list[str]:
+def _index_row(full_name: str, history: History, *, end: dt.date | None) -> list[str]:
     page = _page_link(full_name)
     stats = history.stats[-1] if history.stats else None
     counters: list[str] = (
@@ -219,7 +237,34 @@ def _index_row(full_name: str, history: History) -> list[str]:
     )
     active = [row.date for row in (*history.views, *history.clones) if row.count > 0]
     last = max(active).isoformat() if active else DASH
-    return [f"[{escape_cell(full_name)}]({page})", *counters, last, f"[page]({page})"]
+    trend = charts.sparkline(history.views, end=end) if end and history.views else DASH
+    return [f"[{escape_cell(full_name)}]({page})", *counters, last, trend, f"[page]({page})"]
+
+
+def _newest_day(histories: Iterable[History]) -> dt.date | None:
+    days = [row.date for history in histories for row in (*history.views, *history.clones)]
+    return max(days, default=None)
+
+
+def _overview_section(histories: Mapping[str, History], *, heading: str) -> list[str]:
+    """Total views and clones per day across all repos, as charts."""
+    shown = [
+        chart
+        for metric in ("views", "clones")
+        if (chart := charts.overview_chart(histories, metric=metric)) is not None
+    ]
+    if not shown:
+        return []
+    lines = [
+        heading,
+        "",
+        "Daily totals across every tracked repository (counts add up; unique visitors do not, "
+        "so they are left out).",
+        "",
+    ]
+    for chart in shown:
+        lines += [*charts.to_markdown(chart), ""]
+    return lines
 
 
 def _page_link(full_name: str) -> str:
@@ -273,6 +318,7 @@ def _daily_section(history: History, recent_days: int) -> list[str]:
     dates = sorted(views.keys() | clones.keys(), reverse=True)
     if not dates:
         return [*lines, "No views or clones recorded yet.", ""]
+    lines += _traffic_charts(history)
     shown = dates[:recent_days]
     days = "day" if len(shown) == 1 else f"{len(shown):,} days"
     intro = f"The most recent {days} with data, newest first."
@@ -296,6 +342,22 @@ def _daily_section(history: History, recent_days: int) -> list[str]:
             "within GitHub's 14-day window): they are unknown, not zero.",
             "",
         ]
+    return lines
+
+
+def _traffic_charts(history: History) -> list[str]:
+    """The daily views and clones charts, or a line saying why one is missing."""
+    lines: list[str] = []
+    for rows, noun, unique_noun in (
+        (history.views, "views", "unique visitors"),
+        (history.clones, "clones", "unique cloners"),
+    ):
+        chart = charts.daily_chart(rows, noun=noun, unique_noun=unique_noun)
+        if chart is not None:
+            lines += [*charts.to_markdown(chart), ""]
+        elif rows:
+            span = f"{rows[0].date.isoformat()} to {rows[-1].date.isoformat()}"
+            lines += [f"No {noun} from {span} (every recorded day is 0): no {noun} chart.", ""]
     return lines
 
 
@@ -326,7 +388,43 @@ def _all_time_section(history: History) -> list[str]:
         "These are sums of the daily counts. Unique visitors and cloners cannot be added up "
         "across days (one person can come back), so there is no all-time unique count.",
         "",
+        *_weekly_charts(history),
     ]
+
+
+def _weekly_charts(history: History) -> list[str]:
+    """Weekly sums over the whole history, once it reaches back further than the daily charts."""
+    lines: list[str] = []
+    for rows, noun in ((history.views, "views"), (history.clones, "clones")):
+        if not charts.spans_more_than_window(rows):
+            continue
+        chart = charts.period_chart(rows, noun=noun)
+        if chart is not None:
+            lines += [*charts.to_markdown(chart), ""]
+    return lines
+
+
+def _counters_section(stats: Sequence[StatsRow]) -> list[str]:
+    lines = ["## Stars and forks", ""]
+    shown = [
+        chart
+        for value, noun in ((_stars, "stars"), (_forks, "forks"))
+        if (chart := charts.counter_chart(stats, value, noun=noun)) is not None
+    ]
+    if not shown:
+        return [*lines, "The charts appear once two runs have recorded the counters.", ""]
+    lines += ["As counted by each run.", ""]
+    for chart in shown:
+        lines += [*charts.to_markdown(chart), ""]
+    return lines
+
+
+def _stars(row: StatsRow) -> int:
+    return row.stars
+
+
+def _forks(row: StatsRow) -> int:
+    return row.forks
 
 
 def _referrers_section(history: History) -> list[str]:
@@ -340,6 +438,7 @@ def _referrers_section(history: History) -> list[str]:
     table = [[escape_cell(r.referrer), _number(r.count), _number(r.uniques)] for r in ordered]
     return [
         *lines,
+        *_snapshot_chart(history.referrers, history.stats, what="referrers"),
         f"Sites that sent visitors in the 14 days up to {day}, as GitHub reported them "
         "(its top 10).",
         "",
@@ -362,11 +461,19 @@ def _paths_section(history: History) -> list[str]:
     ]
     return [
         *lines,
+        *_snapshot_chart(history.paths, history.stats, what="paths"),
         f"The most viewed pages in the 14 days up to {day}, as GitHub reported them (its top 10).",
         "",
         *_table(("Path", "Title", "Views (14 d)", "Unique visitors (14 d)"), "llrr", table),
         "",
     ]
+
+
+def _snapshot_chart(
+    rows: Sequence[ReferrerRow] | Sequence[PathRow], stats: Sequence[StatsRow], *, what: str
+) -> list[str]:
+    chart = charts.snapshot_chart(rows, (row.date for row in stats), what=what, name=escape_text)
+    return [] if chart is None else [*charts.to_markdown(chart), ""]
 
 
 def _latest_snapshot(

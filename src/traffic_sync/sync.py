@@ -84,6 +84,7 @@ class Plan:
     results: tuple[RepoResult, ...]
     errors: tuple[tuple[str, RepoError], ...] = ()
     histories: tuple[tuple[RepoInfo, History], ...] = ()  # each saved repo, merged as written
+    branch_histories: tuple[tuple[str, History], ...] = ()  # every repo of the branch, by name
 
 
 def run(
@@ -108,6 +109,7 @@ def run(
     store_failed = False
     plan: Plan | None = None
     results = list(collected.results)
+    histories: tuple[tuple[str, History], ...] = ()
     if "branch" in settings.sinks and collected.observations:
         try:
             commit_sha, plan = store(
@@ -125,6 +127,7 @@ def run(
         for name, repo_error in plan.errors:
             log.error(repo_error, where=name)
         results.extend(plan.results)
+        histories = plan.branch_histories
     elif "branch" not in settings.sinks:  # nothing to write: each repo goes to the other sinks
         results.extend(_saved(o, 0) for o in collected.observations)
     posthog_report = None
@@ -154,6 +157,7 @@ def run(
         else "",
         store_failed=store_failed,
         posthog=posthog_report,
+        histories=histories,
     )
 
 
@@ -454,7 +458,11 @@ def plan_files(
     files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
     files[_join(prefix, STATE_FILE)] = _encode_state(state)
     return Plan(
-        files=files, results=tuple(results), errors=tuple(errors), histories=tuple(merged_repos)
+        files=files,
+        results=tuple(results),
+        errors=tuple(errors),
+        histories=tuple(merged_repos),
+        branch_histories=tuple(sorted(histories.items())),
     )
 
 
