@@ -11,10 +11,18 @@ import pytest
 
 from tests import branch
 from tests.test_sync import REPOS, TOKEN, ListLog, settings_for, sync_once
-from traffic_sync.models import RepoStatus
+from traffic_sync.codec import encode_history
+from traffic_sync.models import (
+    DailyRow,
+    History,
+    Observation,
+    RepoInfo,
+    RepoStatus,
+    TrafficAnswer,
+)
 from traffic_sync.pacer import Pacer
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.sync import gap_risk
+from traffic_sync.sync import gap_risk, plan_files
 
 START = dt.date(2026, 3, 2)
 
@@ -107,3 +115,55 @@ def test_gap_risk_wording() -> None:
     assert gap_risk("2026-03-11", today=today) == ""
     assert "within 2 days" in gap_risk("2026-03-10", today=today)
     assert "being lost" in gap_risk("2026-03-01", today=today)
+
+
+def test_renamed_repo_moves_its_history(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """A repo renamed between runs keeps one history, in the new folder, and the run says so."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    settings = settings_for(remote, repos="octo/alpha octo/beta")
+    sync_once(sim, settings, tmp_path)
+    before = json.loads(branch.files(remote)["octo/alpha/views.json"])
+    sim.rename("octo/alpha", "octo-new/alpha-2")
+    sim.now += dt.timedelta(days=1)
+    log = ListLog()
+    report = sync_once(sim, settings, tmp_path, log)  # still lists the old name: a 301
+    tree = branch.files(remote)
+    assert not any(p.startswith("octo/alpha/") for p in tree)
+    after = json.loads(tree["octo-new/alpha-2/views.json"])
+    assert {r["date"] for r in before} <= {r["date"] for r in after}
+    stats = json.loads(tree["octo-new/alpha-2/stats.json"])
+    assert len(stats) == 2  # both days' snapshots, in one folder
+    state = json.loads(tree[".traffic-sync/state.json"])["repos"]["1"]
+    assert state["full_name"] == "octo-new/alpha-2"
+    (moved,) = [r for r in report.results if r.renamed_from]
+    assert (moved.full_name, moved.renamed_from) == ("octo-new/alpha-2", "octo/alpha")
+    assert any("octo/alpha is now octo-new/alpha-2" in line for line in log.lines)
+    assert "octo/alpha" not in tree["README.md"].decode().replace("octo/alpha-", "")
+    assert branch.commit_count(remote) == 2
+
+
+def test_rename_merges_when_both_folders_exist() -> None:
+    """If the new folder already holds rows (say a run of an older version), both merge."""
+    repo = RepoInfo("o/new", 7, dt.date(2025, 1, 1), private=False)
+    old = History(views=(DailyRow(dt.date(2026, 1, 1), 5, 2, final=True),))
+    new = History(
+        views=(
+            DailyRow(dt.date(2026, 1, 1), 3, 3, final=False),
+            DailyRow(dt.date(2026, 1, 2), 4, 1, final=True),
+        )
+    )
+    current = {f"o/old/{k}": v.encode() for k, v in encode_history(old).items()}
+    current |= {f"o/new/{k}": v.encode() for k, v in encode_history(new).items()}
+    current[".traffic-sync/state.json"] = json.dumps(
+        {"schema": 1, "repos": {"7": {"full_name": "o/old", "last_success": "2026-01-03"}}}
+    ).encode()
+    today = dt.date(2026, 1, 20)
+    observation = Observation(repo, today, TrafficAnswer(0, 0), TrafficAnswer(0, 0))
+    plan = plan_files(current, [observation], today=today, settings=settings_for("./x"))
+    views = json.loads(plan.files["o/new/views.json"])
+    assert views[:2] == [
+        {"date": "2026-01-01", "count": 5, "uniques": 3, "final": True},
+        {"date": "2026-01-02", "count": 4, "uniques": 1, "final": True},
+    ]
+    assert set(plan.deletes) == {p for p in current if p.startswith("o/old/")}
+    assert plan.results[0].renamed_from == "o/old"

@@ -29,7 +29,7 @@ from traffic_sync.errors import (
 )
 from traffic_sync.github import TrafficSource
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
-from traffic_sync.history import apply_observation, count_new_days
+from traffic_sync.history import apply_observation, count_new_days, merge_histories
 from traffic_sync.models import History, Observation, RepoResult, RepoStatus, RunReport
 from traffic_sync.render import render_index, render_repo_page
 from traffic_sync.settings import Settings
@@ -70,6 +70,7 @@ class Plan:
     files: dict[str, bytes]
     results: tuple[RepoResult, ...]
     errors: tuple[tuple[str, RepoError], ...] = ()
+    deletes: tuple[str, ...] = ()  # files of folders that moved (renamed repos)
 
 
 def run(
@@ -111,6 +112,12 @@ def run(
             plan = Plan({}, tuple(_failed(o.repo.full_name, error) for o in collected.observations))
         for name, repo_error in plan.errors:
             log.error(repo_error, where=name)
+        for result in plan.results:
+            if result.renamed_from:
+                log.progress(
+                    f"{result.renamed_from} is now {result.full_name} (renamed or transferred): "
+                    f"its history moved to {result.full_name}/"
+                )
         results.extend(plan.results)
     return RunReport(
         fetched_on=today,
@@ -362,7 +369,8 @@ def store(
         saved = [r for r in plan.results if r.status is RepoStatus.SAVED]
         if settings.dry_run or not saved:
             return "", plan
-        sha = branch.commit(plan.files, commit_message(today, plan.results))
+        message = commit_message(today, plan.results)
+        sha = branch.commit(plan.files, message, deletes=plan.deletes)
         if sha is None:
             return "", plan
         try:
@@ -392,15 +400,23 @@ def plan_files(
     errors: list[tuple[str, RepoError]] = []
     histories = _stored_histories(current, prefix)
     state = _load_state(current, prefix)
+    deletes: list[str] = []
     for observation in observations:
         repo = observation.repo
         folder = _join(prefix, repo.full_name)
+        moved_from = _old_name(state.get(str(repo.id), {}), repo.full_name, current, prefix)
         try:
             stored = _decode_folder(current, folder)
+            if moved_from:
+                old_folder = _join(prefix, moved_from)
+                stored = merge_histories(_decode_folder(current, old_folder), stored)
         except HistoryFormatError as error:
             results.append(_failed(repo.full_name, error))
             errors.append((repo.full_name, error))
             continue
+        if moved_from:
+            deletes.extend(p for p in current if p.startswith(f"{old_folder}/"))
+            histories.pop(moved_from, None)
         merged = apply_observation(stored, observation)
         histories[repo.full_name] = merged
         for name, text in encode_history(merged).items():
@@ -409,10 +425,22 @@ def plan_files(
         files[f"{folder}/README.md"] = page.encode()
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
         entry.update(full_name=repo.full_name, last_success=today.isoformat())
-        results.append(_saved(observation, count_new_days(stored, merged)))
+        results.append(_saved(observation, count_new_days(stored, merged), moved_from))
     files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
     files[_join(prefix, STATE_FILE)] = _encode_state(state)
-    return Plan(files=files, results=tuple(results), errors=tuple(errors))
+    kept = tuple(sorted(p for p in deletes if p not in files))
+    return Plan(files=files, results=tuple(results), errors=tuple(errors), deletes=kept)
+
+
+def _old_name(
+    entry: Mapping[str, object], full_name: str, current: Mapping[str, bytes], prefix: str
+) -> str:
+    """The folder this repo's history is in under an earlier name (renamed or transferred:
+    state.json is keyed by repo id), or "" when it has not moved."""
+    old = entry.get("full_name")
+    if not isinstance(old, str) or old == full_name:
+        return ""
+    return old if _join(prefix, f"{old}/{DATASET_FILE}") in current else ""
 
 
 def _stored_histories(current: Mapping[str, bytes], prefix: str) -> dict[str, History]:
@@ -470,11 +498,15 @@ def commit_message(today: dt.date, results: Sequence[RepoResult]) -> str:
     """`traffic-sync: <date>, <n> repos, <k> new days` and one line per saved repo."""
     saved = [r for r in results if r.status is RepoStatus.SAVED]
     days = sum(r.days_added for r in saved)
-    body = "\n".join(f"- {r.full_name}: +{r.days_added} days" for r in saved)
+    body = "\n".join(
+        f"- {r.full_name}: +{r.days_added} days"
+        + (f" (moved from {r.renamed_from})" if r.renamed_from else "")
+        for r in saved
+    )
     return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
 
 
-def _saved(observation: Observation, days_added: int) -> RepoResult:
+def _saved(observation: Observation, days_added: int, renamed_from: str = "") -> RepoResult:
     return RepoResult(
         full_name=observation.repo.full_name,
         status=RepoStatus.SAVED,
@@ -483,6 +515,7 @@ def _saved(observation: Observation, days_added: int) -> RepoResult:
         clones_14d=observation.clones.count,
         clone_uniques_14d=observation.clones.uniques,
         days_added=days_added,
+        renamed_from=renamed_from,
     )
 
 
