@@ -20,6 +20,7 @@ from traffic_sync.actions import Reporter
 from traffic_sync.errors import ConfigError, TrafficSyncError
 from traffic_sync.github import GitHubSource
 from traffic_sync.models import RunReport
+from traffic_sync.pacer import Pacer
 from traffic_sync.posthog import PostHogSender
 from traffic_sync.render import render_summary
 from traffic_sync.settings import INPUT_DEFAULTS, SECRET_INPUTS, Settings, parse_settings
@@ -47,6 +48,9 @@ HELP = {
     "allow-private-in-public": "allow private repos' traffic in a public data repository",
     "dry-run": "collect, merge and report; push nothing, send nothing",
     "fail-on-error": "exit 1 when any repo failed (after saving the others)",
+    "concurrency": "repos fetched at once (1-100, default 8)",
+    "requests-per-minute": "API requests per minute for the whole run (default 900)",
+    "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
 }
 
 
@@ -117,7 +121,8 @@ def collect_inputs(flags: Mapping[str, object], env: Mapping[str, str]) -> dict[
 def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> RunReport:
     """One real run: today's UTC date, the GitHub API, a temporary git dir."""
     today = dt.datetime.now(dt.UTC).date()
-    source = GitHubSource(token=settings.token, api_url=settings.api_url)
+    pacer = Pacer(per_minute=settings.requests_per_minute, budget=settings.max_requests or None)
+    source = GitHubSource(token=settings.token, api_url=settings.api_url, pacer=pacer)
     posthog = (
         PostHogSender(api_key=settings.posthog_api_key, host=settings.posthog_host)
         if "posthog" in settings.sinks

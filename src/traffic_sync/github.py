@@ -8,6 +8,7 @@ https://docs.github.com/rest/metrics/traffic
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -33,6 +34,7 @@ from traffic_sync.models import (
     RepoInfo,
     TrafficAnswer,
 )
+from traffic_sync.pacer import Pacer
 from traffic_sync.settings import RepoPattern
 
 T = TypeVar("T")
@@ -53,10 +55,10 @@ class RetryPolicy:
     max_wait: float = 300.0  # a rate-limit wait longer than this stops collection instead
     secondary_wait: float = 60.0  # GitHub asks for at least a minute after a secondary limit
     timeout: float = 30.0  # seconds per request
-    # spacing between requests: with 20 ms or more of latency, 50 ms keeps one client under
-    # GitHub's secondary limit of 900 requests a minute (PyGithub's default of 250 ms would
-    # make a 1,000-repo run take 20 minutes of sleeping)
-    pause: float = 0.05
+    # extra spacing per client; the shared Pacer keeps the whole run under GitHub's secondary
+    # limits, so no per-client pause is needed (PyGithub's default of 250 ms would make a
+    # 1,000-repo run take 20 minutes of sleeping)
+    pause: float = 0.0
 
 
 class TrafficSource(Protocol):
@@ -70,9 +72,48 @@ class TrafficSource(Protocol):
 
     def is_private(self, full_name: str) -> bool | None: ...
 
+    def remaining_requests(self) -> int | None: ...
+
+    @property
+    def requests_made(self) -> int: ...
+
+
+class _PacedToken(Auth.Token):
+    """The token, applied to each request once the shared pacer gives it a turn."""
+
+    def __init__(self, token: str, pacer: Pacer) -> None:
+        super().__init__(token)
+        self._pacer = pacer
+
+    def authentication(self, headers: dict[str, str]) -> None:
+        self._pacer.acquire()
+        super().authentication(headers)
+
 
 class _BoundedRetry(GithubRetry):
-    """PyGithub's retry, plus 429, and a cap on `Retry-After` waits as well as reset waits."""
+    """PyGithub's retry, plus 429, a cap on every rate-limit wait, and the shared pacer.
+
+    Each retry waits its jittered backoff (or GitHub's `Retry-After`), then takes a turn from
+    the pacer like any request. A rate-limit answer holds back every worker, not only this one.
+    """
+
+    def __init__(self, *, pacer: Pacer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pacer = pacer
+
+    def new(self, **kw: Any) -> Any:
+        kw.setdefault("pacer", self.pacer)
+        return super().new(**kw)
+
+    def sleep(self, response: Any = None) -> None:
+        if response is not None and response.status in (403, 429):
+            wait = self.get_retry_after(response) or self.get_backoff_time()
+            secondary = response.headers.get("x-ratelimit-remaining") != "0"
+            # acquire() below waits it out, with every other worker
+            self.pacer.slow_down(wait, halve_rate=secondary)
+        else:
+            super().sleep(response)
+        self.pacer.acquire()
 
     def get_retry_after(self, response: Any) -> float | None:
         wait: float | None = super().get_retry_after(response)
@@ -85,10 +126,38 @@ class _BoundedRetry(GithubRetry):
 
 
 class GitHubSource:
-    """A TrafficSource over the REST API. One PyGithub client: its objects are not thread-safe."""
+    """A TrafficSource over the REST API, safe to call from several threads.
 
-    def __init__(self, *, token: str, api_url: str, policy: RetryPolicy = RetryPolicy()) -> None:
+    PyGithub objects are not thread-safe, so each thread gets its own client; all clients share
+    one Pacer, which keeps the whole run under GitHub's secondary limits and counts requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_url: str,
+        policy: RetryPolicy = RetryPolicy(),
+        pacer: Pacer | None = None,
+    ) -> None:
+        self._token = token
+        self._api_url = api_url
+        self._policy = policy
+        self.pacer = pacer or Pacer()
+        self._local = threading.local()
+
+    @property
+    def _github(self) -> Github:
+        """This thread's client."""
+        client: Github | None = getattr(self._local, "github", None)
+        if client is None:
+            client = self._local.github = self._new_client()
+        return client
+
+    def _new_client(self) -> Github:
+        policy = self._policy
         retry = _BoundedRetry(
+            pacer=self.pacer,
             total=policy.attempts,
             backoff_factor=policy.backoff,
             backoff_jitter=policy.backoff / 2,
@@ -96,14 +165,35 @@ class GitHubSource:
             secondary_rate_wait=policy.secondary_wait,
             max_rate_limit_wait=policy.max_wait,
         )
-        self._github = Github(
-            base_url=api_url,
-            auth=Auth.Token(token),
+        return Github(
+            base_url=self._api_url,
+            auth=_PacedToken(self._token, self.pacer),
             retry=retry,
-            timeout=int(policy.timeout),
+            timeout=max(1, round(policy.timeout)),
             per_page=100,
-            seconds_between_requests=policy.pause,
+            seconds_between_requests=policy.pause or None,
         )
+
+    @property
+    def requests_made(self) -> int:
+        """API requests so far, retries included (`GET /rate_limit` is free and not counted)."""
+        return self.pacer.requests
+
+    def remaining_requests(self) -> int | None:
+        """What the token has left this hour (the free `GET /rate_limit`), None if unknown."""
+        try:
+            answer = requests.get(
+                f"{self._api_url}/rate_limit",
+                headers={
+                    "Authorization": f"token {self._token}",
+                    "Accept": "application/vnd.github+json",
+                },
+                timeout=self._policy.timeout,
+            )
+            core = answer.json()["resources"]["core"] if answer.ok else None
+            return int(core["remaining"]) if core else None
+        except (requests.RequestException, ValueError, KeyError, TypeError):
+            return None
 
     def expand(
         self, patterns: Sequence[RepoPattern], *, include_forks: bool, include_archived: bool

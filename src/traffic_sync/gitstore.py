@@ -348,18 +348,25 @@ class DataBranch:
         blobs = self._read_blobs({e.sha for e in entries.values() if e.kind == "blob"})
         return {p: blobs[e.sha] for p, e in entries.items() if e.kind == "blob"}
 
-    def commit(self, files: Mapping[str, bytes], message: str) -> str | None:
-        """Commit `files` on top of the fetched tip (an orphan root without one), others kept.
+    def commit(
+        self, files: Mapping[str, bytes], message: str, *, deletes: Iterable[str] = ()
+    ) -> str | None:
+        """Commit `files` on top of the fetched tip (an orphan root without one), others kept,
+        and `deletes` removed (a moved folder), all in one commit.
 
         Returns None when every file already holds these bytes: an unchanged run makes no commit.
         """
         tip = self._fetched_tip()
         current = self._list_tree(tip) if tip else {}
         changed = {p: b for p, b in files.items() if _blob_sha(b) != _sha_of(current.get(p))}
-        if not changed:
+        removed = sorted(p for p in set(deletes) if p in current and p not in files)
+        if not changed and not removed:
             return None
-        _check_paths(changed, current)
-        stream = self._import_stream(changed, current, message=message, parent=tip)
+        remaining = {p: e for p, e in current.items() if p not in removed}
+        _check_paths(changed, remaining)
+        stream = self._import_stream(
+            changed, remaining, message=message, parent=tip, removed=removed
+        )
         result = self._git("fast-import", "--quiet", "--force", "--done", stdin=stream)
         return result.text()
 
@@ -446,6 +453,7 @@ class DataBranch:
         *,
         message: str,
         parent: str | None,
+        removed: Iterable[str] = (),
     ) -> bytes:
         """A `git fast-import` script: one commit changing `changed` on top of `parent`."""
         who = f"{self._identity.name} <{self._identity.email}> {int(time.time())} +0000"
@@ -455,6 +463,8 @@ class DataBranch:
         chunks = [head.encode()]
         chunks.append(f"commit {PENDING_REF}\nmark :1\nauthor {who}\ncommitter {who}\n".encode())
         chunks.append(b"data %d\n%s\n" % (len(body), body))
+        for path in removed:
+            chunks.append(f"D {_quote_path(path)}\n".encode(errors="surrogateescape"))
         for path, data in sorted(changed.items()):
             old = current.get(path)
             mode = "100755" if old and old.mode == "100755" else "100644"

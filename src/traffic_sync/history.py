@@ -92,6 +92,25 @@ def _snapshot_key(row: ReferrerRow | PathRow | StatsRow) -> tuple[object, ...]:
     return (row.date,)
 
 
+def merge_histories(older: History, newer: History) -> History:
+    """One repo's history kept in two folders (a rename): daily rows merge as always; for a
+    snapshot day both hold, `newer` wins."""
+    return History(
+        views=merge_daily(older.views, newer.views),
+        clones=merge_daily(older.clones, newer.clones),
+        referrers=_union_snapshots(older.referrers, newer.referrers),
+        paths=_union_snapshots(older.paths, newer.paths),
+        stats=_union_snapshots(older.stats, newer.stats),
+    )
+
+
+def _union_snapshots(older: Iterable[Snapshot], newer: Iterable[Snapshot]) -> tuple[Snapshot, ...]:
+    kept = list(newer)
+    days = {row.date for row in kept}
+    kept.extend(row for row in older if row.date not in days)
+    return tuple(sorted(set(kept), key=_snapshot_key))
+
+
 def stats_row(observation: Observation) -> StatsRow:
     """The stats snapshot of one fetch: the repo's counters and the window totals, verbatim."""
     repo = observation.repo

@@ -164,6 +164,7 @@ class RepoResult:
     days_added: int = 0
     error_title: str = ""
     error: str = ""
+    renamed_from: str = ""  # the folder its history moved from (a renamed or transferred repo)
 
 
 @dataclass(frozen=True, slots=True)

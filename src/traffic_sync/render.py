@@ -564,6 +564,9 @@ def _summary_row(result: RepoResult) -> list[str]:
         RepoStatus.SKIPPED: "⏭️ skipped",
     }
     error = ": ".join(part for part in (result.error_title, result.error) if part)
+    if result.renamed_from:
+        moved = f"renamed from {result.renamed_from}: history moved"
+        error = f"{moved}; {error}" if error else moved
     saved = result.status is RepoStatus.SAVED
     return [
         escape_cell(result.full_name),

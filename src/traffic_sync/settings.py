@@ -29,6 +29,9 @@ INPUT_DEFAULTS: dict[str, str] = {
     "allow-private-in-public": "false",
     "dry-run": "false",
     "fail-on-error": "true",
+    "concurrency": "8",
+    "requests-per-minute": "900",
+    "max-requests": "0",
 }
 SECRET_INPUTS = ("token", "push-token", "posthog-api-key")
 SINKS = ("branch", "posthog")
@@ -40,6 +43,7 @@ _NAME = r"[A-Za-z0-9._-]{1,100}"
 _REPO_RE = re.compile(rf"^(?P<exclude>!?)(?P<owner>{_OWNER})/(?P<name>{_NAME}|\*)$")
 _SPLIT_RE = re.compile(r"[\s,]+")
 _TRUE, _FALSE = "true", "false"
+MAX_CONCURRENCY = 100  # GitHub's secondary limit on concurrent requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,9 @@ class Settings:
     fail_on_error: bool
     api_url: str
     server_url: str
+    concurrency: int = 8  # workers, each with one request in flight
+    requests_per_minute: int = 900
+    max_requests: int = 0  # 0 = no cap beyond what the token has left
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -124,6 +131,11 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         fail_on_error=flags["fail-on-error"],
         api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        concurrency=_parse_int("concurrency", values["concurrency"], 1, MAX_CONCURRENCY, problems),
+        requests_per_minute=_parse_int(
+            "requests-per-minute", values["requests-per-minute"], 1, 100_000, problems
+        ),
+        max_requests=_parse_int("max-requests", values["max-requests"], 0, 10**9, problems),
     )
     if problems:
         raise ConfigError(problems)
@@ -211,6 +223,13 @@ def _parse_bool(name: str, text: str, problems: list[str]) -> bool:
         return text.lower() == _TRUE
     problems.append(f"`{name}` must be `true` or `false`, not {text!r}.")
     return False
+
+
+def _parse_int(name: str, text: str, low: int, high: int, problems: list[str]) -> int:
+    if text.isdigit() and low <= int(text) <= high:
+        return int(text)
+    problems.append(f"`{name}` must be a whole number from {low:,} to {high:,}, not {text!r}.")
+    return low
 
 
 def _check_data_repository(text: str, problems: list[str]) -> str:

@@ -27,7 +27,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -423,8 +423,12 @@ class SimulatedGitHub:
         viewer: str = "octocat",
         orgs: Collection[str] = (),
         users: Collection[str] = (),
+        latency: float = 0.0,
+        rate_limit: int = RATE_LIMIT,
     ) -> None:
         self.now = now
+        self.latency = latency  # seconds every answer takes: a real network
+        self.rate_limit = rate_limit  # requests an hour; enforced like GitHub's primary limit
         self.url = ""
         self.requests: list[Request] = []
         self._repos = {repo.full_name.lower(): repo for repo in repos}
@@ -436,6 +440,7 @@ class SimulatedGitHub:
         self._tokens: dict[str, TokenKind] = {token: "pat"}
         self._failures: list[_Failure] = []
         self._served = 0
+        self._moved: dict[str, int] = {}  # old lower-case full name -> repo id
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -509,6 +514,22 @@ class SimulatedGitHub:
         with self._lock:
             self._failures.append(failure)
 
+    def new_hour(self) -> None:
+        """The rate limit resets: the token has its whole hourly budget again."""
+        with self._lock:
+            self._served = 0
+
+    def rename(self, full_name: str, new_full_name: str) -> None:
+        """Rename or transfer a repo: the old name answers 301 to `/repositories/{id}`."""
+        with self._lock:
+            repo = self._repos.pop(full_name.lower())
+            self._repos[new_full_name.lower()] = replace(repo, full_name=new_full_name)
+            self._moved[full_name.lower()] = repo.id
+            self._moved.pop(new_full_name.lower(), None)
+            owner = new_full_name.split("/", 1)[0]
+            if owner.lower() not in self._orgs:
+                self._users.setdefault(owner.lower(), owner)
+
     def grant(self, token: str, kind: TokenKind) -> None:
         """Accept another token: "pat" reads everything, "no-push" is a PAT whose user cannot
         push (traffic 403), "github-token" is a workflow's GITHUB_TOKEN (traffic 403), "bad" is
@@ -527,7 +548,11 @@ class SimulatedGitHub:
             if path != "/rate_limit":
                 self._served += 1
             failure = self._take_failure(path)
-        answer = self._answer(method, path, query, authorization, failure)
+            limited = path != "/rate_limit" and self._served > self.rate_limit
+        if limited and failure is None:
+            answer = self._rate_limited()
+        else:
+            answer = self._answer(method, path, query, authorization, failure)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "x-github-api-version-selected": "2022-11-28",
@@ -538,7 +563,7 @@ class SimulatedGitHub:
         injected = failure.headers if failure else {}
         kept = {k: v for k, v in headers.items() if k.lower() not in {i.lower() for i in injected}}
         payload = json.dumps(answer.body).encode()
-        delay = failure.delay if failure else 0.0
+        delay = self.latency + (failure.delay if failure else 0.0)
         return _Reply(answer.status, {**kept, **answer.headers, **injected}, payload, delay)
 
     def _answer(
@@ -568,12 +593,16 @@ class SimulatedGitHub:
                 return failure
         return None
 
+    def _rate_limited(self) -> _Answer:
+        """GitHub's answer once the hourly budget is spent (the headers say when it resets)."""
+        return _error(403, "API rate limit exceeded for user ID 1.", RATE_DOCS)
+
     def _rate_headers(self) -> dict[str, str]:
         """GitHub's `x-ratelimit-*` headers for the requests served so far."""
-        used = self._served
+        used = min(self._served, self.rate_limit)
         return {
-            "x-ratelimit-limit": str(RATE_LIMIT),
-            "x-ratelimit-remaining": str(max(0, RATE_LIMIT - used)),
+            "x-ratelimit-limit": str(self.rate_limit),
+            "x-ratelimit-remaining": str(max(0, self.rate_limit - used)),
             "x-ratelimit-reset": str(self._reset_epoch()),
             "x-ratelimit-used": str(used),
             "x-ratelimit-resource": "core",
@@ -583,6 +612,9 @@ class SimulatedGitHub:
         return int(self.now.timestamp()) + 3600
 
     def _route(self, path: str, query: dict[str, str], kind: TokenKind) -> _Answer:
+        moved = self._redirect(path)
+        if moved is not None:
+            return moved
         for pattern, handler in self._routes():
             match = pattern.fullmatch(path)
             if match:
@@ -600,6 +632,7 @@ class SimulatedGitHub:
         yield re.compile(r"/orgs/(?P<org>[^/]+)"), self._get_org
         yield re.compile(r"/orgs/(?P<org>[^/]+)/repos"), self._list_org_repos
         yield re.compile(repo), self._get_repo
+        yield re.compile(r"/repositories/(?P<number>[0-9]+)"), self._get_repo_by_id
         yield re.compile(repo + r"/traffic/(?P<metric>views|clones)"), self._get_traffic
         yield re.compile(repo + r"/traffic/popular/(?P<popular>referrers|paths)"), self._get_popular
 
@@ -610,10 +643,11 @@ class SimulatedGitHub:
         reset = self._reset_epoch()
         for bucket in body["resources"].values():
             bucket.update(used=0, remaining=bucket["limit"], reset=reset)
+        used = min(self._served, self.rate_limit)
         core = {
-            "limit": RATE_LIMIT,
-            "used": self._served,
-            "remaining": max(0, RATE_LIMIT - self._served),
+            "limit": self.rate_limit,
+            "used": used,
+            "remaining": max(0, self.rate_limit - used),
             "reset": reset,
         }
         body["resources"]["core"] = core
@@ -622,6 +656,26 @@ class SimulatedGitHub:
 
     def _get_repo(self, query: dict[str, str], kind: TokenKind, owner: str, name: str) -> _Answer:
         repo = self._repos.get(f"{owner}/{name}".lower())
+        if repo is None:
+            return _error(404, "Not Found", f"{DOCS}/repos/repos#get-a-repository")
+        return _Answer(200, self._full_repository(repo, kind))
+
+    def _redirect(self, path: str) -> _Answer | None:
+        """A renamed or transferred repo's old name: GitHub's 301 to the repo by id.
+        https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api#follow-redirects
+        """
+        match = re.fullmatch(r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?", path)
+        if match is None:
+            return None
+        number = self._moved.get(f"{unquote(match['owner'])}/{unquote(match['name'])}".lower())
+        if number is None:
+            return None
+        location = f"{self.url}/repositories/{number}{match['rest'] or ''}"
+        body = {"message": "Moved Permanently", "url": location, "documentation_url": DOCS}
+        return _Answer(301, body, {"Location": location})
+
+    def _get_repo_by_id(self, query: dict[str, str], kind: TokenKind, number: str) -> _Answer:
+        repo = next((r for r in self._repos.values() if r.id == int(number)), None)
         if repo is None:
             return _error(404, "Not Found", f"{DOCS}/repos/repos#get-a-repository")
         return _Answer(200, self._full_repository(repo, kind))

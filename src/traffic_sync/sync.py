@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +30,7 @@ from traffic_sync.errors import (
 )
 from traffic_sync.github import TrafficSource
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
-from traffic_sync.history import apply_observation, count_new_days
+from traffic_sync.history import apply_observation, count_new_days, merge_histories
 from traffic_sync.models import (
     History,
     Observation,
@@ -56,6 +58,11 @@ PUSH_ATTEMPTS = 5
 STATE_FILE = ".traffic-sync/state.json"
 STATE_SCHEMA = 1
 DATASET_FILE = "stats.json"  # every repo folder has it: how folders are found in the branch
+REQUESTS_PER_REPO = 5  # GET /repos/{o}/{r} and the four traffic calls
+# A fetch on day F holds final days F-13 .. F-2, so a repo synced at least every 12 days loses
+# no day; the summary warns from 10 days on, while there is still time.
+SAFE_INTERVAL = 12
+GAP_WARNING_DAYS = 10
 
 
 class Log(Protocol):
@@ -85,6 +92,7 @@ class Plan:
     errors: tuple[tuple[str, RepoError], ...] = ()
     histories: tuple[tuple[RepoInfo, History], ...] = ()  # each saved repo, merged as written
     branch_histories: tuple[tuple[str, History], ...] = ()  # every repo of the branch, by name
+    deletes: tuple[str, ...] = ()  # files of folders that moved (renamed repos)
 
 
 def run(
@@ -103,8 +111,15 @@ def run(
     The data branch is written first; PostHog gets its events afterwards, from the history as
     written, so PostHog can never block or lose the branch data.
     """
-    collected = collect(settings, today=today, source=source, log=log)
     remote = resolve_remote(settings.data_repository, server_url=settings.server_url, cwd=cwd)
+    state: list[dict[str, dict[str, object]]] = []
+
+    def read_state_once() -> dict[str, dict[str, object]]:
+        if not state:
+            state.append(read_state(settings, remote=remote, workdir=workdir))
+        return state[0]
+
+    collected = collect(settings, today=today, source=source, log=log, read_state=read_state_once)
     commit_sha = ""
     store_failed = False
     plan: Plan | None = None
@@ -126,6 +141,12 @@ def run(
             plan = Plan({}, tuple(_failed(o.repo.full_name, error) for o in collected.observations))
         for name, repo_error in plan.errors:
             log.error(repo_error, where=name)
+        for result in plan.results:
+            if result.renamed_from:
+                log.progress(
+                    f"{result.renamed_from} is now {result.full_name} (renamed or transferred): "
+                    f"its history moved to {result.full_name}/"
+                )
         results.extend(plan.results)
         histories = plan.branch_histories
     elif "branch" not in settings.sinks:  # nothing to write: each repo goes to the other sinks
@@ -167,8 +188,13 @@ def collect(
     today: dt.date,
     source: TrafficSource,
     log: Log,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]] = dict,
 ) -> Collected:
-    """Expand `repos`, then fetch each repo; a long rate-limit wait or a 401 ends collection."""
+    """Expand `repos`, keep within the request budget, then fetch the repos `concurrency` at a
+    time; a long rate-limit wait, a spent budget or a 401 ends collection.
+
+    `read_state` gives state.json's repos (read only when some repos must wait for a later run).
+    """
     collected = Collected()
     names, failures = source.expand(
         settings.repos,
@@ -180,21 +206,37 @@ def collect(
         collected.results.append(_failed(pattern, error))
     # the guard is about writing the data repository: without the branch sink nothing is
     public = "branch" in settings.sinks and _data_repository_is_public(settings, source)
+    names, deferred = plan_budget(names, settings=settings, source=source, read_state=read_state)
+    if deferred:
+        budget = RateLimitedError(
+            f"The repos need more API requests than this run may make "
+            f"({REQUESTS_PER_REPO} per repo); the stalest {len(names):,} were synced first.",
+            fix="The next runs sync the rest first. Raise max-requests, or run more often.",
+        )
+        log.warning(budget, where=f"{len(deferred)} repos skipped")
+        _skip(deferred, budget, today=today, read_state=read_state, log=log, into=collected)
+    outcomes = _observe_all(names, settings=settings, source=source, today=today)
     seen_ids: set[int] = set()
-    for index, name in enumerate(names):
+    not_reached: list[str] = []
+    stopped_by: RepoError | None = None
+    for index, (name, outcome) in enumerate(zip(names, outcomes, strict=True)):
         label = f"[{index + 1}/{len(names)}] {name}"
         try:
-            observation = source.observe(name, fetched_on=today)
+            observation = outcome.result()
+            if observation is None:  # not started: an earlier repo stopped collection
+                raise stopped_by or RateLimitedError("Collection stopped.")
             _check_privacy(observation, public=public, settings=settings)
         except RateLimitedError as error:
-            # not this repo's fault: it and the rest wait for the next run, nothing is lost
-            log.warning(error, where=f"{len(names) - index} repos skipped")
-            collected.results.extend(_skipped(n, error) for n in names[index:])
-            break
+            # not this repo's fault: it waits for the next run, nothing is lost
+            stopped_by = stopped_by or error
+            not_reached.append(name)
+            continue
         except AuthError as error:
-            log.error(error, where=name)
-            collected.results.extend(_failed(n, error) for n in names[index:])
-            break
+            if stopped_by is None:
+                log.error(error, where=name)
+            stopped_by = stopped_by or error
+            collected.results.append(_failed(name, stopped_by))
+            continue
         except RepoError as error:
             log.error(error, where=name)
             collected.results.append(_failed(name, error))
@@ -208,7 +250,136 @@ def collect(
             f"{label}: views {observation.views.count:,}, clones {observation.clones.count:,} "
             "(14 days)"
         )
+    if not_reached:
+        limit = stopped_by if isinstance(stopped_by, RateLimitedError) else None
+        limit = limit or RateLimitedError("Collection stopped.")
+        log.warning(limit, where=f"{len(not_reached)} repos skipped")
+        _skip(not_reached, limit, today=today, read_state=read_state, log=None, into=collected)
     return collected
+
+
+def _observe_all(
+    names: Sequence[str], *, settings: Settings, source: TrafficSource, today: dt.date
+) -> Iterator[Future[Observation | None]]:
+    """Fetch every repo on `concurrency` workers, one future per name in order; after a rate
+    limit or a 401, repos not started yet are not started (their result is None)."""
+    stop = threading.Event()
+
+    def observe(name: str) -> Observation | None:
+        if stop.is_set():
+            return None
+        try:
+            return source.observe(name, fetched_on=today)
+        except (RateLimitedError, AuthError):
+            stop.set()
+            raise
+
+    workers = max(1, min(settings.concurrency, len(names)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="traffic-sync") as pool:
+        yield from [pool.submit(observe, name) for name in names]
+
+
+def plan_budget(
+    names: Sequence[str],
+    *,
+    settings: Settings,
+    source: TrafficSource,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+) -> tuple[list[str], list[str]]:
+    """(repos to sync now, repos deferred): stalest first when the budget does not cover all.
+
+    The budget is the smaller of what the token has left this hour (the free `GET /rate_limit`)
+    and what `max-requests` leaves after the requests made so far.
+    """
+    limits: list[int] = []
+    remaining = source.remaining_requests()
+    if remaining is not None:
+        limits.append(remaining)
+    if settings.max_requests:
+        limits.append(settings.max_requests - source.requests_made)
+    if not limits or min(limits) >= REQUESTS_PER_REPO * len(names):
+        return list(names), []
+    affordable = max(0, min(limits)) // REQUESTS_PER_REPO
+    last = _last_success_by_name(read_state())
+    stalest = sorted(names, key=lambda n: (last.get(n.lower(), ""), n.casefold(), n))
+    chosen = set(stalest[:affordable])
+    return [n for n in names if n in chosen], [n for n in names if n not in chosen]
+
+
+def _last_success_by_name(state: Mapping[str, Mapping[str, object]]) -> dict[str, str]:
+    """lower-case full name -> last successful sync day (ISO text) from state.json."""
+    last: dict[str, str] = {}
+    for entry in state.values():
+        name, day = entry.get("full_name"), entry.get("last_success")
+        if isinstance(name, str) and isinstance(day, str):
+            last[name.lower()] = max(day, last.get(name.lower(), ""))
+    return last
+
+
+def gap_risk(last_success: str, *, today: dt.date) -> str:
+    """What a skipped repo risks: a fetch covers 14 days, so a repo synced at least every
+    `SAFE_INTERVAL` days keeps every final day; "" when it is not at risk yet."""
+    if not last_success:
+        return ""  # no history yet, so no gap in it
+    days = (today - dt.date.fromisoformat(last_success)).days
+    if days < GAP_WARNING_DAYS:
+        return ""
+    left = SAFE_INTERVAL - days
+    if left <= 0:
+        return (
+            f"last synced {last_success}, {days} days ago: days are being lost until it is synced"
+        )
+    return (
+        f"last synced {last_success}, {days} days ago: a day is lost unless it is synced "
+        f"within {left} day{'s' if left > 1 else ''}"
+    )
+
+
+def _skip(
+    names: Sequence[str],
+    error: RateLimitedError,
+    *,
+    today: dt.date,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    log: Log | None,
+    into: Collected,
+) -> None:
+    """Report repos left for a later run, warning for each one at risk of a gap."""
+    last = _last_success_by_name(read_state())
+    for name in names:
+        risk = gap_risk(last.get(name.lower(), ""), today=today)
+        if risk:
+            if log is not None:
+                log.warning(RateLimitedError(f"Skipped, at risk of a gap: {risk}."), where=name)
+            into.results.append(
+                RepoResult(
+                    name,
+                    RepoStatus.SKIPPED,
+                    error_title=error.title,
+                    error=f"{error.message} At risk of a gap: {risk}.",
+                )
+            )
+        else:
+            into.results.append(_skipped(name, error))
+
+
+def read_state(
+    settings: Settings, *, remote: Remote, workdir: Path
+) -> dict[str, dict[str, object]]:
+    """state.json's repos at the branch's tip; {} when there is none yet or it is unreadable
+    (then every repo counts as never synced, and `store` reports the broken file)."""
+    if "branch" not in settings.sinks:
+        return {}
+    if remote.local_path is not None and not remote.local_path.exists():
+        return {}
+    token = settings.push_token if remote.local_path is None else None
+    branch = DataBranch(remote=remote, branch=settings.data_branch, workdir=workdir, token=token)
+    try:
+        branch.fetch()
+        current = branch.read_files(_join(settings.data_path, STATE_FILE))
+        return _load_state(current, settings.data_path)
+    except StoreError:
+        return {}
 
 
 def _data_repository_is_public(settings: Settings, source: TrafficSource) -> bool:
@@ -251,7 +422,8 @@ def store(
         saved = [r for r in plan.results if r.status is RepoStatus.SAVED]
         if settings.dry_run or not saved:
             return "", plan
-        sha = branch.commit(plan.files, commit_message(today, plan.results))
+        message = commit_message(today, plan.results)
+        sha = branch.commit(plan.files, message, deletes=plan.deletes)
         if sha is None:
             return "", plan
         try:
@@ -436,15 +608,23 @@ def plan_files(
     merged_repos: list[tuple[RepoInfo, History]] = []
     histories = _stored_histories(current, prefix)
     state = _load_state(current, prefix)
+    deletes: list[str] = []
     for observation in observations:
         repo = observation.repo
         folder = _join(prefix, repo.full_name)
+        moved_from = _old_name(state.get(str(repo.id), {}), repo.full_name, current, prefix)
         try:
             stored = _decode_folder(current, folder)
+            if moved_from:
+                old_folder = _join(prefix, moved_from)
+                stored = merge_histories(_decode_folder(current, old_folder), stored)
         except HistoryFormatError as error:
             results.append(_failed(repo.full_name, error))
             errors.append((repo.full_name, error))
             continue
+        if moved_from:
+            deletes.extend(p for p in current if p.startswith(f"{old_folder}/"))
+            histories.pop(moved_from, None)
         merged = apply_observation(stored, observation)
         histories[repo.full_name] = merged
         merged_repos.append((repo, merged))
@@ -454,16 +634,29 @@ def plan_files(
         files[f"{folder}/README.md"] = page.encode()
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
         entry.update(full_name=repo.full_name, last_success=today.isoformat())
-        results.append(_saved(observation, count_new_days(stored, merged)))
+        results.append(_saved(observation, count_new_days(stored, merged), moved_from))
     files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
     files[_join(prefix, STATE_FILE)] = _encode_state(state)
+    kept = tuple(sorted(p for p in deletes if p not in files))
     return Plan(
         files=files,
         results=tuple(results),
         errors=tuple(errors),
         histories=tuple(merged_repos),
         branch_histories=tuple(sorted(histories.items())),
+        deletes=kept,
     )
+
+
+def _old_name(
+    entry: Mapping[str, object], full_name: str, current: Mapping[str, bytes], prefix: str
+) -> str:
+    """The folder this repo's history is in under an earlier name (renamed or transferred:
+    state.json is keyed by repo id), or "" when it has not moved."""
+    old = entry.get("full_name")
+    if not isinstance(old, str) or old == full_name:
+        return ""
+    return old if _join(prefix, f"{old}/{DATASET_FILE}") in current else ""
 
 
 def _stored_histories(current: Mapping[str, bytes], prefix: str) -> dict[str, History]:
@@ -521,11 +714,15 @@ def commit_message(today: dt.date, results: Sequence[RepoResult]) -> str:
     """`traffic-sync: <date>, <n> repos, <k> new days` and one line per saved repo."""
     saved = [r for r in results if r.status is RepoStatus.SAVED]
     days = sum(r.days_added for r in saved)
-    body = "\n".join(f"- {r.full_name}: +{r.days_added} days" for r in saved)
+    body = "\n".join(
+        f"- {r.full_name}: +{r.days_added} days"
+        + (f" (moved from {r.renamed_from})" if r.renamed_from else "")
+        for r in saved
+    )
     return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
 
 
-def _saved(observation: Observation, days_added: int) -> RepoResult:
+def _saved(observation: Observation, days_added: int, renamed_from: str = "") -> RepoResult:
     return RepoResult(
         full_name=observation.repo.full_name,
         status=RepoStatus.SAVED,
@@ -534,6 +731,7 @@ def _saved(observation: Observation, days_added: int) -> RepoResult:
         clones_14d=observation.clones.count,
         clone_uniques_14d=observation.clones.uniques,
         days_added=days_added,
+        renamed_from=renamed_from,
     )
 
 

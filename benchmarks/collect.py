@@ -1,0 +1,135 @@
+"""Benchmark: collect N repos from a fake GitHub with latency, and store them in a local repo.
+
+    python benchmarks/collect.py [--repos 500] [--latency 0.05] [--concurrency 8] [--rpm 900]
+
+The fake GitHub runs in its own process (so its JSON work does not share the benchmark's GIL)
+and answers every request after `--latency` seconds. The same code then runs serially
+(concurrency 1, pacer unchanged) for the ratio; `--no-serial` skips that slow part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from traffic_sync.errors import TrafficSyncError
+from traffic_sync.github import GitHubSource, RetryPolicy
+from traffic_sync.pacer import Pacer
+from traffic_sync.settings import parse_settings
+from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.sync import run
+
+TOKEN = "ghp_benchmark"  # noqa: S105 - the fake server's token
+NOW = dt.datetime(2026, 3, 2, 13, tzinfo=dt.UTC)
+
+
+def serve(count: int, latency: float, queue: Any) -> None:
+    repos = [
+        SimRepo(f"bench-org/repo-{i:05}", 10_000 + i, dt.date(2024, 1, 1), seed=2 * i)
+        for i in range(count)
+    ]
+    sim = SimulatedGitHub(
+        repos, now=NOW, token=TOKEN, orgs=["bench-org"], latency=latency, rate_limit=10**9
+    )
+    queue.put(sim.start())
+    while True:
+        time.sleep(3600)
+
+
+class Quiet:
+    def progress(self, line: str) -> None:
+        pass
+
+    def error(self, error: TrafficSyncError, *, where: str = "") -> None:
+        print(f"error: {where}: {error}")
+
+    def warning(self, error: TrafficSyncError, *, where: str = "") -> None:
+        print(f"warning: {where}: {error}")
+
+
+def sync(url: str, *, concurrency: int, rpm: int, out: Path) -> tuple[float, int, int]:
+    """(wall seconds, requests made, repos saved) of one run."""
+    settings = parse_settings(
+        {
+            "token": TOKEN,
+            "repos": "bench-org/*",
+            "data-repository": str(out),
+            "concurrency": str(concurrency),
+            "requests-per-minute": str(rpm),
+        },
+        {},
+    )
+    source = GitHubSource(
+        token=TOKEN,
+        api_url=url,
+        policy=RetryPolicy(attempts=2, timeout=30),
+        pacer=Pacer(per_minute=rpm),
+    )
+    with tempfile.TemporaryDirectory() as work:
+        started = time.perf_counter()
+        report = run(
+            settings, today=NOW.date(), source=source, log=Quiet(), workdir=Path(work), cwd=out
+        )
+        wall = time.perf_counter() - started
+    return wall, source.requests_made, report.repos_synced
+
+
+def used(url: str) -> int:
+    answer = requests.get(
+        f"{url}/rate_limit", headers={"Authorization": f"token {TOKEN}"}, timeout=10
+    )
+    return int(answer.json()["resources"]["core"]["used"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", type=int, default=500)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rpm", type=int, default=900, help="the pacer's requests per minute")
+    parser.add_argument("--no-serial", action="store_true", help="skip the serial run")
+    args = parser.parse_args()
+    queue: Any = multiprocessing.Queue()
+    server = multiprocessing.Process(
+        target=serve, args=(args.repos, args.latency, queue), daemon=True
+    )
+    server.start()
+    url = queue.get(timeout=60)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, made, saved = sync(
+                url, concurrency=args.concurrency, rpm=args.rpm, out=Path(tmp) / "data"
+            )
+            served = used(url)
+            by_latency = made * args.latency / args.concurrency
+            by_pacer = max(0.0, (made - args.rpm / 60) * 60 / args.rpm)  # after a 1 s burst
+            bound = max(by_latency, by_pacer)
+            print(f"repos                {args.repos:,} ({saved:,} saved)")
+            print(f"requests made        {made:,} (server counted {served:,})")
+            print(f"requests per repo    {made / args.repos:.3f}")
+            print(f"wall time            {wall:.2f} s")
+            print(
+                f"lower bound          {bound:.2f} s (latency x requests / concurrency "
+                f"{by_latency:.2f} s, pacer {by_pacer:.2f} s)"
+            )
+            print(f"ratio to bound       {wall / bound:.2f}")
+            if not args.no_serial:
+                serial, _, _ = sync(url, concurrency=1, rpm=args.rpm, out=Path(tmp) / "serial")
+                print(f"serial wall time     {serial:.2f} s")
+                print(f"speed-up vs serial   {serial / wall:.2f}x")
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"peak memory          {peak:.0f} MiB (max RSS of this process)")
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()

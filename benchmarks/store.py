@@ -1,0 +1,117 @@
+"""Benchmark: merge and write 1,000 repos with 3 years of daily history each.
+
+    python benchmarks/store.py [--repos 1000] [--days 1095]
+
+Builds the data branch once (not timed), then times `store()` for an unchanged run (the same
+day's observations again: no commit expected) and for a run that adds one new day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+from pathlib import Path
+
+from traffic_sync.gitstore import DataBranch, prepare_local, resolve_remote
+from traffic_sync.history import apply_observation
+from traffic_sync.models import (
+    Bucket,
+    DailyRow,
+    History,
+    Observation,
+    PathRow,
+    PopularPath,
+    Referrer,
+    ReferrerRow,
+    RepoInfo,
+    StatsRow,
+    TrafficAnswer,
+)
+from traffic_sync.settings import parse_settings
+from traffic_sync.sync import plan_files, store
+
+TODAY = dt.date(2026, 3, 2)
+
+
+def observation(repo: RepoInfo, day: dt.date) -> Observation:
+    buckets = tuple(Bucket(day - dt.timedelta(days=b), 10 + b, 3) for b in range(1, 15))
+    return Observation(
+        repo=repo,
+        fetched_on=day,
+        views=TrafficAnswer(sum(b.count for b in buckets), 20, buckets),
+        clones=TrafficAnswer(14, 5, tuple(Bucket(b.date, 1, 1) for b in buckets)),
+        referrers=tuple(Referrer(f"site{i}.example", 10 - i, 2) for i in range(5)),
+        paths=tuple(PopularPath(f"/o/r/p{i}", f"Page {i}", 10 - i, 2) for i in range(5)),
+    )
+
+
+def old_history(days: int) -> History:
+    dates = [TODAY - dt.timedelta(days=d) for d in range(days, 0, -1)]
+    return History(
+        views=tuple(DailyRow(d, 12, 4, final=True) for d in dates),
+        clones=tuple(DailyRow(d, 2, 1, final=True) for d in dates),
+        referrers=tuple(ReferrerRow(d, f"site{i}.example", 5, 2) for d in dates for i in range(3)),
+        paths=tuple(PathRow(d, f"/o/r/p{i}", f"Page {i}", 5, 2) for d in dates for i in range(3)),
+        stats=tuple(StatsRow(d, 10, 2, 3, 1, 100, 40, 14, 5) for d in dates),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=1095)
+    args = parser.parse_args()
+    repos = [
+        RepoInfo(f"org/repo-{i:05}", i + 1, dt.date(2020, 1, 1), False) for i in range(args.repos)
+    ]
+    history = old_history(args.days)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        settings = parse_settings(
+            {"token": "t", "repos": "org/*", "data-repository": str(root / "data")}, {}
+        )
+        remote = resolve_remote(settings.data_repository, server_url="", cwd=root)
+        prepare_local(remote, branch=settings.data_branch)
+        started = time.perf_counter()
+        today = [observation(r, TODAY) for r in repos]
+        seeded = {
+            r.full_name: apply_observation(history, o) for r, o in zip(repos, today, strict=True)
+        }
+        from traffic_sync.codec import encode_history  # noqa: PLC0415
+
+        files = {
+            f"{name}/{file}": text.encode()
+            for name, h in seeded.items()
+            for file, text in encode_history(h).items()
+        }
+        branch = DataBranch(remote=remote, branch=settings.data_branch, workdir=root / "seed")
+        branch.fetch()
+        plan = plan_files(files, today, today=TODAY, settings=settings)
+        branch.push(branch.commit({**files, **plan.files}, "seed") or "")
+        size = sum(len(b) for b in files.values())
+        print(
+            f"seeded {args.repos:,} repos x {args.days:,} days: {len(files):,} files, "
+            f"{size / 2**20:.0f} MiB of JSON/CSV in {time.perf_counter() - started:.1f} s"
+        )
+        for label, day, work in (
+            ("unchanged run", TODAY, "w1"),
+            ("one new day", TODAY + dt.timedelta(days=1), "w2"),
+        ):
+            observations = [observation(r, day) for r in repos]
+            started = time.perf_counter()
+            sha, _ = store(
+                settings,
+                observations,
+                today=day,
+                remote=remote,
+                workdir=root / work,
+                sleep=time.sleep,
+            )
+            wall = time.perf_counter() - started
+            print(f"{label:14} {wall:6.2f} s  commit {sha[:7] or 'none'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Many repos on one token: budgets (stalest first, gap warnings) and renamed repos."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import branch
+from tests.test_sync import REPOS, TOKEN, ListLog, settings_for, sync_once
+from traffic_sync.codec import encode_history
+from traffic_sync.models import (
+    DailyRow,
+    History,
+    Observation,
+    RepoInfo,
+    RepoStatus,
+    TrafficAnswer,
+)
+from traffic_sync.pacer import Pacer
+from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.sync import gap_risk, plan_files
+
+START = dt.date(2026, 3, 2)
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatedGitHub]:
+    with SimulatedGitHub(REPOS, now=dt.datetime(2026, 3, 2, 13, tzinfo=dt.UTC), token=TOKEN) as s:
+        yield s
+
+
+def at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(13, 0), tzinfo=dt.UTC)
+
+
+def final_days(tree: dict[str, bytes], full_name: str, metric: str) -> dict[str, tuple[int, int]]:
+    rows = json.loads(tree[f"{full_name}/{metric}.json"])
+    return {r["date"]: (r["count"], r["uniques"]) for r in rows if r["final"]}
+
+
+def test_budget_covering_a_third_keeps_every_history_complete(tmp_path: Path) -> None:
+    """300 repos, a token with 100 repos' worth of requests a day: daily runs miss no day."""
+    repos = [
+        SimRepo(f"octo/r{i:03}", 1000 + i, dt.date(2025, 1, 1), daily_views=5 + i % 7, seed=2 * i)
+        for i in range(300)
+    ]
+    listing = 5  # GET /users/octo, GET /user, three pages of /user/repos
+    remote = branch.init_bare(tmp_path / "data.git")
+    settings = settings_for(remote, repos="octo/*", concurrency="16")
+    days = 6  # each repo visited twice, three days apart
+    with SimulatedGitHub(
+        repos, now=at(START), token=TOKEN, viewer="octo", rate_limit=listing + 100 * 5
+    ) as sim:
+        for offset in range(days):
+            sim.now = at(START + dt.timedelta(days=offset))
+            sim.new_hour()
+            log = ListLog()
+            report = sync_once(sim, settings, tmp_path, log, Pacer(per_minute=100_000))
+            statuses = [r.status for r in report.results]
+            assert statuses.count(RepoStatus.SAVED) == 100, offset
+            assert statuses.count(RepoStatus.SKIPPED) == 200
+            assert report.repos_failed == 0
+        tree = branch.files(remote)
+        last_day = START + dt.timedelta(days=days - 1)
+        for index, repo in enumerate(repos):
+            state = json.loads(tree[".traffic-sync/state.json"])["repos"][str(repo.id)]
+            last_visit = dt.date.fromisoformat(state["last_success"])
+            assert (last_day - last_visit).days < 3  # every repo visited every third day
+            views = final_days(tree, repo.full_name, "views")
+            first_visit = START + dt.timedelta(days=index // 100)  # never-synced go first
+            first = first_visit - dt.timedelta(days=13)
+            expected = {
+                (first + dt.timedelta(days=n)).isoformat(): sim.true_traffic(
+                    repo.full_name, "views", first + dt.timedelta(days=n)
+                )
+                for n in range((last_visit - first).days - 1)
+            }
+            assert views == expected, repo.full_name
+
+
+def test_stalest_first_and_gap_warning(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """With room for one repo, the one synced longest ago goes first; one 11 days stale is
+    reported at risk of a gap while it waits."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync_once(sim, settings_for(remote), tmp_path)  # alpha and beta synced today
+    state = json.loads(branch.files(remote)[".traffic-sync/state.json"])
+    eleven_days_ago = (sim.now.date() - dt.timedelta(days=11)).isoformat()
+    state["repos"]["2"]["last_success"] = eleven_days_ago
+    branch.write_file(remote, ".traffic-sync/state.json", json.dumps(state).encode(), tmp_path)
+    state["repos"]["1"]["last_success"] = eleven_days_ago
+    settings = settings_for(remote, **{"max-requests": "5"})
+    log = ListLog()
+    report = sync_once(sim, settings, tmp_path, log)
+    by_name = {r.full_name: r for r in report.results}
+    assert by_name["octo/beta"].status is RepoStatus.SAVED
+    skipped = by_name["octo/alpha"]
+    assert skipped.status is RepoStatus.SKIPPED
+    assert "gap" not in skipped.error  # synced today: not at risk
+    edit = tmp_path / "second-edit"
+    branch.write_file(remote, ".traffic-sync/state.json", json.dumps(state).encode(), edit)
+    report = sync_once(sim, settings_for(remote, **{"max-requests": "5"}), tmp_path, log)
+    skipped = next(r for r in report.results if r.status is RepoStatus.SKIPPED)
+    assert "within 1 day" in skipped.error
+    assert any(where == skipped.full_name for _, where in log.warnings)
+
+
+def test_gap_risk_wording() -> None:
+    """Not at risk before 10 days; a countdown to day 12; lost days after that."""
+    today = dt.date(2026, 3, 20)
+    assert gap_risk("", today=today) == ""
+    assert gap_risk("2026-03-11", today=today) == ""
+    assert "within 2 days" in gap_risk("2026-03-10", today=today)
+    assert "being lost" in gap_risk("2026-03-01", today=today)
+
+
+def test_renamed_repo_moves_its_history(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """A repo renamed between runs keeps one history, in the new folder, and the run says so."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    settings = settings_for(remote, repos="octo/alpha octo/beta")
+    sync_once(sim, settings, tmp_path)
+    before = json.loads(branch.files(remote)["octo/alpha/views.json"])
+    sim.rename("octo/alpha", "octo-new/alpha-2")
+    sim.now += dt.timedelta(days=1)
+    log = ListLog()
+    report = sync_once(sim, settings, tmp_path, log)  # still lists the old name: a 301
+    tree = branch.files(remote)
+    assert not any(p.startswith("octo/alpha/") for p in tree)
+    after = json.loads(tree["octo-new/alpha-2/views.json"])
+    assert {r["date"] for r in before} <= {r["date"] for r in after}
+    stats = json.loads(tree["octo-new/alpha-2/stats.json"])
+    assert len(stats) == 2  # both days' snapshots, in one folder
+    state = json.loads(tree[".traffic-sync/state.json"])["repos"]["1"]
+    assert state["full_name"] == "octo-new/alpha-2"
+    (moved,) = [r for r in report.results if r.renamed_from]
+    assert (moved.full_name, moved.renamed_from) == ("octo-new/alpha-2", "octo/alpha")
+    assert any("octo/alpha is now octo-new/alpha-2" in line for line in log.lines)
+    assert "octo/alpha" not in tree["README.md"].decode().replace("octo/alpha-", "")
+    assert branch.commit_count(remote) == 2
+
+
+def test_rename_merges_when_both_folders_exist() -> None:
+    """If the new folder already holds rows (say a run of an older version), both merge."""
+    repo = RepoInfo("o/new", 7, dt.date(2025, 1, 1), private=False)
+    old = History(views=(DailyRow(dt.date(2026, 1, 1), 5, 2, final=True),))
+    new = History(
+        views=(
+            DailyRow(dt.date(2026, 1, 1), 3, 3, final=False),
+            DailyRow(dt.date(2026, 1, 2), 4, 1, final=True),
+        )
+    )
+    current = {f"o/old/{k}": v.encode() for k, v in encode_history(old).items()}
+    current |= {f"o/new/{k}": v.encode() for k, v in encode_history(new).items()}
+    current[".traffic-sync/state.json"] = json.dumps(
+        {"schema": 1, "repos": {"7": {"full_name": "o/old", "last_success": "2026-01-03"}}}
+    ).encode()
+    today = dt.date(2026, 1, 20)
+    observation = Observation(repo, today, TrafficAnswer(0, 0), TrafficAnswer(0, 0))
+    plan = plan_files(current, [observation], today=today, settings=settings_for("./x"))
+    views = json.loads(plan.files["o/new/views.json"])
+    assert views[:2] == [
+        {"date": "2026-01-01", "count": 5, "uniques": 3, "final": True},
+        {"date": "2026-01-02", "count": 4, "uniques": 1, "final": True},
+    ]
+    assert set(plan.deletes) == {p for p in current if p.startswith("o/old/")}
+    assert plan.results[0].renamed_from == "o/old"
