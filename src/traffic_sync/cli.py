@@ -21,7 +21,6 @@ from traffic_sync.errors import ConfigError, TrafficSyncError
 from traffic_sync.github import GitHubSource
 from traffic_sync.models import RunReport
 from traffic_sync.pacer import Pacer
-from traffic_sync.posthog import PostHogSender
 from traffic_sync.render import render_summary
 from traffic_sync.settings import INPUT_DEFAULTS, SECRET_INPUTS, Settings, parse_settings
 from traffic_sync.sync import run
@@ -123,11 +122,6 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
     today = dt.datetime.now(dt.UTC).date()
     pacer = Pacer(per_minute=settings.requests_per_minute, budget=settings.max_requests or None)
     source = GitHubSource(token=settings.token, api_url=settings.api_url, pacer=pacer)
-    posthog = (
-        PostHogSender(api_key=settings.posthog_api_key, host=settings.posthog_host)
-        if "posthog" in settings.sinks
-        else None
-    )
     temp_root = env.get("RUNNER_TEMP") or None
     with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root) as workdir:
         return run(
@@ -137,7 +131,6 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
             log=reporter,
             workdir=Path(workdir),
             cwd=Path.cwd(),
-            posthog=posthog,
         )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from traffic_sync.codec import decode_history, encode_history
 from traffic_sync.errors import (
@@ -63,6 +63,7 @@ REQUESTS_PER_REPO = 5  # GET /repos/{o}/{r} and the four traffic calls
 # no day; the summary warns from 10 days on, while there is still time.
 SAFE_INTERVAL = 12
 GAP_WARNING_DAYS = 10
+Pushed = TypeVar("Pushed")  # what one push attempt returns
 
 
 class Log(Protocol):
@@ -372,8 +373,7 @@ def read_state(
         return {}
     if remote.local_path is not None and not remote.local_path.exists():
         return {}
-    token = settings.push_token if remote.local_path is None else None
-    branch = DataBranch(remote=remote, branch=settings.data_branch, workdir=workdir, token=token)
+    branch = _open_branch(settings, remote, workdir)
     try:
         branch.fetch()
         current = branch.read_files(_join(settings.data_path, STATE_FILE))
@@ -415,7 +415,8 @@ def store(
     if not settings.dry_run:
         prepare_local(remote, branch=settings.data_branch)
     branch = _open_branch(settings, remote, workdir)
-    for attempt in range(PUSH_ATTEMPTS):
+
+    def attempt() -> tuple[str, Plan]:
         branch.fetch()
         current = branch.read_files(_prefix(settings.data_path))
         plan = plan_files(current, observations, today=today, settings=settings)
@@ -426,12 +427,20 @@ def store(
         sha = branch.commit(plan.files, message, deletes=plan.deletes)
         if sha is None:
             return "", plan
-        try:
-            branch.push(sha)
-        except PushRejectedError:
-            sleep(random.uniform(0.5, 2.0) * (attempt + 1))  # noqa: S311 - jitter, not crypto
-            continue
+        branch.push(sha)
         return sha, plan
+
+    return _until_pushed(attempt, sleep=sleep)
+
+
+def _until_pushed(attempt: Callable[[], Pushed], *, sleep: Callable[[float], None]) -> Pushed:
+    """Run `attempt` (fetch, write, push) again on the new tip while another run moved the
+    branch in between: bounded, with jitter, never a force push."""
+    for tries in range(PUSH_ATTEMPTS):
+        try:
+            return attempt()
+        except PushRejectedError:
+            sleep(random.uniform(0.5, 2.0) * (tries + 1))  # noqa: S311 - jitter, not crypto
     raise StoreError(
         f"The data branch kept moving: gave up after {PUSH_ATTEMPTS} attempts.",
         fix="Other runs are pushing at the same time; nothing was lost, the next run retries. "
@@ -574,7 +583,8 @@ def save_watermarks(
     ]
     message = f"traffic-sync: {today.isoformat()}, PostHog: {sent:,} events sent\n\n"
     message += "\n".join(lines) + "\n"
-    for attempt in range(PUSH_ATTEMPTS):
+
+    def attempt() -> str:
         branch.fetch()
         state = _load_state(branch.read_files(path), settings.data_path)
         try:
@@ -584,13 +594,10 @@ def save_watermarks(
         sha = branch.commit({path: _encode_state(state)}, message)
         if sha is None:
             return ""  # another run recorded as much already
-        try:
-            branch.push(sha)
-        except PushRejectedError:
-            sleep(random.uniform(0.5, 2.0) * (attempt + 1))  # noqa: S311 - jitter, not crypto
-            continue
+        branch.push(sha)
         return sha
-    raise StoreError(f"The data branch kept moving: gave up after {PUSH_ATTEMPTS} attempts.")
+
+    return _until_pushed(attempt, sleep=sleep)
 
 
 def plan_files(
