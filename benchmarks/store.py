@@ -36,7 +36,9 @@ TODAY = dt.date(2026, 3, 2)
 
 
 def observation(repo: RepoInfo, day: dt.date) -> Observation:
-    buckets = tuple(Bucket(day - dt.timedelta(days=b), 10 + b, 3) for b in range(1, 15))
+    buckets = tuple(
+        Bucket(day - dt.timedelta(days=b), 10 + b + repo.id % 7, 3) for b in range(1, 15)
+    )
     return Observation(
         repo=repo,
         fetched_on=day,
@@ -47,14 +49,21 @@ def observation(repo: RepoInfo, day: dt.date) -> Observation:
     )
 
 
-def old_history(days: int) -> History:
+def old_history(days: int, seed: int) -> History:
+    """`days` days of history before TODAY, different for every seed (so git stores every
+    repo's files, as it would for real repos): 3 referrers and 3 paths a day."""
     dates = [TODAY - dt.timedelta(days=d) for d in range(days, 0, -1)]
+    days_n = list(zip(dates, [(seed * 31 + i * 7) % 97 for i in range(days)], strict=True))
     return History(
-        views=tuple(DailyRow(d, 12, 4, final=True) for d in dates),
-        clones=tuple(DailyRow(d, 2, 1, final=True) for d in dates),
-        referrers=tuple(ReferrerRow(d, f"site{i}.example", 5, 2) for d in dates for i in range(3)),
-        paths=tuple(PathRow(d, f"/o/r/p{i}", f"Page {i}", 5, 2) for d in dates for i in range(3)),
-        stats=tuple(StatsRow(d, 10, 2, 3, 1, 100, 40, 14, 5) for d in dates),
+        views=tuple(DailyRow(d, 12 + k, 4 + k // 3, final=True) for d, k in days_n),
+        clones=tuple(DailyRow(d, 2 + k % 5, 1, final=True) for d, k in days_n),
+        referrers=tuple(
+            ReferrerRow(d, f"site{i}.example", 5 + k, 2) for d, k in days_n for i in range(3)
+        ),
+        paths=tuple(
+            PathRow(d, f"/o/r/p{i}", f"Page {i}", 5 + k, 2) for d, k in days_n for i in range(3)
+        ),
+        stats=tuple(StatsRow(d, 10 + k, 2, 3, 1, 100, 40, 14, 5) for d, k in days_n),
     )
 
 
@@ -66,7 +75,6 @@ def main() -> None:
     repos = [
         RepoInfo(f"org/repo-{i:05}", i + 1, dt.date(2020, 1, 1), False) for i in range(args.repos)
     ]
-    history = old_history(args.days)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         settings = parse_settings(
@@ -77,7 +85,8 @@ def main() -> None:
         started = time.perf_counter()
         today = [observation(r, TODAY) for r in repos]
         seeded = {
-            r.full_name: apply_observation(history, o) for r, o in zip(repos, today, strict=True)
+            r.full_name: apply_observation(old_history(args.days, r.id), o)
+            for r, o in zip(repos, today, strict=True)
         }
         from traffic_sync.codec import encode_history  # noqa: PLC0415
 

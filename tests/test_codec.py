@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from traffic_sync.codec import (
+    DATASETS,
     PATHS,
     REFERRERS,
     STATS,
     VIEWS,
+    Dataset,
     decode_history,
     decode_json,
     encode_csv,
     encode_history,
     encode_json,
+    read_window,
+    write_window,
 )
 from traffic_sync.errors import HistoryFormatError
 from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, StatsRow
@@ -129,11 +137,74 @@ def test_files_round_trip(history: History) -> None:
 @given(histories)
 def test_json_has_no_time_of_day(history: History) -> None:
     """Files hold dates only, so an unchanged re-run cannot change a byte."""
-    assert "T00:" not in encode_json(history.views)
-    assert encode_json(history.stats) == encode_json(tuple(history.stats))
+    assert "T00:" not in encode_json(VIEWS, history.views)
+    assert encode_json(STATS, history.stats) == encode_json(STATS, tuple(history.stats))
 
 
 def test_stats_decoder_reads_what_encoder_wrote() -> None:
     """The stats dataset reads back field for field."""
-    text = encode_json(SAMPLE.stats)
+    text = encode_json(STATS, SAMPLE.stats)
     assert decode_json(STATS, text, path="s.json") == SAMPLE.stats
+
+
+@given(histories)
+def test_json_is_one_object_per_line_in_column_order(history: History) -> None:
+    """Each row is one line: exactly what `json.dumps` makes of its columns in CSV order."""
+    files = encode_history(history)
+    for dataset in DATASETS:
+        rows = getattr(history, dataset.name)
+        lines = files[f"{dataset.name}.json"].split("\n")[:-1]
+        assert len(lines) == (len(rows) + 2 if rows else 1)
+        for row, line in zip(rows, lines[1:-1], strict=True):
+            obj = json.loads(line.removesuffix(","))
+            assert list(obj) == list(dataset.columns)
+            assert line.removesuffix(",") == "  " + json.dumps(obj, ensure_ascii=False)
+            assert dataset.from_json(obj) == row
+
+
+def _in_file_order(dataset: Dataset[Any], rows: Iterable[Any]) -> list[Any]:
+    return sorted(set(rows), key=lambda r: (r.date, *dataset.csv_cells(r)[1:]))
+
+
+@st.composite
+def windows(draw: st.DrawFn) -> tuple[Dataset[Any], list[Any], dt.date, list[Any]]:
+    """A dataset, its stored rows, a date, and new rows from that date on."""
+    history = draw(histories)
+    dataset = draw(st.sampled_from(DATASETS))
+    rows = _in_file_order(dataset, getattr(history, dataset.name))
+    since = draw(day_st)
+    fresh = [
+        dataclasses.replace(r, date=max(r.date, since))
+        for r in getattr(draw(histories), dataset.name)
+    ]
+    return dataset, rows, since, _in_file_order(dataset, fresh)
+
+
+@given(windows())
+def test_window_reads_and_writes_equal_whole_files(
+    window: tuple[Dataset[Any], list[Any], dt.date, list[Any]],
+) -> None:
+    """Reading a file's newest rows gives those rows; replacing them gives the very bytes that
+    encoding the whole new history gives, including text cells with commas, quotes and line
+    breaks (which take the CSV off its line-per-row shortcut)."""
+    dataset, rows, since, fresh = window
+    json_text, csv_text = encode_json(dataset, rows), encode_csv(dataset, rows)
+    assert read_window(dataset, json_text, since) == tuple(r for r in rows if r.date >= since)
+    assert read_window(dataset, json_text, dt.date.min) == tuple(rows)
+    whole = [*(r for r in rows if r.date < since), *fresh]
+    assert write_window(dataset, json_text, csv_text, since, fresh) == (
+        encode_json(dataset, whole),
+        encode_csv(dataset, whole),
+    )
+
+
+def test_window_keeps_older_lines_byte_for_byte() -> None:
+    """A new day rewrites the tail only; a path title with a line break still round-trips."""
+    old = (PathRow(D1, "/a", "two\nlines", 3, 1), PathRow(D2, "/b", "b", 2, 1))
+    new = (PathRow(D2, "/c", 'say "hi", then go', 5, 2),)
+    json_text, csv_text = write_window(
+        PATHS, encode_json(PATHS, old), encode_csv(PATHS, old), D2, new
+    )
+    assert json_text.startswith(encode_json(PATHS, old[:1])[:-3])
+    assert decode_json(PATHS, json_text, path="p.json") == (old[0], *new)
+    assert csv_text == encode_csv(PATHS, (old[0], *new))

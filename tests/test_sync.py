@@ -13,6 +13,7 @@ import pytest
 from tests import branch
 from traffic_sync import cli
 from traffic_sync.errors import PrivacyError, TrafficSyncError
+from traffic_sync.folders import FINGERPRINT, fingerprint
 from traffic_sync.github import GitHubSource, RetryPolicy
 from traffic_sync.gitstore import resolve_remote
 from traffic_sync.models import RepoStatus, RunReport
@@ -271,11 +272,16 @@ def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:
     assert all(p.startswith("stats/traffic/") for p in tree)
     assert "stats/traffic/README.md" in tree
     state = json.loads(tree["stats/traffic/.traffic-sync/state.json"])
+    today = sim.now.date().isoformat()
     assert state == {
         "schema": 1,
         "repos": {
-            "1": {"full_name": "octo/alpha", "last_success": sim.now.date().isoformat()},
-            "2": {"full_name": "octo/beta", "last_success": sim.now.date().isoformat()},
+            str(number): {
+                "full_name": name,
+                "last_success": today,
+                FINGERPRINT: fingerprint(tree, f"stats/traffic/{name}"),
+            }
+            for number, name in ((1, "octo/alpha"), (2, "octo/beta"))
         },
     }
 

@@ -24,6 +24,7 @@ image is ever committed. xychart-beta has limits that shape every chart here:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -58,6 +59,7 @@ LINE_COLOURS = (
 )
 
 _T = TypeVar("_T")
+_ONE_DAY = dt.timedelta(days=1)
 # Braille pattern blank: a character with no ink that JavaScript's trim() keeps, so a label made
 # of it stays a label of its own; spaces between two of them make each one distinct.
 _BLANK = "\u2800"
@@ -218,7 +220,7 @@ def counter_chart(
         return None
     first, last = min(by_date), max(by_date)
     unit, periods = _periods(first, last, ("day", "week", "month", "quarter", "year"), DAYS)
-    known = [_last_in(by_date, start, end) for start, end in periods]
+    known = _newest_in(by_date, periods)
     _, top, floor = _line_range([v for v in known if v is not None])
     legend = [f"Blue line: {noun}" + ("" if unit == "day" else f" at the {unit}'s last run")]
     legend += _state_legend(False, "", None in known, unit, line=True)
@@ -252,7 +254,7 @@ def snapshot_chart(
     first = max(days[0], days[-1] - dt.timedelta(days=DAYS - 1))
     unit, periods = _periods(first, days[-1], ("day", "week"), SNAPSHOT_POINTS)
     ran = {day: day for day in days}
-    points = [_last_in(ran, start, end) for start, end in periods]
+    points = _newest_in(ran, periods)
     shown = {point for point in points if point is not None}
     counts: dict[str, dict[dt.date, int]] = {}
     for row in rows:
@@ -423,9 +425,16 @@ def _with_gaps(
     return (*lines, _gap_series(gaps, floor - (top - floor), top))
 
 
-def _last_in(by_date: Mapping[dt.date, _T], start: dt.date, end: dt.date) -> _T | None:
-    days = [day for day in by_date if start <= day <= end]
-    return by_date[max(days)] if days else None
+def _newest_in(
+    by_date: Mapping[dt.date, _T], periods: Sequence[tuple[dt.date, dt.date]]
+) -> list[_T | None]:
+    """For each period, the value of its newest day that `by_date` has (None if none)."""
+    days = sorted(by_date)
+    out: list[_T | None] = []
+    for start, end in periods:
+        index = bisect.bisect_right(days, end)
+        out.append(by_date[days[index - 1]] if index and days[index - 1] >= start else None)
+    return out
 
 
 def _gap_series(gaps: Sequence[bool], floor: float, top: float) -> Series:
@@ -493,16 +502,35 @@ def _labels(periods: Sequence[tuple[dt.date, dt.date]], unit: str) -> tuple[str,
     every 2nd or 3rd day, Mondays, every 2nd or 4th Monday, the 1st and 15th, months, quarters,
     half-years and years (every one, or every 2nd, 5th...) that fits, no finer than `unit`.
     A period is labelled by its first day that matches."""
-    rules = _LABEL_RULES[_LABEL_START[unit] :]
-    for test, style in rules:
-        marks = [_first_match(start, end, test) for start, end in periods]
-        if sum(mark is not None for mark in marks) <= MAX_LABELS:
+    for test, style in _LABEL_RULES[_LABEL_START[unit] :]:
+        marks = _marks(periods, test)
+        if marks is not None:
             return tuple("" if mark is None else _format(mark, style) for mark in marks)
     return ("",) * len(periods)  # pragma: no cover - every 50th year fits any history
 
 
+def _marks(
+    periods: Sequence[tuple[dt.date, dt.date]], test: Callable[[dt.date], bool]
+) -> list[dt.date | None] | None:
+    """Each period's first day that passes `test`; None as soon as more than `MAX_LABELS` do."""
+    marks: list[dt.date | None] = []
+    found = 0
+    for start, end in periods:
+        mark = _first_match(start, end, test)
+        found += mark is not None
+        if found > MAX_LABELS:
+            return None
+        marks.append(mark)
+    return marks
+
+
 def _first_match(start: dt.date, end: dt.date, test: Callable[[dt.date], bool]) -> dt.date | None:
-    return next((day for day in _days(start, end) if test(day)), None)
+    day = start
+    while day <= end:
+        if test(day):
+            return day
+        day += _ONE_DAY
+    return None
 
 
 def _format(day: dt.date, style: str) -> str:

@@ -10,13 +10,12 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from traffic_sync.codec import decode_history, encode_history
 from traffic_sync.errors import (
     AuthError,
     HistoryFormatError,
@@ -28,9 +27,10 @@ from traffic_sync.errors import (
     StoreError,
     TrafficSyncError,
 )
+from traffic_sync.folders import FINGERPRINT, index_history, merge_into
 from traffic_sync.github import TrafficSource
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
-from traffic_sync.history import apply_observation, count_new_days, merge_histories
+from traffic_sync.history import apply_observation, count_new_days
 from traffic_sync.models import (
     History,
     Observation,
@@ -613,35 +613,46 @@ def plan_files(
     results: list[RepoResult] = []
     errors: list[tuple[str, RepoError]] = []
     merged_repos: list[tuple[RepoInfo, History]] = []
-    histories = _stored_histories(current, prefix)
     state = _load_state(current, prefix)
+    histories: dict[str, History] = {}
     deletes: list[str] = []
     for observation in observations:
         repo = observation.repo
         folder = _join(prefix, repo.full_name)
-        moved_from = _old_name(state.get(str(repo.id), {}), repo.full_name, current, prefix)
+        entry = state.get(str(repo.id), {})
+        moved_from = _old_name(entry, repo.full_name, current, prefix)
+        old_folder = _join(prefix, moved_from) if moved_from else ""
+        known = entry.get(FINGERPRINT)
         try:
-            stored = _decode_folder(current, folder)
-            if moved_from:
-                old_folder = _join(prefix, moved_from)
-                stored = merge_histories(_decode_folder(current, old_folder), stored)
+            merged = merge_into(
+                current,
+                folder,
+                observation,
+                known=known if isinstance(known, str) else None,
+                moved_from=old_folder,
+            )
         except HistoryFormatError as error:
             results.append(_failed(repo.full_name, error))
             errors.append((repo.full_name, error))
             continue
         if moved_from:
             deletes.extend(p for p in current if p.startswith(f"{old_folder}/"))
-            histories.pop(moved_from, None)
-        merged = apply_observation(stored, observation)
-        histories[repo.full_name] = merged
-        merged_repos.append((repo, merged))
-        for name, text in encode_history(merged).items():
-            files[f"{folder}/{name}"] = text.encode()
-        page = render_repo_page(repo.full_name, merged, today=today, server_url=settings.server_url)
+        histories[repo.full_name] = merged.after
+        merged_repos.append((repo, merged.after))
+        files.update({f"{folder}/{name}": data for name, data in merged.files.items()})
+        page = render_repo_page(
+            repo.full_name, merged.after, today=today, server_url=settings.server_url
+        )
         files[f"{folder}/README.md"] = page.encode()
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
-        entry.update(full_name=repo.full_name, last_success=today.isoformat())
-        results.append(_saved(observation, count_new_days(stored, merged), moved_from))
+        entry.update(
+            full_name=repo.full_name,
+            last_success=today.isoformat(),
+            **{FINGERPRINT: merged.fingerprint},
+        )
+        results.append(_saved(observation, count_new_days(merged.before, merged.after), moved_from))
+    moved = {r.renamed_from for r in results if r.renamed_from}
+    histories.update(_stored_histories(current, prefix, state, skip=histories.keys() | moved))
     files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
     files[_join(prefix, STATE_FILE)] = _encode_state(state)
     kept = tuple(sorted(p for p in deletes if p not in files))
@@ -666,32 +677,38 @@ def _old_name(
     return old if _join(prefix, f"{old}/{DATASET_FILE}") in current else ""
 
 
-def _stored_histories(current: Mapping[str, bytes], prefix: str) -> dict[str, History]:
-    """Every repo folder already in the branch (for the index); unreadable ones are left out."""
+def _stored_histories(
+    current: Mapping[str, bytes],
+    prefix: str,
+    state: Mapping[str, Mapping[str, object]],
+    *,
+    skip: Set[str],
+) -> dict[str, History]:
+    """The other repo folders already in the branch, as the index shows them; unreadable ones
+    are left out."""
+    known = {
+        entry.get("full_name"): entry.get(FINGERPRINT)
+        for entry in state.values()
+        if isinstance(entry.get(FINGERPRINT), str)
+    }
     histories: dict[str, History] = {}
     start = _prefix(prefix)
     for path in current:
         parts = path[len(start) :].split("/")
         if len(parts) == 3 and parts[2] == DATASET_FILE and path.startswith(start):
             full_name = f"{parts[0]}/{parts[1]}"
+            if full_name in skip:
+                continue
+            fingerprint = known.get(full_name)
             try:
-                histories[full_name] = _decode_folder(current, _join(prefix, full_name))
+                histories[full_name] = index_history(
+                    current,
+                    _join(prefix, full_name),
+                    known=fingerprint if isinstance(fingerprint, str) else None,
+                )
             except HistoryFormatError:
                 continue
     return histories
-
-
-def _decode_folder(current: Mapping[str, bytes], folder: str) -> History:
-    def read(name: str) -> str | None:
-        data = current.get(f"{folder}/{name}")
-        if data is None:
-            return None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return "\ufffd"  # not JSON either: decode_json names the file
-
-    return decode_history(read, folder=folder)
 
 
 def _load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, object]]:
