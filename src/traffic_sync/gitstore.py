@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from traffic_sync.errors import PushRejectedError, StoreError
@@ -252,16 +252,19 @@ def _run(
     *,
     env: Mapping[str, str],
     cwd: Path | None = None,
-    stdin: bytes | None = None,
+    stdin: bytes | BinaryIO | None = None,
     timeout: float = 60.0,
 ) -> _Result:
-    """Run git in its own process group, so a timeout also ends its helpers (git-remote-https)."""
+    """Run git in its own process group, so a timeout also ends its helpers (git-remote-https).
+
+    `stdin` is bytes, or an open file for input too big to hold twice in memory."""
+    source = subprocess.PIPE if stdin is None or isinstance(stdin, bytes) else stdin
     try:
         process = subprocess.Popen(
             args,
             cwd=cwd,
             env=dict(env),
-            stdin=subprocess.PIPE,
+            stdin=source,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # no controlling terminal: ssh cannot prompt either
@@ -272,11 +275,13 @@ def _run(
         ) from error
     with process:
         try:
-            stdout, stderr = process.communicate(stdin, timeout=timeout)
+            stdout, stderr = process.communicate(
+                stdin if isinstance(stdin, bytes) else None, timeout=timeout
+            )
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-            verb = args[3] if args[1] == "--git-dir" else args[1]
+            verb = args[args.index("--git-dir") + 2] if "--git-dir" in args else args[1]
             raise StoreError(
                 f"git {verb} did not finish within {timeout:.0f} s.",
                 fix="Check the network and that the data repository URL answers.",
@@ -365,9 +370,11 @@ class DataBranch:
             return None
         remaining = {p: e for p, e in current.items() if p not in removed}
         _check_paths(changed, remaining)
-        stream = self._import_stream(
-            changed, remaining, message=message, parent=tip, removed=removed
-        )
+        stream_path = self._workdir / "traffic-sync-import"
+        with stream_path.open("wb") as stream:
+            self._write_import_stream(
+                stream, changed, remaining, message=message, parent=tip, removed=removed
+            )
         # Every run rewrites whole history files, and this repo is thrown away after the push:
         # light compression, and no delta search against the unrelated blob written before.
         result = self._git(
@@ -376,9 +383,10 @@ class DataBranch:
             "--force",
             "--done",
             f"--big-file-threshold={NO_DELTA_ABOVE}",
-            stdin=stream,
+            stdin=stream_path,
             config={"pack.compression": "1"},
         )
+        stream_path.unlink()
         return result.text()
 
     def push(self, sha: str) -> None:
@@ -459,47 +467,53 @@ class DataBranch:
             position = end + 1  # each object ends with a newline
         return blobs
 
-    def _import_stream(
+    def _write_import_stream(
         self,
+        out: BinaryIO,
         changed: Mapping[str, bytes],
         current: Mapping[str, _Entry],
         *,
         message: str,
         parent: str | None,
         removed: Iterable[str] = (),
-    ) -> bytes:
+    ) -> None:
         """A `git fast-import` script: one commit changing `changed` on top of `parent`."""
         who = f"{self._identity.name} <{self._identity.email}> {int(time.time())} +0000"
         text = message if message.endswith("\n") else f"{message}\n"
         body = text.encode()
         head = f"reset {PENDING_REF}\n" + (f"from {parent}\n" if parent else "") + "\n"
-        chunks = [head.encode()]
-        chunks.append(f"commit {PENDING_REF}\nmark :1\nauthor {who}\ncommitter {who}\n".encode())
-        chunks.append(b"data %d\n%s\n" % (len(body), body))
+        out.write(head.encode())
+        out.write(f"commit {PENDING_REF}\nmark :1\nauthor {who}\ncommitter {who}\n".encode())
+        out.write(b"data %d\n%s\n" % (len(body), body))
         for path in removed:
-            chunks.append(f"D {_quote_path(path)}\n".encode(errors="surrogateescape"))
+            out.write(f"D {_quote_path(path)}\n".encode(errors="surrogateescape"))
         for path, data in sorted(changed.items()):
             old = current.get(path)
             mode = "100755" if old and old.mode == "100755" else "100644"
-            chunks.append(f"M {mode} inline {_quote_path(path)}\n".encode(errors="surrogateescape"))
-            chunks.append(b"data %d\n%s\n" % (len(data), data))
-        chunks.append(b"\nget-mark :1\ndone\n")
-        return b"".join(chunks)
+            out.write(f"M {mode} inline {_quote_path(path)}\n".encode(errors="surrogateescape"))
+            out.write(b"data %d\n" % len(data))
+            out.write(data)
+            out.write(b"\n")
+        out.write(b"\nget-mark :1\ndone\n")
 
     def _git(
         self,
         *args: str,
         remote: bool = False,
         check: bool = True,
-        stdin: bytes | None = None,
+        stdin: bytes | Path | None = None,
         config: Mapping[str, str] | None = None,
     ) -> _Result:
         env = self._remote_env if remote else self._env
-        command = ["git", "--git-dir", str(self._workdir)]
+        command = ["git"]
         for key, value in (config or {}).items():
             command += ["-c", f"{key}={value}"]
-        command += args
-        result = _run(command, env=env, stdin=stdin, timeout=self._timeout)
+        command += ["--git-dir", str(self._workdir), *args]
+        if isinstance(stdin, Path):
+            with stdin.open("rb") as source:
+                result = _run(command, env=env, stdin=source, timeout=self._timeout)
+        else:
+            result = _run(command, env=env, stdin=stdin, timeout=self._timeout)
         if check and result.returncode != 0:
             raise self._failure(f"git {args[0]} failed in {self._workdir}", result, fix="")
         return result
