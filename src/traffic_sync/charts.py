@@ -350,8 +350,9 @@ def sparkline(rows: Sequence[DailyRow], *, end: dt.date, weeks: int = 12) -> str
     mondays = [last - dt.timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
     sums: dict[dt.date, int] = {}
     for row in rows:
-        monday = _monday(row.date)
-        sums[monday] = sums.get(monday, 0) + row.count
+        if row.date >= mondays[0]:  # a long history has years before the weeks shown
+            monday = _monday(row.date)
+            sums[monday] = sums.get(monday, 0) + row.count
     peak = max((sums.get(m, 0) for m in mondays), default=0)
     blocks = "▁▂▃▄▅▆▇█"
     out = []
