@@ -119,6 +119,7 @@ KILLS_MOVE_BRANCH = {
     "kill-after-push": True,
 }
 SKIPPED_DAYS = 3
+STOPPING = {"exhausted", "primary-long"}  # the repo is failed, or skipped until a later run
 
 
 # --- the plan -----------------------------------------------------------------------------------
@@ -184,11 +185,14 @@ def draw_month(seed: int) -> list[Day]:
         events[index] = event
     hours = {i: rng.randrange(24) for i in indexes}
     faults: dict[int, list[Fault]] = {i: [] for i in indexes}
+    # faults that fail or skip a repo stay off event days: a kill would hide what they do, and
+    # a run stopped early may never reach the moment it is to be killed at
     quiet_days = [i for i in run_days if i not in events]
     for kind, count in FAULTS.items():
+        first = rng.randrange(2)
         for number in range(count):
-            index = rng.choice(quiet_days if kind == "primary-long" else run_days)
-            status = (403, 429)[(number + rng.randrange(2)) % 2]  # both, when there are two
+            index = rng.choice(quiet_days if kind in STOPPING else run_days)
+            status = (403, 429)[(first + number) % 2]  # a rate limit's 403 and 429 both, if two
             now = at(START + dt.timedelta(days=index), hours[index])
             fault = draw_fault(rng, kind, status=status, now=now)
             faults[index].append(fault)
@@ -500,7 +504,8 @@ def hold_script(path: Path, name: str, control: Path, *, then: str = 'exec "$@"'
 
 
 def check_reported(outcome: Outcome, ledger: Ledger) -> None:
-    """A run that ended by itself says what it saved, and what it says it saved is there."""
+    """A run that ended by itself says what it saved, and what it says it saved is there; a repo
+    whose retries ran out or that met an hour-long rate limit is not saved, the others are."""
     result, fetched = outcome.result, outcome.day.day
     log = result.stdout + result.stderr
     saved = {name for name in outcome.repos if fetched in ledger.fetch_days(name)}
@@ -508,8 +513,11 @@ def check_reported(outcome: Outcome, ledger: Ledger) -> None:
     assert synced <= len(saved), log
     assert synced + failed <= len(outcome.repos), log
     assert result.returncode == (1 if failed else 0), log
-    failing = {"primary-long", "exhausted"}  # a repo fails, or waits for a later run
-    if outcome.who == "b" or not failing & {f.kind for f in outcome.day.faults}:
+    faults = outcome.day.faults if outcome.who == "a" else ()
+    assert failed >= sum(f.kind == "exhausted" for f in faults), log
+    stopped = {f.repo for f in faults if f.kind in STOPPING}
+    assert not saved & stopped, log
+    if not stopped:
         assert result.returncode == 0, log
         assert saved == set(outcome.repos), log
         assert synced == len(outcome.repos), log
