@@ -37,13 +37,20 @@ def tip(remote: Path, branch: str = "traffic-data") -> str:
 
 
 def files(remote: Path, branch: str = "traffic-data") -> dict[str, bytes]:
-    """Every file on the branch: path -> bytes."""
-    names = git("-C", str(remote), "ls-tree", "-r", "-z", "--name-only", branch)
-    return {
-        name: git("-C", str(remote), "show", f"{branch}:{name}")
-        for name in names.decode().split("\0")
-        if name
-    }
+    """Every file on the branch (or at a commit): path -> bytes, read by one `cat-file`."""
+    listing = git("-C", str(remote), "ls-tree", "-r", "-z", branch).decode()
+    entries = [line.split("\t", 1) for line in listing.split("\0") if line]
+    shas = {path: meta.split()[2] for meta, path in entries}
+    wanted = "".join(f"{sha}\n" for sha in shas.values()).encode()
+    out = git("-C", str(remote), "cat-file", "--batch", input_bytes=wanted)
+    blobs: dict[str, bytes] = {}
+    position = 0
+    for sha in shas.values():
+        header_end = out.index(b"\n", position)
+        size = int(out[position:header_end].split()[2])
+        blobs[sha] = out[header_end + 1 : header_end + 1 + size]
+        position = header_end + 1 + size + 1
+    return {path: blobs[sha] for path, sha in shas.items()}
 
 
 def commit_count(remote: Path, branch: str = "traffic-data") -> int:

@@ -183,12 +183,29 @@ def test_persistent_errors_give_up(sim: SimulatedGitHub) -> None:
         source(sim).observe("octo-org/lib", fetched_on=NOW.date())
 
 
-def test_long_rate_limit_stops_instead_of_sleeping(sim: SimulatedGitHub) -> None:
+@pytest.mark.parametrize("status", [403, 429])
+def test_primary_rate_limit_waits_for_the_reset(sim: SimulatedGitHub, status: int) -> None:
+    """A primary limit (403 or 429, x-ratelimit-remaining 0) is retried after its reset only."""
+    reset = str(int(time.time()) + 2)
+    sim.fail(
+        r"/traffic/clones$",
+        status,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset},
+        message="API rate limit exceeded for user ID 1.",
+    )
+    started = time.monotonic()
+    source(sim).observe("octo-org/lib", fetched_on=NOW.date())
+    assert time.monotonic() - started >= 1.5
+    assert paths(sim).count("/repos/Octo-Org/Lib/traffic/clones") == 2
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_long_rate_limit_stops_instead_of_sleeping(sim: SimulatedGitHub, status: int) -> None:
     """A primary rate limit resetting in an hour raises at once instead of waiting."""
     reset = str(int(time.time()) + 3600)
     sim.fail(
         r"/repos/[^/]+/[^/]+$",
-        403,
+        status,
         headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset},
         message="API rate limit exceeded for user ID 1.",
     )

@@ -166,3 +166,12 @@ def test_enterprise_urls_come_from_the_runner_env() -> None:
     )
     assert settings.api_url == "https://ghe.example/api/v3"
     assert settings.server_url == "https://ghe.example"
+
+
+def test_request_timeout_is_whole_seconds_in_range() -> None:
+    """`request-timeout` defaults to 30 s and takes 1 to 600 whole seconds."""
+    assert parse_settings({"token": "t"}, ENV).request_timeout == 30
+    assert parse_settings({"token": "t", "request-timeout": "2"}, ENV).request_timeout == 2
+    for bad in ("0", "601", "1.5", "soon"):
+        (found,) = problems(request_timeout=bad)
+        assert "`request-timeout`" in found

@@ -441,6 +441,14 @@ def test_fail_answers_then_recovers(sim: SimulatedGitHub) -> None:
     assert missing(answers[0].json(), BASIC_ERROR_PROPERTIES) == []
 
 
+def test_clear_failures_forgets_answers_not_given(sim: SimulatedGitHub) -> None:
+    """clear_failures() drops the injected answers still pending."""
+    sim.fail(r"/traffic/views$", 502, times=2)
+    assert get(sim, "/repos/Octo-Org/Lib/traffic/views").status_code == 502
+    sim.clear_failures()
+    assert get(sim, "/repos/Octo-Org/Lib/traffic/views").status_code == 200
+
+
 def test_fail_with_primary_rate_limit_headers(sim: SimulatedGitHub) -> None:
     """Injected headers replace GitHub's own: remaining 0 and the given reset."""
     reset = str(int(time.time()) + 3600)

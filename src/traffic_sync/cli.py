@@ -18,7 +18,7 @@ from pathlib import Path
 from traffic_sync import __version__
 from traffic_sync.actions import Reporter
 from traffic_sync.errors import ConfigError, TrafficSyncError
-from traffic_sync.github import GitHubSource
+from traffic_sync.github import GitHubSource, RetryPolicy
 from traffic_sync.models import RunReport
 from traffic_sync.pacer import Pacer
 from traffic_sync.render import render_summary
@@ -50,6 +50,7 @@ HELP = {
     "concurrency": "repos fetched at once (1-100, default 8)",
     "requests-per-minute": "API requests per minute for the whole run (default 900)",
     "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
+    "request-timeout": "seconds one API request may take before it is retried (default 30)",
 }
 
 
@@ -121,7 +122,10 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
     """One real run: today's UTC date, the GitHub API, a temporary git dir."""
     today = dt.datetime.now(dt.UTC).date()
     pacer = Pacer(per_minute=settings.requests_per_minute, budget=settings.max_requests or None)
-    source = GitHubSource(token=settings.token, api_url=settings.api_url, pacer=pacer)
+    policy = RetryPolicy(timeout=settings.request_timeout)
+    source = GitHubSource(
+        token=settings.token, api_url=settings.api_url, policy=policy, pacer=pacer
+    )
     temp_root = env.get("RUNNER_TEMP") or None
     with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root) as workdir:
         return run(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -91,7 +92,8 @@ class _PacedToken(Auth.Token):
 
 
 class _BoundedRetry(GithubRetry):
-    """PyGithub's retry, plus 429, a cap on every rate-limit wait, and the shared pacer.
+    """PyGithub's retry, plus 429 (a primary limit's 429 waits for its reset, as PyGithub does
+    only for a 403), a cap on every rate-limit wait, and the shared pacer.
 
     Each retry waits its jittered backoff (or GitHub's `Retry-After`), then takes a turn from
     the pacer like any request. A rate-limit answer holds back every worker, not only this one.
@@ -117,12 +119,26 @@ class _BoundedRetry(GithubRetry):
 
     def get_retry_after(self, response: Any) -> float | None:
         wait: float | None = super().get_retry_after(response)
+        if wait is None and response.status in (403, 429):
+            wait = _until_reset(response.headers)
         limit = self.max_rate_limit_wait
         if wait is not None and limit is not None and wait > limit:
             raise RateLimitExceededExceedsMaxWait(
                 response.status, None, dict(response.headers), wait=wait
             )
         return wait
+
+
+def _until_reset(headers: Any) -> float | None:
+    """A primary rate limit (403 or 429 with `x-ratelimit-remaining: 0`) lasts until
+    `x-ratelimit-reset` (epoch seconds), plus a second as PyGithub adds: which part of that
+    second it resets in is unknown. None for any other answer.
+    https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+    """
+    reset = str(headers.get("x-ratelimit-reset") or "")
+    if headers.get("x-ratelimit-remaining") != "0" or not reset.isdigit():
+        return None
+    return max(0.0, int(reset) - time.time()) + 1
 
 
 class GitHubSource:

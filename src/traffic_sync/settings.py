@@ -32,6 +32,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "concurrency": "8",
     "requests-per-minute": "900",
     "max-requests": "0",
+    "request-timeout": "30",
 }
 SECRET_INPUTS = ("token", "push-token", "posthog-api-key")
 SINKS = ("branch", "posthog")
@@ -44,6 +45,7 @@ _REPO_RE = re.compile(rf"^(?P<exclude>!?)(?P<owner>{_OWNER})/(?P<name>{_NAME}|\*
 _SPLIT_RE = re.compile(r"[\s,]+")
 _TRUE, _FALSE = "true", "false"
 MAX_CONCURRENCY = 100  # GitHub's secondary limit on concurrent requests
+MAX_REQUEST_TIMEOUT = 600  # seconds; a request slower than 10 minutes is not worth waiting for
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class Settings:
     concurrency: int = 8  # workers, each with one request in flight
     requests_per_minute: int = 900
     max_requests: int = 0  # 0 = no cap beyond what the token has left
+    request_timeout: int = 30  # seconds one API request may take before it is retried
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -136,6 +139,9 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
             "requests-per-minute", values["requests-per-minute"], 1, 100_000, problems
         ),
         max_requests=_parse_int("max-requests", values["max-requests"], 0, 10**9, problems),
+        request_timeout=_parse_int(
+            "request-timeout", values["request-timeout"], 1, MAX_REQUEST_TIMEOUT, problems
+        ),
     )
     if problems:
         raise ConfigError(problems)

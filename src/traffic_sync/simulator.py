@@ -514,6 +514,11 @@ class SimulatedGitHub:
         with self._lock:
             self._failures.append(failure)
 
+    def clear_failures(self) -> None:
+        """Forget the injected answers not given yet: GitHub is well again."""
+        with self._lock:
+            self._failures.clear()
+
     def new_hour(self) -> None:
         """The rate limit resets: the token has its whole hourly budget again."""
         with self._lock:
