@@ -3,18 +3,22 @@
     python benchmarks/store.py [--repos 1000] [--days 1095]
 
 Builds the data branch once (not timed), then times `store()` for an unchanged run (the same
-day's observations again: no commit expected) and for a run that adds one new day.
+day's observations again: no commit expected) and for a run that adds one new day, each in a
+fresh process that also reports its peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
+import resource
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from traffic_sync.gitstore import DataBranch, prepare_local, resolve_remote
+from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
 from traffic_sync.history import apply_observation
 from traffic_sync.models import (
     Bucket,
@@ -29,7 +33,7 @@ from traffic_sync.models import (
     StatsRow,
     TrafficAnswer,
 )
-from traffic_sync.settings import parse_settings
+from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.sync import plan_files, store
 
 TODAY = dt.date(2026, 3, 2)
@@ -108,18 +112,21 @@ def main() -> None:
             ("unchanged run", TODAY, "w1"),
             ("one new day", TODAY + dt.timedelta(days=1), "w2"),
         ):
-            observations = [observation(r, day) for r in repos]
-            started = time.perf_counter()
-            sha, _ = store(
-                settings,
-                observations,
-                today=day,
-                remote=remote,
-                workdir=root / work,
-                sleep=time.sleep,
-            )
-            wall = time.perf_counter() - started
-            print(f"{label:14} {wall:6.2f} s  commit {sha[:7] or 'none'}")
+            job = (settings, [observation(r, day) for r in repos], day, remote, root / work)
+            # a fresh process per run, so its peak memory is the run's own, not the seeding's
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                wall, sha, peak = pool.submit(timed_store, *job).result()
+            print(f"{label:14} {wall:6.2f} s  commit {sha[:7] or 'none'}  peak {peak:,.0f} MiB")
+
+
+def timed_store(
+    settings: Settings, observations: list[Observation], day: dt.date, remote: Remote, work: Path
+) -> tuple[float, str, float]:
+    """(wall seconds, commit sha, peak memory in MiB) of one `store()`."""
+    started = time.perf_counter()
+    sha, _ = store(settings, observations, today=day, remote=remote, workdir=work, sleep=time.sleep)
+    wall = time.perf_counter() - started
+    return wall, sha, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
