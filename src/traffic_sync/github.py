@@ -106,9 +106,17 @@ class _PacedAdapter(requests.adapters.HTTPAdapter):
 
 
 class _PacedConnection:
-    """PyGithub's connection (one requests Session, kept alive), sending through `_PacedAdapter`."""
+    """PyGithub's connection (one requests Session, kept alive), sending through `_PacedAdapter`.
+
+    The proxy and CA-bundle variables (`HTTPS_PROXY`, `NO_PROXY`, `REQUESTS_CA_BUNDLE`, ...) are
+    read once for the connection's host, as requests would read them: requests otherwise reads
+    the whole environment again for every request, a quarter of the client's time per request.
+    """
 
     protocol: str
+    host: str
+    port: int
+    verify: bool | str | None
     retry: Any
     pool_size: int
     session: requests.Session
@@ -123,6 +131,11 @@ class _PacedConnection:
             pool_maxsize=self.pool_size,
         )
         self.session.mount(f"{self.protocol}://", self.adapter)
+        url = f"{self.protocol}://{self.host}:{self.port}/"
+        environment = self.session.merge_environment_settings(url, {}, None, self.verify, None)
+        self.session.proxies = environment["proxies"]
+        self.verify = environment["verify"]  # PyGithub passes it with every request
+        self.session.trust_env = False
 
 
 class _PacedHTTPConnection(_PacedConnection, HTTPRequestsConnectionClass):
@@ -138,8 +151,9 @@ class _PacedToken(Auth.Token, WithRequester["_PacedToken"]):
 
     PyGithub hands the Auth each Requester it builds (the copies `withLazy` makes included), so
     this is where each one gets paced connections. PyGithub has no public way to choose them:
-    the Requester keeps its connection class in a private attribute, checked here so a PyGithub
-    that renames it fails loudly instead of sending unpaced requests.
+    the Requester keeps its connection classes in private attributes (the one for its base URL,
+    and one per scheme for a URL on another host), checked here so a PyGithub that renames
+    them fails loudly instead of sending unpaced requests.
     """
 
     def __init__(self, token: str, pacer: Pacer) -> None:
@@ -147,11 +161,17 @@ class _PacedToken(Auth.Token, WithRequester["_PacedToken"]):
         self._pacer = pacer
 
     def withRequester(self, requester: Requester) -> _PacedToken:
-        attribute = "_Requester__connectionClass"
-        if not hasattr(requester, attribute):
-            raise RuntimeError("This PyGithub version cannot be paced: pin the tested one.")
-        base = _PacedHTTPSConnection if requester.scheme == "https" else _PacedHTTPConnection
-        setattr(requester, attribute, functools.partial(base, pacer=self._pacer))
+        http = functools.partial(_PacedHTTPConnection, pacer=self._pacer)
+        https = functools.partial(_PacedHTTPSConnection, pacer=self._pacer)
+        classes = {
+            "_Requester__httpConnectionClass": http,
+            "_Requester__httpsConnectionClass": https,
+            "_Requester__connectionClass": https if requester.scheme == "https" else http,
+        }
+        for attribute, connection in classes.items():
+            if not hasattr(requester, attribute):
+                raise RuntimeError("This PyGithub version cannot be paced: pin the tested one.")
+            setattr(requester, attribute, connection)
         return self
 
 
