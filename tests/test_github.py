@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -253,3 +256,36 @@ def test_data_repository_visibility(sim: SimulatedGitHub) -> None:
 def test_classify_by_status_then_message(status: int, message: str, kind: type) -> None:
     """Failures are classified by status first, then by GitHub's message."""
     assert type(classify(status, message, "o/r")) is kind
+
+
+def test_proxy_variables_apply_as_requests_reads_them(
+    sim: SimulatedGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY sends the requests to the proxy, and NO_PROXY exempts the host."""
+    for variable in ("ALL_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+        monkeypatch.delenv(variable.lower(), raising=False)
+    seen: list[bytes] = []
+    with socket.create_server(("127.0.0.1", 0)) as proxy:
+        proxy.settimeout(5)  # a client that bypasses the proxy fails the test, not hangs it
+
+        def answer_once() -> None:
+            with contextlib.suppress(TimeoutError):
+                connection, _ = proxy.accept()
+                with connection:
+                    seen.append(connection.recv(65536).split(b"\r\n")[0])
+
+        thread = threading.Thread(target=answer_once)
+        thread.start()
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+        once = RetryPolicy(attempts=0, timeout=5)
+        try:
+            with pytest.raises(TransientError):  # the proxy hangs up
+                source(sim, policy=once).observe("octo-org/lib", fetched_on=NOW.date())
+        finally:
+            thread.join()
+    assert seen == [f"GET {sim.url}/repos/octo-org/lib HTTP/1.1".encode()]
+    assert paths(sim) == []
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    source(sim).observe("octo-org/lib", fetched_on=NOW.date())
+    assert len(paths(sim)) == 5

@@ -221,6 +221,128 @@ def test_many_files_commit_in_one_go(git_remote: Path, tmp_path: Path) -> None:
     assert branch.commit(files, "again") is None
 
 
+# --- deleting (a renamed repo's old folder) ---
+
+
+def tree_names(remote: Path, folder: str = "") -> list[str]:
+    """The names directly inside `folder` on the remote branch (files and folders)."""
+    names = git("--git-dir", str(remote), "ls-tree", "-z", "--name-only", f"{BRANCH}:{folder}")
+    return sorted(name for name in names.split("\0") if name)
+
+
+def test_deletes_remove_paths_and_written_files_stay(git_remote: Path, tmp_path: Path) -> None:
+    """Deleted paths leave the new commit's tree (an emptied folder too); writes land beside."""
+    seed(
+        git_remote,
+        tmp_path,
+        {"old/name/views.json": "v", "old/name/stats.json": "s", "keep/me.txt": "kept"},
+    )
+    branch = writer(git_remote, tmp_path / "work")
+    before = branch.fetch()
+    sha = branch.commit(
+        {"new/name/views.json": b"v\n", "new/name/stats.json": b"s\n"},
+        "moved",
+        deletes=["old/name/views.json", "old/name/stats.json"],
+    )
+    assert sha is not None
+    branch.push(sha)
+    assert git("--git-dir", str(git_remote), "rev-parse", f"{BRANCH}^") == before
+    assert remote_files(git_remote) == {
+        "keep/me.txt": b"kept",
+        "new/name/views.json": b"v\n",
+        "new/name/stats.json": b"s\n",
+    }
+    assert tree_names(git_remote) == ["keep", "new"]
+
+
+def test_delete_only_commit(git_remote: Path, tmp_path: Path) -> None:
+    """A commit that only deletes is made, on top of the fetched tip, and keeps the rest."""
+    seed(git_remote, tmp_path, {"a.json": "a", "b.json": "b"})
+    branch = writer(git_remote, tmp_path / "work")
+    before = branch.fetch()
+    sha = branch.commit({}, "delete a", deletes=("a.json", "a.json"))
+    assert sha is not None
+    branch.push(sha)
+    assert git("--git-dir", str(git_remote), "rev-parse", f"{BRANCH}^") == before
+    assert remote_files(git_remote) == {"b.json": b"b"}
+
+
+def test_deleting_missing_paths_is_harmless(git_remote: Path, tmp_path: Path) -> None:
+    """Paths that are not in the tip are skipped: the writes are committed, nothing else moves."""
+    seed(git_remote, tmp_path, {"a.json": "a"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit({"b.json": b"b"}, "m", deletes=["gone.json", "no/such/folder.json"])
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {"a.json": b"a", "b.json": b"b"}
+
+
+def test_deletes_without_a_branch_yet_are_harmless(git_remote: Path, tmp_path: Path) -> None:
+    """On the first run there is nothing to delete: the orphan commit holds the writes."""
+    branch = writer(git_remote, tmp_path / "work")
+    assert branch.fetch() is None
+    assert branch.commit({}, "m", deletes=["a.json"]) is None
+    sha = branch.commit({"b.json": b"b"}, "m", deletes=["a.json"])
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {"b.json": b"b"}
+
+
+def test_nothing_changed_makes_no_commit(git_remote: Path, tmp_path: Path) -> None:
+    """Unchanged bytes plus deletes of paths that are not there: no commit, the tip stays."""
+    seed(git_remote, tmp_path, {"a.json": "a"})
+    branch = writer(git_remote, tmp_path / "work")
+    before = branch.fetch()
+    assert branch.commit({}, "m") is None
+    assert branch.commit({"a.json": b"a"}, "m", deletes=["gone.json"]) is None
+    assert git("--git-dir", str(git_remote), "rev-parse", BRANCH) == before
+
+
+def test_a_written_path_is_never_deleted(git_remote: Path, tmp_path: Path) -> None:
+    """A path both written and deleted holds the written bytes: a write always wins."""
+    seed(git_remote, tmp_path, {"a.json": "old", "b.json": "b"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit({"a.json": b"new"}, "m", deletes=["a.json", "b.json"])
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {"a.json": b"new"}
+    assert branch.commit({"a.json": b"new"}, "m", deletes=["a.json"]) is None
+
+
+def test_a_file_may_replace_a_deleted_folder(git_remote: Path, tmp_path: Path) -> None:
+    """Once every file of a folder is deleted, a file may take the folder's path, and back."""
+    seed(git_remote, tmp_path, {"dir/file": "x", "dir/other": "y"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    with pytest.raises(ValueError, match="share a path"):
+        branch.commit({"dir": b"file now"}, "m", deletes=["dir/file"])
+    sha = branch.commit({"dir": b"file now"}, "m", deletes=["dir/file", "dir/other"])
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {"dir": b"file now"}
+    again = branch.commit({"dir/file": b"x"}, "m", deletes=["dir"])
+    assert again is not None
+    branch.push(again)
+    assert remote_files(git_remote) == {"dir/file": b"x"}
+
+
+def test_deletes_of_unusual_paths(git_remote: Path, tmp_path: Path) -> None:
+    """Paths with spaces, quotes, non-ASCII and newlines are deleted as exactly as written."""
+    names = ["with space/a b.json", 'quote"d.txt', "back\\slash", "ünï/ç.md", "new\nline"]
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    first = branch.commit({**{n: n.encode() for n in names}, "keep": b"k"}, "odd names")
+    assert first is not None
+    branch.push(first)
+    sha = branch.commit({}, "delete them", deletes=names)
+    assert sha is not None
+    branch.push(sha)
+    branch.fetch()
+    assert branch.read_files() == {"keep": b"k"}
+
+
 # --- reading and fetching ---
 
 

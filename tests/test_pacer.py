@@ -111,3 +111,40 @@ def test_secondary_limit_slows_every_worker() -> None:
         assert source.remaining_requests() == 5000 - len(
             [r for r in sim.requests if r.path != "/rate_limit"]
         )
+
+
+def test_a_followed_redirect_is_paced_and_counted() -> None:
+    """A renamed repo's old name answers 301 and PyGithub follows it: that request waits its
+    turn and counts like any other, so the budget refuses the one request too many."""
+    repos = [SimRepo("octo/old-name", 7, dt.date(2025, 1, 1))]
+    with SimulatedGitHub(repos, now=NOW, token="ghp_t", viewer="octo") as sim:
+        sim.rename("octo/old-name", "octo/new-name")
+        clock = FakeClock()
+        pacer = Pacer(per_minute=60, clock=clock, sleep=clock.sleep)  # a turn a second
+        source = GitHubSource(token="ghp_t", api_url=sim.url, policy=FAST, pacer=pacer)
+        observation = source.observe("octo/old-name", fetched_on=NOW.date())
+        assert observation.repo.full_name == "octo/new-name"
+        served = [r.path for r in sim.requests if r.path != "/rate_limit"]
+        assert served[:2] == ["/repos/octo/old-name", "/repositories/7"]
+        assert pacer.requests == len(served) == 6
+        assert clock.now == pytest.approx(1000.0 + 6 - 2)  # two in the burst, then one a second
+
+        budget = Pacer(per_minute=60_000, budget=5)
+        limited = GitHubSource(token="ghp_t", api_url=sim.url, policy=FAST, pacer=budget)
+        before = len(sim.requests)
+        with pytest.raises(BudgetSpentError):
+            limited.observe("octo/old-name", fetched_on=NOW.date())
+        assert len(sim.requests) - before == budget.requests == 5
+
+
+def test_rate_limit_lookup_waits_its_turn_but_is_free() -> None:
+    """`GET /rate_limit` takes a turn from the pacer but is not counted or refused by the
+    budget: GitHub does not count it against the hourly limit."""
+    with SimulatedGitHub([], now=NOW, token="ghp_t", viewer="octo") as sim:
+        clock = FakeClock()
+        pacer = Pacer(per_minute=60, budget=1, clock=clock, sleep=clock.sleep)
+        source = GitHubSource(token="ghp_t", api_url=sim.url, policy=FAST, pacer=pacer)
+        for _ in range(4):
+            assert source.remaining_requests() == 5000
+        assert pacer.requests == 0
+        assert clock.now == pytest.approx(1000.0 + 4 - 2)

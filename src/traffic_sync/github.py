@@ -1,13 +1,15 @@
 """Collection through PyGithub: expand `repos`, fetch five answers per repo, classify failures.
 
 Requests per repo are exactly five: `GET /repos/{o}/{r}` (canonical name, id, creation day,
-visibility, and `subscribers_count`, which listings lack) and the four traffic calls.
+visibility, and `subscribers_count`, which listings lack) and the four traffic calls; a renamed
+repo's old name costs one more (the 301 and the request it leads to).
 https://docs.github.com/rest/metrics/traffic
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +20,12 @@ import requests
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.Repository import Repository
+from github.Requester import (
+    HTTPRequestsConnectionClass,
+    HTTPSRequestsConnectionClass,
+    Requester,
+    WithRequester,
+)
 
 from traffic_sync.errors import (
     AccessDeniedError,
@@ -79,16 +87,93 @@ class TrafficSource(Protocol):
     def requests_made(self) -> int: ...
 
 
-class _PacedToken(Auth.Token):
-    """The token, applied to each request once the shared pacer gives it a turn."""
+class _PacedAdapter(requests.adapters.HTTPAdapter):
+    """Sends each request once the shared pacer gives it a turn.
+
+    Every request of a client passes here, those PyGithub makes on its own included: it follows
+    a 301 (a renamed or transferred repo) and asks again after a 202, re-sending the headers it
+    already has. urllib3's retries within one `send` take their turn in `_BoundedRetry.sleep`.
+    """
+
+    def __init__(self, pacer: Pacer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pacer = pacer
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        self._pacer.acquire()
+        return super().send(request, *args, **kwargs)
+
+
+class _PacedConnection:
+    """PyGithub's connection (one requests Session, kept alive), sending through `_PacedAdapter`.
+
+    The proxy and CA-bundle variables (`HTTPS_PROXY`, `NO_PROXY`, `REQUESTS_CA_BUNDLE`, ...) are
+    read once for the connection's host, as requests would read them: requests otherwise reads
+    the whole environment again for every request, a quarter of the client's time per request.
+    """
+
+    protocol: str
+    host: str
+    port: int
+    verify: bool | str | None
+    retry: Any
+    pool_size: int
+    session: requests.Session
+    adapter: requests.adapters.HTTPAdapter
+
+    def __init__(self, *args: Any, pacer: Pacer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.adapter = _PacedAdapter(
+            pacer,
+            max_retries=self.retry,
+            pool_connections=self.pool_size,
+            pool_maxsize=self.pool_size,
+        )
+        self.session.mount(f"{self.protocol}://", self.adapter)
+        url = f"{self.protocol}://{self.host}:{self.port}/"
+        environment = self.session.merge_environment_settings(url, {}, None, self.verify, None)
+        self.session.proxies = environment["proxies"]
+        self.verify = environment["verify"]  # PyGithub passes it with every request
+        self.session.trust_env = False
+
+
+class _PacedHTTPConnection(_PacedConnection, HTTPRequestsConnectionClass):
+    pass
+
+
+class _PacedHTTPSConnection(_PacedConnection, HTTPSRequestsConnectionClass):
+    pass
+
+
+class _PacedToken(Auth.Token, WithRequester["_PacedToken"]):
+    """The token, for clients whose every request waits for the shared pacer.
+
+    PyGithub hands the Auth each Requester it builds (the copies `withLazy` makes included), so
+    this is where each one gets paced connections. PyGithub has no public way to choose them:
+    the Requester keeps its connection classes in private attributes (the one for its base URL,
+    and one per scheme for a URL on another host), checked here so a PyGithub that renames
+    them fails loudly instead of sending unpaced requests.
+    """
 
     def __init__(self, token: str, pacer: Pacer) -> None:
         super().__init__(token)
         self._pacer = pacer
 
-    def authentication(self, headers: dict[str, str]) -> None:
-        self._pacer.acquire()
-        super().authentication(headers)
+    def withRequester(self, requester: Requester) -> _PacedToken:
+        http = functools.partial(_PacedHTTPConnection, pacer=self._pacer)
+        https = functools.partial(_PacedHTTPSConnection, pacer=self._pacer)
+        classes = {
+            "_Requester__httpConnectionClass": http,
+            "_Requester__httpsConnectionClass": https,
+            "_Requester__connectionClass": https if requester.scheme == "https" else http,
+        }
+        for attribute, connection in classes.items():
+            if not hasattr(requester, attribute):
+                raise RuntimeError("This PyGithub version cannot be paced: pin the tested one.")
+            setattr(requester, attribute, connection)
+        return self
 
 
 class _BoundedRetry(GithubRetry):
@@ -198,6 +283,7 @@ class GitHubSource:
     def remaining_requests(self) -> int | None:
         """What the token has left this hour (the free `GET /rate_limit`), None if unknown."""
         try:
+            self.pacer.acquire(free=True)
             answer = requests.get(
                 f"{self._api_url}/rate_limit",
                 headers={

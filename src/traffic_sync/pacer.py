@@ -51,16 +51,15 @@ class Pacer:
     def per_minute(self) -> float:
         return 60.0 / self._interval
 
-    def acquire(self) -> None:
-        """Wait for this request's turn; raise BudgetSpentError once the budget is used."""
+    def acquire(self, *, free: bool = False) -> None:
+        """Wait for this request's turn; raise BudgetSpentError once the budget is used.
+
+        A `free` request (`GET /rate_limit`, which GitHub does not count against the hourly
+        limit) still waits its turn, but is neither counted nor refused by the budget.
+        """
         with self._lock:
-            if self._budget is not None and self.requests >= self._budget:
-                raise BudgetSpentError(
-                    f"The request budget of {self._budget:,} (max-requests) is used up.",
-                    fix="The repos not reached are reported as skipped; the next run "
-                    "visits them first (stalest first).",
-                )
-            self.requests += 1
+            if not free:
+                self._count()
             now = self._clock()
             start = max(now, self._held_until)
             tat = max(self._tat, start)
@@ -68,6 +67,16 @@ class Pacer:
             self._tat = tat + self._interval
         if at > now:
             self._sleep(at - now)
+
+    def _count(self) -> None:
+        """One more request against the budget (the lock is held)."""
+        if self._budget is not None and self.requests >= self._budget:
+            raise BudgetSpentError(
+                f"The request budget of {self._budget:,} (max-requests) is used up.",
+                fix="The repos not reached are reported as skipped; the next run "
+                "visits them first (stalest first).",
+            )
+        self.requests += 1
 
     def slow_down(self, seconds: float, *, halve_rate: bool = True) -> None:
         """A rate-limit answer: every worker waits `seconds`; after a secondary limit the rate

@@ -972,6 +972,11 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # Like api.github.com, keep each client's connection open across requests (every answer
+    # has a Content-Length), and send each answer as soon as it is written: without TCP_NODELAY
+    # the body waits for the client's delayed ACK of the headers.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return "GitHub.com"
@@ -983,6 +988,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply()
 
     def _reply(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))  # the next request follows
         reply = self.server.respond(self.command, self.path, self.headers.get("Authorization", ""))
         if reply.delay > 0:
             time.sleep(reply.delay)
