@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -541,6 +543,30 @@ def test_only_reads_are_served(sim: SimulatedGitHub) -> None:
     """A write to the API is not part of the simulated GitHub: 404."""
     answer = requests.post(f"{sim.url}/repos/Octo-Org/Lib", headers=auth(), timeout=5)
     assert answer.status_code == 404
+
+
+def test_one_connection_serves_request_after_request(sim: SimulatedGitHub) -> None:
+    """Like api.github.com, a connection stays open: a POST with a body, then GETs, on one."""
+    host, port = sim.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        connection.request("POST", "/repos/Octo-Org/Lib", body=b'{"a": 1}', headers=auth())
+        refused = connection.getresponse()
+        assert (refused.status, json.loads(refused.read())["message"]) == (404, "Not Found")
+        first = connection.sock
+        for path in ("/repos/Octo-Org/Lib", "/repos/Octo-Org/Lib/traffic/views"):
+            connection.request("GET", path, headers=auth())
+            answer = connection.getresponse()
+            assert (answer.status, answer.version, answer.will_close) == (200, 11, False)
+            assert json.loads(answer.read())
+            assert connection.sock is first
+    finally:
+        connection.close()
+    assert [r.path for r in sim.requests] == [
+        "/repos/Octo-Org/Lib",
+        "/repos/Octo-Org/Lib",
+        "/repos/Octo-Org/Lib/traffic/views",
+    ]
 
 
 def test_server_is_quiet_and_stops(capfd: pytest.CaptureFixture[str]) -> None:
