@@ -82,7 +82,7 @@ def merge_into(
     """Merge `observation` into `folder` (and into `moved_from`, the folder of the repo's old
     name); `known` is the fingerprint state.json has for the folder. Raises HistoryFormatError
     naming the file when a history cannot be trusted."""
-    if known is not None and not moved_from and known == fingerprint(files, folder):
+    if not moved_from and _unchanged(files, folder, known):
         return _merge_window(files, folder, observation)
     stored = decode_folder(files, folder)
     if moved_from:
@@ -150,19 +150,28 @@ def decode_folder(files: Mapping[str, bytes], folder: str) -> History:
 
     def read(name: str) -> str | None:
         data = files.get(f"{folder}/{name}")
-        if data is None:
-            return None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return "\ufffd"  # not JSON either: decode_json names the file
+        return None if data is None else _text(data)
 
     return decode_history(read, folder=folder)
 
 
+def _text(data: bytes) -> str:
+    """A stored file as text for the strict reader; not UTF-8 is not JSON either, and
+    decode_json then names the file."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "\ufffd"
+
+
+def _unchanged(files: Mapping[str, bytes], folder: str, known: str | None) -> bool:
+    """Whether the folder still holds the files whose fingerprint state.json keeps."""
+    return known is not None and known == fingerprint(files, folder)
+
+
 def index_history(files: Mapping[str, bytes], folder: str, *, known: str | None) -> History:
     """What the index shows of a folder: its views, clones and stats (no snapshots)."""
-    trusted = known is not None and known == fingerprint(files, folder)
+    trusted = _unchanged(files, folder, known)
 
     def load(dataset: Dataset[Row]) -> tuple[Row, ...]:
         path = f"{folder}/{dataset.name}.json"
@@ -171,10 +180,6 @@ def index_history(files: Mapping[str, bytes], folder: str, *, known: str | None)
             return ()
         if trusted:
             return read_window(dataset, data.decode(), dt.date.min)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = "\ufffd"
-        return decode_json(dataset, text, path=path)
+        return decode_json(dataset, _text(data), path=path)
 
     return History(views=load(VIEWS), clones=load(CLONES), stats=load(STATS))

@@ -622,13 +622,12 @@ def plan_files(
         entry = state.get(str(repo.id), {})
         moved_from = _old_name(entry, repo.full_name, current, prefix)
         old_folder = _join(prefix, moved_from) if moved_from else ""
-        known = entry.get(FINGERPRINT)
         try:
             merged = merge_into(
                 current,
                 folder,
                 observation,
-                known=known if isinstance(known, str) else None,
+                known=_fingerprint_in(entry),
                 moved_from=old_folder,
             )
         except HistoryFormatError as error:
@@ -687,9 +686,9 @@ def _stored_histories(
     """The other repo folders already in the branch, as the index shows them; unreadable ones
     are left out."""
     known = {
-        entry.get("full_name"): entry.get(FINGERPRINT)
+        entry.get("full_name"): fingerprint
         for entry in state.values()
-        if isinstance(entry.get(FINGERPRINT), str)
+        if (fingerprint := _fingerprint_in(entry)) is not None
     }
     histories: dict[str, History] = {}
     start = _prefix(prefix)
@@ -699,16 +698,21 @@ def _stored_histories(
             full_name = f"{parts[0]}/{parts[1]}"
             if full_name in skip:
                 continue
-            fingerprint = known.get(full_name)
             try:
                 histories[full_name] = index_history(
                     current,
                     _join(prefix, full_name),
-                    known=fingerprint if isinstance(fingerprint, str) else None,
+                    known=known.get(full_name),
                 )
             except HistoryFormatError:
                 continue
     return histories
+
+
+def _fingerprint_in(entry: Mapping[str, object]) -> str | None:
+    """The folder fingerprint a state.json entry keeps, if it keeps a readable one."""
+    known = entry.get(FINGERPRINT)
+    return known if isinstance(known, str) else None
 
 
 def _load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, object]]:
