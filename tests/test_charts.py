@@ -214,11 +214,39 @@ def test_labels_fit_and_stay_distinct(count: int, start: dt.date, unit: tuple[st
     at least one, and every category stays a distinct string."""
     name, days = unit
     last = start + dt.timedelta(days=min(count, 200 if days < 90 else 60) * days)
-    _, periods = charts._periods(start, last, [name], 10_000)
+    _, periods = charts._periods(start, last, (name,), 10_000)
     labels = charts._labels(periods, name)
     assert len(labels) == len(periods)
     assert 1 <= sum(bool(label) for label in labels) <= MAX_LABELS
     assert len(set(charts._unique(labels))) == len(labels)
+
+
+@given(
+    st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 1, 1)),
+    st.integers(min_value=0, max_value=2000),
+    st.sampled_from([("day",), ("week",), ("day", "week"), ("day", "week", "month")]),
+    st.integers(min_value=1, max_value=200),
+)
+def test_counted_periods_equal_walked_ones(
+    first: dt.date, span: int, units: tuple[str, ...], limit: int
+) -> None:
+    """Days and weeks are counted rather than walked one by one; the result is the same as
+    walking them, the cut-off at `limit` included."""
+    last = first + dt.timedelta(days=span)
+    expected = None
+    for unit in units:
+        walked: list[tuple[dt.date, dt.date]] = []
+        start = charts._period_start(first, unit)
+        while start <= last and len(walked) <= limit:
+            following = charts._period_start(start + dt.timedelta(days=31), unit)
+            if unit != "month":
+                following = start + dt.timedelta(days=1 if unit == "day" else 7)
+            walked.append((start, following - dt.timedelta(days=1)))
+            start = following
+        if len(walked) <= limit or unit == units[-1]:
+            expected = (unit, tuple(walked))
+            break
+    assert charts._periods(first, last, units, limit) == expected
 
 
 @given(st.integers(0, 10**7), st.integers(0, 10**7))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -110,6 +111,70 @@ def test_first_run_creates_orphan_branch_with_only_our_files(
     assert git("--git-dir", str(git_remote), "rev-parse", BRANCH) == sha
     assert git("--git-dir", str(git_remote), "rev-list", "--parents", BRANCH) == sha
     assert remote_files(git_remote) == {"a/stats.json": b"{}\n", "README.md": b"# hi\n"}
+
+
+def test_staged_files_and_final_files_make_one_commit(git_remote: Path, tmp_path: Path) -> None:
+    """Files staged while others are still computed land in the one final commit; a path
+    staged again holds its newest bytes, and one staged back to the tip's bytes is unchanged."""
+    seed(git_remote, tmp_path, {"a.json": "a\n", "b.json": "b\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    before = branch.fetch()
+    with branch.staging() as staging:
+        staging.add({"a.json": b"first\n", "b.json": b"changed\n", "big": b"x" * 100_000})
+        staging.add({"a.json": b"second\n", "b.json": b"b\n"})
+        sha = staging.commit({"README.md": b"# index\n"}, "one commit")
+    assert sha is not None
+    branch.push(sha)
+    assert git("--git-dir", str(git_remote), "rev-parse", f"{BRANCH}^") == before
+    assert remote_files(git_remote) == {
+        "a.json": b"second\n",
+        "b.json": b"b\n",
+        "big": b"x" * 100_000,
+        "README.md": b"# index\n",
+    }
+    assert git("--git-dir", str(git_remote), "diff", "--name-only", f"{BRANCH}^", BRANCH) == (
+        "README.md\na.json\nbig"
+    )
+
+
+def test_staging_left_without_commit_writes_nothing(git_remote: Path, tmp_path: Path) -> None:
+    """A failure while files are still being computed ends git; no commit, no ref, no process."""
+    seed(git_remote, tmp_path, {"a.json": "a\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+
+    def merge_fails_midway() -> int:
+        with branch.staging() as staging:
+            staging.add({"a.json": b"half\n" * 50_000})
+            raise RuntimeError(staging._process.pid)
+
+    with pytest.raises(RuntimeError) as failed:
+        merge_fails_midway()
+    pid = failed.value.args[0]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped: git is gone
+    refs = git("--git-dir", str(tmp_path / "work"), "for-each-ref", "--format=%(refname)")
+    assert "pending" not in refs
+    assert remote_files(git_remote) == {"a.json": b"a\n"}
+    sha = branch.commit({"a.json": b"whole\n"}, "next try")  # the work folder still works
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {"a.json": b"whole\n"}
+
+
+def test_staging_reports_a_git_that_died(git_remote: Path, tmp_path: Path) -> None:
+    """If git ends before the commit (killed, disk full), the commit fails with git's words
+    instead of hanging or committing part of the files."""
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    with branch.staging() as staging:
+        staging.add({"a.json": b"a\n"})
+        os.killpg(staging._process.pid, signal.SIGKILL)
+        staging._process.wait()
+        staging.add({f"f{n}.json": b"y" * 100_000 for n in range(40)})  # more than a pipe holds
+        with pytest.raises(StoreError, match="git fast-import failed"):
+            staging.commit({"b.json": b"b\n"}, "m")
+    assert git("--git-dir", str(git_remote), "for-each-ref") == ""
 
 
 def test_commit_returns_none_when_bytes_unchanged(git_remote: Path, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ def to_markdown(chart: Chart) -> list[str]:
             "xyChart": {"plotColorPalette": ", ".join(s.colour for s in chart.series)}
         },
     }
-    labels = ", ".join(json.dumps(label, ensure_ascii=False) for label in _unique(chart.labels))
+    labels = _x_labels(chart.labels)
     lines = [
         "```mermaid",
         f"%%{{init: {json.dumps(config)}}}%%",
@@ -114,6 +115,12 @@ def to_markdown(chart: Chart) -> list[str]:
     ]
     lines += [f"  {s.kind} [{', '.join(_number(v) for v in s.values)}]" for s in chart.series]
     return [*lines, "```", "", chart.legend]
+
+
+@functools.lru_cache(maxsize=256)
+def _x_labels(labels: tuple[str, ...]) -> str:
+    """The x-axis categories as Mermaid reads them (cached: most charts share their dates)."""
+    return ", ".join(json.dumps(label, ensure_ascii=False) for label in _unique(labels))
 
 
 # --- daily and weekly traffic ----------------------------------------------------------------
@@ -142,7 +149,7 @@ def daily_chart(rows: Sequence[DailyRow], *, noun: str, unique_noun: str) -> Cha
     return Chart(
         title=f"{noun.capitalize()} per day, {_range(first, last)}",
         x_title="Day (UTC)",
-        labels=_labels([(day, day) for day in dates], "day"),
+        labels=_labels(tuple((day, day) for day in dates), "day"),
         y_title=f"{noun} per day",
         y_min=0,
         y_max=top,
@@ -330,7 +337,7 @@ def overview_chart(histories: Mapping[str, History], *, metric: str) -> Chart | 
     return Chart(
         title=f"{noun.capitalize()} per day, all repositories, {_range(first, last)}",
         x_title="Day (UTC)",
-        labels=_labels([(day, day) for day in dates], "day"),
+        labels=_labels(tuple((day, day) for day in dates), "day"),
         y_title=f"{noun} per day",
         y_min=0,
         y_max=top,
@@ -390,20 +397,29 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+@functools.lru_cache(maxsize=256)
 def _periods(
-    first: dt.date, last: dt.date, units: Sequence[str], limit: int = MAX_PERIODS
-) -> tuple[str, list[tuple[dt.date, dt.date]]]:
+    first: dt.date, last: dt.date, units: tuple[str, ...], limit: int = MAX_PERIODS
+) -> tuple[str, tuple[tuple[dt.date, dt.date], ...]]:
     """The first unit that cuts first..last into at most `limit` calendar periods, and
-    those periods as (first day, last day), the outer ones whole (a week starts on Monday)."""
+    those periods as (first day, last day), the outer ones whole (a week starts on Monday).
+    Cached: the repos of one data branch mostly share their first and last days."""
     for unit in units:
-        periods: list[tuple[dt.date, dt.date]] = []
         start = _period_start(first, unit)
+        if unit in _FIXED_DAYS:  # days and weeks: counted, not walked
+            step = _FIXED_DAYS[unit]
+            count = (last - start).days // step + 1
+            if count <= limit or unit == units[-1]:
+                starts = [start + dt.timedelta(days=i * step) for i in range(min(count, limit + 1))]
+                return unit, tuple((day, day + dt.timedelta(days=step - 1)) for day in starts)
+            continue
+        periods: list[tuple[dt.date, dt.date]] = []
         while start <= last and len(periods) <= limit:
             following = _period_start(start + dt.timedelta(days=_PERIOD_DAYS[unit]), unit)
             periods.append((start, following - dt.timedelta(days=1)))
             start = following
         if len(periods) <= limit or unit == units[-1]:
-            return unit, periods
+            return unit, tuple(periods)
     raise ValueError(units)  # pragma: no cover - units is never empty
 
 
@@ -498,11 +514,12 @@ def _tick_step(span: int) -> int:
     return _SPAN_STEPS[span // magnitude] * magnitude
 
 
-def _labels(periods: Sequence[tuple[dt.date, dt.date]], unit: str) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=256)
+def _labels(periods: tuple[tuple[dt.date, dt.date], ...], unit: str) -> tuple[str, ...]:
     """A date under at most `MAX_LABELS` x, aligned to the calendar: the densest of every day,
     every 2nd or 3rd day, Mondays, every 2nd or 4th Monday, the 1st and 15th, months, quarters,
     half-years and years (every one, or every 2nd, 5th...) that fits, no finer than `unit`.
-    A period is labelled by its first day that matches."""
+    A period is labelled by its first day that matches. Cached like `_periods`."""
     for test, style in _LABEL_RULES[_LABEL_START[unit] :]:
         marks = _marks(periods, test)
         if marks is not None:
@@ -561,6 +578,7 @@ _LABEL_RULES: tuple[tuple[Callable[[dt.date], bool], str], ...] = (
 )
 _LABEL_START = {"day": 0, "week": 3, "month": 7, "quarter": 8, "year": 10}
 _PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
+_FIXED_DAYS = {"day": 1, "week": 7}
 _UNIT_TITLES = {
     "day": "Day (UTC)",
     "week": "Week (Monday to Sunday, UTC)",
@@ -611,4 +629,6 @@ def _legend(parts: Sequence[str]) -> str:
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
+    if type(value) is int:  # not a bool
+        return str(value)
+    return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +31,7 @@ Row = TypeVar("Row", DailyRow, ReferrerRow, PathRow, StatsRow)
 Cell = str | int
 
 _EMPTY_JSON = "[]\n"
-_ROW_START = '  {"date": "'  # every JSON row line starts so, the row's date follows
-_JSON_DATE = slice(len(_ROW_START), len(_ROW_START) + 10)
+_JSON_DATE_AT = len('  {"date": "')  # every JSON row line starts so, the row's date follows
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Dataset(Generic[Row]):
     """One of the five files of a repo: its name, columns in CSV order, and how a row is written.
 
     `kinds` names each column's type for the strict reader: date, count, flag or text.
+    `from_csv` reads rows from CSV lines this tool wrote (no checks), for the datasets without
+    text columns, whose every row is one line of plain cells.
     """
 
     name: str
@@ -47,6 +49,7 @@ class Dataset(Generic[Row]):
     kinds: tuple[str, ...]
     csv_cells: Callable[[Row], tuple[Cell, ...]]
     json_object: Callable[[Row], str]
+    from_csv: Callable[[list[str]], list[Row]] | None = None  # only for datasets without text
     _rest: Callable[[dict[str, Any]], tuple[Any, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -100,14 +103,29 @@ def _daily_csv(r: DailyRow) -> tuple[Cell, ...]:
     return (r.date.isoformat(), r.count, r.uniques, _flag(r.final))
 
 
+def _daily_from_csv(lines: list[str]) -> list[DailyRow]:
+    day = dt.date.fromisoformat
+    cells = map(str.split, lines, itertools.repeat(","))
+    return [DailyRow(day(d), int(c), int(u), f == "true") for d, c, u, f in cells]
+
+
+def _stats_from_csv(lines: list[str]) -> list[StatsRow]:
+    day = dt.date.fromisoformat
+    cells = map(str.split, lines, itertools.repeat(","))
+    return [
+        StatsRow(day(d), int(s), int(f), int(w), int(i), int(v), int(vu), int(c), int(cu))
+        for d, s, f, w, i, v, vu, c, cu in cells
+    ]
+
+
 _DAILY_COLUMNS = ("date", "count", "uniques", "final")
 _DAILY_KINDS = ("date", "count", "count", "flag")
 
 VIEWS: Dataset[DailyRow] = Dataset(
-    "views", DailyRow, _DAILY_COLUMNS, _DAILY_KINDS, _daily_csv, _daily_json
+    "views", DailyRow, _DAILY_COLUMNS, _DAILY_KINDS, _daily_csv, _daily_json, _daily_from_csv
 )
 CLONES: Dataset[DailyRow] = Dataset(
-    "clones", DailyRow, _DAILY_COLUMNS, _DAILY_KINDS, _daily_csv, _daily_json
+    "clones", DailyRow, _DAILY_COLUMNS, _DAILY_KINDS, _daily_csv, _daily_json, _daily_from_csv
 )
 REFERRERS: Dataset[ReferrerRow] = Dataset(
     "referrers",
@@ -152,6 +170,7 @@ STATS: Dataset[StatsRow] = Dataset(
         r.clone_uniques_14d,
     ),
     _stats_json,
+    _stats_from_csv,
 )
 DATASETS = (VIEWS, CLONES, REFERRERS, PATHS, STATS)
 FILE_NAMES = tuple(f"{d.name}.{ext}" for d in DATASETS for ext in ("json", "csv"))
@@ -268,13 +287,23 @@ def decode_history(read: Callable[[str], str | None], *, folder: str) -> History
 # --- windows of files this tool wrote ----------------------------------------------------------
 
 
-def read_window(dataset: Dataset[Row], text: str, since: dt.date) -> tuple[Row, ...]:
-    """The rows dated `since` or later of a file `encode_json` wrote (`dt.date.min`: all)."""
-    lines = _json_lines(text)
-    tail = lines[_first_at_or_after(lines, since.isoformat(), _JSON_DATE) :]
-    if not tail:
+def read_window(
+    dataset: Dataset[Row], json_text: str, since: dt.date, *, csv_text: str | None = None
+) -> tuple[Row, ...]:
+    """The rows dated `since` or later of a file `encode_json` wrote (`dt.date.min`: all).
+
+    Given its twin that `encode_csv` wrote, a dataset of dates and numbers only is read from
+    the CSV: the same rows, a few times faster than through JSON objects.
+    """
+    if csv_text is not None and dataset.from_csv is not None:
+        lo, hi = _csv_body(csv_text)
+        start = _window_start(csv_text, lo, hi, since.isoformat(), 0)
+        return tuple(dataset.from_csv(csv_text[start:hi].split("\n"))) if start < hi else ()
+    lo, hi = _json_body(json_text)
+    start = _window_start(json_text, lo, hi, since.isoformat(), _JSON_DATE_AT)
+    if start == hi:
         return ()
-    return tuple(map(dataset.from_json, json.loads("[" + "\n".join(tail) + "]")))
+    return tuple(map(dataset.from_json, json.loads("[" + json_text[start:hi] + "]")))
 
 
 def write_window(
@@ -284,40 +313,49 @@ def write_window(
     replaced by `rows` (all dated `since` or later, in file order). Every older line is kept
     as it was, so the result is exactly what encoding the whole new history would give."""
     day = since.isoformat()
-    lines = _json_lines(json_text)
-    keep = _first_at_or_after(lines, day, _JSON_DATE)
-    objects = lines[:keep]
-    if objects and not objects[-1].endswith(","):
-        objects[-1] += ","  # the file's last row is kept, and rows follow it now
-    objects += [f"  {dataset.json_object(row)}," for row in rows]
-    if objects:
-        objects[-1] = objects[-1].removesuffix(",")
-    new_json = "[\n" + "\n".join(objects) + "\n]\n" if objects else _EMPTY_JSON
-    if csv_text.count("\n") != len(lines) + 1:
+    lo, hi = _json_body(json_text)
+    keep = _window_start(json_text, lo, hi, day, _JSON_DATE_AT)
+    kept = json_text[lo : hi if keep == hi else keep - 1]  # the older rows' lines
+    fresh = ",\n".join(f"  {dataset.json_object(row)}" for row in rows)
+    if kept and fresh:
+        body = f"{kept.removesuffix(',')},\n{fresh}"
+    else:
+        body = kept.removesuffix(",") or fresh
+    new_json = f"[\n{body}\n]\n" if body else _EMPTY_JSON
+    csv_lo, csv_hi = _csv_body(csv_text)
+    if csv_text.count("\n") != json_text.count("\n") - (1 if hi > lo else 0):
         # a text cell spans lines (it holds a line break): no line-per-row shortcut
         whole = [r for r in read_window(dataset, json_text, dt.date.min) if r.date < since]
         whole.extend(rows)
         return new_json, encode_csv(dataset, whole)
-    tail = encode_csv(dataset, rows).split("\n", 1)[1]
-    return new_json, csv_text[: _csv_tail_start(csv_text, len(lines) - keep)] + tail
+    csv_keep = _window_start(csv_text, csv_lo, csv_hi, day, 0)
+    kept_csv = csv_text if csv_keep >= csv_hi else csv_text[:csv_keep]  # header, older rows
+    return new_json, kept_csv + encode_csv(dataset, rows).split("\n", 1)[1]
 
 
-def _json_lines(text: str) -> list[str]:
-    """The row lines of a file `encode_json` wrote (each but the last ends with a comma)."""
-    return [] if text == _EMPTY_JSON else text[2:-3].split("\n")
+def _json_body(text: str) -> tuple[int, int]:
+    """Where the row lines of a file `encode_json` wrote start and end (`lo == hi`: none)."""
+    return (0, 0) if text == _EMPTY_JSON else (2, len(text) - 3)
 
 
-def _first_at_or_after(lines: Sequence[str], day: str, date_at: slice) -> int:
-    """The index of the first line dated `day` or later (lines are in date order)."""
-    index = len(lines)
-    while index and lines[index - 1][date_at] >= day:
-        index -= 1
-    return index
+def _csv_body(text: str) -> tuple[int, int]:
+    """Where the row lines of a file `encode_csv` wrote start and end, header and last line
+    end left out (`lo == hi`: none)."""
+    lo = text.index("\n") + 1
+    return lo, max(lo, len(text) - 1)
 
 
-def _csv_tail_start(text: str, rows: int) -> int:
-    """Where the last `rows` lines of a CSV text start."""
-    start = len(text)
-    for _ in range(rows):
-        start = text.rindex("\n", 0, start - 1) + 1
+def _window_start(text: str, lo: int, hi: int, day: str, date_at: int) -> int:
+    """Where the first line dated `day` or later starts among the lines of `text[lo:hi]` (in
+    date order, each with its date `date_at` characters in); `hi` if there is none. Reads
+    from the end, so it costs what the window holds, not the whole file."""
+    start = hi
+    end = hi
+    while end > lo:
+        newline = text.rfind("\n", lo, end)
+        line = newline + 1 if newline >= 0 else lo
+        if text[line + date_at : line + date_at + 10] < day:
+            break
+        start = line
+        end = newline
     return start

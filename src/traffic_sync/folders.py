@@ -101,7 +101,8 @@ def _merge_window(files: Mapping[str, bytes], folder: str, observation: Observat
     texts = {name: files[f"{folder}/{name}"].decode() for name in FILE_NAMES}
 
     def read(dataset: Dataset[Row], start: dt.date) -> tuple[Row, ...]:
-        return read_window(dataset, texts[f"{dataset.name}.json"], start)
+        name = dataset.name
+        return read_window(dataset, texts[f"{name}.json"], start, csv_text=texts[f"{name}.csv"])
 
     whole = dt.date.min
     before = History(
@@ -179,7 +180,8 @@ def index_history(files: Mapping[str, bytes], folder: str, *, known: str | None)
         if data is None:
             return ()
         if trusted:
-            return read_window(dataset, data.decode(), dt.date.min)
+            csv_text = files[f"{folder}/{dataset.name}.csv"].decode()
+            return read_window(dataset, data.decode(), dt.date.min, csv_text=csv_text)
         return decode_json(dataset, _text(data), path=path)
 
     return History(views=load(VIEWS), clones=load(CLONES), stats=load(STATS))

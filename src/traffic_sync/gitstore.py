@@ -12,9 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import queue
 import re
 import signal
 import subprocess
+import tempfile
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -362,32 +365,21 @@ class DataBranch:
 
         Returns None when every file already holds these bytes: an unchanged run makes no commit.
         """
+        with self.staging() as staging:
+            return staging.commit(files, message, deletes=deletes)
+
+    def staging(self) -> Staging:
+        """A commit built while its files are still being computed: `git fast-import` stores
+        each file handed to `Staging.add` at once, on another core, and `Staging.commit`
+        makes the commit. Nothing reaches a branch unless that commit is made and pushed."""
         tip = self._fetched_tip()
         current = self._list_tree(tip) if tip else {}
-        changed = {p: b for p, b in files.items() if _blob_sha(b) != _sha_of(current.get(p))}
-        removed = sorted(p for p in set(deletes) if p in current and p not in files)
-        if not changed and not removed:
-            return None
-        remaining = {p: e for p, e in current.items() if p not in removed}
-        _check_paths(changed, remaining)
-        stream_path = self._workdir / "traffic-sync-import"
-        with stream_path.open("wb") as stream:
-            self._write_import_stream(
-                stream, changed, remaining, message=message, parent=tip, removed=removed
-            )
+        command = ["git", "-c", "pack.compression=1", "--git-dir", str(self._workdir)]
         # Every run rewrites whole history files, and this repo is thrown away after the push:
-        # light compression, and no delta search against the unrelated blob written before.
-        result = self._git(
-            "fast-import",
-            "--quiet",
-            "--force",
-            "--done",
-            f"--big-file-threshold={NO_DELTA_ABOVE}",
-            stdin=stream_path,
-            config={"pack.compression": "1"},
-        )
-        stream_path.unlink()
-        return result.text()
+        # light compression, and no delta search against the unrelated blob stored before.
+        command += ["fast-import", "--quiet", "--force", "--done"]
+        command.append(f"--big-file-threshold={NO_DELTA_ABOVE}")
+        return Staging(command, self, current, tip)
 
     def push(self, sha: str) -> None:
         """Push `sha` to the branch, never forced: a moved branch raises PushRejectedError."""
@@ -467,35 +459,6 @@ class DataBranch:
             position = end + 1  # each object ends with a newline
         return blobs
 
-    def _write_import_stream(
-        self,
-        out: BinaryIO,
-        changed: Mapping[str, bytes],
-        current: Mapping[str, _Entry],
-        *,
-        message: str,
-        parent: str | None,
-        removed: Iterable[str] = (),
-    ) -> None:
-        """A `git fast-import` script: one commit changing `changed` on top of `parent`."""
-        who = f"{self._identity.name} <{self._identity.email}> {int(time.time())} +0000"
-        text = message if message.endswith("\n") else f"{message}\n"
-        body = text.encode()
-        head = f"reset {PENDING_REF}\n" + (f"from {parent}\n" if parent else "") + "\n"
-        out.write(head.encode())
-        out.write(f"commit {PENDING_REF}\nmark :1\nauthor {who}\ncommitter {who}\n".encode())
-        out.write(b"data %d\n%s\n" % (len(body), body))
-        for path in removed:
-            out.write(f"D {_quote_path(path)}\n".encode(errors="surrogateescape"))
-        for path, data in sorted(changed.items()):
-            old = current.get(path)
-            mode = "100755" if old and old.mode == "100755" else "100644"
-            out.write(f"M {mode} inline {_quote_path(path)}\n".encode(errors="surrogateescape"))
-            out.write(b"data %d\n" % len(data))
-            out.write(data)
-            out.write(b"\n")
-        out.write(b"\nget-mark :1\ndone\n")
-
     def _git(
         self,
         *args: str,
@@ -551,6 +514,122 @@ class DataBranch:
         )
 
 
+class Staging:
+    """One `git fast-import` run fed while the caller still computes files (see
+    `DataBranch.staging`): a context manager that ends the process, committed or not."""
+
+    def __init__(
+        self, command: list[str], branch: DataBranch, current: dict[str, _Entry], tip: str | None
+    ) -> None:
+        self._branch = branch
+        self._current = current
+        self._tip = tip
+        self._staged: dict[str, tuple[str, int]] = {}  # path -> (blob sha, fast-import mark)
+        self._marks = 1  # :1 is the commit's
+        self._given: set[str] = set()  # every path added: a write always wins over a delete
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
+        try:
+            self._process = subprocess.Popen(
+                command,
+                env=branch._env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._errors,
+                start_new_session=True,  # like `_run`: a kill ends the process group
+            )
+        except FileNotFoundError as error:
+            self._errors.close()
+            raise StoreError(
+                "git is not installed.", fix="Install git and make sure it is on PATH."
+            ) from error
+        # A thread writes to git, so the caller goes on computing while git reads and
+        # compresses; the bounded queue keeps memory to a few files.
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._broken: list[OSError] = []
+        self._writer = threading.Thread(target=self._write, daemon=True)
+        self._writer.start()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process.poll() is None:  # not committed: git stops, no ref is written
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._queue.put(None)
+        self._writer.join()
+        self._process.wait()
+        self._process.stdout.close()  # type: ignore[union-attr]
+        self._errors.close()
+
+    def add(self, files: Mapping[str, bytes]) -> None:
+        """Store the files that differ from the fetched tip; a path added again takes the
+        newer bytes."""
+        self._given.update(files)
+        for path, data in files.items():
+            sha = _blob_sha(data)
+            if sha == _sha_of(self._current.get(path)):
+                self._staged.pop(path, None)
+            elif self._staged.get(path, ("", 0))[0] != sha:
+                self._marks += 1
+                self._staged[path] = (sha, self._marks)
+                self._send(b"blob\nmark :%d\ndata %d\n" % (self._marks, len(data)), data, b"\n")
+
+    def commit(
+        self, files: Mapping[str, bytes], message: str, *, deletes: Iterable[str] = ()
+    ) -> str | None:
+        """`DataBranch.commit` of what was added and of `files`; None when nothing changed."""
+        self.add(files)
+        removed = sorted(p for p in set(deletes) if p in self._current and p not in self._given)
+        if not self._staged and not removed:
+            return None
+        remaining = {p: e for p, e in self._current.items() if p not in removed}
+        _check_paths(self._staged, remaining)
+        identity = self._branch._identity
+        who = f"{identity.name} <{identity.email}> {int(time.time())} +0000"
+        body = (message if message.endswith("\n") else f"{message}\n").encode()
+        head = f"reset {PENDING_REF}\n" + (f"from {self._tip}\n" if self._tip else "") + "\n"
+        head += f"commit {PENDING_REF}\nmark :1\nauthor {who}\ncommitter {who}\n"
+        lines = [head.encode(), b"data %d\n%s\n" % (len(body), body)]
+        lines += [f"D {_quote_path(path)}\n".encode(errors="surrogateescape") for path in removed]
+        for path, (_, mark) in sorted(self._staged.items()):
+            old = self._current.get(path)
+            mode = "100755" if old and old.mode == "100755" else "100644"
+            line = f"M {mode} :{mark} {_quote_path(path)}\n"
+            lines.append(line.encode(errors="surrogateescape"))
+        self._send(b"".join(lines) + b"\nget-mark :1\ndone\n")
+        self._queue.put(None)
+        self._writer.join()
+        try:
+            sha, _ = self._process.communicate(timeout=self._branch._timeout)
+        except subprocess.TimeoutExpired:
+            raise StoreError(
+                f"git fast-import did not finish within {self._branch._timeout:.0f} s.",
+                fix="Check that the disk of the work folder is not full or very slow.",
+            ) from None
+        if self._process.returncode != 0 or self._broken:
+            self._errors.seek(0)
+            said = self._branch._scrub(self._errors.read().decode(errors="replace").strip())
+            raise StoreError(f"git fast-import failed in {self._branch._workdir}: {said}")
+        return sha.decode().strip()
+
+    def _send(self, *chunks: bytes) -> None:
+        for chunk in chunks:
+            self._queue.put(chunk)
+
+    def _write(self) -> None:
+        """The writer thread: chunks to git's stdin until None (`commit` then closes it); a
+        dead git is noted, and its own message tells why at `commit`."""
+        stdin = self._process.stdin
+        assert stdin is not None  # noqa: S101 - opened with stdin=PIPE
+        while (chunk := self._queue.get()) is not None:
+            if self._broken:
+                continue  # drain, so the caller never blocks on a full queue
+            try:
+                stdin.write(chunk)
+            except OSError as error:
+                self._broken.append(error)
+
+
 def _blob_sha(data: bytes) -> str:
     """The id git gives these bytes, computed here to skip unchanged files without a process."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
@@ -560,7 +639,7 @@ def _sha_of(entry: _Entry | None) -> str | None:
     return entry.sha if entry and entry.kind == "blob" else None
 
 
-def _check_paths(changed: Mapping[str, bytes], current: Mapping[str, _Entry]) -> None:
+def _check_paths(changed: Iterable[str], current: Mapping[str, _Entry]) -> None:
     """Refuse paths git cannot store, or that would silently replace a folder by a file."""
     for path in changed:
         parts = path.split("/")

@@ -5,7 +5,9 @@ The action, the command line and the demo all call `run()`; only the collaborato
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import json
 import random
 import threading
@@ -418,19 +420,41 @@ def store(
 
     def attempt() -> tuple[str, Plan]:
         branch.fetch()
-        current = branch.read_files(_prefix(settings.data_path))
-        plan = plan_files(current, observations, today=today, settings=settings)
-        saved = [r for r in plan.results if r.status is RepoStatus.SAVED]
-        if settings.dry_run or not saved:
-            return "", plan
-        message = commit_message(today, plan.results)
-        sha = branch.commit(plan.files, message, deletes=plan.deletes)
+        if settings.dry_run:
+            current = branch.read_files(_prefix(settings.data_path))
+            return "", plan_files(current, observations, today=today, settings=settings)
+        # git stores each repo's files while the next repo is merged
+        with branch.staging() as staging, _no_cycle_collection():
+            current = branch.read_files(_prefix(settings.data_path))
+            plan = plan_files(
+                current, observations, today=today, settings=settings, on_repo=staging.add
+            )
+            del current  # the fetched files are merged: their memory goes before the push
+            if not any(r.status is RepoStatus.SAVED for r in plan.results):
+                return "", plan
+            sha = staging.commit(
+                plan.files, commit_message(today, plan.results), deletes=plan.deletes
+            )
         if sha is None:
             return "", plan
         branch.push(sha)
         return sha, plan
 
     return _until_pushed(attempt, sleep=sleep)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Merging a thousand repos makes millions of small immutable rows and no reference
+    cycles; Python's cycle collector would rescan them again and again (a quarter of such a
+    run), so it pauses meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _until_pushed(attempt: Callable[[], Pushed], *, sleep: Callable[[float], None]) -> Pushed:
@@ -606,8 +630,13 @@ def plan_files(
     *,
     today: dt.date,
     settings: Settings,
+    on_repo: Callable[[Mapping[str, bytes]], None] = lambda files: None,
 ) -> Plan:
-    """Pure: the files to write for these observations on top of the branch's files."""
+    """Pure: the files to write for these observations on top of the branch's files.
+
+    `on_repo` gets each repo folder's new files as soon as they are known (git stores them
+    meanwhile); they are in the returned plan's files too.
+    """
     prefix = settings.data_path
     files: dict[str, bytes] = {}
     results: list[RepoResult] = []
@@ -638,11 +667,13 @@ def plan_files(
             deletes.extend(p for p in current if p.startswith(f"{old_folder}/"))
         histories[repo.full_name] = merged.after
         merged_repos.append((repo, merged.after))
-        files.update({f"{folder}/{name}": data for name, data in merged.files.items()})
         page = render_repo_page(
             repo.full_name, merged.after, today=today, server_url=settings.server_url
         )
-        files[f"{folder}/README.md"] = page.encode()
+        written = {f"{folder}/{name}": data for name, data in merged.files.items()}
+        written[f"{folder}/README.md"] = page.encode()
+        on_repo(written)
+        files.update(written)
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
         entry.update(
             full_name=repo.full_name,
