@@ -349,6 +349,8 @@ def _window_start(text: str, lo: int, hi: int, day: str, date_at: int) -> int:
     """Where the first line dated `day` or later starts among the lines of `text[lo:hi]` (in
     date order, each with its date `date_at` characters in); `hi` if there is none. Reads
     from the end, so it costs what the window holds, not the whole file."""
+    if lo < hi and text[lo + date_at : lo + date_at + 10] >= day:
+        return lo  # the whole file (no need to walk it)
     start = hi
     end = hi
     while end > lo:

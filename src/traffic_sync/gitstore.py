@@ -526,7 +526,7 @@ class Staging:
         self._tip = tip
         self._staged: dict[str, tuple[str, int]] = {}  # path -> (blob sha, fast-import mark)
         self._marks = 1  # :1 is the commit's
-        self._given: set[str] = set()  # every path added: a write always wins over a delete
+        self._given: dict[str, bytes] = {}  # every path added: a write always wins over a delete
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
         try:
             self._process = subprocess.Popen(
@@ -564,8 +564,10 @@ class Staging:
     def add(self, files: Mapping[str, bytes]) -> None:
         """Store the files that differ from the fetched tip; a path added again takes the
         newer bytes."""
-        self._given.update(files)
         for path, data in files.items():
+            if self._given.get(path) is data:
+                continue  # these very bytes were added before (the plan's files are)
+            self._given[path] = data
             sha = _blob_sha(data)
             if sha == _sha_of(self._current.get(path)):
                 self._staged.pop(path, None)
