@@ -1,10 +1,14 @@
 """Benchmark: collect N repos from a fake GitHub with latency, and store them in a local repo.
 
     python benchmarks/collect.py [--repos 500] [--latency 0.05] [--concurrency 8] [--rpm 900]
+                                 [--checkout]
 
 The fake GitHub runs in its own process (so its JSON work does not share the benchmark's GIL)
 and answers every request after `--latency` seconds. The same code then runs serially
 (concurrency 1, pacer unchanged) for the ratio; `--no-serial` skips that slow part.
+
+The data repo is a bare repo in a temporary folder, as the Action's GitHub repo is; with
+`--checkout` it is a folder with a work tree instead, which each push also checks out.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import datetime as dt
 import multiprocessing
 import resource
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -55,8 +60,12 @@ class Quiet:
         print(f"warning: {where}: {error}")
 
 
-def sync(url: str, *, concurrency: int, rpm: int, out: Path) -> tuple[float, int, int]:
+def sync(
+    url: str, *, concurrency: int, rpm: int, out: Path, checkout: bool
+) -> tuple[float, int, int]:
     """(wall seconds, requests made, repos saved) of one run."""
+    if not checkout:
+        subprocess.run(["git", "init", "--bare", "--quiet", str(out)], check=True)
     settings = parse_settings(
         {
             "token": TOKEN,
@@ -96,6 +105,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rpm", type=int, default=900, help="the pacer's requests per minute")
     parser.add_argument("--no-serial", action="store_true", help="skip the serial run")
+    parser.add_argument("--checkout", action="store_true", help="a data folder with a work tree")
     args = parser.parse_args()
     queue: Any = multiprocessing.Queue()
     server = multiprocessing.Process(
@@ -106,7 +116,11 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             wall, made, saved = sync(
-                url, concurrency=args.concurrency, rpm=args.rpm, out=Path(tmp) / "data"
+                url,
+                concurrency=args.concurrency,
+                rpm=args.rpm,
+                out=Path(tmp) / "data",
+                checkout=args.checkout,
             )
             served = used(url)
             by_latency = made * args.latency / args.concurrency
@@ -122,7 +136,13 @@ def main() -> None:
             )
             print(f"ratio to bound       {wall / bound:.2f}")
             if not args.no_serial:
-                serial, _, _ = sync(url, concurrency=1, rpm=args.rpm, out=Path(tmp) / "serial")
+                serial, _, _ = sync(
+                    url,
+                    concurrency=1,
+                    rpm=args.rpm,
+                    out=Path(tmp) / "serial",
+                    checkout=args.checkout,
+                )
                 print(f"serial wall time     {serial:.2f} s")
                 print(f"speed-up vs serial   {serial / wall:.2f}x")
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,10 +1,11 @@
 """Benchmark: merge and write 1,000 repos with 3 years of daily history each.
 
-    python benchmarks/store.py [--repos 1000] [--days 1095]
+    python benchmarks/store.py [--repos 1000] [--days 1095] [--checkout]
 
 Builds the data branch once (not timed), then times `store()` for an unchanged run (the same
 day's observations again: no commit expected) and for a run that adds one new day, each in a
-fresh process that also reports its peak memory.
+fresh process that also reports its peak memory. The data repo is a bare repo, as the Action's
+GitHub repo is; with `--checkout` it is a folder with a work tree, which each push checks out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import datetime as dt
 import multiprocessing
 import resource
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -75,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--days", type=int, default=1095)
+    parser.add_argument("--checkout", action="store_true", help="a data folder with a work tree")
     args = parser.parse_args()
     repos = [
         RepoInfo(f"org/repo-{i:05}", i + 1, dt.date(2020, 1, 1), False) for i in range(args.repos)
@@ -85,6 +88,8 @@ def main() -> None:
             {"token": "t", "repos": "org/*", "data-repository": str(root / "data")}, {}
         )
         remote = resolve_remote(settings.data_repository, server_url="", cwd=root)
+        if not args.checkout:
+            subprocess.run(["git", "init", "--bare", "--quiet", str(root / "data")], check=True)
         prepare_local(remote, branch=settings.data_branch)
         started = time.perf_counter()
         today = [observation(r, TODAY) for r in repos]
