@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from traffic_sync import gitstore
 from traffic_sync.errors import PushRejectedError, StoreError
 from traffic_sync.gitstore import (
     BOT,
@@ -409,6 +411,45 @@ def test_deletes_of_unusual_paths(git_remote: Path, tmp_path: Path) -> None:
 
 
 # --- reading and fetching ---
+
+
+def test_read_files_streams_big_blobs(git_remote: Path, tmp_path: Path) -> None:
+    """Blobs far bigger than a pipe's buffer, many of them, come back byte for byte."""
+    files = {f"r{n}/views.json": bytes([n]) * (150_000 + n) for n in range(30)}
+    files["empty"] = b""
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit(files, "big")
+    assert sha is not None
+    branch.push(sha)
+    reader = writer(git_remote, tmp_path / "read")
+    reader.fetch()
+    assert reader.read_files() == files
+
+
+def read_first_line(command: list[str], *, stdin: bytes, timeout: float) -> bytes:
+    """Read one line of a streaming git stand-in's output, then fail as a reader would."""
+    with gitstore._streaming(command, env=os.environ, stdin=stdin, timeout=timeout) as out:
+        line = out.readline()
+        raise ValueError(line)
+
+
+def test_a_streaming_git_that_hangs_is_killed(tmp_path: Path) -> None:
+    """Reading git's output as it comes has a timeout too: a hung git ends in StoreError."""
+    hanging = ["sh", "-c", "sleep 30", "--git-dir", str(tmp_path), "cat-file"]  # git stand-in
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="git cat-file did not finish within 1 s"):
+        read_first_line(hanging, stdin=b"x\n", timeout=1)
+    assert time.monotonic() - started < 10
+
+
+def test_a_failing_reader_ends_the_streaming_git(tmp_path: Path) -> None:
+    """When the reader fails, git is killed and reaped, and the reader's error comes through."""
+    talking = ["sh", "-c", "echo $$; sleep 30", "--git-dir", str(tmp_path), "cat-file"]
+    with pytest.raises(ValueError, match=r"\d") as failed:
+        read_first_line(talking, stdin=b"", timeout=60)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(failed.value.args[0]), 0)  # killed and reaped
 
 
 def test_read_files_with_prefix(git_remote: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ error message.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import queue
@@ -19,10 +20,10 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import IO, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from traffic_sync.errors import PushRejectedError, StoreError
@@ -255,19 +256,16 @@ def _run(
     *,
     env: Mapping[str, str],
     cwd: Path | None = None,
-    stdin: bytes | BinaryIO | None = None,
+    stdin: bytes | None = None,
     timeout: float = 60.0,
 ) -> _Result:
-    """Run git in its own process group, so a timeout also ends its helpers (git-remote-https).
-
-    `stdin` is bytes, or an open file for input too big to hold twice in memory."""
-    source = subprocess.PIPE if stdin is None or isinstance(stdin, bytes) else stdin
+    """Run git in its own process group, so a timeout also ends its helpers (git-remote-https)."""
     try:
         process = subprocess.Popen(
             args,
             cwd=cwd,
             env=dict(env),
-            stdin=source,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # no controlling terminal: ssh cannot prompt either
@@ -278,9 +276,7 @@ def _run(
         ) from error
     with process:
         try:
-            stdout, stderr = process.communicate(
-                stdin if isinstance(stdin, bytes) else None, timeout=timeout
-            )
+            stdout, stderr = process.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
@@ -290,6 +286,61 @@ def _run(
                 fix="Check the network and that the data repository URL answers.",
             ) from None
     return _Result(process.returncode, stdout, stderr)
+
+
+@contextlib.contextmanager
+def _streaming(
+    args: list[str], *, env: Mapping[str, str], stdin: bytes, timeout: float
+) -> Iterator[IO[bytes]]:
+    """Run git on `stdin` and hand over its stdout to read as it comes; like `_run`, in its
+    own process group, killed after `timeout` seconds or when the reader fails."""
+    with tempfile.TemporaryFile() as source, tempfile.TemporaryFile() as errors:
+        source.write(stdin)  # a file, not a pipe: git may answer before it has read it all
+        source.seek(0)
+        try:
+            process = subprocess.Popen(
+                args,
+                env=dict(env),
+                stdin=source,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                start_new_session=True,
+            )
+        except FileNotFoundError as error:
+            raise StoreError(
+                "git is not installed.", fix="Install git and make sure it is on PATH."
+            ) from error
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            with contextlib.suppress(ProcessLookupError):  # it ended just now
+                os.killpg(process.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, expire)
+        timer.start()
+        try:
+            assert process.stdout is not None  # noqa: S101 - opened with stdout=PIPE
+            yield process.stdout
+            process.stdout.close()
+            process.wait()
+        except Exception:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            if not expired.is_set():
+                raise
+        finally:
+            timer.cancel()
+        verb = args[args.index("--git-dir") + 2]
+        if expired.is_set():
+            raise StoreError(
+                f"git {verb} did not finish within {timeout:.0f} s.",
+                fix="Check that the disk of the work folder is not full or very slow.",
+            )
+        if process.returncode != 0:
+            errors.seek(0)
+            raise StoreError(f"git {verb} failed: {errors.read().decode(errors='replace').strip()}")
 
 
 # --- the data branch ------------------------------------------------------------------------
@@ -441,22 +492,21 @@ class DataBranch:
         return entries
 
     def _read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
-        """sha -> bytes for many blobs through one `cat-file --batch`."""
+        """sha -> bytes for many blobs through one `cat-file --batch`, read a blob at a time:
+        the whole output at once would hold a big branch in memory twice."""
         wanted = sorted(shas)
         if not wanted:
             return {}
-        out = self._git("cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
+        ids = "".join(f"{s}\n" for s in wanted).encode()
+        command = ["git", "--git-dir", str(self._workdir), "cat-file", "--batch"]
         blobs: dict[str, bytes] = {}
-        position = 0
-        for sha in wanted:
-            header_end = out.stdout.index(b"\n", position)
-            header = out.stdout[position:header_end].split(b" ")
-            if len(header) != 3:
-                raise StoreError(f"The fetched data branch lacks object {sha}.")
-            start = header_end + 1
-            end = start + int(header[2])
-            blobs[sha] = out.stdout[start:end]
-            position = end + 1  # each object ends with a newline
+        with _streaming(command, env=self._env, stdin=ids, timeout=self._timeout) as out:
+            for sha in wanted:
+                header = out.readline().split(b" ")
+                if len(header) != 3:
+                    raise StoreError(f"The fetched data branch lacks object {sha}.")
+                blobs[sha] = out.read(int(header[2]))
+                out.read(1)  # each object ends with a newline
         return blobs
 
     def _git(
@@ -464,7 +514,7 @@ class DataBranch:
         *args: str,
         remote: bool = False,
         check: bool = True,
-        stdin: bytes | Path | None = None,
+        stdin: bytes | None = None,
         config: Mapping[str, str] | None = None,
     ) -> _Result:
         env = self._remote_env if remote else self._env
@@ -472,11 +522,7 @@ class DataBranch:
         for key, value in (config or {}).items():
             command += ["-c", f"{key}={value}"]
         command += ["--git-dir", str(self._workdir), *args]
-        if isinstance(stdin, Path):
-            with stdin.open("rb") as source:
-                result = _run(command, env=env, stdin=source, timeout=self._timeout)
-        else:
-            result = _run(command, env=env, stdin=stdin, timeout=self._timeout)
+        result = _run(command, env=env, stdin=stdin, timeout=self._timeout)
         if check and result.returncode != 0:
             raise self._failure(f"git {args[0]} failed in {self._workdir}", result, fix="")
         return result
