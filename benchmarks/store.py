@@ -131,7 +131,18 @@ def timed_store(
     started = time.perf_counter()
     sha, _ = store(settings, observations, today=day, remote=remote, workdir=work, sleep=time.sleep)
     wall = time.perf_counter() - started
-    return wall, sha, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return wall, sha, peak_mib()
+
+
+def peak_mib() -> float:
+    """This process's own peak memory. Linux carries `ru_maxrss` over fork and exec, so a
+    spawned worker would report the seeding parent's peak; VmHWM is this program's alone."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) / 1024
 
 
 if __name__ == "__main__":
