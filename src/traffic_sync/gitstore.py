@@ -251,6 +251,33 @@ def _basic_credentials(token: str) -> str:
     return base64.b64encode(f"x-access-token:{token}".encode()).decode()
 
 
+def _start(
+    args: list[str],
+    *,
+    env: Mapping[str, str],
+    stdin: int | IO[bytes],
+    stdout: int,
+    stderr: int | IO[bytes],
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start git in its own process group (a kill ends its helpers too, and with no
+    controlling terminal ssh cannot prompt); StoreError when git is missing."""
+    try:
+        return subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=dict(env),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    except FileNotFoundError as error:
+        raise StoreError(
+            "git is not installed.", fix="Install git and make sure it is on PATH."
+        ) from error
+
+
 def _run(
     args: list[str],
     *,
@@ -260,20 +287,14 @@ def _run(
     timeout: float = 60.0,
 ) -> _Result:
     """Run git in its own process group, so a timeout also ends its helpers (git-remote-https)."""
-    try:
-        process = subprocess.Popen(
-            args,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # no controlling terminal: ssh cannot prompt either
-        )
-    except FileNotFoundError as error:
-        raise StoreError(
-            "git is not installed.", fix="Install git and make sure it is on PATH."
-        ) from error
+    process = _start(
+        args,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     with process:
         try:
             stdout, stderr = process.communicate(stdin, timeout=timeout)
@@ -297,19 +318,7 @@ def _streaming(
     with tempfile.TemporaryFile() as source, tempfile.TemporaryFile() as errors:
         source.write(stdin)  # a file, not a pipe: git may answer before it has read it all
         source.seek(0)
-        try:
-            process = subprocess.Popen(
-                args,
-                env=dict(env),
-                stdin=source,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                start_new_session=True,
-            )
-        except FileNotFoundError as error:
-            raise StoreError(
-                "git is not installed.", fix="Install git and make sure it is on PATH."
-            ) from error
+        process = _start(args, env=env, stdin=source, stdout=subprocess.PIPE, stderr=errors)
         expired = threading.Event()
 
         def expire() -> None:
@@ -575,19 +584,16 @@ class Staging:
         self._given: dict[str, bytes] = {}  # every path added: a write always wins over a delete
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
         try:
-            self._process = subprocess.Popen(
+            self._process = _start(
                 command,
                 env=branch._env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._errors,
-                start_new_session=True,  # like `_run`: a kill ends the process group
             )
-        except FileNotFoundError as error:
+        except StoreError:
             self._errors.close()
-            raise StoreError(
-                "git is not installed.", fix="Install git and make sure it is on PATH."
-            ) from error
+            raise
         # A thread writes to git, so the caller goes on computing while git reads and
         # compresses; the bounded queue keeps memory to a few files.
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
