@@ -6,6 +6,11 @@ Builds the data branch once (not timed), then times `store()` for an unchanged r
 day's observations again: no commit expected) and for a run that adds one new day, each in a
 fresh process that also reports its peak memory. The data repo is a bare repo, as the Action's
 GitHub repo is; with `--checkout` it is a folder with a work tree, which each push checks out.
+
+Last, "git alone" times what git must do for any new day, with no merging or rendering: the
+layout keeps each dataset of a repo in one file, so a new day rewrites every data file, and
+git fetches the branch, hashes and stores every file anew, and pushes. That is the floor a new
+day cannot go below on this machine.
 """
 
 from __future__ import annotations
@@ -122,6 +127,9 @@ def main() -> None:
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                 wall, sha, peak = pool.submit(timed_store, *job).result()
             print(f"{label:14} {wall:6.2f} s  commit {sha[:7] or 'none'}  peak {peak:,.0f} MiB")
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            wall, sha, peak = pool.submit(timed_git_alone, settings, remote, root / "w3").result()
+        print(f"{'git alone':14} {wall:6.2f} s  commit {sha[:7]}  peak {peak:,.0f} MiB")
 
 
 def timed_store(
@@ -132,6 +140,26 @@ def timed_store(
     sha, _ = store(settings, observations, today=day, remote=remote, workdir=work, sleep=time.sleep)
     wall = time.perf_counter() - started
     return wall, sha, peak_mib()
+
+
+def timed_git_alone(settings: Settings, remote: Remote, work: Path) -> tuple[float, str, float]:
+    """(wall seconds, commit sha, peak memory in MiB) of fetching the branch, rewriting every
+    data file with one more line (as a new day does), committing and pushing: git's share."""
+    started = time.perf_counter()
+    branch = DataBranch(remote=remote, branch=settings.data_branch, workdir=work)
+    branch.fetch()
+    current = branch.read_files()
+    with branch.staging() as staging:
+        changed: dict[str, bytes] = {}
+        for path, data in current.items():
+            if path.endswith((".json", ".csv")) and not path.startswith(".traffic-sync/"):
+                changed[path] = data + b"\n"
+                if len(changed) == 10:  # a repo folder's data files, as a run stages them
+                    staging.add(changed)
+                    changed = {}
+        sha = staging.commit(changed, "git alone") or ""
+    branch.push(sha)
+    return time.perf_counter() - started, sha, peak_mib()
 
 
 def peak_mib() -> float:

@@ -189,15 +189,15 @@ def test_window_reads_and_writes_equal_whole_files(
     encoding the whole new history gives, including text cells with commas, quotes and line
     breaks (which take the CSV off its line-per-row shortcut)."""
     dataset, rows, since, fresh = window
-    json_text, csv_text = encode_json(dataset, rows), encode_csv(dataset, rows)
-    for csv_twin in (None, csv_text):  # the CSV twin is read for datasets without text
-        newest = read_window(dataset, json_text, since, csv_text=csv_twin)
+    json_data, csv_data = encode_json(dataset, rows).encode(), encode_csv(dataset, rows).encode()
+    for csv_twin in (None, csv_data):  # the CSV twin is read for datasets without text
+        newest = read_window(dataset, json_data, since, csv_data=csv_twin)
         assert newest == tuple(r for r in rows if r.date >= since)
-        assert read_window(dataset, json_text, dt.date.min, csv_text=csv_twin) == tuple(rows)
+        assert read_window(dataset, json_data, dt.date.min, csv_data=csv_twin) == tuple(rows)
     whole = [*(r for r in rows if r.date < since), *fresh]
-    assert write_window(dataset, json_text, csv_text, since, fresh) == (
-        encode_json(dataset, whole),
-        encode_csv(dataset, whole),
+    assert write_window(dataset, json_data, csv_data, since, fresh) == (
+        encode_json(dataset, whole).encode(),
+        encode_csv(dataset, whole).encode(),
     )
 
 
@@ -205,9 +205,9 @@ def test_window_keeps_older_lines_byte_for_byte() -> None:
     """A new day rewrites the tail only; a path title with a line break still round-trips."""
     old = (PathRow(D1, "/a", "two\nlines", 3, 1), PathRow(D2, "/b", "b", 2, 1))
     new = (PathRow(D2, "/c", 'say "hi", then go', 5, 2),)
-    json_text, csv_text = write_window(
-        PATHS, encode_json(PATHS, old), encode_csv(PATHS, old), D2, new
+    json_data, csv_data = write_window(
+        PATHS, encode_json(PATHS, old).encode(), encode_csv(PATHS, old).encode(), D2, new
     )
-    assert json_text.startswith(encode_json(PATHS, old[:1])[:-3])
-    assert decode_json(PATHS, json_text, path="p.json") == (old[0], *new)
-    assert csv_text == encode_csv(PATHS, (old[0], *new))
+    assert json_data.startswith(encode_json(PATHS, old[:1])[:-3].encode())
+    assert decode_json(PATHS, json_data.decode(), path="p.json") == (old[0], *new)
+    assert csv_data == encode_csv(PATHS, (old[0], *new)).encode()

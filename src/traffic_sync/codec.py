@@ -32,6 +32,7 @@ Cell = str | int
 
 _EMPTY_JSON = "[]\n"
 _JSON_DATE_AT = len('  {"date": "')  # every JSON row line starts so, the row's date follows
+_COMMA = ord(",")
 
 
 @dataclass(frozen=True)
@@ -288,75 +289,80 @@ def decode_history(read: Callable[[str], str | None], *, folder: str) -> History
 
 
 def read_window(
-    dataset: Dataset[Row], json_text: str, since: dt.date, *, csv_text: str | None = None
+    dataset: Dataset[Row], json_data: bytes, since: dt.date, *, csv_data: bytes | None = None
 ) -> tuple[Row, ...]:
-    """The rows dated `since` or later of a file `encode_json` wrote (`dt.date.min`: all).
+    """The rows dated `since` or later of a file `encode_json` wrote (`dt.date.min`: all), as
+    stored (UTF-8): only the window is decoded.
 
     Given its twin that `encode_csv` wrote, a dataset of dates and numbers only is read from
     the CSV: the same rows, a few times faster than through JSON objects.
     """
-    if csv_text is not None and dataset.from_csv is not None:
-        lo, hi = _csv_body(csv_text)
-        start = _window_start(csv_text, lo, hi, since.isoformat(), 0)
-        return tuple(dataset.from_csv(csv_text[start:hi].split("\n"))) if start < hi else ()
-    lo, hi = _json_body(json_text)
-    start = _window_start(json_text, lo, hi, since.isoformat(), _JSON_DATE_AT)
+    day = since.isoformat().encode()
+    if csv_data is not None and dataset.from_csv is not None:
+        lo, hi = _csv_body(csv_data)
+        start = _window_start(csv_data, lo, hi, day, 0)
+        if start == hi:
+            return ()
+        return tuple(dataset.from_csv(csv_data[start:hi].decode().split("\n")))
+    lo, hi = _json_body(json_data)
+    start = _window_start(json_data, lo, hi, day, _JSON_DATE_AT)
     if start == hi:
         return ()
-    return tuple(map(dataset.from_json, json.loads("[" + json_text[start:hi] + "]")))
+    return tuple(map(dataset.from_json, json.loads(b"[" + json_data[start:hi] + b"]")))
 
 
 def write_window(
-    dataset: Dataset[Row], json_text: str, csv_text: str, since: dt.date, rows: Sequence[Row]
-) -> tuple[str, str]:
-    """The two files `encode_json`/`encode_csv` wrote, with their rows dated `since` or later
-    replaced by `rows` (all dated `since` or later, in file order). Every older line is kept
-    as it was, so the result is exactly what encoding the whole new history would give."""
-    day = since.isoformat()
-    lo, hi = _json_body(json_text)
-    keep = _window_start(json_text, lo, hi, day, _JSON_DATE_AT)
-    kept = json_text[lo : hi if keep == hi else keep - 1]  # the older rows' lines
-    fresh = ",\n".join(f"  {dataset.json_object(row)}" for row in rows)
-    if kept and fresh:
-        body = f"{kept.removesuffix(',')},\n{fresh}"
-    else:
-        body = kept.removesuffix(",") or fresh
-    new_json = f"[\n{body}\n]\n" if body else _EMPTY_JSON
-    csv_lo, csv_hi = _csv_body(csv_text)
-    if csv_text.count("\n") != json_text.count("\n") - (1 if hi > lo else 0):
+    dataset: Dataset[Row], json_data: bytes, csv_data: bytes, since: dt.date, rows: Sequence[Row]
+) -> tuple[bytes, bytes]:
+    """The two files `encode_json`/`encode_csv` wrote (as stored, UTF-8), with their rows
+    dated `since` or later replaced by `rows` (all dated `since` or later, in file order).
+    Every older line is kept as it was, so the result is exactly what encoding the whole new
+    history gives; the old bytes are copied once, never decoded."""
+    day = since.isoformat().encode()
+    lo, hi = _json_body(json_data)
+    keep = _window_start(json_data, lo, hi, day, _JSON_DATE_AT)
+    end = hi if keep == hi else keep - 1  # the older rows' lines end here
+    if end > lo and json_data[end - 1] == _COMMA:
+        end -= 1
+    fresh = ",\n".join(f"  {dataset.json_object(row)}" for row in rows).encode()
+    older = memoryview(json_data)[lo:end]
+    body: list[bytes | memoryview] = [older, b",\n", fresh] if older and fresh else [older, fresh]
+    new_json = b"".join([b"[\n", *body, b"\n]\n"]) if older or fresh else _EMPTY_JSON.encode()
+    if csv_data.count(b"\n") != json_data.count(b"\n") - (1 if hi > lo else 0):
         # a text cell spans lines (it holds a line break): no line-per-row shortcut
-        whole = [r for r in read_window(dataset, json_text, dt.date.min) if r.date < since]
+        whole = [r for r in read_window(dataset, json_data, dt.date.min) if r.date < since]
         whole.extend(rows)
-        return new_json, encode_csv(dataset, whole)
-    csv_keep = _window_start(csv_text, csv_lo, csv_hi, day, 0)
-    kept_csv = csv_text if csv_keep >= csv_hi else csv_text[:csv_keep]  # header, older rows
-    return new_json, kept_csv + encode_csv(dataset, rows).split("\n", 1)[1]
+        return new_json, encode_csv(dataset, whole).encode()
+    csv_lo, csv_hi = _csv_body(csv_data)
+    csv_keep = _window_start(csv_data, csv_lo, csv_hi, day, 0)
+    head = csv_data if csv_keep >= csv_hi else memoryview(csv_data)[:csv_keep]  # older rows
+    return new_json, b"".join([head, encode_csv(dataset, rows).split("\n", 1)[1].encode()])
 
 
-def _json_body(text: str) -> tuple[int, int]:
+def _json_body(data: bytes) -> tuple[int, int]:
     """Where the row lines of a file `encode_json` wrote start and end (`lo == hi`: none)."""
-    return (0, 0) if text == _EMPTY_JSON else (2, len(text) - 3)
+    return (0, 0) if data == _EMPTY_JSON.encode() else (2, len(data) - 3)
 
 
-def _csv_body(text: str) -> tuple[int, int]:
+def _csv_body(data: bytes) -> tuple[int, int]:
     """Where the row lines of a file `encode_csv` wrote start and end, header and last line
     end left out (`lo == hi`: none)."""
-    lo = text.index("\n") + 1
-    return lo, max(lo, len(text) - 1)
+    lo = data.index(b"\n") + 1
+    return lo, max(lo, len(data) - 1)
 
 
-def _window_start(text: str, lo: int, hi: int, day: str, date_at: int) -> int:
-    """Where the first line dated `day` or later starts among the lines of `text[lo:hi]` (in
-    date order, each with its date `date_at` characters in); `hi` if there is none. Reads
-    from the end, so it costs what the window holds, not the whole file."""
-    if lo < hi and text[lo + date_at : lo + date_at + 10] >= day:
+def _window_start(data: bytes, lo: int, hi: int, day: bytes, date_at: int) -> int:
+    """Where the first line dated `day` or later starts among the lines of `data[lo:hi]` (in
+    date order, each with its date `date_at` bytes in); `hi` if there is none. Reads from the
+    end, so it costs what the window holds, not the whole file."""
+    if lo < hi and data[lo + date_at : lo + date_at + 10] >= day:
         return lo  # the whole file (no need to walk it)
     start = hi
     end = hi
     while end > lo:
-        newline = text.rfind("\n", lo, end)
+        newline = data.rfind(b"\n", lo, end)
         line = newline + 1 if newline >= 0 else lo
-        if text[line + date_at : line + date_at + 10] < day:
+        if data[line + date_at : line + date_at + 10] < day:
             break
         start = line
         end = newline

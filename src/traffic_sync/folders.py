@@ -98,11 +98,11 @@ def _merge_window(files: Mapping[str, bytes], folder: str, observation: Observat
     day = observation.fetched_on
     since = min([day - dt.timedelta(days=WINDOW_DAYS), *(b.date for b in buckets)])
     shown = min(since, day - dt.timedelta(days=charts.DAYS))
-    texts = {name: files[f"{folder}/{name}"].decode() for name in FILE_NAMES}
+    stored = {name: files[f"{folder}/{name}"] for name in FILE_NAMES}
 
     def read(dataset: Dataset[Row], start: dt.date) -> tuple[Row, ...]:
         name = dataset.name
-        return read_window(dataset, texts[f"{name}.json"], start, csv_text=texts[f"{name}.csv"])
+        return read_window(dataset, stored[f"{name}.json"], start, csv_data=stored[f"{name}.csv"])
 
     whole = dt.date.min
     before = History(
@@ -118,8 +118,9 @@ def _merge_window(files: Mapping[str, bytes], folder: str, observation: Observat
     def write(dataset: Dataset[Row], rows: tuple[Row, ...]) -> None:
         json_name, csv_name = f"{dataset.name}.json", f"{dataset.name}.csv"
         fresh = [row for row in rows if row.date >= since]
-        json_text, csv_text = write_window(dataset, texts[json_name], texts[csv_name], since, fresh)
-        out[json_name], out[csv_name] = json_text.encode(), csv_text.encode()
+        out[json_name], out[csv_name] = write_window(
+            dataset, stored[json_name], stored[csv_name], since, fresh
+        )
 
     write(VIEWS, after.views)
     write(CLONES, after.clones)
@@ -180,8 +181,8 @@ def index_history(files: Mapping[str, bytes], folder: str, *, known: str | None)
         if data is None:
             return ()
         if trusted:
-            csv_text = files[f"{folder}/{dataset.name}.csv"].decode()
-            return read_window(dataset, data.decode(), dt.date.min, csv_text=csv_text)
+            csv_data = files[f"{folder}/{dataset.name}.csv"]
+            return read_window(dataset, data, dt.date.min, csv_data=csv_data)
         return decode_json(dataset, _text(data), path=path)
 
     return History(views=load(VIEWS), clones=load(CLONES), stats=load(STATS))
