@@ -28,6 +28,13 @@ def init_bare(path: Path) -> Path:
     return path
 
 
+def install_hook(remote: Path, script: str, name: str = "pre-receive") -> None:
+    """Give a bare repo a server-side hook (`script`, a shell script with its #! line)."""
+    hook = remote / "hooks" / name
+    hook.write_text(script)
+    hook.chmod(0o755)
+
+
 def tip(remote: Path, branch: str = "traffic-data") -> str:
     """The branch's commit sha, or "" when it does not exist."""
     try:

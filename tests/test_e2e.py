@@ -199,9 +199,7 @@ def test_corrupt_history_is_left_untouched(github: SimulatedGitHub, tmp_path: Pa
 def test_concurrent_writers_lose_nothing(github: SimulatedGitHub, tmp_path: Path) -> None:
     """Two runs pushing at once both land: the loser re-merges onto the winner, no force push."""
     remote = branch.init_bare(tmp_path / "data.git")
-    hook = remote / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\nsleep 1\n")  # hold both pushes so they overlap
-    hook.chmod(0o755)
+    branch.install_hook(remote, "#!/bin/sh\nsleep 1\n")  # hold both pushes so they overlap
     github.now = at(START)
     procs = []
     for index, repos in enumerate(["octo-org/busy-lib", "octo-org/weekday-tool"]):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.branch import install_hook
 from traffic_sync import gitstore
 from traffic_sync.errors import PushRejectedError, StoreError
 from traffic_sync.gitstore import (
@@ -577,9 +578,7 @@ def test_moved_branch_rejects_push_then_retry_keeps_both(git_remote: Path, tmp_p
 
 def test_push_refused_by_server_is_store_error(git_remote: Path, tmp_path: Path) -> None:
     """A push the server declines for another reason is a StoreError, not a retryable race."""
-    hook = git_remote / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n")
-    hook.chmod(0o755)
+    install_hook(git_remote, "#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n")
     branch = writer(git_remote, tmp_path / "work")
     branch.fetch()
     sha = branch.commit({"a": b"1"}, "m")

@@ -186,9 +186,7 @@ def test_watermark_commit_re_merges_when_the_branch_moved(
     remote = branch.init_bare(tmp_path / "data.git")
     settings = settings_for(remote, posthog)
     sync_on(sim, settings, tmp_path, 0)
-    hook = remote / "hooks" / "pre-receive"
-    hook.write_text(MOVE_BRANCH_ON_SECOND_PUSH)
-    hook.chmod(0o755)
+    branch.install_hook(remote, MOVE_BRANCH_ON_SECOND_PUSH)
     report = sync_on(sim, settings, tmp_path, 1)
     assert report.posthog is not None
     assert not report.posthog.failed
@@ -256,9 +254,7 @@ def test_watermarks_that_cannot_be_saved_fail_the_step(
     remote = branch.init_bare(tmp_path / "data.git")
     settings = settings_for(remote, posthog)
     sync_on(sim, settings, tmp_path, 0)
-    hook = remote / "hooks" / "pre-receive"
-    hook.write_text(REFUSE_SECOND_PUSH)
-    hook.chmod(0o755)
+    branch.install_hook(remote, REFUSE_SECOND_PUSH)
     report = sync_on(sim, settings, tmp_path, 1)
     assert report.commit_sha == branch.tip(remote)
     assert report.posthog is not None

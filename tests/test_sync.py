@@ -212,9 +212,7 @@ def test_push_race_re_merges_onto_the_new_tip(sim: SimulatedGitHub, tmp_path: Pa
     settings = settings_for(remote)
     first = sync_once(sim, settings, tmp_path)
     assert first.commit_sha
-    hook = remote / "hooks" / "pre-receive"
-    hook.write_text(MOVE_BRANCH_ONCE)
-    hook.chmod(0o755)
+    branch.install_hook(remote, MOVE_BRANCH_ONCE)
     sim.now += dt.timedelta(days=1)
     report = sync_once(sim, settings, tmp_path)
     assert report.repos_synced == 2
@@ -231,9 +229,7 @@ ALWAYS_REJECT = "#!/bin/sh\necho 'failed to update ref' >&2\nexit 1\n"
 def test_push_failure_is_reported_not_lost(sim: SimulatedGitHub, tmp_path: Path) -> None:
     """A push the remote keeps refusing fails the run loudly; the branch is left as it was."""
     remote = branch.init_bare(tmp_path / "data.git")
-    hook = remote / "hooks" / "pre-receive"
-    hook.write_text(ALWAYS_REJECT)
-    hook.chmod(0o755)
+    branch.install_hook(remote, ALWAYS_REJECT)
     log = ListLog()
     report = sync_once(sim, settings_for(remote), tmp_path, log)
     assert report.store_failed
