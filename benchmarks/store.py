@@ -22,9 +22,11 @@ import resource
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from traffic_sync.codec import FILE_NAMES, encode_history
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
 from traffic_sync.history import apply_observation
 from traffic_sync.models import (
@@ -58,6 +60,10 @@ def observation(repo: RepoInfo, day: dt.date) -> Observation:
         referrers=tuple(Referrer(f"site{i}.example", 10 - i, 2) for i in range(5)),
         paths=tuple(PopularPath(f"/o/r/p{i}", f"Page {i}", 10 - i, 2) for i in range(5)),
     )
+
+
+def observations(repos: list[RepoInfo], day: dt.date) -> list[Observation]:
+    return [observation(r, day) for r in repos]
 
 
 def old_history(days: int, seed: int) -> History:
@@ -97,13 +103,11 @@ def main() -> None:
             subprocess.run(["git", "init", "--bare", "--quiet", str(root / "data")], check=True)
         prepare_local(remote, branch=settings.data_branch)
         started = time.perf_counter()
-        today = [observation(r, TODAY) for r in repos]
+        today = observations(repos, TODAY)
         seeded = {
             r.full_name: apply_observation(old_history(args.days, r.id), o)
             for r, o in zip(repos, today, strict=True)
         }
-        from traffic_sync.codec import encode_history  # noqa: PLC0415
-
         files = {
             f"{name}/{file}": text.encode()
             for name, h in seeded.items()
@@ -118,18 +122,21 @@ def main() -> None:
             f"seeded {args.repos:,} repos x {args.days:,} days: {len(files):,} files, "
             f"{size / 2**20:.0f} MiB of JSON/CSV in {time.perf_counter() - started:.1f} s"
         )
-        for label, day, work in (
-            ("unchanged run", TODAY, "w1"),
-            ("one new day", TODAY + dt.timedelta(days=1), "w2"),
-        ):
-            job = (settings, [observation(r, day) for r in repos], day, remote, root / work)
+        new_day = TODAY + dt.timedelta(days=1)
+        runs: list[tuple[str, Callable[..., tuple[float, str, float]], tuple[object, ...]]] = [
+            ("unchanged run", timed_store, (settings, today, TODAY, remote, root / "w1")),
+            (
+                "one new day",
+                timed_store,
+                (settings, observations(repos, new_day), new_day, remote, root / "w2"),
+            ),
+            ("git alone", timed_git_alone, (settings, remote, root / "w3")),
+        ]
+        for label, timed, job in runs:
             # a fresh process per run, so its peak memory is the run's own, not the seeding's
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                wall, sha, peak = pool.submit(timed_store, *job).result()
+                wall, sha, peak = pool.submit(timed, *job).result()
             print(f"{label:14} {wall:6.2f} s  commit {sha[:7] or 'none'}  peak {peak:,.0f} MiB")
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            wall, sha, peak = pool.submit(timed_git_alone, settings, remote, root / "w3").result()
-        print(f"{'git alone':14} {wall:6.2f} s  commit {sha[:7]}  peak {peak:,.0f} MiB")
 
 
 def timed_store(
@@ -152,7 +159,7 @@ def timed_git_alone(settings: Settings, remote: Remote, work: Path) -> tuple[flo
     with branch.staging() as staging:
         changed: dict[str, bytes] = {}
         for path, data in current.items():
-            if path.endswith((".json", ".csv")) and not path.startswith(".traffic-sync/"):
+            if path.rsplit("/", 1)[-1] in FILE_NAMES:
                 changed[path] = data + b"\n"
                 if len(changed) == 10:  # a repo folder's data files, as a run stages them
                     staging.add(changed)

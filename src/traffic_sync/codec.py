@@ -31,6 +31,7 @@ Row = TypeVar("Row", DailyRow, ReferrerRow, PathRow, StatsRow)
 Cell = str | int
 
 _EMPTY_JSON = "[]\n"
+_EMPTY_JSON_BYTES = _EMPTY_JSON.encode()
 _JSON_DATE_AT = len('  {"date": "')  # every JSON row line starts so, the row's date follows
 _COMMA = ord(",")
 
@@ -327,7 +328,7 @@ def write_window(
     fresh = ",\n".join(f"  {dataset.json_object(row)}" for row in rows).encode()
     older = memoryview(json_data)[lo:end]
     body: list[bytes | memoryview] = [older, b",\n", fresh] if older and fresh else [older, fresh]
-    new_json = b"".join([b"[\n", *body, b"\n]\n"]) if older or fresh else _EMPTY_JSON.encode()
+    new_json = b"".join([b"[\n", *body, b"\n]\n"]) if older or fresh else _EMPTY_JSON_BYTES
     if csv_data.count(b"\n") != json_data.count(b"\n") - (1 if hi > lo else 0):
         # a text cell spans lines (it holds a line break): no line-per-row shortcut
         whole = [r for r in read_window(dataset, json_data, dt.date.min) if r.date < since]
@@ -341,7 +342,7 @@ def write_window(
 
 def _json_body(data: bytes) -> tuple[int, int]:
     """Where the row lines of a file `encode_json` wrote start and end (`lo == hi`: none)."""
-    return (0, 0) if data == _EMPTY_JSON.encode() else (2, len(data) - 3)
+    return (0, 0) if data == _EMPTY_JSON_BYTES else (2, len(data) - 3)
 
 
 def _csv_body(data: bytes) -> tuple[int, int]:
