@@ -6,7 +6,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from traffic_sync.actions import Reporter, escape_data, escape_property
+from traffic_sync.actions import Reporter, escape_data, escape_property, run_outputs
 from traffic_sync.errors import ConfigError, RepoNotFoundError
 from traffic_sync.models import RepoResult, RepoStatus, RunReport
 
@@ -73,7 +73,7 @@ def test_outputs_written_to_github_output(tmp_path: Path) -> None:
     """The five outputs land in $GITHUB_OUTPUT as name=value lines."""
     output = tmp_path / "out"
     rep, _ = reporter({"GITHUB_OUTPUT": str(output)})
-    rep.write_outputs(REPORT, events_sent=0)
+    rep.write_outputs(run_outputs(REPORT))
     assert output.read_text().splitlines() == [
         "repos-synced=1",
         "repos-failed=1",
@@ -86,7 +86,7 @@ def test_outputs_written_to_github_output(tmp_path: Path) -> None:
 def test_outputs_skipped_without_runner_file() -> None:
     """Locally there is no output file and nothing is printed for outputs."""
     rep, out = reporter({})
-    rep.write_outputs(REPORT)
+    rep.write_outputs(run_outputs(REPORT))
     assert out.getvalue() == ""
 
 

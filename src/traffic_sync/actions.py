@@ -32,6 +32,29 @@ def one_line(text: str) -> str:
     return " ".join(text.splitlines())
 
 
+def run_outputs(report: RunReport) -> dict[str, str]:
+    """The five step outputs of a run that ended."""
+    return {
+        "repos-synced": str(report.repos_synced),
+        "repos-failed": str(report.repos_failed),
+        "days-added": str(report.days_added),
+        "commit-sha": report.commit_sha,
+        "events-sent": str(report.events_sent),
+    }
+
+
+def crash_outputs(*, repos_named: int) -> dict[str, str]:
+    """The outputs of a run that died of an unexpected error: nothing counted as saved, and at
+    least one repo failed, so a later step that checks `repos-failed` sees it."""
+    return {
+        "repos-synced": "0",
+        "repos-failed": str(max(repos_named, 1)),
+        "days-added": "0",
+        "commit-sha": "",
+        "events-sent": "0",
+    }
+
+
 class Reporter:
     """Writes what a run has to say, to the runner's files or to a terminal."""
 
@@ -79,18 +102,11 @@ class Reporter:
             for line in lines[1:]:
                 self._print(f"  {line}")
 
-    def write_outputs(self, report: RunReport, *, events_sent: int = 0) -> None:
-        """The five step outputs, to $GITHUB_OUTPUT (skipped outside the runner)."""
+    def write_outputs(self, outputs: Mapping[str, str]) -> None:
+        """The step outputs, to $GITHUB_OUTPUT (skipped outside the runner)."""
         path = self._env.get("GITHUB_OUTPUT")
         if not path:
             return
-        outputs = {
-            "repos-synced": str(report.repos_synced),
-            "repos-failed": str(report.repos_failed),
-            "days-added": str(report.days_added),
-            "commit-sha": report.commit_sha,
-            "events-sent": str(events_sent),
-        }
         with Path(path).open("a", encoding="utf-8") as file:
             file.writelines(f"{name}={value}\n" for name, value in outputs.items())
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from traffic_sync import __version__
-from traffic_sync.actions import Reporter
+from traffic_sync.actions import Reporter, crash_outputs, run_outputs
 from traffic_sync.errors import ConfigError, TrafficSyncError
 from traffic_sync.github import GitHubSource, RetryPolicy
 from traffic_sync.models import RunReport
@@ -90,16 +90,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.error(error)
         reporter.write_summary(_config_summary(error))
         return 1
+    report: RunReport | None = None
     try:
         report = sync(settings, reporter=reporter, env=env)
-    except Exception as error:  # a bug: report it redacted instead of a raw traceback
-        reporter.error(TrafficSyncError(f"Unexpected error: {error!r}"))
-        reporter.progress(reporter.redact(traceback.format_exc()).replace("\n", " | "))
+        # Charts only where GitHub draws them: in the step summary, not in a terminal.
+        summary = render_summary(report, with_charts=bool(env.get("GITHUB_STEP_SUMMARY")))
+    except Exception as error:  # a bug: report it redacted, with outputs, not a raw traceback
+        report_crash(error, reporter=reporter, settings=settings, report=report)
         return 1
-    # Charts only where GitHub draws them: in the step summary, not in a terminal.
-    reporter.write_summary(render_summary(report, with_charts=bool(env.get("GITHUB_STEP_SUMMARY"))))
-    reporter.write_outputs(report, events_sent=report.events_sent)
+    reporter.write_summary(summary)
+    reporter.write_outputs(run_outputs(report))
     return exit_code(report, settings)
+
+
+def report_crash(
+    error: Exception, *, reporter: Reporter, settings: Settings, report: RunReport | None
+) -> None:
+    """An unexpected error still leaves what a workflow reads: an annotation, the outputs and a
+    summary that says what failed and what it means for the data."""
+    reporter.error(TrafficSyncError(f"Unexpected error: {error!r}"))
+    reporter.progress(reporter.redact(traceback.format_exc()).replace("\n", " | "))
+    if report is not None:  # the run itself ended: its outputs are true
+        reporter.write_outputs(run_outputs(report))
+    else:
+        named = sum(not p.is_wildcard and not p.exclude for p in settings.repos)
+        reporter.write_outputs(crash_outputs(repos_named=named))
+    reporter.write_summary(_crash_summary(error, report))
 
 
 def collect_inputs(flags: Mapping[str, object], env: Mapping[str, str]) -> dict[str, str]:
@@ -126,8 +142,7 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
     source = GitHubSource(
         token=settings.token, api_url=settings.api_url, policy=policy, pacer=pacer
     )
-    temp_root = env.get("RUNNER_TEMP") or None
-    with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root) as workdir:
+    with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root(env)) as workdir:
         return run(
             settings,
             today=today,
@@ -136,6 +151,21 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
             workdir=Path(workdir),
             cwd=Path.cwd(),
         )
+
+
+def temp_root(env: Mapping[str, str]) -> str | None:
+    """Where the run's temporary folder goes: `RUNNER_TEMP` when that folder is there and
+    writable, else the system's temp folder (`TMPDIR`, else `/tmp`).
+
+    A container action is handed the runner's `RUNNER_TEMP` unchanged: a path on the host that
+    is not mounted in the container (https://github.com/actions/runner/issues/1984), so there
+    the image's own `/tmp` serves. `RUNNER_WORKSPACE` and `RUNNER_TOOL_CACHE` are host paths in
+    the same way, and the tool reads neither.
+    """
+    folder = env.get("RUNNER_TEMP", "")
+    if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+        return folder
+    return None
 
 
 def exit_code(report: RunReport, settings: Settings) -> int:
@@ -153,4 +183,26 @@ def _config_summary(error: ConfigError) -> str:
         "## traffic-sync: invalid configuration\n\n"
         "Nothing was fetched or written. Fix these inputs and run again:\n\n"
         f"{problems}\n"
+    )
+
+
+def _crash_summary(error: Exception, report: RunReport | None) -> str:
+    if report is not None:
+        saved = (
+            f"The run itself had ended: {report.repos_synced} repos saved, "
+            f"{report.repos_failed} failed, commit `{report.commit_sha or 'none'}`; "
+            "only its report could not be written."
+        )
+    else:
+        saved = (
+            "Nothing is counted as saved. The data branch either has this run's commit "
+            "(a push is all or nothing) or is as it was; no stored day is lost either way, "
+            "and the next run fetches again whatever this one missed."
+        )
+    return (
+        "## traffic-sync: unexpected error\n\n"
+        f"The run stopped on an error it does not know how to handle: `{error!r}`.\n\n"
+        f"{saved}\n\n"
+        "This is a bug in traffic-sync: please report it with the log of this step "
+        "(tokens are masked in it).\n"
     )
