@@ -31,6 +31,7 @@ BOOLEAN_INPUTS = (
     "allow-private-in-public",
     "dry-run",
     "fail-on-error",
+    "keepalive",
 )
 HELP = {
     "token": "token that reads traffic (default: $GITHUB_TOKEN)",
@@ -51,6 +52,7 @@ HELP = {
     "requests-per-minute": "API requests per minute for the whole run (default 900)",
     "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
     "request-timeout": "seconds one API request may take before it is retried (default 30)",
+    "keepalive": "on a scheduled Actions run, re-enable the calling workflow (default on)",
 }
 
 
