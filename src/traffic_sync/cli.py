@@ -19,6 +19,7 @@ from traffic_sync import __version__
 from traffic_sync.actions import Reporter
 from traffic_sync.errors import ConfigError, TrafficSyncError
 from traffic_sync.github import GitHubSource, RetryPolicy
+from traffic_sync.keepalive import keep_alive
 from traffic_sync.models import RunReport
 from traffic_sync.pacer import Pacer
 from traffic_sync.render import render_summary
@@ -94,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         report = sync(settings, reporter=reporter, env=env)
+        keep_alive(settings, env=env, log=reporter)  # a warning at worst, never the exit code
     except Exception as error:  # a bug: report it redacted instead of a raw traceback
         reporter.error(TrafficSyncError(f"Unexpected error: {error!r}"))
         reporter.progress(reporter.redact(traceback.format_exc()).replace("\n", " | "))

@@ -34,7 +34,7 @@ _WORKFLOW_REF_RE = re.compile(
     r"(?P<repository>[A-Za-z0-9][A-Za-z0-9_-]*/(?!\.\.?/)[A-Za-z0-9._-]+)"
     r"/\.github/workflows/(?P<file>[^/@]+\.ya?ml)@.+"
 )
-PERMISSIONS_FIX = """Give the workflow's token the permission, next to `contents: write`:
+PERMISSIONS_FIX = """Add `actions: write` to the workflow's permissions, next to `contents: write`:
 
 permissions:
   contents: write
