@@ -2,8 +2,8 @@
 
 In a public repository GitHub disables a scheduled workflow after 60 days without repository
 activity, and the commits a run pushes to the data branch do not reliably count as activity, so
-the history would silently stop after two months. Enabling the workflow through the API resets
-that clock without a commit, as liskin/gh-workflow-keepalive does:
+the history would silently stop after two months. Enabling the workflow through the API on
+every scheduled run keeps it enabled without a commit, as liskin/gh-workflow-keepalive does:
 https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-workflow-runs/disabling-and-enabling-a-workflow
 https://docs.github.com/rest/actions/workflows#enable-a-workflow
 
@@ -141,6 +141,8 @@ def keep_alive(
     if workflow is None:
         log.progress(f"keepalive: skipped, {decision.reason}")
         return False
+    # a pacer of its own: another token than the traffic one, and one request that a spent
+    # `max-requests` budget must not refuse
     client = new_client(
         token=settings.push_token,
         api_url=settings.api_url,
