@@ -175,3 +175,11 @@ def test_request_timeout_is_whole_seconds_in_range() -> None:
     for bad in ("0", "601", "1.5", "soon"):
         (found,) = problems(request_timeout=bad)
         assert "`request-timeout`" in found
+
+
+def test_keepalive_is_on_unless_turned_off() -> None:
+    """`keepalive` defaults to true, `false` turns it off, anything else is a problem."""
+    assert parse_settings({"token": "t"}, ENV).keepalive is True
+    assert parse_settings({"token": "t", "keepalive": "false"}, ENV).keepalive is False
+    (found,) = problems(keepalive="sometimes")
+    assert "`keepalive`" in found

@@ -430,6 +430,57 @@ def test_main_token_sees_private_repos(sim: SimulatedGitHub) -> None:
     assert get(sim, "/repos/someone/hidden/traffic/views").status_code == 200
 
 
+# --- enabling a workflow ------------------------------------------------------------------------
+
+ENABLE = "/repos/Octo-Org/Lib/actions/workflows/traffic.yml/enable"
+
+
+def put(sim: SimulatedGitHub, path: str, token: str = TOKEN) -> requests.Response:
+    return requests.put(sim.url + path, headers={"Authorization": f"token {token}"}, timeout=5)
+
+
+def test_enable_workflow_answers_204_without_body_and_activates_it(sim: SimulatedGitHub) -> None:
+    """PUT .../enable: 204 with an empty body; the workflow is active again; the call is logged."""
+    sim.add_workflow("octo-org/lib", "traffic.yml", state="disabled_inactivity")
+    answer = put(sim, ENABLE)
+    assert (answer.status_code, answer.content) == (204, b"")
+    assert sim.workflow_state("Octo-Org/Lib", "traffic.yml") == "active"
+    assert sim.requests == [Request("PUT", ENABLE, {})]
+
+
+def test_enable_needs_actions_write(sim: SimulatedGitHub) -> None:
+    """A GITHUB_TOKEN without actions write gets GitHub's 403; with it, 204."""
+    sim.add_workflow("Octo-Org/Lib", "traffic.yml", state="disabled_inactivity")
+    sim.grant("ghs_contents_only", "github-token")
+    sim.grant("ghs_actions_write", "github-token", actions_write=True)
+    denied = put(sim, ENABLE, token="ghs_contents_only")
+    assert denied.status_code == 403
+    assert denied.json()["message"] == "Resource not accessible by integration"
+    assert denied.json()["documentation_url"].endswith("#enable-a-workflow")
+    assert sim.workflow_state("Octo-Org/Lib", "traffic.yml") == "disabled_inactivity"
+    assert put(sim, ENABLE, token="ghs_actions_write").status_code == 204
+
+
+def test_enable_refuses_a_pat_without_write_access(sim: SimulatedGitHub) -> None:
+    """A PAT whose user cannot write to the repo gets 403; grant() can take the right away."""
+    sim.add_workflow("Octo-Org/Lib", "traffic.yml")
+    sim.grant("ghp_reader", "no-push")
+    sim.grant("ghp_fine_grained", "pat", actions_write=False)
+    assert put(sim, ENABLE, token="ghp_reader").status_code == 403
+    assert put(sim, ENABLE, token="ghp_fine_grained").status_code == 403
+
+
+def test_enable_unknown_workflow_or_repo_is_not_found(sim: SimulatedGitHub) -> None:
+    """An unknown workflow file or repo answers 404 Not Found."""
+    sim.add_workflow("Octo-Org/Lib", "traffic.yml")
+    for path in (
+        "/repos/Octo-Org/Lib/actions/workflows/other.yml/enable",
+        "/repos/Octo-Org/nope/actions/workflows/traffic.yml/enable",
+    ):
+        answer = put(sim, path)
+        assert (answer.status_code, answer.json()["message"]) == (404, "Not Found")
+
+
 # --- failures, rate limits, the request log -----------------------------------------------------
 
 
@@ -540,7 +591,7 @@ def test_request_log_records_method_path_and_query(sim: SimulatedGitHub) -> None
 
 
 def test_only_reads_are_served(sim: SimulatedGitHub) -> None:
-    """A write to the API is not part of the simulated GitHub: 404."""
+    """A write other than enabling a workflow is not part of the simulated GitHub: 404."""
     answer = requests.post(f"{sim.url}/repos/Octo-Org/Lib", headers=auth(), timeout=5)
     assert answer.status_code == 404
 

@@ -19,6 +19,7 @@ from traffic_sync import __version__
 from traffic_sync.actions import Reporter, crash_outputs, run_outputs
 from traffic_sync.errors import ConfigError, TrafficSyncError
 from traffic_sync.github import GitHubSource, RetryPolicy
+from traffic_sync.keepalive import keep_alive
 from traffic_sync.models import RunReport
 from traffic_sync.pacer import Pacer
 from traffic_sync.render import render_summary
@@ -31,6 +32,7 @@ BOOLEAN_INPUTS = (
     "allow-private-in-public",
     "dry-run",
     "fail-on-error",
+    "keepalive",
 )
 HELP = {
     "token": "token that reads traffic (default: $GITHUB_TOKEN)",
@@ -39,7 +41,8 @@ HELP = {
     "data-repository": "where the data branch lives: owner/name, a git URL, or a local folder",
     "data-branch": "branch for the data (created as an orphan on the first run)",
     "data-path": "folder inside the branch (default: its root)",
-    "push-token": "token used only to push to data-repository (default: the token)",
+    "push-token": "token that pushes to data-repository and keeps the workflow alive "
+    "(default: the token)",
     "posthog-api-key": "PostHog project API key (phc_...): sends the settled days to PostHog",
     "posthog-host": "PostHog ingestion host (EU Cloud: https://eu.i.posthog.com, or self-hosted)",
     "include-forks": "include forks when expanding owner/*",
@@ -51,6 +54,7 @@ HELP = {
     "requests-per-minute": "API requests per minute for the whole run (default 900)",
     "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
     "request-timeout": "seconds one API request may take before it is retried (default 30)",
+    "keepalive": "on a scheduled Actions run, re-enable the calling workflow (default on)",
 }
 
 
@@ -93,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report: RunReport | None = None
     try:
         report = sync(settings, reporter=reporter, env=env)
+        keep_alive(settings, env=env, log=reporter)  # a warning at worst, never the exit code
         # Charts only where GitHub draws them: in the step summary, not in a terminal.
         summary = render_summary(report, with_charts=bool(env.get("GITHUB_STEP_SUMMARY")))
     except Exception as error:  # a bug: report it redacted, with outputs, not a raw traceback

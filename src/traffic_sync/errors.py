@@ -100,3 +100,9 @@ class PostHogRejectedError(PostHogError):
     """PostHog refused the request itself (400/401): retrying cannot help, inputs must change."""
 
     title = "PostHog refused the events"
+
+
+class KeepaliveError(TrafficSyncError):
+    """The workflow could not be re-enabled: a warning only, the run's data and result stand."""
+
+    title = "Workflow keepalive failed"

@@ -226,6 +226,28 @@ def _until_reset(headers: Any) -> float | None:
     return max(0.0, int(reset) - time.time()) + 1
 
 
+def new_client(*, token: str, api_url: str, policy: RetryPolicy, pacer: Pacer) -> Github:
+    """A PyGithub client whose every request, retries included, takes its turn from `pacer`
+    and is retried as `policy` says. Not thread-safe: one per thread."""
+    retry = _BoundedRetry(
+        pacer=pacer,
+        total=policy.attempts,
+        backoff_factor=policy.backoff,
+        backoff_jitter=policy.backoff / 2,
+        status_forcelist=[429, *range(500, 600)],
+        secondary_rate_wait=policy.secondary_wait,
+        max_rate_limit_wait=policy.max_wait,
+    )
+    return Github(
+        base_url=api_url,
+        auth=_PacedToken(token, pacer),
+        retry=retry,
+        timeout=max(1, round(policy.timeout)),
+        per_page=100,
+        seconds_between_requests=policy.pause or None,
+    )
+
+
 class GitHubSource:
     """A TrafficSource over the REST API, safe to call from several threads.
 
@@ -256,23 +278,8 @@ class GitHubSource:
         return client
 
     def _new_client(self) -> Github:
-        policy = self._policy
-        retry = _BoundedRetry(
-            pacer=self.pacer,
-            total=policy.attempts,
-            backoff_factor=policy.backoff,
-            backoff_jitter=policy.backoff / 2,
-            status_forcelist=[429, *range(500, 600)],
-            secondary_rate_wait=policy.secondary_wait,
-            max_rate_limit_wait=policy.max_wait,
-        )
-        return Github(
-            base_url=self._api_url,
-            auth=_PacedToken(self._token, self.pacer),
-            retry=retry,
-            timeout=max(1, round(policy.timeout)),
-            per_page=100,
-            seconds_between_requests=policy.pause or None,
+        return new_client(
+            token=self._token, api_url=self._api_url, policy=self._policy, pacer=self.pacer
         )
 
     @property

@@ -33,6 +33,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "requests-per-minute": "900",
     "max-requests": "0",
     "request-timeout": "30",
+    "keepalive": "true",
 }
 SECRET_INPUTS = ("token", "push-token", "posthog-api-key")
 SINKS = ("branch", "posthog")
@@ -93,6 +94,7 @@ class Settings:
     requests_per_minute: int = 900
     max_requests: int = 0  # 0 = no cap beyond what the token has left
     request_timeout: int = 30  # seconds one API request may take before it is retried
+    keepalive: bool = True  # re-enable the calling workflow on a scheduled run
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -113,6 +115,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
             "allow-private-in-public",
             "dry-run",
             "fail-on-error",
+            "keepalive",
         )
     }
     settings = Settings(
@@ -142,6 +145,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         request_timeout=_parse_int(
             "request-timeout", values["request-timeout"], 1, MAX_REQUEST_TIMEOUT, problems
         ),
+        keepalive=flags["keepalive"],
     )
     if problems:
         raise ConfigError(problems)

@@ -10,6 +10,7 @@ https://docs.github.com/rest/metrics/traffic
   yet), days without traffic and days before the repo existed are left out.
 - The window's top-level `uniques` counts visitors once across the 14 days: never a sum.
 - Tokens are treated as GitHub treats them (see `grant`), and `fail` injects any answer.
+- The one write it serves is re-enabling a workflow (`add_workflow`, `workflow_state`).
 
 Stdlib only; nothing runs at import time.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import functools
 import json
 import random
 import re
@@ -38,6 +40,10 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 Metric = Literal["views", "clones"]
 TokenKind = Literal["pat", "no-push", "github-token", "bad"]
+# https://docs.github.com/rest/actions/workflows#get-a-workflow (`state`)
+WorkflowState = Literal[
+    "active", "deleted", "disabled_fork", "disabled_inactivity", "disabled_manually"
+]
 Json = Any  # decoded JSON: dicts, lists, strings, numbers
 
 RATE_LIMIT = 5000
@@ -46,6 +52,7 @@ PER_PAGE_MAX = 100
 PUBLISH_HOUR = 12  # yesterday's bucket shows up around midday UTC
 DOCS = "https://docs.github.com/rest"
 TRAFFIC_DOCS = f"{DOCS}/metrics/traffic"
+ENABLE_DOCS = f"{DOCS}/actions/workflows#enable-a-workflow"
 RATE_DOCS = f"{DOCS}/using-the-rest-api/rate-limits-for-the-rest-api"
 # Weekday shape of human traffic (Mon..Sun), normalised so the mean stays daily_views.
 _WEEKLY = (1.05, 1.15, 1.15, 1.1, 0.95, 0.55, 0.5)
@@ -119,11 +126,17 @@ class _Failure:
     delay: float
 
 
+_REPO_PATH = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+
+
 @dataclass(frozen=True, slots=True)
 class _Answer:
     status: int
     body: Json
     headers: dict[str, str] = field(default_factory=dict)
+
+
+_Route = tuple[re.Pattern[str], Callable[..., _Answer]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,6 +451,8 @@ class SimulatedGitHub:
         self._users = {u.lower(): logins.get(u.lower(), u) for u in [*users, viewer, *logins]}
         self._users = {k: v for k, v in self._users.items() if k not in self._orgs}
         self._tokens: dict[str, TokenKind] = {token: "pat"}
+        self._actions_writers = {token}  # tokens that may manage workflows (actions: write)
+        self._workflows: dict[str, dict[str, WorkflowState]] = {}  # lower full name -> file
         self._failures: list[_Failure] = []
         self._served = 0
         self._moved: dict[str, int] = {}  # old lower-case full name -> repo id
@@ -535,12 +550,32 @@ class SimulatedGitHub:
             if owner.lower() not in self._orgs:
                 self._users.setdefault(owner.lower(), owner)
 
-    def grant(self, token: str, kind: TokenKind) -> None:
+    def grant(self, token: str, kind: TokenKind, *, actions_write: bool | None = None) -> None:
         """Accept another token: "pat" reads everything, "no-push" is a PAT whose user cannot
         push (traffic 403), "github-token" is a workflow's GITHUB_TOKEN (traffic 403), "bad" is
-        revoked (401)."""
+        revoked (401).
+
+        `actions_write` says whether it may enable a workflow: a GITHUB_TOKEN may with
+        `permissions: actions: write`. By default only a "pat" may (a classic PAT's `repo` scope).
+        """
         with self._lock:
             self._tokens[token] = kind
+            may = kind == "pat" if actions_write is None else actions_write
+            if may:
+                self._actions_writers.add(token)
+            else:
+                self._actions_writers.discard(token)
+
+    def add_workflow(
+        self, full_name: str, file_name: str, *, state: WorkflowState = "active"
+    ) -> None:
+        """A workflow file in `.github/workflows/` of a repo, e.g. ("octo/site", "traffic.yml")."""
+        with self._lock:
+            self._workflows.setdefault(full_name.lower(), {})[file_name] = state
+
+    def workflow_state(self, full_name: str, file_name: str) -> WorkflowState:
+        """The workflow's state as `GET /repos/{o}/{r}/actions/workflows/{id}` would say it."""
+        return self._workflows[full_name.lower()][file_name]
 
     # answering
 
@@ -567,7 +602,7 @@ class SimulatedGitHub:
         # injected headers replace GitHub's own, whatever their case
         injected = failure.headers if failure else {}
         kept = {k: v for k, v in headers.items() if k.lower() not in {i.lower() for i in injected}}
-        payload = json.dumps(answer.body).encode()
+        payload = b"" if answer.status == 204 else json.dumps(answer.body).encode()
         delay = self.latency + (failure.delay if failure else 0.0)
         return _Reply(answer.status, {**kept, **answer.headers, **injected}, payload, delay)
 
@@ -584,12 +619,15 @@ class SimulatedGitHub:
             return _error(
                 failure.status, message, RATE_DOCS if "rate limit" in message.lower() else DOCS
             )
-        kind = self._tokens.get(_token_of(authorization))
+        token = _token_of(authorization)
+        kind = self._tokens.get(token)
         if kind is None or kind == "bad":
             return _error(401, "Bad credentials", DOCS)
+        if method == "PUT":
+            return self._route(path, query, kind, self._put_routes(token))
         if method != "GET":
             return _error(404, "Not Found", DOCS)
-        return self._route(path, query, kind)
+        return self._route(path, query, kind, self._routes())
 
     def _take_failure(self, path: str) -> _Failure | None:
         for failure in self._failures:
@@ -616,19 +654,21 @@ class SimulatedGitHub:
     def _reset_epoch(self) -> int:
         return int(self.now.timestamp()) + 3600
 
-    def _route(self, path: str, query: dict[str, str], kind: TokenKind) -> _Answer:
+    def _route(
+        self, path: str, query: dict[str, str], kind: TokenKind, routes: Iterator[_Route]
+    ) -> _Answer:
         moved = self._redirect(path)
         if moved is not None:
             return moved
-        for pattern, handler in self._routes():
+        for pattern, handler in routes:
             match = pattern.fullmatch(path)
             if match:
                 args = {k: unquote(v) for k, v in match.groupdict().items()}
                 return handler(query, kind, **args)
         return _error(404, "Not Found", DOCS)
 
-    def _routes(self) -> Iterator[tuple[re.Pattern[str], Callable[..., _Answer]]]:
-        repo = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+    def _routes(self) -> Iterator[_Route]:
+        repo = _REPO_PATH
         yield re.compile(r"/rate_limit"), self._get_rate_limit
         yield re.compile(r"/user"), self._get_viewer
         yield re.compile(r"/user/repos"), self._list_viewer_repos
@@ -640,6 +680,12 @@ class SimulatedGitHub:
         yield re.compile(r"/repositories/(?P<number>[0-9]+)"), self._get_repo_by_id
         yield re.compile(repo + r"/traffic/(?P<metric>views|clones)"), self._get_traffic
         yield re.compile(repo + r"/traffic/popular/(?P<popular>referrers|paths)"), self._get_popular
+
+    def _put_routes(self, token: str) -> Iterator[_Route]:
+        enable = functools.partial(
+            self._enable_workflow, actions_write=token in self._actions_writers
+        )
+        yield re.compile(_REPO_PATH + r"/actions/workflows/(?P<workflow>[^/]+)/enable"), enable
 
     # endpoints
 
@@ -703,6 +749,34 @@ class SimulatedGitHub:
             return denied
         answer = popular_referrers if popular == "referrers" else popular_paths
         return _Answer(200, answer(repo, self.now.date()))
+
+    def _enable_workflow(
+        self,
+        query: dict[str, str],
+        kind: TokenKind,
+        owner: str,
+        name: str,
+        workflow: str,
+        *,
+        actions_write: bool,
+    ) -> _Answer:
+        """`PUT .../actions/workflows/{file}/enable`: 204 without a body, the workflow active.
+
+        A token without actions write gets 403 before the workflow is looked up.
+        """
+        full_name = f"{owner}/{name}".lower()
+        if full_name not in self._repos:
+            return _error(404, "Not Found", ENABLE_DOCS)
+        if not actions_write:
+            if kind == "no-push":
+                return _error(403, "Must have admin rights to Repository.", ENABLE_DOCS)
+            return _error(403, "Resource not accessible by integration", ENABLE_DOCS)
+        with self._lock:
+            workflows = self._workflows.get(full_name, {})
+            if workflow not in workflows:
+                return _error(404, "Not Found", ENABLE_DOCS)
+            workflows[workflow] = "active"
+        return _Answer(204, None)
 
     def _traffic_access(
         self, owner: str, name: str, kind: TokenKind, docs: str
@@ -985,6 +1059,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply()
 
     def do_POST(self) -> None:
+        self._reply()
+
+    def do_PUT(self) -> None:
         self._reply()
 
     def _reply(self) -> None:
