@@ -4,6 +4,7 @@
 FROM debian:bookworm-slim
 
 LABEL org.opencontainers.image.title="traffic-sync" \
+      org.opencontainers.image.version="0.1.0" \
       org.opencontainers.image.description="Keep GitHub traffic history for many repos in a git data branch" \
       org.opencontainers.image.licenses="MIT"
 
