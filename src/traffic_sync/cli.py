@@ -51,6 +51,7 @@ HELP = {
     "requests-per-minute": "API requests per minute for the whole run (default 900)",
     "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
     "request-timeout": "seconds one API request may take before it is retried (default 30)",
+    "shard": "K/N: take only the repos whose id falls in shard K of N (default 1/1: all)",
 }
 
 

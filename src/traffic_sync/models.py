@@ -99,6 +99,15 @@ class RepoInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class RepoRef:
+    """A repo a run is asked to sync: its name as listed or named, and its id when a listing
+    gave it (a named `owner/name` has none until its `GET /repos/{o}/{r}`)."""
+
+    full_name: str
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Bucket:
     """One daily bucket of a traffic answer, as the API returned it."""
 

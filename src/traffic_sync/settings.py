@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from traffic_sync.errors import ConfigError
+from traffic_sync.shard import WHOLE, Shard
 
 INPUT_DEFAULTS: dict[str, str] = {
     "token": "",
@@ -33,6 +34,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "requests-per-minute": "900",
     "max-requests": "0",
     "request-timeout": "30",
+    "shard": "1/1",
 }
 SECRET_INPUTS = ("token", "push-token", "posthog-api-key")
 SINKS = ("branch", "posthog")
@@ -43,6 +45,7 @@ _OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _NAME = r"[A-Za-z0-9._-]{1,100}"
 _REPO_RE = re.compile(rf"^(?P<exclude>!?)(?P<owner>{_OWNER})/(?P<name>{_NAME}|\*)$")
 _SPLIT_RE = re.compile(r"[\s,]+")
+_SHARD_RE = re.compile(r"^([0-9]{1,6})\s*/\s*([0-9]{1,6})$")
 _TRUE, _FALSE = "true", "false"
 MAX_CONCURRENCY = 100  # GitHub's secondary limit on concurrent requests
 MAX_REQUEST_TIMEOUT = 600  # seconds; a request slower than 10 minutes is not worth waiting for
@@ -93,6 +96,7 @@ class Settings:
     requests_per_minute: int = 900
     max_requests: int = 0  # 0 = no cap beyond what the token has left
     request_timeout: int = 30  # seconds one API request may take before it is retried
+    shard: Shard = WHOLE  # the part of the repos this run takes, split by repo id
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -142,6 +146,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         request_timeout=_parse_int(
             "request-timeout", values["request-timeout"], 1, MAX_REQUEST_TIMEOUT, problems
         ),
+        shard=_parse_shard(values["shard"], problems),
     )
     if problems:
         raise ConfigError(problems)
@@ -236,6 +241,17 @@ def _parse_int(name: str, text: str, low: int, high: int, problems: list[str]) -
         return int(text)
     problems.append(f"`{name}` must be a whole number from {low:,} to {high:,}, not {text!r}.")
     return low
+
+
+def _parse_shard(text: str, problems: list[str]) -> Shard:
+    match = _SHARD_RE.match(text)
+    if match and 1 <= int(match[1]) <= int(match[2]):
+        return Shard(int(match[1]), int(match[2]))
+    problems.append(
+        f"`shard` must be K/N with 1 <= K <= N, e.g. 2/4 (the second of four jobs), not {text!r}. "
+        "Give each job of a matrix its own K and the same N; the default 1/1 takes every repo."
+    )
+    return WHOLE
 
 
 def _check_data_repository(text: str, problems: list[str]) -> str:
