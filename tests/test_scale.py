@@ -1,4 +1,4 @@
-"""Many repos on one token: budgets (stalest first, gap warnings) and renamed repos."""
+"""Many repos: budgets (stalest first, gap warnings), renamed repos, and shards of a matrix."""
 
 from __future__ import annotations
 
@@ -167,3 +167,85 @@ def test_rename_merges_when_both_folders_exist() -> None:
     ]
     assert set(plan.deletes) == {p for p in current if p.startswith("o/old/")}
     assert plan.results[0].renamed_from == "o/old"
+
+
+def traffic_requests(sim: SimulatedGitHub) -> dict[str, int]:
+    """Requests per repo, `GET /repos/{o}/{r}` and traffic calls alike: "o/r" -> count."""
+    counts: dict[str, int] = {}
+    for request in sim.requests:
+        parts = request.path.split("/")
+        if len(parts) >= 4 and parts[1] == "repos":
+            name = f"{parts[2]}/{parts[3]}".lower()
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def stored_ids(remote: Path) -> set[str]:
+    return set(json.loads(branch.files(remote)[".traffic-sync/state.json"])["repos"])
+
+
+def test_shards_of_a_listing_split_the_repos_by_id(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """`owner/*` in 3 shards: every shard lists, each fetches only its ids, all are stored."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    listed = [r for r in REPOS if not r.private]  # another user's listing: public repos
+    for index in (1, 2, 3):
+        sim.requests.clear()
+        settings = settings_for(remote, repos="octo/*", shard=f"{index}/3")
+        report = sync_once(sim, settings, tmp_path)
+        mine = {r.full_name for r in listed if r.id % 3 == index - 1}
+        assert {r.full_name for r in report.results} == mine
+        assert traffic_requests(sim) == dict.fromkeys(mine, 5)  # the others cost nothing
+        assert any(r.path == "/users/octo/repos" for r in sim.requests)
+        assert report.shard == f"{index}/3"
+    assert stored_ids(remote) == {str(r.id) for r in listed}
+    index_page = branch.files(remote)["README.md"].decode()
+    assert all(f"[{r.full_name}]" in index_page for r in listed)
+
+
+def test_named_repos_cost_other_shards_one_request_then_none(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """A named repo no run has synced costs the other shards its GET /repos, no traffic
+    request; once state.json has its id, the other shards make no request for it at all."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    named = "octo/alpha octo/beta octo/gamma"  # ids 1, 2, 3: shard 2/2, 1/2, 2/2
+    sim.requests.clear()
+    sync_once(sim, settings_for(remote, repos=named, shard="1/2"), tmp_path)
+    assert traffic_requests(sim) == {"octo/alpha": 1, "octo/beta": 5, "octo/gamma": 1}
+    sim.requests.clear()
+    log = ListLog()
+    sync_once(sim, settings_for(remote, repos=named, shard="2/2"), tmp_path, log)
+    assert traffic_requests(sim) == {"octo/alpha": 5, "octo/gamma": 5}  # beta: known, id 2
+    assert stored_ids(remote) == {"1", "2", "3"}
+    assert any(line.startswith("Shard 2/2: 0 repos by id, 1 left") for line in log.lines)
+    sim.now += dt.timedelta(days=1)
+    for index, expected in ((1, {"octo/beta": 5}), (2, {"octo/alpha": 5, "octo/gamma": 5})):
+        sim.requests.clear()
+        sync_once(sim, settings_for(remote, repos=named, shard=f"{index}/2"), tmp_path)
+        assert traffic_requests(sim) == expected
+
+
+def test_a_named_repo_whose_name_was_taken_again_is_not_dropped(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """state.json says a name is id 1 (shard 2/2), but the name now leads to id 4 (shard 1/2):
+    shard 2/2 still syncs it, and from then on shard 1/2 owns it."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync_once(sim, settings_for(remote, repos="octo/alpha", shard="2/2"), tmp_path)
+    sim.rename("octo/alpha", "octo/alpha-old")
+    sim.rename("octo/public-data", "octo/alpha")  # id 4 takes the name
+    sim.now += dt.timedelta(days=1)
+    first = sync_once(sim, settings_for(remote, repos="octo/alpha", shard="1/2"), tmp_path)
+    assert first.results == ()  # by state.json the name is id 1: not this shard's
+    second = sync_once(sim, settings_for(remote, repos="octo/alpha", shard="2/2"), tmp_path)
+    assert [r.status for r in second.results] == [RepoStatus.SAVED]
+    assert "4" in stored_ids(remote)
+    sim.now += dt.timedelta(days=1)
+    sim.requests.clear()
+    assert (
+        sync_once(sim, settings_for(remote, repos="octo/alpha", shard="2/2"), tmp_path).results
+        == ()
+    )
+    assert traffic_requests(sim) == {}
+    owner = sync_once(sim, settings_for(remote, repos="octo/alpha", shard="1/2"), tmp_path)
+    assert [r.status for r in owner.results] == [RepoStatus.SAVED]

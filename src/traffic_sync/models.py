@@ -204,6 +204,7 @@ class RunReport:
     posthog: PostHogReport | None = None  # None when the PostHog sink is off
     # Every repo's history in the data branch after this run, by name: the summary's chart.
     histories: tuple[tuple[str, History], ...] = ()
+    shard: str = ""  # "K/N" when the repos are split among N runs, "" when this run has all
 
     @property
     def repos_synced(self) -> int:

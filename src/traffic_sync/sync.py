@@ -30,7 +30,7 @@ from traffic_sync.errors import (
     TrafficSyncError,
 )
 from traffic_sync.folders import FINGERPRINT, index_history, merge_into
-from traffic_sync.github import TrafficSource
+from traffic_sync.github import Declined, TrafficSource
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
 from traffic_sync.history import apply_observation, count_new_days
 from traffic_sync.models import (
@@ -38,6 +38,7 @@ from traffic_sync.models import (
     Observation,
     PostHogReport,
     RepoInfo,
+    RepoRef,
     RepoResult,
     RepoStatus,
     RunReport,
@@ -55,6 +56,7 @@ from traffic_sync.posthog import (
 )
 from traffic_sync.render import render_index, render_repo_page
 from traffic_sync.settings import Settings
+from traffic_sync.shard import Selection, known_ids, select
 
 PUSH_ATTEMPTS = 5
 STATE_FILE = ".traffic-sync/state.json"
@@ -182,6 +184,7 @@ def run(
         store_failed=store_failed,
         posthog=posthog_report,
         histories=histories,
+        shard=str(settings.shard) if settings.shard.count > 1 else "",
     )
 
 
@@ -193,13 +196,15 @@ def collect(
     log: Log,
     read_state: Callable[[], Mapping[str, Mapping[str, object]]] = dict,
 ) -> Collected:
-    """Expand `repos`, keep within the request budget, then fetch the repos `concurrency` at a
-    time; a long rate-limit wait, a spent budget or a 401 ends collection.
+    """Expand `repos`, take this run's shard of them, keep within the request budget, then
+    fetch the repos `concurrency` at a time; a long rate-limit wait, a spent budget or a 401
+    ends collection.
 
-    `read_state` gives state.json's repos (read only when some repos must wait for a later run).
+    `read_state` gives state.json's repos (read only when some repos must wait for a later run,
+    or when a sharded run looks up the ids of named repos).
     """
     collected = Collected()
-    names, failures = source.expand(
+    refs, failures = source.expand(
         settings.repos,
         include_forks=settings.include_forks,
         include_archived=settings.include_archived,
@@ -207,18 +212,21 @@ def collect(
     for pattern, error in failures:
         log.error(error, where=pattern)
         collected.results.append(_failed(pattern, error))
+    shard = choose_shard(refs, settings=settings, read_state=read_state, log=log)
     # the guard is about writing the data repository: without the branch sink nothing is
     public = "branch" in settings.sinks and _data_repository_is_public(settings, source)
-    names, deferred = plan_budget(names, settings=settings, source=source, read_state=read_state)
-    if deferred:
-        budget = RateLimitedError(
-            f"The repos need more API requests than this run may make "
-            f"({REQUESTS_PER_REPO} per repo); the stalest {len(names):,} were synced first.",
-            fix="The next runs sync the rest first. Raise max-requests, or run more often.",
-        )
-        log.warning(budget, where=f"{len(deferred)} repos skipped")
-        _skip(deferred, budget, today=today, read_state=read_state, log=log, into=collected)
-    outcomes = _observe_all(names, settings=settings, source=source, today=today)
+    names = _within_budget(
+        shard.names,
+        settings=settings,
+        source=source,
+        today=today,
+        read_state=read_state,
+        log=log,
+        into=collected,
+    )
+    outcomes = _observe_all(
+        names, settings=settings, source=source, today=today, unknown=shard.unknown
+    )
     seen_ids: set[int] = set()
     not_reached: list[str] = []
     stopped_by: RepoError | None = None
@@ -229,6 +237,9 @@ def collect(
             if observation is None:  # not started: an earlier repo stopped collection
                 raise stopped_by or RateLimitedError("Collection stopped.")
             _check_privacy(observation, public=public, settings=settings)
+        except Declined as declined:
+            log.progress(f"{label}: id {declined.repo_id} is another shard's; not fetched")
+            continue
         except RateLimitedError as error:
             # not this repo's fault: it waits for the next run, nothing is lost
             stopped_by = stopped_by or error
@@ -261,18 +272,74 @@ def collect(
     return collected
 
 
+def _within_budget(
+    names: Sequence[str],
+    *,
+    settings: Settings,
+    source: TrafficSource,
+    today: dt.date,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    log: Log,
+    into: Collected,
+) -> list[str]:
+    """The repos this run can afford (see `plan_budget`); the others are reported skipped."""
+    names, deferred = plan_budget(names, settings=settings, source=source, read_state=read_state)
+    if deferred:
+        budget = RateLimitedError(
+            f"The repos need more API requests than this run may make "
+            f"({REQUESTS_PER_REPO} per repo); the stalest {len(names):,} were synced first.",
+            fix="The next runs sync the rest first. Raise max-requests, or run more often.",
+        )
+        log.warning(budget, where=f"{len(deferred)} repos skipped")
+        _skip(deferred, budget, today=today, read_state=read_state, log=log, into=into)
+    return names
+
+
+def choose_shard(
+    refs: Sequence[RepoRef],
+    *,
+    settings: Settings,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    log: Log,
+) -> Selection:
+    """The repos of this run's shard (all of them for `1/1`); state.json is read only when
+    a named repo's id is needed."""
+    if settings.shard.count == 1:
+        return Selection(tuple(r.full_name for r in refs), frozenset(), 0)
+    named = any(r.id is None for r in refs)
+    chosen = select(refs, settings.shard, known=known_ids(read_state()) if named else {})
+    line = f"Shard {settings.shard}: {len(chosen.names) - len(chosen.unknown):,} repos by id"
+    line += f", {chosen.others:,} left to the other shards"
+    if chosen.unknown:
+        line += (
+            f"; {len(chosen.unknown):,} named repos not synced before are looked up first "
+            "and kept only if their id is this shard's"
+        )
+    log.progress(line)
+    return chosen
+
+
 def _observe_all(
-    names: Sequence[str], *, settings: Settings, source: TrafficSource, today: dt.date
+    names: Sequence[str],
+    *,
+    settings: Settings,
+    source: TrafficSource,
+    today: dt.date,
+    unknown: Set[str] = frozenset(),
 ) -> Iterator[Future[Observation | None]]:
     """Fetch every repo on `concurrency` workers, one future per name in order; after a rate
-    limit or a 401, repos not started yet are not started (their result is None)."""
+    limit or a 401, repos not started yet are not started (their result is None).
+
+    A name in `unknown` (its id not known yet) is fetched only if its id is in this shard."""
     stop = threading.Event()
+    holds = settings.shard.holds
 
     def observe(name: str) -> Observation | None:
         if stop.is_set():
             return None
         try:
-            return source.observe(name, fetched_on=today)
+            accept = holds if name in unknown else None
+            return source.observe(name, fetched_on=today, accept=accept)
         except (RateLimitedError, AuthError):
             stop.set()
             raise
