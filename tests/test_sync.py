@@ -223,6 +223,27 @@ def test_push_race_re_merges_onto_the_new_tip(sim: SimulatedGitHub, tmp_path: Pa
     assert branch.tip(remote) == report.commit_sha
 
 
+# Other writers land a commit while each of the first six pushes is in flight.
+MOVE_BRANCH_SIX_TIMES = MOVE_BRANCH_ONCE.replace(
+    '[ -f "$GIT_DIR/moved" ] && exit 0\ntouch "$GIT_DIR/moved"\n',
+    'echo x >> "$GIT_DIR/moves"\n[ "$(wc -l < "$GIT_DIR/moves")" -gt 6 ] && exit 0\n',
+)
+
+
+@pytest.mark.parametrize(("shard", "saved"), [("1/1", False), ("2/2", True)])
+def test_push_attempts_grow_with_the_shards(
+    sim: SimulatedGitHub, tmp_path: Path, shard: str, saved: bool
+) -> None:
+    """Five attempts for one run; each other shard may push twice first, so 2/2 gets seven."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync_once(sim, settings_for(remote, repos="octo/alpha octo/beta"), tmp_path)
+    branch.install_hook(remote, MOVE_BRANCH_SIX_TIMES)
+    sim.now += dt.timedelta(days=1)
+    report = sync_once(sim, settings_for(remote, repos="octo/alpha", shard=shard), tmp_path)
+    assert report.store_failed is not saved
+    assert (branch.tip(remote) == report.commit_sha) is saved
+
+
 ALWAYS_REJECT = "#!/bin/sh\necho 'failed to update ref' >&2\nexit 1\n"
 
 

@@ -507,7 +507,7 @@ def store(
         branch.push(sha)
         return sha, plan
 
-    return _until_pushed(attempt, sleep=sleep)
+    return _until_pushed(attempt, attempts=push_attempts(settings), sleep=sleep)
 
 
 @contextlib.contextmanager
@@ -524,16 +524,28 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _until_pushed(attempt: Callable[[], Pushed], *, sleep: Callable[[float], None]) -> Pushed:
+def push_attempts(settings: Settings) -> int:
+    """How often a run fetches, re-merges and pushes before it gives up.
+
+    A rejected push means another run pushed since our fetch. The other shards of a matrix
+    push at most twice each (the data, then PostHog's record), so with `2 * (N - 1)` more
+    attempts a shard gets its turn even when all N end together; other writers get the rest.
+    """
+    return PUSH_ATTEMPTS + 2 * (settings.shard.count - 1)
+
+
+def _until_pushed(
+    attempt: Callable[[], Pushed], *, attempts: int, sleep: Callable[[float], None]
+) -> Pushed:
     """Run `attempt` (fetch, write, push) again on the new tip while another run moved the
     branch in between: bounded, with jitter, never a force push."""
-    for tries in range(PUSH_ATTEMPTS):
+    for tries in range(attempts):
         try:
             return attempt()
         except PushRejectedError:
             sleep(random.uniform(0.5, 2.0) * (tries + 1))  # noqa: S311 - jitter, not crypto
     raise StoreError(
-        f"The data branch kept moving: gave up after {PUSH_ATTEMPTS} attempts.",
+        f"The data branch kept moving: gave up after {attempts} attempts.",
         fix="Other runs are pushing at the same time; nothing was lost, the next run retries. "
         "A workflow `concurrency:` group avoids this.",
     )
@@ -688,7 +700,7 @@ def save_watermarks(
         branch.push(sha)
         return sha
 
-    return _until_pushed(attempt, sleep=sleep)
+    return _until_pushed(attempt, attempts=push_attempts(settings), sleep=sleep)
 
 
 def plan_files(
