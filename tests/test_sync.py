@@ -20,7 +20,7 @@ from traffic_sync.models import RepoStatus, RunReport
 from traffic_sync.pacer import Pacer
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.sync import collect, push_token_for, run
+from traffic_sync.sync import collect, index_url, push_token_for, run
 
 TOKEN = "ghp_syncTestToken"
 FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)
@@ -279,6 +279,31 @@ def test_push_token_only_goes_to_the_github_server(data_repository: str, sent: b
     )
     remote = resolve_remote(data_repository, server_url=settings.server_url, cwd=Path("/tmp"))
     assert push_token_for(remote, settings) == ("p" if sent else None)
+
+
+@pytest.mark.parametrize(
+    ("data_repository", "inputs", "url"),
+    [
+        ("octo/data", {}, "https://github.example/octo/data/blob/traffic-data/README.md"),
+        (
+            "octo/data",
+            {"data-branch": "stats/daily", "data-path": "traffic data"},
+            "https://github.example/octo/data/blob/stats/daily/traffic%20data/README.md",
+        ),
+        ("https://gitlab.example/octo/data.git", {}, ""),
+        ("./folder", {}, ""),
+    ],
+)
+def test_index_page_url_for_a_data_repository_on_github(
+    data_repository: str, inputs: dict[str, str], url: str
+) -> None:
+    """The summary links the index page when the data repository is `owner/name` here."""
+    settings = parse_settings(
+        {"token": "t", "repos": "o/r", "data-repository": data_repository, **inputs},
+        {"GITHUB_SERVER_URL": "https://github.example"},
+    )
+    remote = resolve_remote(data_repository, server_url=settings.server_url, cwd=Path("/tmp"))
+    assert index_url(settings, remote) == url
 
 
 def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:

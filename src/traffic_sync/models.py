@@ -205,6 +205,8 @@ class RunReport:
     # Every repo's history in the data branch after this run, by name: the summary's chart.
     histories: tuple[tuple[str, History], ...] = ()
     shard: str = ""  # "K/N" when the repos are split among N runs, "" when this run has all
+    index_path: str = ""  # the data branch's index page, in the branch ("" without a branch)
+    index_url: str = ""  # the same page on GitHub, when the data repository is there
 
     @property
     def repos_synced(self) -> int:

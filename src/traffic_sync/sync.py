@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
+from urllib.parse import quote
 
 from traffic_sync.errors import (
     AuthError,
@@ -185,6 +186,8 @@ def run(
         posthog=posthog_report,
         histories=histories,
         shard=str(settings.shard) if settings.shard.count > 1 else "",
+        index_path=_join(settings.data_path, "README.md") if "branch" in settings.sinks else "",
+        index_url=index_url(settings, remote) if "branch" in settings.sinks else "",
     )
 
 
@@ -449,6 +452,16 @@ def read_state(
         return _load_state(current, settings.data_path)
     except StoreError:
         return {}
+
+
+def index_url(settings: Settings, remote: Remote) -> str:
+    """The data branch's index page on GitHub for an `owner/name` data repository, else ""."""
+    server = settings.server_url.rstrip("/")
+    if remote.local_path is not None or remote.url != f"{server}/{remote.display}.git":
+        return ""
+    branch = quote(settings.data_branch, safe="/")
+    page = quote(_join(settings.data_path, "README.md"), safe="/")
+    return f"{server}/{remote.display}/blob/{branch}/{page}"
 
 
 def _data_repository_is_public(settings: Settings, source: TrafficSource) -> bool:
