@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import branch
+from tests.runner import StepResult, finish_step, start_step
 from tests.test_sync import REPOS, TOKEN, ListLog, settings_for, sync_once
 from traffic_sync.codec import encode_history
 from traffic_sync.models import (
@@ -249,3 +250,88 @@ def test_a_named_repo_whose_name_was_taken_again_is_not_dropped(
     assert traffic_requests(sim) == {}
     owner = sync_once(sim, settings_for(remote, repos="octo/alpha", shard="1/2"), tmp_path)
     assert [r.status for r in owner.results] == [RepoStatus.SAVED]
+
+
+# Each push waits at the server until four have arrived (30 s at most), so the four shards'
+# first pushes meet: one lands, three must fetch, re-merge and push again.
+MEET_FOUR_PUSHES = """#!/bin/sh
+echo x >> "$GIT_DIR/arrivals"
+i=0
+while [ "$(wc -l < "$GIT_DIR/arrivals")" -lt 4 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+"""
+SHARD_TOKENS = [f"ghp_shard{k}Token0123456789" for k in range(1, 5)]
+ORG_REPOS = [
+    SimRepo(f"octo-org/r{n:02}", 200 + n, dt.date(2025, 1, 1), daily_views=3 + n, seed=2 * n)
+    for n in range(1, 25)
+]
+NAMED_REPOS = [
+    SimRepo(f"octocat/tool-{n}", 300 + n, dt.date(2025, 6, 1), daily_views=9, seed=4 * n)
+    for n in range(1, 4)
+]
+
+
+def run_shards(
+    sim: SimulatedGitHub, remote: Path, tmp_path: Path, day: dt.date
+) -> list[StepResult]:
+    """The four jobs of a matrix, each with its own token, started together on `day`."""
+    sim.now = at(day)
+    (remote / "arrivals").unlink(missing_ok=True)
+    steps = [
+        start_step(
+            {
+                "token": token,
+                "repos": "octo-org/* octocat/tool-1 octocat/tool-2, octocat/tool-3",
+                "data-repository": str(remote),
+                "shard": f"{index}/4",
+            },
+            now=at(day),
+            api_url=sim.url,
+            workspace=tmp_path / f"{day}-shard-{index}",
+        )
+        for index, token in enumerate(SHARD_TOKENS, start=1)
+    ]
+    return [finish_step(step, timeout=240) for step in steps]
+
+
+def test_four_shards_at_once_save_every_repo_exactly_once(tmp_path: Path) -> None:
+    """Four entrypoints, one per shard, each with its own token, pushing to one branch at the
+    same moment: each repo is fetched by one shard only and saved once, the index page and
+    state.json list every repo, and the next day named repos cost the other shards nothing."""
+    repos = ORG_REPOS + NAMED_REPOS
+    remote = branch.init_bare(tmp_path / "data.git")
+    branch.install_hook(remote, MEET_FOUR_PUSHES)
+    with SimulatedGitHub(repos, now=at(START), token=SHARD_TOKENS[0], orgs=["octo-org"]) as sim:
+        for token in SHARD_TOKENS[1:]:
+            sim.grant(token, "pat")
+        for day in (START, START + dt.timedelta(days=1)):
+            sim.requests.clear()
+            results = run_shards(sim, remote, tmp_path, day)
+            for index, result in enumerate(results, start=1):
+                assert result.returncode == 0, result.stdout + result.stderr
+                mine = [r for r in repos if r.id % 4 == index - 1]
+                assert result.outputs["repos-synced"] == str(len(mine))
+                assert len(result.outputs["commit-sha"]) == 40
+                assert result.summary.startswith(f"## traffic-sync {day} (shard {index}/4)\n")
+                assert all(r.full_name in result.summary for r in mine)
+            fetched = traffic_requests(sim)
+            # one shard made a repo's five requests; on the first day each other shard paid
+            # a named repo's GET /repos, after that state.json knew its id
+            named_cost = 5 + (3 if day == START else 0)
+            assert fetched == {
+                **{r.full_name.lower(): 5 for r in ORG_REPOS},
+                **{r.full_name.lower(): named_cost for r in NAMED_REPOS},
+            }
+            pushes = (remote / "arrivals").read_text().count("x")
+            assert pushes >= 7  # three shards lost the race at least once and re-merged
+            bodies = branch.git("-C", str(remote), "log", "-4", "--format=%b", "traffic-data")
+            saved = [line.split(":")[0][2:] for line in bodies.decode().splitlines() if line]
+            assert sorted(saved) == sorted(r.full_name for r in repos)  # each repo once
+            tree = branch.files(remote)
+            state = json.loads(tree[".traffic-sync/state.json"])["repos"]
+            assert set(state) == {str(r.id) for r in repos}
+            assert {entry["last_success"] for entry in state.values()} == {day.isoformat()}
+            index_page = tree["README.md"].decode()
+            for repo in repos:
+                assert f"[{repo.full_name}]({repo.full_name}/README.md)" in index_page
+                assert f"{repo.full_name}/README.md" in tree
+        assert branch.commit_count(remote) == 8  # one commit per shard and day, none lost
