@@ -199,3 +199,11 @@ def test_bad_shard_says_what_it_must_be(bad: str) -> None:
     (found,) = problems(shard=bad)
     assert found.startswith("`shard` must be K/N with 1 <= K <= N, e.g. 2/4")
     assert repr(bad) in found
+
+
+@pytest.mark.parametrize("bad", ["²", "٣", "1" * 5000])
+def test_numbers_are_ascii_digits_or_a_config_error(bad: str) -> None:
+    """`²` (which int() refuses), other scripts' digits and a number thousands of digits long
+    are reported with the other problems instead of crashing the run."""
+    (found,) = problems(concurrency=bad)
+    assert found.startswith("`concurrency` must be a whole number")

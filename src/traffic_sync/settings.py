@@ -45,6 +45,7 @@ _OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _NAME = r"[A-Za-z0-9._-]{1,100}"
 _REPO_RE = re.compile(rf"^(?P<exclude>!?)(?P<owner>{_OWNER})/(?P<name>{_NAME}|\*)$")
 _SPLIT_RE = re.compile(r"[\s,]+")
+_WHOLE_RE = re.compile(r"^[0-9]{1,12}$")
 _SHARD_RE = re.compile(r"^([0-9]{1,6})\s*/\s*([0-9]{1,6})$")
 _TRUE, _FALSE = "true", "false"
 MAX_CONCURRENCY = 100  # GitHub's secondary limit on concurrent requests
@@ -237,7 +238,8 @@ def _parse_bool(name: str, text: str, problems: list[str]) -> bool:
 
 
 def _parse_int(name: str, text: str, low: int, high: int, problems: list[str]) -> int:
-    if text.isdigit() and low <= int(text) <= high:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+    if _WHOLE_RE.match(text) and low <= int(text) <= high:
         return int(text)
     problems.append(f"`{name}` must be a whole number from {low:,} to {high:,}, not {text!r}.")
     return low
