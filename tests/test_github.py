@@ -18,7 +18,8 @@ from traffic_sync.errors import (
     RepoNotFoundError,
     TransientError,
 )
-from traffic_sync.github import GitHubSource, RetryPolicy, classify
+from traffic_sync.github import Declined, GitHubSource, RetryPolicy, classify
+from traffic_sync.models import RepoRef
 from traffic_sync.settings import RepoPattern
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
@@ -51,6 +52,10 @@ def paths(sim: SimulatedGitHub) -> list[str]:
     return [r.path for r in sim.requests if r.path != "/rate_limit"]
 
 
+def names_of(refs: list[RepoRef]) -> list[str]:
+    return [ref.full_name for ref in refs]
+
+
 def test_observe_makes_exactly_five_requests(sim: SimulatedGitHub) -> None:
     """One repo costs GET /repos/{o}/{r} and the four traffic calls, nothing more."""
     obs = source(sim).observe("octo-org/lib", fetched_on=NOW.date())
@@ -77,36 +82,36 @@ def test_observe_makes_exactly_five_requests(sim: SimulatedGitHub) -> None:
 
 def test_org_wildcard_skips_forks_and_archived(sim: SimulatedGitHub) -> None:
     """`org/*` lists the org's repos and leaves out forks and archived ones by default."""
-    names, failures = source(sim).expand(
+    refs, failures = source(sim).expand(
         [RepoPattern("octo-org", "*")], include_forks=False, include_archived=False
     )
-    assert names == ["Octo-Org/Lib"]
+    assert refs == [RepoRef("Octo-Org/Lib", 1)]
     assert failures == []
 
 
 def test_wildcard_can_include_forks_and_archived(sim: SimulatedGitHub) -> None:
     """include-forks and include-archived bring them back."""
-    names, _ = source(sim).expand(
+    refs, _ = source(sim).expand(
         [RepoPattern("octo-org", "*")], include_forks=True, include_archived=True
     )
-    assert sorted(names) == ["Octo-Org/Lib", "Octo-Org/attic", "Octo-Org/fork-of-x"]
+    assert sorted(names_of(refs)) == ["Octo-Org/Lib", "Octo-Org/attic", "Octo-Org/fork-of-x"]
 
 
 def test_own_user_wildcard_lists_private_repos(sim: SimulatedGitHub) -> None:
     """The token's own login lists through /user/repos, private repos included."""
-    names, _ = source(sim).expand(
+    refs, _ = source(sim).expand(
         [RepoPattern("octocat", "*")], include_forks=False, include_archived=False
     )
-    assert names == ["octocat/mine"]
+    assert refs == [RepoRef("octocat/mine", 4)]
     assert any(p == "/user/repos" for p in paths(sim))
 
 
 def test_other_user_wildcard_lists_public_repos(sim: SimulatedGitHub) -> None:
     """Another user's repos come from /users/{u}/repos: public ones only."""
-    names, _ = source(sim).expand(
+    refs, _ = source(sim).expand(
         [RepoPattern("someone", "*")], include_forks=False, include_archived=False
     )
-    assert names == ["someone/theirs"]
+    assert refs == [RepoRef("someone/theirs", 5)]
 
 
 def test_exclusions_and_duplicates(sim: SimulatedGitHub) -> None:
@@ -117,19 +122,39 @@ def test_exclusions_and_duplicates(sim: SimulatedGitHub) -> None:
         RepoPattern("someone", "theirs"),
         RepoPattern("SOMEONE", "theirs", exclude=True),
     ]
-    names, _ = source(sim).expand(patterns, include_forks=False, include_archived=False)
-    assert names == ["Octo-Org/Lib"]
+    refs, _ = source(sim).expand(patterns, include_forks=False, include_archived=False)
+    assert refs == [RepoRef("Octo-Org/Lib", 1)]
 
 
 def test_unknown_owner_is_reported(sim: SimulatedGitHub) -> None:
     """A wildcard for an owner that does not exist fails that entry with a 404 error."""
-    names, failures = source(sim).expand(
+    refs, failures = source(sim).expand(
         [RepoPattern("nobody-here", "*"), RepoPattern("octo-org", "lib")],
         include_forks=False,
         include_archived=False,
     )
-    assert names == ["octo-org/lib"]
+    assert refs == [RepoRef("octo-org/lib")]  # named: no id until its own request
     assert [(p, type(e)) for p, e in failures] == [("nobody-here/*", RepoNotFoundError)]
+
+
+def test_named_repo_learns_its_id_from_a_listing(sim: SimulatedGitHub) -> None:
+    """A repo both named and listed keeps its place and spelling, with the listing's id."""
+    patterns = [RepoPattern("octo-org", "lib"), RepoPattern("someone", "*")]
+    patterns.append(RepoPattern("octo-org", "*"))
+    refs, _ = source(sim).expand(patterns, include_forks=False, include_archived=False)
+    assert refs == [RepoRef("octo-org/lib", 1), RepoRef("someone/theirs", 5)]
+
+
+def test_declined_repo_costs_only_its_repo_request(sim: SimulatedGitHub) -> None:
+    """A repo whose id `accept` refuses stops after GET /repos: no traffic request."""
+    with pytest.raises(Declined) as caught:
+        source(sim).observe("octo-org/lib", fetched_on=NOW.date(), accept=lambda i: i != 1)
+    assert (caught.value.full_name, caught.value.repo_id) == ("Octo-Org/Lib", 1)
+    assert paths(sim) == ["/repos/octo-org/lib"]
+    sim.requests.clear()
+    obs = source(sim).observe("octo-org/lib", fetched_on=NOW.date(), accept=lambda i: i == 1)
+    assert obs.repo.id == 1
+    assert len(paths(sim)) == 5
 
 
 def test_missing_repo_is_not_found(sim: SimulatedGitHub) -> None:

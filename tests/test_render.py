@@ -8,6 +8,7 @@ import math
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from traffic_sync.models import (
     StatsRow,
 )
 from traffic_sync.render import (
+    SUMMARY_BUDGET,
     escape_cell,
     escape_text,
     render_index,
@@ -518,3 +520,139 @@ def test_summary_says_what_posthog_got(
     assert text.index("| octo/a") < text.index("PostHog")
     assert "PostHog" not in render_summary(RunReport(TODAY, (result,)))
     assert "PostHog" in render_summary(RunReport(TODAY, (), posthog=posthog))
+
+
+# --- the step summary at scale ------------------------------------------------------------------
+
+MIB = 1024 * 1024
+BIG_RUN = 10_000
+
+
+def failed(n: int) -> RepoResult:
+    """A failed repo whose error quotes GitHub (hostile text included), as long as they come."""
+    return RepoResult(
+        f"octo-org/failed-{n:05}",
+        RepoStatus.FAILED,
+        error_title="Token cannot read traffic",
+        error=f"octo-org/failed-{n:05}: {HOSTILE[n % len(HOSTILE)]} " + "x" * 150,
+    )
+
+
+def changed(n: int) -> RepoResult:
+    return RepoResult(
+        f"octo-org/changed-{n:05}", RepoStatus.SAVED, 123_456, 7_890, 456, 78, days_added=2
+    )
+
+
+def unchanged(n: int) -> RepoResult:
+    return RepoResult(f"octo-org/quiet-{n:05}", RepoStatus.SAVED, 0, 0, 0, 0)
+
+
+def skipped(n: int) -> RepoResult:
+    return RepoResult(
+        f"octo-org/later-{n:05}",
+        RepoStatus.SKIPPED,
+        error_title="Rate limited",
+        error="The repos need more API requests than this run may make (5 per repo).",
+    )
+
+
+def big_report(results: list[RepoResult]) -> RunReport:
+    return RunReport(
+        fetched_on=TODAY,
+        results=tuple(results),
+        commit_sha="0123456789abcdef0123456789abcdef01234567",
+        data_location="octo-org/stats@traffic-data",
+        histories=(("octo-org/busy-lib", busy_history()), ("octo-org/quiet", quiet_history())),
+        index_path="README.md",
+        index_url="https://github.com/octo-org/stats/blob/traffic-data/README.md",
+    )
+
+
+def summary_names(text: str) -> list[str]:
+    return [cells(row)[0] for row in table_rows(text, "")[2:]]
+
+
+@pytest.mark.parametrize("make", [failed, changed, unchanged, skipped])
+def test_summary_of_10000_repos_stays_under_half_a_mib(make: Callable[[int], RepoResult]) -> None:
+    """10,000 rows of any kind, all failed or all changed included, would pass GitHub's 1 MiB
+    cap; the summary keeps to 512 KiB, says how many rows it left out and links the index
+    page that lists them all."""
+    report = big_report([make(n) for n in range(BIG_RUN)])
+    text = render_summary(report)
+    size = len(text.encode())
+    assert SUMMARY_BUDGET - 4_096 < size <= SUMMARY_BUDGET < MIB
+    shown = summary_names(text)
+    left_out = BIG_RUN - len(shown)
+    assert 1_000 < len(shown) < BIG_RUN
+    assert f"**{left_out:,} of 10,000 repos are not in this table**" in text
+    assert "[README.md](https://github.com/octo-org/stats/blob/traffic-data/README.md)" in text
+    assert "```mermaid" in text  # the charts stay
+    assert _totals_line(text).startswith(
+        "10,000 repos synced" if make in (changed, unchanged) else "0 repos synced"
+    )
+
+
+def _totals_line(text: str) -> str:
+    return text.splitlines()[2]
+
+
+def test_summary_keeps_failed_then_new_days_then_skipped_rows() -> None:
+    """Rows that matter most are kept: every failed and changed repo, then skipped ones, and
+    no unchanged one; what is shown keeps the usual order (failed first, then by name)."""
+    results = [unchanged(n) for n in range(4_500)] + [skipped(n) for n in range(4_000)]
+    results += [changed(n) for n in range(1_400)] + [failed(n) for n in range(100)]
+    text = render_summary(big_report(results))
+    shown = summary_names(text)
+    assert len(text.encode()) <= SUMMARY_BUDGET
+    assert shown[:100] == [f"octo-org/failed-{n:05}" for n in range(100)]
+    assert {f"octo-org/changed-{n:05}" for n in range(1_400)} <= set(shown)
+    later = [name for name in shown if name.startswith("octo-org/later-")]
+    assert 0 < len(later) < 4_000
+    assert later == [f"octo-org/later-{n:05}" for n in range(len(later))]
+    assert not [name for name in shown if name.startswith("octo-org/quiet-")]
+    assert shown[100:] == sorted(shown[100:], key=lambda name: (name.casefold(), name))
+    left = 4_000 - len(later)
+    assert f"({left:,} skipped, 4,500 unchanged)" in text
+
+
+def test_summary_rows_stay_escaped_when_cut() -> None:
+    """Hostile errors in a summary cut to size still keep their cells; nothing is live."""
+    text = render_summary(big_report([failed(n) for n in range(BIG_RUN)]))
+    assert not [line for line in text.splitlines() if line.startswith("::")]
+    for row in table_rows(text, "")[2:]:
+        assert len(cells(row)) == 6
+        for bad in ("<", "](", "://", "**", "`", "\r"):
+            assert bad not in row
+
+
+def test_one_huge_error_is_clipped_to_a_thousand_characters() -> None:
+    """An error of any length takes at most 1,000 characters of its row (marked with …)."""
+    result = RepoResult("octo-org/x", RepoStatus.FAILED, error_title="T", error="y" * 100_000)
+    text = render_summary(RunReport(TODAY, (result,)))
+    (row,) = table_rows(text, "")[2:]
+    assert cells(row)[5] == "T: " + "y" * 996 + "…"
+
+
+def test_left_out_rows_point_to_the_index_page_in_a_local_folder() -> None:
+    """Without a page on GitHub, the note names the index file and where the branch is."""
+    report = RunReport(
+        TODAY,
+        tuple(unchanged(n) for n in range(50)),
+        data_location="/data/stats@traffic-data",
+        index_path="traffic/README.md",
+    )
+    text = render_summary(report, budget=3_000)
+    assert len(text.encode()) <= 3_000
+    assert "**" in text
+    assert "index page lists every repo: `traffic/README.md` in `/data/stats@traffic-data`." in text
+
+
+def test_summary_that_fits_has_no_note_and_names_its_shard() -> None:
+    """A run whose rows fit lists every one with no note; a sharded run says which shard."""
+    report = big_report([changed(n) for n in range(100)])
+    text = render_summary(report)
+    assert len(summary_names(text)) == 100
+    assert "not in this table" not in text
+    sharded = RunReport(TODAY, (changed(1),), shard="2/4")
+    assert render_summary(sharded).startswith("## traffic-sync 2026-01-20 (shard 2/4)\n")

@@ -1,4 +1,4 @@
-"""Many repos on one token: budgets (stalest first, gap warnings) and renamed repos."""
+"""Many repos: budgets (stalest first, gap warnings), renamed repos, and shards of a matrix."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import branch
+from tests.runner import StepResult, finish_step, start_step
 from tests.test_sync import REPOS, TOKEN, ListLog, settings_for, sync_once
 from traffic_sync.codec import encode_history
 from traffic_sync.models import (
@@ -167,3 +168,170 @@ def test_rename_merges_when_both_folders_exist() -> None:
     ]
     assert set(plan.deletes) == {p for p in current if p.startswith("o/old/")}
     assert plan.results[0].renamed_from == "o/old"
+
+
+def traffic_requests(sim: SimulatedGitHub) -> dict[str, int]:
+    """Requests per repo, `GET /repos/{o}/{r}` and traffic calls alike: "o/r" -> count."""
+    counts: dict[str, int] = {}
+    for request in sim.requests:
+        parts = request.path.split("/")
+        if len(parts) >= 4 and parts[1] == "repos":
+            name = f"{parts[2]}/{parts[3]}".lower()
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def stored_ids(remote: Path) -> set[str]:
+    return set(json.loads(branch.files(remote)[".traffic-sync/state.json"])["repos"])
+
+
+def test_shards_of_a_listing_split_the_repos_by_id(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """`owner/*` in 3 shards: every shard lists, each fetches only its ids, all are stored."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    listed = [r for r in REPOS if not r.private]  # another user's listing: public repos
+    for index in (1, 2, 3):
+        sim.requests.clear()
+        settings = settings_for(remote, repos="octo/*", shard=f"{index}/3")
+        report = sync_once(sim, settings, tmp_path)
+        mine = {r.full_name for r in listed if r.id % 3 == index - 1}
+        assert {r.full_name for r in report.results} == mine
+        assert traffic_requests(sim) == dict.fromkeys(mine, 5)  # the others cost nothing
+        assert any(r.path == "/users/octo/repos" for r in sim.requests)
+        assert report.shard == f"{index}/3"
+    assert stored_ids(remote) == {str(r.id) for r in listed}
+    index_page = branch.files(remote)["README.md"].decode()
+    assert all(f"[{r.full_name}]" in index_page for r in listed)
+
+
+def test_named_repos_cost_other_shards_one_request_then_none(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """A named repo no run has synced costs the other shards its GET /repos, no traffic
+    request; once state.json has its id, the other shards make no request for it at all."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    named = "octo/alpha octo/beta octo/gamma"  # ids 1, 2, 3: shard 2/2, 1/2, 2/2
+    sim.requests.clear()
+    sync_once(sim, settings_for(remote, repos=named, shard="1/2"), tmp_path)
+    assert traffic_requests(sim) == {"octo/alpha": 1, "octo/beta": 5, "octo/gamma": 1}
+    sim.requests.clear()
+    log = ListLog()
+    sync_once(sim, settings_for(remote, repos=named, shard="2/2"), tmp_path, log)
+    assert traffic_requests(sim) == {"octo/alpha": 5, "octo/gamma": 5}  # beta: known, id 2
+    assert stored_ids(remote) == {"1", "2", "3"}
+    assert any(line.startswith("Shard 2/2: 0 repos by id, 1 left") for line in log.lines)
+    sim.now += dt.timedelta(days=1)
+    for index, expected in ((1, {"octo/beta": 5}), (2, {"octo/alpha": 5, "octo/gamma": 5})):
+        sim.requests.clear()
+        sync_once(sim, settings_for(remote, repos=named, shard=f"{index}/2"), tmp_path)
+        assert traffic_requests(sim) == expected
+
+
+def test_a_named_repo_whose_name_was_taken_again_is_not_dropped(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """state.json says a name is id 1 (shard 2/2), but the name now leads to id 4 (shard 1/2):
+    shard 2/2 still syncs it, and from then on shard 1/2 owns it."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync_once(sim, settings_for(remote, repos="octo/alpha", shard="2/2"), tmp_path)
+    sim.rename("octo/alpha", "octo/alpha-old")
+    sim.rename("octo/public-data", "octo/alpha")  # id 4 takes the name
+    sim.now += dt.timedelta(days=1)
+    first = sync_once(sim, settings_for(remote, repos="octo/alpha", shard="1/2"), tmp_path)
+    assert first.results == ()  # by state.json the name is id 1: not this shard's
+    second = sync_once(sim, settings_for(remote, repos="octo/alpha", shard="2/2"), tmp_path)
+    assert [r.status for r in second.results] == [RepoStatus.SAVED]
+    assert "4" in stored_ids(remote)
+    sim.now += dt.timedelta(days=1)
+    sim.requests.clear()
+    assert (
+        sync_once(sim, settings_for(remote, repos="octo/alpha", shard="2/2"), tmp_path).results
+        == ()
+    )
+    assert traffic_requests(sim) == {}
+    owner = sync_once(sim, settings_for(remote, repos="octo/alpha", shard="1/2"), tmp_path)
+    assert [r.status for r in owner.results] == [RepoStatus.SAVED]
+
+
+# Each push waits at the server until four have arrived (30 s at most), so the four shards'
+# first pushes meet: one lands, three must fetch, re-merge and push again.
+MEET_FOUR_PUSHES = """#!/bin/sh
+echo x >> "$GIT_DIR/arrivals"
+i=0
+while [ "$(wc -l < "$GIT_DIR/arrivals")" -lt 4 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+"""
+SHARD_TOKENS = [f"ghp_shard{k}Token0123456789" for k in range(1, 5)]
+ORG_REPOS = [
+    SimRepo(f"octo-org/r{n:02}", 200 + n, dt.date(2025, 1, 1), daily_views=3 + n, seed=2 * n)
+    for n in range(1, 25)
+]
+NAMED_REPOS = [
+    SimRepo(f"octocat/tool-{n}", 300 + n, dt.date(2025, 6, 1), daily_views=9, seed=4 * n)
+    for n in range(1, 4)
+]
+
+
+def run_shards(
+    sim: SimulatedGitHub, remote: Path, tmp_path: Path, day: dt.date
+) -> list[StepResult]:
+    """The four jobs of a matrix, each with its own token, started together on `day`."""
+    sim.now = at(day)
+    (remote / "arrivals").unlink(missing_ok=True)
+    steps = [
+        start_step(
+            {
+                "token": token,
+                "repos": "octo-org/* octocat/tool-1 octocat/tool-2, octocat/tool-3",
+                "data-repository": str(remote),
+                "shard": f"{index}/4",
+            },
+            now=at(day),
+            api_url=sim.url,
+            workspace=tmp_path / f"{day}-shard-{index}",
+        )
+        for index, token in enumerate(SHARD_TOKENS, start=1)
+    ]
+    return [finish_step(step, timeout=240) for step in steps]
+
+
+def test_four_shards_at_once_save_every_repo_exactly_once(tmp_path: Path) -> None:
+    """Four entrypoints, one per shard, each with its own token, pushing to one branch at the
+    same moment: each repo is fetched by one shard only and saved once, the index page and
+    state.json list every repo, and the next day named repos cost the other shards nothing."""
+    repos = ORG_REPOS + NAMED_REPOS
+    remote = branch.init_bare(tmp_path / "data.git")
+    branch.install_hook(remote, MEET_FOUR_PUSHES)
+    with SimulatedGitHub(repos, now=at(START), token=SHARD_TOKENS[0], orgs=["octo-org"]) as sim:
+        for token in SHARD_TOKENS[1:]:
+            sim.grant(token, "pat")
+        for day in (START, START + dt.timedelta(days=1)):
+            sim.requests.clear()
+            results = run_shards(sim, remote, tmp_path, day)
+            for index, result in enumerate(results, start=1):
+                assert result.returncode == 0, result.stdout + result.stderr
+                mine = [r for r in repos if r.id % 4 == index - 1]
+                assert result.outputs["repos-synced"] == str(len(mine))
+                assert len(result.outputs["commit-sha"]) == 40
+                assert result.summary.startswith(f"## traffic-sync {day} (shard {index}/4)\n")
+                assert all(r.full_name in result.summary for r in mine)
+            fetched = traffic_requests(sim)
+            # one shard made a repo's five requests; on the first day each other shard paid
+            # a named repo's GET /repos, after that state.json knew its id
+            named_cost = 5 + (3 if day == START else 0)
+            assert fetched == {
+                **{r.full_name.lower(): 5 for r in ORG_REPOS},
+                **{r.full_name.lower(): named_cost for r in NAMED_REPOS},
+            }
+            pushes = (remote / "arrivals").read_text().count("x")
+            assert pushes >= 7  # three shards lost the race at least once and re-merged
+            bodies = branch.git("-C", str(remote), "log", "-4", "--format=%b", "traffic-data")
+            saved = [line.split(":")[0][2:] for line in bodies.decode().splitlines() if line]
+            assert sorted(saved) == sorted(r.full_name for r in repos)  # each repo once
+            tree = branch.files(remote)
+            state = json.loads(tree[".traffic-sync/state.json"])["repos"]
+            assert set(state) == {str(r.id) for r in repos}
+            assert {entry["last_success"] for entry in state.values()} == {day.isoformat()}
+            index_page = tree["README.md"].decode()
+            for repo in repos:
+                assert f"[{repo.full_name}]({repo.full_name}/README.md)" in index_page
+                assert f"{repo.full_name}/README.md" in tree
+        assert branch.commit_count(remote) == 8  # one commit per shard and day, none lost

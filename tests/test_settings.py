@@ -183,3 +183,35 @@ def test_keepalive_is_on_unless_turned_off() -> None:
     assert parse_settings({"token": "t", "keepalive": "false"}, ENV).keepalive is False
     (found,) = problems(keepalive="sometimes")
     assert "`keepalive`" in found
+
+
+def test_shard_defaults_to_the_whole_set() -> None:
+    """Without `shard` a run takes every repo (`1/1`)."""
+    settings = parse_settings({"token": "t"}, ENV)
+    assert (settings.shard.index, settings.shard.count) == (1, 1)
+    assert str(settings.shard) == "1/1"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("2/4", (2, 4)), ("4/4", (4, 4)), (" 1 / 3 ", (1, 3))]
+)
+def test_shard_reads_k_of_n(text: str, expected: tuple[int, int]) -> None:
+    """`shard: K/N` names shard K of N, spaces around the slash allowed."""
+    shard = parse_settings({"token": "t", "shard": text}, ENV).shard
+    assert (shard.index, shard.count) == expected
+
+
+@pytest.mark.parametrize("bad", ["0/4", "5/4", "2", "2/0", "a/b", "-1/4", "2/4/8", "1.5/4", "²/4"])
+def test_bad_shard_says_what_it_must_be(bad: str) -> None:
+    """A shard that is not K/N with 1 <= K <= N is a configuration error naming the form."""
+    (found,) = problems(shard=bad)
+    assert found.startswith("`shard` must be K/N with 1 <= K <= N, e.g. 2/4")
+    assert repr(bad) in found
+
+
+@pytest.mark.parametrize("bad", ["²", "٣", "1" * 5000])
+def test_numbers_are_ascii_digits_or_a_config_error(bad: str) -> None:
+    """`²` (which int() refuses), other scripts' digits and a number thousands of digits long
+    are reported with the other problems instead of crashing the run."""
+    (found,) = problems(concurrency=bad)
+    assert found.startswith("`concurrency` must be a whole number")

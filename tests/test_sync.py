@@ -20,7 +20,7 @@ from traffic_sync.models import RepoStatus, RunReport
 from traffic_sync.pacer import Pacer
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.sync import collect, push_token_for, run
+from traffic_sync.sync import collect, index_url, push_token_for, run
 
 TOKEN = "ghp_syncTestToken"
 FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)
@@ -223,6 +223,27 @@ def test_push_race_re_merges_onto_the_new_tip(sim: SimulatedGitHub, tmp_path: Pa
     assert branch.tip(remote) == report.commit_sha
 
 
+# Other writers land a commit while each of the first six pushes is in flight.
+MOVE_BRANCH_SIX_TIMES = MOVE_BRANCH_ONCE.replace(
+    '[ -f "$GIT_DIR/moved" ] && exit 0\ntouch "$GIT_DIR/moved"\n',
+    'echo x >> "$GIT_DIR/moves"\n[ "$(wc -l < "$GIT_DIR/moves")" -gt 6 ] && exit 0\n',
+)
+
+
+@pytest.mark.parametrize(("shard", "saved"), [("1/1", False), ("2/2", True)])
+def test_push_attempts_grow_with_the_shards(
+    sim: SimulatedGitHub, tmp_path: Path, shard: str, saved: bool
+) -> None:
+    """Five attempts for one run; each other shard may push twice first, so 2/2 gets seven."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync_once(sim, settings_for(remote, repos="octo/alpha octo/beta"), tmp_path)
+    branch.install_hook(remote, MOVE_BRANCH_SIX_TIMES)
+    sim.now += dt.timedelta(days=1)
+    report = sync_once(sim, settings_for(remote, repos="octo/alpha", shard=shard), tmp_path)
+    assert report.store_failed is not saved
+    assert (branch.tip(remote) == report.commit_sha) is saved
+
+
 ALWAYS_REJECT = "#!/bin/sh\necho 'failed to update ref' >&2\nexit 1\n"
 
 
@@ -258,6 +279,31 @@ def test_push_token_only_goes_to_the_github_server(data_repository: str, sent: b
     )
     remote = resolve_remote(data_repository, server_url=settings.server_url, cwd=Path("/tmp"))
     assert push_token_for(remote, settings) == ("p" if sent else None)
+
+
+@pytest.mark.parametrize(
+    ("data_repository", "inputs", "url"),
+    [
+        ("octo/data", {}, "https://github.example/octo/data/blob/traffic-data/README.md"),
+        (
+            "octo/data",
+            {"data-branch": "stats/daily", "data-path": "traffic data"},
+            "https://github.example/octo/data/blob/stats/daily/traffic%20data/README.md",
+        ),
+        ("https://gitlab.example/octo/data.git", {}, ""),
+        ("./folder", {}, ""),
+    ],
+)
+def test_index_page_url_for_a_data_repository_on_github(
+    data_repository: str, inputs: dict[str, str], url: str
+) -> None:
+    """The summary links the index page when the data repository is `owner/name` here."""
+    settings = parse_settings(
+        {"token": "t", "repos": "o/r", "data-repository": data_repository, **inputs},
+        {"GITHUB_SERVER_URL": "https://github.example"},
+    )
+    remote = resolve_remote(data_repository, server_url=settings.server_url, cwd=Path("/tmp"))
+    assert index_url(settings, remote) == url
 
 
 def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:

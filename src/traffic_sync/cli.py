@@ -55,6 +55,7 @@ HELP = {
     "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
     "request-timeout": "seconds one API request may take before it is retried (default 30)",
     "keepalive": "on a scheduled Actions run, re-enable the calling workflow (default on)",
+    "shard": "K/N: take only the repos whose id falls in shard K of N (default 1/1: all)",
 }
 
 

@@ -41,6 +41,7 @@ from traffic_sync.models import (
     PopularPath,
     Referrer,
     RepoInfo,
+    RepoRef,
     TrafficAnswer,
 )
 from traffic_sync.pacer import Pacer
@@ -70,14 +71,32 @@ class RetryPolicy:
     pause: float = 0.0
 
 
+class Declined(Exception):
+    """`observe` stopped after `GET /repos/{o}/{r}`: `accept` refused the repo's id.
+
+    Not a TrafficSyncError, since nothing went wrong: the repo is another run's (another shard).
+    """
+
+    def __init__(self, full_name: str, repo_id: int) -> None:
+        super().__init__(f"{full_name} (id {repo_id})")
+        self.full_name = full_name
+        self.repo_id = repo_id
+
+
 class TrafficSource(Protocol):
     """Where observations come from: GitHub through PyGithub, or anything that acts like it."""
 
     def expand(
         self, patterns: Sequence[RepoPattern], *, include_forks: bool, include_archived: bool
-    ) -> tuple[list[str], list[tuple[str, RepoError]]]: ...
+    ) -> tuple[list[RepoRef], list[tuple[str, RepoError]]]: ...
 
-    def observe(self, full_name: str, *, fetched_on: dt.date) -> Observation: ...
+    def observe(
+        self,
+        full_name: str,
+        *,
+        fetched_on: dt.date,
+        accept: Callable[[int], bool] | None = None,
+    ) -> Observation: ...
 
     def is_private(self, full_name: str) -> bool | None: ...
 
@@ -306,13 +325,14 @@ class GitHubSource:
 
     def expand(
         self, patterns: Sequence[RepoPattern], *, include_forks: bool, include_archived: bool
-    ) -> tuple[list[str], list[tuple[str, RepoError]]]:
-        """Names to sync (listing order, deduplicated case-insensitively) and failed patterns."""
-        names: dict[str, str] = {}
+    ) -> tuple[list[RepoRef], list[tuple[str, RepoError]]]:
+        """Repos to sync (listing order, deduplicated case-insensitively; listed ones with
+        their id) and failed patterns."""
+        refs: dict[str, RepoRef] = {}
         failures: list[tuple[str, RepoError]] = []
         for pattern in (p for p in patterns if not p.exclude):
             if not pattern.is_wildcard:
-                names.setdefault(str(pattern).lower(), str(pattern))
+                refs.setdefault(str(pattern).lower(), RepoRef(str(pattern)))
                 continue
             try:
                 for repo in self._list_owner(pattern.owner):
@@ -320,11 +340,15 @@ class GitHubSource:
                         repo.archived and not include_archived
                     ):
                         continue
-                    names.setdefault(repo.full_name.lower(), repo.full_name)
+                    # a repo also named keeps its place and spelling, and learns its id
+                    named = refs.get(repo.full_name.lower())
+                    if named is None or named.id is None:
+                        name = named.full_name if named else repo.full_name
+                        refs[repo.full_name.lower()] = RepoRef(name, repo.id)
             except RepoError as error:
                 failures.append((str(pattern), error))
         excludes = [p for p in patterns if p.exclude]
-        kept = [n for n in names.values() if not any(x.matches(n) for x in excludes)]
+        kept = [r for r in refs.values() if not any(x.matches(r.full_name) for x in excludes)]
         return kept, failures
 
     def _list_owner(self, owner: str) -> Iterable[Repository]:
@@ -338,9 +362,21 @@ class GitHubSource:
             return _listing(viewer.get_repos(affiliation="owner"), owner)
         return _listing(account.get_repos(), owner)
 
-    def observe(self, full_name: str, *, fetched_on: dt.date) -> Observation:
-        """The five requests for one repo, turned into typed records."""
+    def observe(
+        self,
+        full_name: str,
+        *,
+        fetched_on: dt.date,
+        accept: Callable[[int], bool] | None = None,
+    ) -> Observation:
+        """The five requests for one repo, turned into typed records.
+
+        With `accept`, a repo whose id it refuses raises Declined after the first request, so
+        it costs no traffic request (a sharded run learning a named repo's id).
+        """
         repo = _call(lambda: self._github.get_repo(full_name), full_name)
+        if accept is not None and not accept(repo.id):
+            raise Declined(repo.full_name, repo.id)
         views = _call(lambda: repo.get_views_traffic(per="day"), full_name)
         clones = _call(lambda: repo.get_clones_traffic(per="day"), full_name)
         referrers = _call(repo.get_top_referrers, full_name) or []

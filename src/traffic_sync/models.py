@@ -99,6 +99,15 @@ class RepoInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class RepoRef:
+    """A repo a run is asked to sync: its name as listed or named, and its id when a listing
+    gave it (a named `owner/name` has none until its `GET /repos/{o}/{r}`)."""
+
+    full_name: str
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Bucket:
     """One daily bucket of a traffic answer, as the API returned it."""
 
@@ -195,6 +204,9 @@ class RunReport:
     posthog: PostHogReport | None = None  # None when the PostHog sink is off
     # Every repo's history in the data branch after this run, by name: the summary's chart.
     histories: tuple[tuple[str, History], ...] = ()
+    shard: str = ""  # "K/N" when the repos are split among N runs, "" when this run has all
+    index_path: str = ""  # the data branch's index page, in the branch ("" without a branch)
+    index_url: str = ""  # the same page on GitHub, when the data repository is there
 
     @property
     def repos_synced(self) -> int:

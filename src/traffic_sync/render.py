@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote
@@ -31,6 +32,12 @@ from traffic_sync.models import (
 DASH = "—"
 NOT_FINAL = r"\*"  # marks a day GitHub may still add to; explained under the table
 SERVER_URL = "https://github.com"
+# The runner refuses a step summary file over 1 MiB (1024k bytes) and shows none of it, only an
+# error annotation ("$GITHUB_STEP_SUMMARY upload aborted"). The summary keeps to half of that
+# whatever the number of repos, far from the edge whatever redaction or a later section adds.
+# https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-markdown-summary
+SUMMARY_BUDGET = 512 * 1024  # bytes
+MAX_ERROR_CHARS = 1_000  # of one repo's error in the summary, so that no row eats the budget
 
 # Characters Markdown, a GFM table or HTML would act on, as entities GitHub shows as themselves.
 _ENTITIES = {
@@ -192,10 +199,19 @@ def render_repo_page(
     return _page(lines)
 
 
-def render_summary(report: RunReport, *, with_charts: bool = True) -> str:
+def render_summary(
+    report: RunReport, *, with_charts: bool = True, budget: int = SUMMARY_BUDGET
+) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY (and the terminal): totals line, one row per repo, and
-    (`with_charts`) the daily totals of every repo in the data branch as charts."""
+    (`with_charts`) the daily totals of every repo in the data branch as charts.
+
+    The whole text stays within `budget` bytes: when the rows would not fit, the ones that
+    matter most are kept (failed, then new days, then skipped, then unchanged) and a note says
+    how many were left out and where every repo is listed.
+    """
     heading = f"## traffic-sync {report.fetched_on.isoformat()}"
+    if report.shard:
+        heading += f" (shard {report.shard})"
     if report.dry_run:
         heading += " (dry run)"
     lines = [heading, "", _summary_line(report), ""]
@@ -204,16 +220,11 @@ def render_summary(report: RunReport, *, with_charts: bool = True) -> str:
     if not report.results:
         lines.append("No repositories to sync.")
         return _page(lines + _posthog_lines(report))
-    header = ("Repository", "Status", "Views (14 d)", "Clones (14 d)", "New days", "Error")
-    ordered = sorted(
-        report.results,
-        key=lambda r: (r.status is not RepoStatus.FAILED, *_name_order(r.full_name)),
-    )
-    lines += _table(header, "llrrrl", [_summary_row(r) for r in ordered])
-    lines += _posthog_lines(report)
+    tail = _posthog_lines(report)
     if with_charts:
-        lines += ["", *_overview_section(dict(report.histories), heading="### All repositories")]
-    return _page(lines)
+        tail += ["", *_overview_section(dict(report.histories), heading="### All repositories")]
+    room = budget - _size(lines) - _size(tail)
+    return _page(lines + _summary_table(report, room=room) + tail)
 
 
 # --- index ------------------------------------------------------------------------------------
@@ -557,6 +568,75 @@ def _posthog_line(posthog: PostHogReport, *, dry_run: bool) -> str:
     return f"**PostHog**: {_plural(posthog.sent, 'event')} sent ({days})."
 
 
+def _summary_table(report: RunReport, *, room: int) -> list[str]:
+    """The table of repos in at most `room` bytes, failed ones first, then by name; a note
+    follows when rows had to be left out."""
+    header = _table(
+        ("Repository", "Status", "Views (14 d)", "Clones (14 d)", "New days", "Error"),
+        "llrrrl",
+        [],
+    )
+    rows = [(result, _row(_summary_row(result))) for result in report.results]
+    table = [*header, *(row for _, row in sorted(rows, key=_shown_order))]
+    if _size(table) <= room:
+        return table
+    total = len(rows)
+    worst = _omitted_note(report, dict.fromkeys(_OMITTED, total), total=total)
+    room -= _size(header) + _size(["", worst])
+    kept: list[tuple[RepoResult, str]] = []
+    for result, row in sorted(rows, key=lambda pair: _importance(pair[0])):
+        room -= len(row.encode()) + 1
+        if room < 0:
+            break
+        kept.append((result, row))
+    left_out = Counter(_omitted_kind(r) for r in report.results)
+    left_out.subtract(_omitted_kind(r) for r, _ in kept)
+    table = [*header, *(row for _, row in sorted(kept, key=_shown_order))]
+    return [*table, "", _omitted_note(report, left_out, total=total)]
+
+
+def _shown_order(pair: tuple[RepoResult, str]) -> tuple[bool, str, str]:
+    result = pair[0]
+    return (result.status is not RepoStatus.FAILED, *_name_order(result.full_name))
+
+
+def _importance(result: RepoResult) -> tuple[int, str, str]:
+    """Rows kept first when not all fit: failed, then new days, then skipped, then the rest."""
+    rank = _OMITTED.index(_omitted_kind(result))
+    return (rank, *_name_order(result.full_name))
+
+
+# What a left-out row was, in the order rows are kept.
+_OMITTED = ("failed", "with new days", "skipped", "unchanged")
+
+
+def _omitted_kind(result: RepoResult) -> str:
+    if result.status is RepoStatus.FAILED:
+        return "failed"
+    if result.status is RepoStatus.SKIPPED:
+        return "skipped"
+    return "with new days" if result.days_added else "unchanged"
+
+
+def _omitted_note(report: RunReport, left_out: Mapping[str, int], *, total: int) -> str:
+    """Says how many rows the table leaves out, and where every repo is listed."""
+    count = sum(left_out.values())
+    kinds = ", ".join(f"{left_out[k]:,} {k}" for k in _OMITTED if left_out.get(k))
+    note = (
+        f"**{count:,} of {_plural(total, 'repo')} are not in this table** ({kinds}), to keep "
+        "this summary under GitHub's 1 MiB limit: it keeps failed repos first, then repos with "
+        "new days, then skipped ones."
+    )
+    if report.index_url:
+        page = f"[{escape_text(report.index_path)}]({report.index_url})"
+    else:
+        where = f" in {_code(report.data_location)}" if report.data_location else ""
+        page = f"{_code(report.index_path)}{where}" if report.index_path else ""
+    if page:
+        note += f" The data branch's index page lists every repo: {page}."
+    return note
+
+
 def _summary_row(result: RepoResult) -> list[str]:
     statuses = {
         RepoStatus.SAVED: "✅ saved",
@@ -574,8 +654,14 @@ def _summary_row(result: RepoResult) -> list[str]:
         _window(result.views_14d, result.view_uniques_14d),
         _window(result.clones_14d, result.clone_uniques_14d),
         _number(result.days_added) if saved else DASH,
-        escape_cell(error),
+        escape_cell(_clip(error, MAX_ERROR_CHARS)),
     ]
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most `limit` characters, marked with `…` when cut (before escaping, so no entity is
+    cut in half)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _window(count: int | None, uniques: int | None) -> str:
@@ -615,6 +701,11 @@ def _plural(count: int, noun: str) -> str:
 def _is_break(char: str) -> bool:
     """Control characters, line/paragraph separators and bidi overrides become a space."""
     return unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI
+
+
+def _size(lines: Sequence[str]) -> int:
+    """Bytes these lines take in a page (UTF-8, a newline each)."""
+    return sum(len(line.encode()) + 1 for line in lines)
 
 
 def _page(lines: Sequence[str]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from traffic_sync.errors import ConfigError
+from traffic_sync.shard import WHOLE, Shard
 
 INPUT_DEFAULTS: dict[str, str] = {
     "token": "",
@@ -34,6 +35,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "max-requests": "0",
     "request-timeout": "30",
     "keepalive": "true",
+    "shard": "1/1",
 }
 SECRET_INPUTS = ("token", "push-token", "posthog-api-key")
 SINKS = ("branch", "posthog")
@@ -44,6 +46,8 @@ _OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _NAME = r"[A-Za-z0-9._-]{1,100}"
 _REPO_RE = re.compile(rf"^(?P<exclude>!?)(?P<owner>{_OWNER})/(?P<name>{_NAME}|\*)$")
 _SPLIT_RE = re.compile(r"[\s,]+")
+_WHOLE_RE = re.compile(r"^[0-9]{1,12}$")
+_SHARD_RE = re.compile(r"^([0-9]{1,6})\s*/\s*([0-9]{1,6})$")
 _TRUE, _FALSE = "true", "false"
 MAX_CONCURRENCY = 100  # GitHub's secondary limit on concurrent requests
 MAX_REQUEST_TIMEOUT = 600  # seconds; a request slower than 10 minutes is not worth waiting for
@@ -95,6 +99,7 @@ class Settings:
     max_requests: int = 0  # 0 = no cap beyond what the token has left
     request_timeout: int = 30  # seconds one API request may take before it is retried
     keepalive: bool = True  # re-enable the calling workflow on a scheduled run
+    shard: Shard = WHOLE  # the part of the repos this run takes, split by repo id
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -146,6 +151,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
             "request-timeout", values["request-timeout"], 1, MAX_REQUEST_TIMEOUT, problems
         ),
         keepalive=flags["keepalive"],
+        shard=_parse_shard(values["shard"], problems),
     )
     if problems:
         raise ConfigError(problems)
@@ -236,10 +242,22 @@ def _parse_bool(name: str, text: str, problems: list[str]) -> bool:
 
 
 def _parse_int(name: str, text: str, low: int, high: int, problems: list[str]) -> int:
-    if text.isdigit() and low <= int(text) <= high:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+    if _WHOLE_RE.match(text) and low <= int(text) <= high:
         return int(text)
     problems.append(f"`{name}` must be a whole number from {low:,} to {high:,}, not {text!r}.")
     return low
+
+
+def _parse_shard(text: str, problems: list[str]) -> Shard:
+    match = _SHARD_RE.match(text)
+    if match and 1 <= int(match[1]) <= int(match[2]):
+        return Shard(int(match[1]), int(match[2]))
+    problems.append(
+        f"`shard` must be K/N with 1 <= K <= N, e.g. 2/4 (the second of four jobs), not {text!r}. "
+        "Give each job of a matrix its own K and the same N; the default 1/1 takes every repo."
+    )
+    return WHOLE
 
 
 def _check_data_repository(text: str, problems: list[str]) -> str:

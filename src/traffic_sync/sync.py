@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
+from urllib.parse import quote
 
 from traffic_sync.errors import (
     AuthError,
@@ -30,7 +31,7 @@ from traffic_sync.errors import (
     TrafficSyncError,
 )
 from traffic_sync.folders import FINGERPRINT, index_history, merge_into
-from traffic_sync.github import TrafficSource
+from traffic_sync.github import Declined, TrafficSource
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
 from traffic_sync.history import apply_observation, count_new_days
 from traffic_sync.models import (
@@ -38,6 +39,7 @@ from traffic_sync.models import (
     Observation,
     PostHogReport,
     RepoInfo,
+    RepoRef,
     RepoResult,
     RepoStatus,
     RunReport,
@@ -55,6 +57,7 @@ from traffic_sync.posthog import (
 )
 from traffic_sync.render import render_index, render_repo_page
 from traffic_sync.settings import Settings
+from traffic_sync.shard import Selection, known_ids, select
 
 PUSH_ATTEMPTS = 5
 STATE_FILE = ".traffic-sync/state.json"
@@ -182,6 +185,9 @@ def run(
         store_failed=store_failed,
         posthog=posthog_report,
         histories=histories,
+        shard=str(settings.shard) if settings.shard.count > 1 else "",
+        index_path=_join(settings.data_path, "README.md") if "branch" in settings.sinks else "",
+        index_url=index_url(settings, remote) if "branch" in settings.sinks else "",
     )
 
 
@@ -193,13 +199,15 @@ def collect(
     log: Log,
     read_state: Callable[[], Mapping[str, Mapping[str, object]]] = dict,
 ) -> Collected:
-    """Expand `repos`, keep within the request budget, then fetch the repos `concurrency` at a
-    time; a long rate-limit wait, a spent budget or a 401 ends collection.
+    """Expand `repos`, take this run's shard of them, keep within the request budget, then
+    fetch the repos `concurrency` at a time; a long rate-limit wait, a spent budget or a 401
+    ends collection.
 
-    `read_state` gives state.json's repos (read only when some repos must wait for a later run).
+    `read_state` gives state.json's repos (read only when some repos must wait for a later run,
+    or when a sharded run looks up the ids of named repos).
     """
     collected = Collected()
-    names, failures = source.expand(
+    refs, failures = source.expand(
         settings.repos,
         include_forks=settings.include_forks,
         include_archived=settings.include_archived,
@@ -207,18 +215,21 @@ def collect(
     for pattern, error in failures:
         log.error(error, where=pattern)
         collected.results.append(_failed(pattern, error))
+    shard = choose_shard(refs, settings=settings, read_state=read_state, log=log)
     # the guard is about writing the data repository: without the branch sink nothing is
     public = "branch" in settings.sinks and _data_repository_is_public(settings, source)
-    names, deferred = plan_budget(names, settings=settings, source=source, read_state=read_state)
-    if deferred:
-        budget = RateLimitedError(
-            f"The repos need more API requests than this run may make "
-            f"({REQUESTS_PER_REPO} per repo); the stalest {len(names):,} were synced first.",
-            fix="The next runs sync the rest first. Raise max-requests, or run more often.",
-        )
-        log.warning(budget, where=f"{len(deferred)} repos skipped")
-        _skip(deferred, budget, today=today, read_state=read_state, log=log, into=collected)
-    outcomes = _observe_all(names, settings=settings, source=source, today=today)
+    names = _within_budget(
+        shard.names,
+        settings=settings,
+        source=source,
+        today=today,
+        read_state=read_state,
+        log=log,
+        into=collected,
+    )
+    outcomes = _observe_all(
+        names, settings=settings, source=source, today=today, unknown=shard.unknown
+    )
     seen_ids: set[int] = set()
     not_reached: list[str] = []
     stopped_by: RepoError | None = None
@@ -229,6 +240,9 @@ def collect(
             if observation is None:  # not started: an earlier repo stopped collection
                 raise stopped_by or RateLimitedError("Collection stopped.")
             _check_privacy(observation, public=public, settings=settings)
+        except Declined as declined:
+            log.progress(f"{label}: id {declined.repo_id} is another shard's; not fetched")
+            continue
         except RateLimitedError as error:
             # not this repo's fault: it waits for the next run, nothing is lost
             stopped_by = stopped_by or error
@@ -261,18 +275,74 @@ def collect(
     return collected
 
 
+def _within_budget(
+    names: Sequence[str],
+    *,
+    settings: Settings,
+    source: TrafficSource,
+    today: dt.date,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    log: Log,
+    into: Collected,
+) -> list[str]:
+    """The repos this run can afford (see `plan_budget`); the others are reported skipped."""
+    names, deferred = plan_budget(names, settings=settings, source=source, read_state=read_state)
+    if deferred:
+        budget = RateLimitedError(
+            f"The repos need more API requests than this run may make "
+            f"({REQUESTS_PER_REPO} per repo); the stalest {len(names):,} were synced first.",
+            fix="The next runs sync the rest first. Raise max-requests, or run more often.",
+        )
+        log.warning(budget, where=f"{len(deferred)} repos skipped")
+        _skip(deferred, budget, today=today, read_state=read_state, log=log, into=into)
+    return names
+
+
+def choose_shard(
+    refs: Sequence[RepoRef],
+    *,
+    settings: Settings,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    log: Log,
+) -> Selection:
+    """The repos of this run's shard (all of them for `1/1`); state.json is read only when
+    a named repo's id is needed."""
+    if settings.shard.count == 1:
+        return Selection(tuple(r.full_name for r in refs), frozenset(), 0)
+    named = any(r.id is None for r in refs)
+    chosen = select(refs, settings.shard, known=known_ids(read_state()) if named else {})
+    line = f"Shard {settings.shard}: {len(chosen.names) - len(chosen.unknown):,} repos by id"
+    line += f", {chosen.others:,} left to the other shards"
+    if chosen.unknown:
+        line += (
+            f"; {len(chosen.unknown):,} named repos not synced before are looked up first "
+            "and kept only if their id is this shard's"
+        )
+    log.progress(line)
+    return chosen
+
+
 def _observe_all(
-    names: Sequence[str], *, settings: Settings, source: TrafficSource, today: dt.date
+    names: Sequence[str],
+    *,
+    settings: Settings,
+    source: TrafficSource,
+    today: dt.date,
+    unknown: Set[str] = frozenset(),
 ) -> Iterator[Future[Observation | None]]:
     """Fetch every repo on `concurrency` workers, one future per name in order; after a rate
-    limit or a 401, repos not started yet are not started (their result is None)."""
+    limit or a 401, repos not started yet are not started (their result is None).
+
+    A name in `unknown` (its id not known yet) is fetched only if its id is in this shard."""
     stop = threading.Event()
+    holds = settings.shard.holds
 
     def observe(name: str) -> Observation | None:
         if stop.is_set():
             return None
         try:
-            return source.observe(name, fetched_on=today)
+            accept = holds if name in unknown else None
+            return source.observe(name, fetched_on=today, accept=accept)
         except (RateLimitedError, AuthError):
             stop.set()
             raise
@@ -384,6 +454,16 @@ def read_state(
         return {}
 
 
+def index_url(settings: Settings, remote: Remote) -> str:
+    """The data branch's index page on GitHub for an `owner/name` data repository, else ""."""
+    server = settings.server_url.rstrip("/")
+    if remote.local_path is not None or remote.url != f"{server}/{remote.display}.git":
+        return ""
+    branch = quote(settings.data_branch, safe="/")
+    page = quote(_join(settings.data_path, "README.md"), safe="/")
+    return f"{server}/{remote.display}/blob/{branch}/{page}"
+
+
 def _data_repository_is_public(settings: Settings, source: TrafficSource) -> bool:
     """Only an `owner/name` data repository is checked; unknown visibility counts as public."""
     parts = settings.data_repository.split("/")
@@ -440,7 +520,7 @@ def store(
         branch.push(sha)
         return sha, plan
 
-    return _until_pushed(attempt, sleep=sleep)
+    return _until_pushed(attempt, attempts=push_attempts(settings), sleep=sleep)
 
 
 @contextlib.contextmanager
@@ -457,16 +537,28 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _until_pushed(attempt: Callable[[], Pushed], *, sleep: Callable[[float], None]) -> Pushed:
+def push_attempts(settings: Settings) -> int:
+    """How often a run fetches, re-merges and pushes before it gives up.
+
+    A rejected push means another run pushed since our fetch. The other shards of a matrix
+    push at most twice each (the data, then PostHog's record), so with `2 * (N - 1)` more
+    attempts a shard gets its turn even when all N end together; other writers get the rest.
+    """
+    return PUSH_ATTEMPTS + 2 * (settings.shard.count - 1)
+
+
+def _until_pushed(
+    attempt: Callable[[], Pushed], *, attempts: int, sleep: Callable[[float], None]
+) -> Pushed:
     """Run `attempt` (fetch, write, push) again on the new tip while another run moved the
     branch in between: bounded, with jitter, never a force push."""
-    for tries in range(PUSH_ATTEMPTS):
+    for tries in range(attempts):
         try:
             return attempt()
         except PushRejectedError:
             sleep(random.uniform(0.5, 2.0) * (tries + 1))  # noqa: S311 - jitter, not crypto
     raise StoreError(
-        f"The data branch kept moving: gave up after {PUSH_ATTEMPTS} attempts.",
+        f"The data branch kept moving: gave up after {attempts} attempts.",
         fix="Other runs are pushing at the same time; nothing was lost, the next run retries. "
         "A workflow `concurrency:` group avoids this.",
     )
@@ -621,7 +713,7 @@ def save_watermarks(
         branch.push(sha)
         return sha
 
-    return _until_pushed(attempt, sleep=sleep)
+    return _until_pushed(attempt, attempts=push_attempts(settings), sleep=sleep)
 
 
 def plan_files(
