@@ -99,7 +99,8 @@ def image() -> str:
 @pytest.fixture(scope="module")
 def github() -> Iterator[SimulatedGitHub]:
     with SimulatedGitHub(WORLD, now=dt.datetime.now(dt.UTC), token=TOKEN, orgs=["octo-org"]) as sim:
-        sim.grant(GITHUB_TOKEN, "github-token")
+        sim.grant(GITHUB_TOKEN, "github-token", actions_write=True)
+        sim.add_workflow(REPOSITORY, "traffic.yml")
         yield sim
 
 
@@ -380,3 +381,35 @@ def test_local_data_repository_in_the_runners_workspace(
     assert branch.tip(remote) == step.outputs["commit-sha"] != ""
     assert "octo-org/tool/README.md" in branch.files(remote)
     assert_no_secret_leaks(step, job, remote)
+
+
+def test_scheduled_run_keeps_its_workflow_enabled(
+    image: str, github: SimulatedGitHub, git_host: GitHost, tmp_path: Path
+) -> None:
+    """On a schedule, the run re-enables its own workflow with the workflow's token."""
+    job = Job(tmp_path)
+    remote = git_host.create("octo-org/scheduled")
+    github.now = dt.datetime.now(dt.UTC)
+    before = len(github.requests)
+    step = run_action(
+        job,
+        {"token": TOKEN, "repos": "octo-org/tool", "data-repository": "octo-org/scheduled"},
+        github=github,
+        git_host=git_host,
+        event="schedule",
+    )
+    assert step.returncode == 0, step.stdout + step.stderr
+    enables = [r.path for r in github.requests[before:] if r.method == "PUT"]
+    assert enables == [f"/repos/{REPOSITORY}/actions/workflows/traffic.yml/enable"]
+    assert "::warning" not in step.stdout
+    assert_no_secret_leaks(step, job, remote)
+
+
+def test_image_carries_the_version_it_reports(image: str) -> None:
+    """The image's version label is the version its `--version` prints."""
+    inspect = ["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image]
+    labels = json.loads(subprocess.run(inspect, capture_output=True, check=True).stdout)
+    version = subprocess.run(
+        ["docker", "run", "--rm", image, "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert version == f"traffic-sync {labels['org.opencontainers.image.version']}"
