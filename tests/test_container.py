@@ -365,7 +365,8 @@ def test_local_data_repository_in_the_runners_workspace(
     image: str, github: SimulatedGitHub, git_host: GitHost, tmp_path: Path
 ) -> None:
     """A local-path data repository in the workspace (owned by the runner's user, written by the
-    container's root) works: git's ownership check does not stop it."""
+    container's root) works: git's ownership check does not stop it, and what the run wrote
+    there stays the runner user's, so the job's later steps can change it."""
     job = Job(tmp_path)
     remote = branch.init_bare(job.workspace / "traffic-data.git")
     for path in (remote, *remote.rglob("*")):
@@ -380,6 +381,8 @@ def test_local_data_repository_in_the_runners_workspace(
     assert step.returncode == 0, step.stdout + step.stderr
     assert branch.tip(remote) == step.outputs["commit-sha"] != ""
     assert "octo-org/tool/README.md" in branch.files(remote)
+    owners = {(p.lstat().st_uid, p.lstat().st_gid) for p in (remote, *remote.rglob("*"))}
+    assert owners == {(RUNNER_UID, RUNNER_UID)}
     assert_no_secret_leaks(step, job, remote)
 
 

@@ -960,3 +960,30 @@ def test_push_without_write_access_is_store_error(
     assert not isinstance(caught.value, PushRejectedError)
     assert "contents: write" in caught.value.fix
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes files as another user")
+def test_local_repo_in_another_users_folder_stays_theirs(tmp_path: Path) -> None:
+    """As root (a container action) in a workspace of the runner's user (uid 1001), what the run
+    writes into a local data repository belongs to that user, work tree included."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    os.chown(workspace, 1001, 1001)
+    remote = resolve_remote("data", server_url="https://github.com", cwd=workspace)
+    prepare_local(remote, branch=BRANCH)
+    branch = DataBranch(remote=remote, branch=BRANCH, workdir=tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit({"octo/site/stats.json": b"[]\n"}, "m")
+    assert sha is not None
+    branch.push(sha)
+    paths = [workspace / "data", *(workspace / "data").rglob("*")]
+    assert (workspace / "data" / "octo" / "site" / "stats.json") in paths
+    assert {(p.lstat().st_uid, p.lstat().st_gid) for p in paths} == {(1001, 1001)}
+
+
+def test_local_repo_in_roots_folder_is_left_as_it_is(tmp_path: Path) -> None:
+    """Where the folder around the repo is root's (or the run is not root), nothing is chowned."""
+    remote = local(tmp_path / "data")
+    prepare_local(remote, branch=BRANCH)
+    owners = {p.lstat().st_uid for p in (tmp_path / "data").rglob("*")}
+    assert owners == {os.geteuid()}

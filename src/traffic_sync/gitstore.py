@@ -144,6 +144,25 @@ def prepare_local(remote: Remote, *, branch: str) -> None:
         _init_local(path, branch=branch, env=env)
     elif kind == "worktree":
         _follow_pushes(path, branch=branch, env=env)
+    give_to_owner(path)
+
+
+def give_to_owner(path: Path) -> None:
+    """Hand what this run wrote in a local data repository to the owner of the folder it is in.
+
+    A container action runs as root in a workspace that belongs to the runner's user (uid 1001):
+    the objects, refs and files that root's git writes there would be root's, and the job's
+    later steps, running as that user, could no longer change that repository.
+    """
+    if os.geteuid() != 0 or not path.is_dir():
+        return
+    owner = path.parent.stat()
+    if owner.st_uid == 0:
+        return
+    for folder, _, files in os.walk(path):
+        for entry in (folder, *(os.path.join(folder, name) for name in files)):
+            if os.lstat(entry).st_uid == 0:
+                os.lchown(entry, owner.st_uid, owner.st_gid)
 
 
 def _repo_kind(path: Path, env: Mapping[str, str]) -> str | None:
@@ -452,6 +471,8 @@ class DataBranch:
         if result.returncode == 0:
             self._git("update-ref", self._tracking, sha)
             self._tip = sha
+            if self._remote.local_path is not None:
+                give_to_owner(self._remote.local_path)
             return
         said = (result.stderr + result.stdout).decode(errors="replace")
         if any(marker in said for marker in REJECTED_MARKERS):
