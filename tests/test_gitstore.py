@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.branch import install_hook
+from tests.git_host import GitHost
 from traffic_sync import gitstore
 from traffic_sync.errors import PushRejectedError, StoreError
 from traffic_sync.gitstore import (
@@ -987,3 +988,96 @@ def test_local_repo_in_roots_folder_is_left_as_it_is(tmp_path: Path) -> None:
     prepare_local(remote, branch=BRANCH)
     owners = {p.lstat().st_uid for p in (tmp_path / "data").rglob("*")}
     assert owners == {os.geteuid()}
+
+
+# --- partial fetch: file contents only for what is read ---
+
+
+def blobs_in(workdir: Path) -> set[str]:
+    """The blobs a work repo holds (plain git; no lazy fetch is possible without the remote)."""
+    listing = git(
+        "--git-dir",
+        str(workdir),
+        "cat-file",
+        "--batch-check=%(objecttype) %(objectname)",
+        "--batch-all-objects",
+    )
+    return {line.split()[1] for line in listing.splitlines() if line.startswith("blob ")}
+
+
+def blob_of(remote: Path, path: str) -> str:
+    return git("--git-dir", str(remote), "rev-parse", f"{BRANCH}:{path}")
+
+
+def test_fetch_takes_no_file_contents_and_reads_fetch_only_what_they_read(
+    git_remote: Path, tmp_path: Path
+) -> None:
+    """A fetch brings the tip's trees but no blob; read_paths brings exactly the files asked."""
+    files = {f"octo/r{n}/views/2026.json": f"[{n}]\n" for n in range(6)}
+    seed(git_remote, tmp_path, {**files, ".traffic-sync/state.json": "{}\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    assert blobs_in(tmp_path / "work") == set()
+    assert set(branch.list_files()) == {*files, ".traffic-sync/state.json"}
+    assert blobs_in(tmp_path / "work") == set()
+
+    read = branch.read_paths(["octo/r1/views/2026.json", "octo/r4/views/2026.json", "nope.json"])
+    assert read == {"octo/r1/views/2026.json": b"[1]\n", "octo/r4/views/2026.json": b"[4]\n"}
+    assert blobs_in(tmp_path / "work") == {
+        blob_of(git_remote, "octo/r1/views/2026.json"),
+        blob_of(git_remote, "octo/r4/views/2026.json"),
+    }
+    assert branch.read_files("octo/r5/") == {"octo/r5/views/2026.json": b"[5]\n"}
+
+
+def test_commit_and_push_from_a_partial_fetch_keep_the_unread_files(
+    git_remote: Path, tmp_path: Path
+) -> None:
+    """Files never read are kept as they are by a commit made without their contents."""
+    seed(git_remote, tmp_path, {"a/views/2025.json": "old\n", "a/views/2026.json": "new\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    sha = branch.commit({"a/views/2026.json": b"newer\n"}, "m")
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {
+        "a/views/2025.json": b"old\n",
+        "a/views/2026.json": b"newer\n",
+    }
+    git("--git-dir", str(git_remote), "fsck", "--strict")
+    assert blob_of(git_remote, "a/views/2025.json") not in blobs_in(tmp_path / "work")
+
+
+def test_the_work_repo_keeps_no_url_and_no_token(git_remote: Path, tmp_path: Path) -> None:
+    """The promisor remote lives in the environment of each git command, not in a file."""
+    seed(git_remote, tmp_path, {"a.json": "x\n"})
+    branch = DataBranch(
+        remote=local(git_remote), branch=BRANCH, workdir=tmp_path / "work", token=TOKEN
+    )
+    branch.fetch()
+    branch.read_files()
+    for path in (tmp_path / "work").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert str(git_remote).encode() not in data, path
+            assert TOKEN.encode() not in data, path
+
+
+@pytest.mark.parametrize("filters", [True, False])
+def test_partial_fetch_over_smart_http(tmp_path: Path, filters: bool) -> None:
+    """Against a smart-HTTP host with the token as GitHub takes it: partial where the server
+    allows filters, whole where it does not, and the same files either way."""
+    with GitHost(tmp_path / "host", TOKEN) as host:
+        remote = host.create("octo/data")
+        git("--git-dir", str(remote), "config", "uploadpack.allowFilter", str(filters).lower())
+        seed(remote, tmp_path, {"a/views/2025.json": "old\n", "a/views/2026.json": "new\n"})
+        url = Remote(url=f"{host.url}/octo/data.git", display="octo/data", local_path=None)
+        branch = DataBranch(remote=url, branch=BRANCH, workdir=tmp_path / "work", token=TOKEN)
+        branch.fetch()
+        assert len(blobs_in(tmp_path / "work")) == (0 if filters else 2)
+        assert branch.read_paths(["a/views/2026.json"]) == {"a/views/2026.json": b"new\n"}
+        sha = branch.commit({"a/views/2026.json": b"newer\n"}, "m")
+        assert sha is not None
+        branch.push(sha)
+        assert remote_files(remote)["a/views/2025.json"] == b"old\n"
+        assert {r.status for r in host.requests} == {200}

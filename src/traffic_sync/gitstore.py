@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -231,7 +231,9 @@ class _Result(NamedTuple):
         return self.stdout.decode().strip()
 
 
-def _git_env(*, token: str | None, identity: Identity) -> dict[str, str]:
+def _git_env(
+    *, token: str | None, identity: Identity, extra: Iterable[tuple[str, str]] = ()
+) -> dict[str, str]:
     """The environment of every git command: predictable, non-interactive, token as a header.
 
     `GIT_CONFIG_*` settings act like `git -c` without showing in argv (`ps`), and unlike
@@ -249,6 +251,7 @@ def _git_env(*, token: str | None, identity: Identity) -> dict[str, str]:
     ]
     if token:
         config.append(("http.extraheader", f"AUTHORIZATION: basic {_basic_credentials(token)}"))
+    config += extra
     env.update(
         GIT_TERMINAL_PROMPT="0",  # fail, never wait for a password nobody will type
         GIT_CONFIG_NOSYSTEM="1",
@@ -399,7 +402,15 @@ class DataBranch:
         self._identity = identity
         self._timeout = timeout
         self._env = _git_env(token=None, identity=identity)
-        self._remote_env = _git_env(token=token, identity=identity)
+        # The data repository as the promisor remote `data` of a partial repo: only in the
+        # environment of the commands that talk to it, so its URL is in no file either.
+        promisor = [
+            ("remote.data.url", remote.url),
+            ("remote.data.promisor", "true"),
+            ("remote.data.partialclonefilter", "blob:none"),
+            ("fetch.negotiationAlgorithm", "noop"),  # nothing to negotiate: depth 1, no history
+        ]
+        self._remote_env = _git_env(token=token, identity=identity, extra=promisor)
         secrets = [token, _basic_credentials(token)] if token else []
         self._secrets = [*secrets, *_url_secrets(remote.url)]
         self._tracking = f"refs/remotes/data/{branch}"
@@ -408,15 +419,19 @@ class DataBranch:
         self._tip: str | None = None
 
     def fetch(self) -> str | None:
-        """Fetch the branch's tip alone (depth 1); None when the branch does not exist yet.
+        """Fetch the branch's tip alone (depth 1) without file contents (`--filter=blob:none`):
+        the commit and its trees; `read_files` and `read_paths` then fetch the blobs they read.
+        None when the branch does not exist yet.
 
         A missing branch (or an empty repo) is the first run: `commit` then starts an orphan.
+        A server without partial fetch sends the blobs too, and everything works the same.
         """
         self._init_workdir()
         refspec = f"+refs/heads/{self._branch}:{self._tracking}"
-        args = ["fetch", "--depth", "1", "--no-tags", "--no-write-fetch-head", "--quiet"]
+        args = ["fetch", "--depth", "1", "--filter=blob:none", "--no-tags"]
+        args += ["--no-write-fetch-head", "--quiet"]
         args += self._local_program("--upload-pack", "upload-pack")
-        result = self._git(*args, self._remote.url, refspec, remote=True, check=False)
+        result = self._git(*args, "data", refspec, remote=True, check=False)
         if result.returncode == 0:
             self._tip = self._git("rev-parse", "--verify", f"{self._tracking}^{{commit}}").text()
         elif MISSING_BRANCH_MARKER in result.stderr.decode(errors="replace"):
@@ -428,13 +443,46 @@ class DataBranch:
         return self._tip
 
     def read_files(self, prefix: str = "") -> dict[str, bytes]:
-        """Every file at the fetched tip under `prefix`: two git processes however many files."""
+        """Every file at the fetched tip under `prefix`, its contents fetched in one request."""
+        return self._read(lambda path: path.startswith(prefix))
+
+    def read_paths(self, paths: Iterable[str]) -> dict[str, bytes]:
+        """These files at the fetched tip (those that exist), fetched in one request."""
+        wanted = set(paths)
+        return self._read(wanted.__contains__)
+
+    def list_files(self) -> dict[str, str]:
+        """path -> blob sha of every file at the fetched tip, with no file contents read."""
+        tip = self._fetched_tip()
+        entries = self._list_tree(tip) if tip else {}
+        return {path: e.sha for path, e in entries.items() if e.kind == "blob"}
+
+    def _read(self, wanted: Callable[[str], bool]) -> dict[str, bytes]:
         tip = self._fetched_tip()
         if tip is None:
             return {}
-        entries = {p: e for p, e in self._list_tree(tip).items() if p.startswith(prefix)}
-        blobs = self._read_blobs({e.sha for e in entries.values() if e.kind == "blob"})
-        return {p: blobs[e.sha] for p, e in entries.items() if e.kind == "blob"}
+        entries = {p: e for p, e in self._list_tree(tip).items() if e.kind == "blob" and wanted(p)}
+        shas = {e.sha for e in entries.values()}
+        self._fetch_blobs(shas)
+        blobs = self._read_blobs(shas)
+        return {p: blobs[e.sha] for p, e in entries.items()}
+
+    def _fetch_blobs(self, shas: set[str]) -> None:
+        """Fetch the blobs of `shas` that are not here yet, by id, in one request."""
+        if not shas:
+            return
+        listing = self._git("cat-file", "--batch-check=%(objectname)", "--batch-all-objects")
+        missing = shas - set(listing.stdout.decode().split())
+        if not missing:
+            return
+        args = ["fetch", "--filter=blob:none", "--no-tags", "--no-write-fetch-head", "--quiet"]
+        args += [*self._local_program("--upload-pack", "upload-pack"), "--stdin", "data"]
+        ids = "".join(f"{sha}\n" for sha in sorted(missing)).encode()
+        result = self._git(*args, remote=True, check=False, stdin=ids)
+        if result.returncode != 0:
+            raise self._failure(
+                f"Could not fetch files of {self._where}", result, fix=self._read_fix()
+            )
 
     def commit(
         self, files: Mapping[str, bytes], message: str, *, deletes: Iterable[str] = ()
@@ -496,13 +544,18 @@ class DataBranch:
         """
         if self._remote.local_path is None and not self._remote.url.startswith("file://"):
             return []
-        return [f"{option}=git -c 'safe.directory=*' {program}"]
+        # what GitHub's servers allow: partial fetches and fetches of objects by id
+        serving = "-c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true"
+        return [f"{option}=git -c 'safe.directory=*' {serving} {program}"]
 
     def _init_workdir(self) -> None:
         """An empty bare repo to fetch into; kept across fetches so objects are reused."""
         if not self._initialized:
             self._workdir.mkdir(parents=True, exist_ok=True)
             self._git("init", "--bare", "--quiet", str(self._workdir))
+            # a partial repo whose missing blobs come from the remote `data` (see __init__)
+            self._git("config", "core.repositoryformatversion", "1")
+            self._git("config", "extensions.partialClone", "data")
             self._initialized = True
 
     def _fetched_tip(self) -> str | None:
