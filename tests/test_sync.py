@@ -13,7 +13,7 @@ import pytest
 from tests import branch
 from traffic_sync import cli
 from traffic_sync.errors import PrivacyError, TrafficSyncError
-from traffic_sync.folders import FINGERPRINT, fingerprint
+from traffic_sync.folders import FINGERPRINT, fingerprint, repo_folders
 from traffic_sync.github import GitHubSource, RetryPolicy
 from traffic_sync.gitstore import resolve_remote
 from traffic_sync.models import RepoStatus, RunReport
@@ -168,7 +168,7 @@ def test_rate_limit_saves_what_was_collected(sim: SimulatedGitHub, tmp_path: Pat
     assert report.repos_failed == 0
     assert "2 repos skipped" in log.warnings[0][1]
     tree = branch.files(remote)
-    assert "octo/alpha/views.json" in tree
+    assert branch.rows(tree, "octo/alpha", "views")
     assert not any(p.startswith("octo/beta/") for p in tree)
 
 
@@ -218,7 +218,8 @@ def test_push_race_re_merges_onto_the_new_tip(sim: SimulatedGitHub, tmp_path: Pa
     assert report.repos_synced == 2
     tree = branch.files(remote)
     assert tree["other-writer.txt"] == b"written by another run\n"
-    assert sim.now.date().isoformat().encode() in tree["octo/alpha/stats.json"]
+    stats = branch.rows(tree, "octo/alpha", "stats")
+    assert stats[-1]["date"] == sim.now.date().isoformat()
     assert branch.commit_count(remote) == 3
     assert branch.tip(remote) == report.commit_sha
 
@@ -315,13 +316,14 @@ def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:
     assert "stats/traffic/README.md" in tree
     state = json.loads(tree["stats/traffic/.traffic-sync/state.json"])
     today = sim.now.date().isoformat()
+    folders = repo_folders(tree, "stats/traffic/")
     assert state == {
-        "schema": 1,
+        "schema": 2,
         "repos": {
             str(number): {
                 "full_name": name,
                 "last_success": today,
-                FINGERPRINT: fingerprint(tree, f"stats/traffic/{name}"),
+                FINGERPRINT: fingerprint(folders[name].files),
             }
             for number, name in ((1, "octo/alpha"), (2, "octo/beta"))
         },
@@ -360,11 +362,8 @@ def test_local_folder_is_created_and_browsable(sim: SimulatedGitHub, tmp_path: P
     folder = tmp_path / "traffic-here"
     assert report.commit_sha
     assert (folder / "README.md").is_file()
-    assert (
-        (folder / "octo" / "alpha" / "views.csv")
-        .read_text()
-        .startswith("date,count,uniques,final\n")
-    )
+    newest = sorted((folder / "octo" / "alpha" / "views").glob("*.csv"))[-1]
+    assert newest.read_text().startswith("date,count,uniques,final\n")
 
 
 def test_cli_runs_the_same_path(
@@ -385,7 +384,7 @@ def test_cli_runs_the_same_path(
     assert "[1/1] octo/alpha" in out
     assert "octo/alpha" in out
     assert TOKEN not in out
-    assert (tmp_path / "out" / "octo" / "alpha" / "stats.json").is_file()
+    assert (tmp_path / "out" / "octo" / "alpha" / "stats" / f"{sim.now.year}.json").is_file()
 
 
 def test_cli_reports_all_config_problems(
