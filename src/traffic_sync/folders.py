@@ -185,7 +185,7 @@ def _merge_window(folder: Folder, observation: Observation, ids: dict[str, str])
     def read(dataset: Dataset[Row], start: dt.date) -> tuple[Row, ...]:
         rows: list[Row] = []
         first = dataset.period(start)
-        for period in folder.periods[dataset.name]:
+        for period in folder.periods.get(dataset.name, ()):
             if period >= first:
                 json_data = files[period_file(dataset, period, "json")]
                 csv_data = files[period_file(dataset, period, "csv")]
@@ -225,7 +225,7 @@ def _write_periods(
     `rows`' (older lines kept as they are); a period left without rows is removed."""
     fresh = split_periods(dataset, (row for row in rows if row.date >= since))
     first = dataset.period(since)
-    touched = {p for p in folder.periods[dataset.name] if p >= first} | fresh.keys()
+    touched = {p for p in folder.periods.get(dataset.name, ()) if p >= first} | fresh.keys()
     out: dict[str, bytes] = {}
     removed: list[str] = []
     for period in sorted(touched):
@@ -287,7 +287,7 @@ def index_history(folder: Folder, *, known: str | None) -> History:
 
         def load(dataset: Dataset[Row]) -> tuple[Row, ...]:
             rows: list[Row] = []
-            for period in folder.periods[dataset.name]:
+            for period in folder.periods.get(dataset.name, ()):
                 json_data = folder.files[period_file(dataset, period, "json")]
                 csv_data = folder.files[period_file(dataset, period, "csv")]
                 rows.extend(read_window(dataset, json_data, dt.date.min, csv_data=csv_data))

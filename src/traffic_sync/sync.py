@@ -785,7 +785,7 @@ def plan_files(
         )
     for name in sorted(draft.layout1 - handled):
         draft.move(folders[name], state, today=today, server_url=settings.server_url)
-    skip = draft.histories.keys() | handled | draft.layout1
+    skip = draft.histories.keys() | draft.removed
     draft.histories.update(_stored_histories(folders, state, skip=skip))
     files = draft.files
     files[_join(prefix, "README.md")] = render_index(draft.histories, today=today).encode()
@@ -811,6 +811,7 @@ class _Draft:
     on_repo: Callable[[Mapping[str, bytes]], None]
     layout1: set[str]  # folders still in layout 1
     moved: set[str] = field(default_factory=set)  # folders moved to layout 2 by this plan
+    removed: set[str] = field(default_factory=set)  # folders whose repo was renamed
     files: dict[str, bytes] = field(default_factory=dict)
     deletes: list[str] = field(default_factory=list)
     results: list[RepoResult] = field(default_factory=list)
@@ -834,6 +835,7 @@ class _Draft:
     def remove_folder(self, current: Mapping[str, bytes], name: str, folder: Folder) -> None:
         """A renamed repo's old folder goes, every file of it (its rows are in the new one)."""
         self.deletes.extend(p for p in current if p.startswith(f"{folder.path}/"))
+        self.removed.add(name)
         self._moved(name)
 
     def move(
