@@ -564,3 +564,31 @@ def test_state_of_an_unknown_layout_stops_the_run(state: object, words: str) -> 
     current = {STATE: json.dumps(state).encode()}
     with pytest.raises(StoreError, match=words):
         sync.plan_files(current, [], today=dt.date(2026, 1, 5), settings=settings)
+
+
+def test_plan_moves_a_renamed_repos_layout1_folder_into_the_new_one() -> None:
+    """A repo renamed while its old folder is still in layout 1: the old whole files' rows go
+    to the new name's period files, and the old folder goes, in the same plan."""
+    today = dt.date(2026, 1, 5)
+    old_name = RepoInfo("o/old", 7, dt.date(2025, 1, 1), private=False)
+    earlier = Observation(old_name, dt.date(2025, 12, 28), TrafficAnswer(0, 0), TrafficAnswer(0, 0))
+    history = apply_observation(History(), earlier)
+    current = layout1_folder("", "o/old", history)
+    current["o/old/README.md"] = b"# o/old\n"
+    state = {"7": {"full_name": "o/old", "last_success": "2025-12-28", "files_sha256": "x"}}
+    current[STATE] = json.dumps({"schema": 1, "repos": state}).encode()
+    settings = parse_settings({"token": "t", "repos": "o/*", "data-repository": "./d"}, {})
+    renamed = Observation(
+        RepoInfo("o/new", 7, dt.date(2025, 1, 1), private=False),
+        today,
+        TrafficAnswer(0, 0),
+        TrafficAnswer(0, 0),
+    )
+    plan = sync.plan_files(current, [renamed], today=today, settings=settings)
+    assert (plan.moved, plan.layout1_left) == (1, 0)
+    assert set(plan.deletes) == {p for p in current if p.startswith("o/old/")}
+    assert plan.results[0].renamed_from == "o/old"
+    views = json.loads(plan.files["o/new/views/2025.json"])
+    assert [row["date"] for row in views][:3] == ["2025-12-15", "2025-12-16", "2025-12-17"]
+    assert json.loads(plan.files[STATE])["schema"] == 2
+    assert [name for name, _ in plan.branch_histories] == ["o/new"]
