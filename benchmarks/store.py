@@ -7,10 +7,10 @@ day's observations again: no commit expected) and for a run that adds one new da
 fresh process that also reports its peak memory. The data repo is a bare repo, as the Action's
 GitHub repo is; with `--checkout` it is a folder with a work tree, which each push checks out.
 
-Last, "git alone" times what git must do for any new day, with no merging or rendering: the
-layout keeps each dataset of a repo in one file, so a new day rewrites every data file, and
-git fetches the branch, hashes and stores every file anew, and pushes. That is the floor a new
-day cannot go below on this machine.
+Last, "git alone" times what git must do for any new day, with no merging or rendering: a
+new day rewrites each repo's current period files (this year's views, clones and stats, this
+month's referrers and paths), so git fetches the branch, stores those files anew, and pushes.
+That is the floor a new day cannot go below on this machine.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from traffic_sync.codec import FILE_NAMES, encode_history
+from traffic_sync.codec import encode_history, parse_data_file
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
 from traffic_sync.history import apply_observation
 from traffic_sync.models import (
@@ -150,21 +150,25 @@ def timed_store(
 
 
 def timed_git_alone(settings: Settings, remote: Remote, work: Path) -> tuple[float, str, float]:
-    """(wall seconds, commit sha, peak memory in MiB) of fetching the branch, rewriting every
-    data file with one more line (as a new day does), committing and pushing: git's share."""
+    """(wall seconds, commit sha, peak memory in MiB) of fetching the branch, rewriting each
+    repo's current period files with one more line (as a new day does), committing and
+    pushing: git's share."""
     started = time.perf_counter()
+    new_day = TODAY + dt.timedelta(days=1)
     branch = DataBranch(remote=remote, branch=settings.data_branch, workdir=work)
     branch.fetch()
     current = branch.read_files()
+    by_repo: dict[str, dict[str, bytes]] = {}
+    for path, data in current.items():
+        owner, _, rest = path.partition("/")
+        repo, _, name = rest.partition("/")
+        parsed = parse_data_file(name)
+        if parsed is not None and parsed.period == parsed.dataset.period(new_day):
+            by_repo.setdefault(f"{owner}/{repo}", {})[path] = data + b"\n"
     with branch.staging() as staging:
-        changed: dict[str, bytes] = {}
-        for path, data in current.items():
-            if path.rsplit("/", 1)[-1] in FILE_NAMES:
-                changed[path] = data + b"\n"
-                if len(changed) == 10:  # a repo folder's data files, as a run stages them
-                    staging.add(changed)
-                    changed = {}
-        sha = staging.commit(changed, "git alone") or ""
+        for changed in by_repo.values():  # a repo folder's files at a time, as a run stages them
+            staging.add(changed)
+        sha = staging.commit({}, "git alone") or ""
     branch.push(sha)
     return time.perf_counter() - started, sha, peak_mib()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "test",
@@ -80,3 +82,26 @@ def write_file(
     git("add", path, cwd=work)
     git("commit", "--quiet", "-m", f"edit {path}", cwd=work)
     git("push", "--quiet", "origin", branch, cwd=work)
+
+
+def dataset_files(
+    tree: dict[str, bytes], folder: str, dataset: str, ext: str = "json"
+) -> list[str]:
+    """The paths of a dataset's period files in a repo folder, in name (so date) order:
+    `<folder>/<dataset>/<period>.<ext>`, as a user's glob finds them."""
+    start = f"{folder}/{dataset}/"
+    return sorted(
+        path
+        for path in tree
+        if path.startswith(start) and "/" not in path[len(start) :] and path.endswith(f".{ext}")
+    )
+
+
+def rows(tree: dict[str, bytes], folder: str, dataset: str) -> list[dict[str, Any]]:
+    """A dataset's rows: its period JSON files read and joined in name order."""
+    return [row for path in dataset_files(tree, folder, dataset) for row in json.loads(tree[path])]
+
+
+def repo_folders(tree: dict[str, bytes]) -> set[str]:
+    """`owner/name` of every folder that holds a period file (at the branch's root)."""
+    return {"/".join(path.split("/")[:2]) for path in tree if path.count("/") == 3}

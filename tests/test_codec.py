@@ -16,53 +16,109 @@ from hypothesis import strategies as st
 
 from traffic_sync.codec import (
     DATASETS,
+    LAYOUT1_FILES,
     PATHS,
     REFERRERS,
     STATS,
     VIEWS,
+    DataFile,
     Dataset,
+    dataset_rows,
     decode_history,
     decode_json,
+    decode_layout1,
     encode_csv,
     encode_history,
     encode_json,
+    join_periods,
+    parse_data_file,
+    period_file,
     read_window,
+    split_periods,
     write_window,
 )
 from traffic_sync.errors import HistoryFormatError
 from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, StatsRow
 
 GOLDEN = Path(__file__).parent / "golden" / "codec"
-D1, D2 = dt.date(2026, 1, 4), dt.date(2026, 1, 5)
+D0, D1, D2 = dt.date(2025, 12, 31), dt.date(2026, 1, 4), dt.date(2026, 1, 5)
 
 SAMPLE = History(
-    views=(DailyRow(D1, 12, 5, True), DailyRow(D2, 3, 2, False)),
+    views=(DailyRow(D0, 7, 3, True), DailyRow(D1, 12, 5, True), DailyRow(D2, 3, 2, False)),
     clones=(DailyRow(D1, 0, 0, True),),
-    referrers=(ReferrerRow(D2, "Google", 4, 3), ReferrerRow(D2, "news.ycombinator.com", 2, 2)),
+    referrers=(
+        ReferrerRow(D0, "github.com", 1, 1),
+        ReferrerRow(D2, "Google", 4, 3),
+        ReferrerRow(D2, "news.ycombinator.com", 2, 2),
+    ),
     paths=(PathRow(D2, "/octo/hello", 'octo/hello: "quoted", with commas · GitHub', 9, 4),),
     stats=(StatsRow(D2, 80, 9, 7, 3, 15, 7, 0, 0),),
 )
 
 
 def test_history_files_match_golden() -> None:
-    """All ten files of a repo folder are exactly the expected bytes (UPDATE_GOLDEN=1 rewrites)."""
+    """A repo folder's period files are exactly the expected bytes (UPDATE_GOLDEN=1 rewrites)."""
     files = encode_history(SAMPLE)
     if os.environ.get("UPDATE_GOLDEN") == "1":
-        GOLDEN.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
+            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
             (GOLDEN / name).write_text(text, encoding="utf-8", newline="")
-    expected = {p.name: p.read_text(encoding="utf-8") for p in GOLDEN.iterdir()}
+    expected = {
+        p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
+        for p in GOLDEN.rglob("*")
+        if p.is_file()
+    }
     assert files == expected
 
 
-def test_empty_history_writes_every_dataset() -> None:
-    """A repo with no rows still gets all five datasets: `[]` and a header-only CSV."""
-    files = encode_history(History())
-    assert files["views.json"] == "[]\n"
-    assert files["stats.csv"] == (
-        "date,stars,forks,watchers,open_issues,views_14d,view_uniques_14d,clones_14d,clone_uniques_14d\n"
-    )
-    assert len(files) == 10
+def test_rows_live_in_the_file_of_their_period() -> None:
+    """Views, clones and stats by UTC year, referrers and paths by month; no empty files."""
+    assert sorted(encode_history(SAMPLE)) == [
+        "clones/2026.csv",
+        "clones/2026.json",
+        "paths/2026-01.csv",
+        "paths/2026-01.json",
+        "referrers/2025-12.csv",
+        "referrers/2025-12.json",
+        "referrers/2026-01.csv",
+        "referrers/2026-01.json",
+        "stats/2026.csv",
+        "stats/2026.json",
+        "views/2025.csv",
+        "views/2025.json",
+        "views/2026.csv",
+        "views/2026.json",
+    ]
+
+
+def test_empty_history_writes_no_file() -> None:
+    """A period file exists once it has a row: an empty dataset has none."""
+    assert encode_history(History()) == {}
+    assert encode_history(History(stats=SAMPLE.stats)).keys() == {
+        "stats/2026.json",
+        "stats/2026.csv",
+    }
+
+
+def test_data_file_names() -> None:
+    """Period files and layout 1's whole files are data files; nothing else is."""
+    assert parse_data_file("views/2026.json") == DataFile(VIEWS, "2026", "json")
+    assert parse_data_file("referrers/2026-01.csv") == DataFile(REFERRERS, "2026-01", "csv")
+    assert parse_data_file("stats.json") == DataFile(STATS, "", "json")
+    assert period_file(PATHS, "2025-12", "csv") == "paths/2025-12.csv"
+    assert set(LAYOUT1_FILES) == {f"{d.name}.{e}" for d in DATASETS for e in ("json", "csv")}
+    for other in (
+        "README.md",
+        "views/2026-01.json",  # views are kept by year
+        "referrers/2026.json",  # referrers by month
+        "referrers/2026-13.json",
+        "views/26.json",
+        "views/2026.txt",
+        "views/notes.json",
+        "stars/2026.json",
+        "views/2026/x.json",
+    ):
+        assert parse_data_file(other) is None, other
 
 
 def test_csv_columns_follow_the_contract() -> None:
@@ -73,8 +129,27 @@ def test_csv_columns_follow_the_contract() -> None:
 
 
 def test_missing_file_reads_as_empty() -> None:
-    """A repo folder with no files yet is an empty history."""
-    assert decode_history(lambda _name: None, folder="octo/hello") == History()
+    """A repo folder with no files yet is an empty history, in either layout."""
+    assert decode_history({}, folder="octo/hello") == History()
+    assert decode_layout1({}, folder="octo/hello") == History()
+
+
+def test_layout1_whole_files_read_as_before() -> None:
+    """Layout 1's whole files (`views.json` ...) read strictly into the same rows."""
+    files = {f"{d.name}.json": encode_json(d, dataset_rows(SAMPLE, d)) for d in DATASETS}
+    assert decode_layout1(files, folder="octo/hello") == SAMPLE
+    assert decode_history(files, folder="octo/hello") == History()  # not period files
+    files["clones.json"] = "{broken"
+    with pytest.raises(HistoryFormatError, match=r"octo/hello/clones\.json"):
+        decode_layout1(files, folder="octo/hello")
+
+
+def test_unreadable_period_file_is_named() -> None:
+    """A bad period file fails the read with its own path."""
+    files = encode_history(SAMPLE)
+    files["referrers/2025-12.json"] = '[{"date": "2025-12-31"}]'
+    with pytest.raises(HistoryFormatError, match=r"octo/hello/referrers/2025-12\.json"):
+        decode_history(files, folder="octo/hello")
 
 
 @pytest.mark.parametrize(
@@ -125,13 +200,47 @@ histories = st.builds(
 )
 
 
+def _by_date(history: History) -> History:
+    """Each dataset's rows sorted by date (stable): the order a history is kept in."""
+    return History(
+        **{d.name: tuple(sorted(dataset_rows(history, d), key=lambda r: r.date)) for d in DATASETS}
+    )
+
+
 @given(histories)
 def test_files_round_trip(history: History) -> None:
     """Whatever is written reads back as the same rows, and writing again gives the same bytes."""
+    history = _by_date(history)
     files = encode_history(history)
-    back = decode_history(files.get, folder="x")
+    back = decode_history(files, folder="x")
     assert back == history
     assert encode_history(back) == files
+
+
+@given(histories, st.sampled_from(DATASETS))
+def test_split_then_join_is_the_identity(history: History, dataset: Dataset[Any]) -> None:
+    """Splitting rows by period and joining the periods back gives the rows; every row is in
+    its date's period, and no period is empty."""
+    rows = dataset_rows(_by_date(history), dataset)
+    parts = split_periods(dataset, rows)
+    assert join_periods(parts) == rows
+    for period, part in parts.items():
+        assert part
+        assert all(dataset.period(row.date) == period for row in part)
+        assert dataset.is_period(period)
+
+
+@given(histories)
+def test_period_files_are_each_periods_rows_encoded(history: History) -> None:
+    """Each period file holds exactly its period's rows, encoded as a whole file would be:
+    the bytes do not depend on the other periods."""
+    history = _by_date(history)
+    files = encode_history(history)
+    for dataset in DATASETS:
+        for period, rows in split_periods(dataset, dataset_rows(history, dataset)).items():
+            assert files[period_file(dataset, period, "json")] == encode_json(dataset, rows)
+            assert files[period_file(dataset, period, "csv")] == encode_csv(dataset, rows)
+    assert len(files) == 2 * sum(len(split_periods(d, dataset_rows(history, d))) for d in DATASETS)
 
 
 @given(histories)
@@ -150,10 +259,9 @@ def test_stats_decoder_reads_what_encoder_wrote() -> None:
 @given(histories)
 def test_json_is_one_object_per_line_in_column_order(history: History) -> None:
     """Each row is one line: exactly what `json.dumps` makes of its columns in CSV order."""
-    files = encode_history(history)
     for dataset in DATASETS:
-        rows = getattr(history, dataset.name)
-        lines = files[f"{dataset.name}.json"].split("\n")[:-1]
+        rows = dataset_rows(history, dataset)
+        lines = encode_json(dataset, rows).split("\n")[:-1]
         assert len(lines) == (len(rows) + 2 if rows else 1)
         for row, line in zip(rows, lines[1:-1], strict=True):
             obj = json.loads(line.removesuffix(","))

@@ -8,7 +8,6 @@ with `INPUT_*` env vars and the runner's files, on a day faked with libfaketime.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -112,7 +111,7 @@ def test_daily_runs_keep_every_day_exactly(github: SimulatedGitHub, tmp_path: Pa
     for name in TRACKED:
         repo = next(r for r in WORLD if r.full_name == name)
         for metric in ("views", "clones"):
-            rows = json.loads(tree[f"{name}/{metric}.json"])
+            rows = branch.rows(tree, name, metric)
             by_date = {dt.date.fromisoformat(r["date"]): r for r in rows}
             first = max(START - dt.timedelta(days=13), repo.created)
             expected_final = {first + dt.timedelta(days=i) for i in range((last - first).days - 1)}
@@ -125,7 +124,8 @@ def test_daily_runs_keep_every_day_exactly(github: SimulatedGitHub, tmp_path: Pa
                 else:
                     assert row["count"] <= truth[0]
     assert not any(p.startswith(("octo-org/old-fork/", "octo-org/secret-sauce/")) for p in tree)
-    assert json.loads(tree["octo-org/quiet/views.json"])[-1]["count"] == 0
+    assert branch.rows(tree, "octo-org/quiet", "views")[-1]["count"] == 0
+    assert not branch.dataset_files(tree, "octo-org/quiet", "referrers")  # no rows, no file
     assert branch.commit_count(remote) == DAYS
 
     if os.environ.get("UPDATE_GOLDEN") == "1":
@@ -176,11 +176,11 @@ def test_dry_run_writes_nothing(github: SimulatedGitHub, tmp_path: Path) -> None
 
 
 def test_corrupt_history_is_left_untouched(github: SimulatedGitHub, tmp_path: Path) -> None:
-    """An unreadable views.json stays byte-identical and fails its repo; the others are saved."""
+    """An unreadable views file stays byte-identical and fails its repo; the others are saved."""
     remote = branch.init_bare(tmp_path / "data.git")
     assert step(github, remote, tmp_path, at(START)).returncode == 0
     corrupt = b'[{"date": "2026-01-01", "count": "lots"'
-    branch.write_file(remote, "octo-org/busy-lib/views.json", corrupt, tmp_path)
+    branch.write_file(remote, "octo-org/busy-lib/views/2026.json", corrupt, tmp_path)
     before = branch.files(remote)
 
     result = step(github, remote, tmp_path, at(START + dt.timedelta(days=1)))
@@ -188,12 +188,12 @@ def test_corrupt_history_is_left_untouched(github: SimulatedGitHub, tmp_path: Pa
     assert result.outputs["repos-failed"] == "1"
     assert result.outputs["repos-synced"] == "4"
     assert "::error title=Unreadable history file%3A octo-org/busy-lib::" in result.stdout
-    assert "octo-org/busy-lib/views.json" in result.summary
+    assert "octo-org/busy-lib/views/2026.json" in result.summary
     after = branch.files(remote)
     for path in before:
         if path.startswith("octo-org/busy-lib/"):
             assert after[path] == before[path], f"{path} changed"
-    assert b"2026-01-02" in after["octo-org/quiet/stats.json"]
+    assert b"2026-01-02" in after["octo-org/quiet/stats/2026.json"]
 
 
 def test_concurrent_writers_lose_nothing(github: SimulatedGitHub, tmp_path: Path) -> None:
@@ -222,9 +222,9 @@ def test_concurrent_writers_lose_nothing(github: SimulatedGitHub, tmp_path: Path
         out, _ = proc.communicate(timeout=120)
         assert proc.returncode == 0, out
     tree = branch.files(remote)
-    assert "octo-org/busy-lib/views.json" in tree
-    assert "octo-org/weekday-tool/views.json" in tree
+    assert branch.rows(tree, "octo-org/busy-lib", "views")
+    assert branch.rows(tree, "octo-org/weekday-tool", "views")
     assert branch.commit_count(remote) == 2
-    index = tree["README.md"].decode()
-    assert "busy-lib" in index
-    assert "weekday-tool" in index
+    page = tree["README.md"].decode()
+    assert "busy-lib" in page
+    assert "weekday-tool" in page

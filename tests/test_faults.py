@@ -10,9 +10,10 @@ while collecting, while pushing (the server finishing the push, or dying too), a
 landed, or at a random moment.
 
 After every run, killed or not, the branch is the previous tip or a descendant of it whose tree
-is complete: every repo folder has all its files, each JSON parses, CSV and JSON hold the same
-rows, state.json parses; and no value is lower than in any earlier tip. At the end, every day
-that a saved fetch made final is there, final, and equal to the true traffic.
+is complete: every repo folder has its period files (layout 2), each JSON parses, CSV and JSON
+hold the same rows, each row is in the file of its date's period, state.json parses; and no value
+is lower than in any earlier tip. At the end, every day that a saved fetch made final is there,
+final, and equal to the true traffic.
 
 The seed is in the test id. `TRAFFIC_SYNC_FAULT_SEEDS=1,2,3` runs other seeds (a soak run).
 """
@@ -27,7 +28,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +91,7 @@ COLUMNS = {
     ),
 }
 SNAPSHOT_KEYS = {"referrers": "referrer", "paths": "path", "stats": None}
-REPO_FILES = {f"{name}.{ext}" for name in COLUMNS for ext in ("json", "csv")} | {"README.md"}
+MONTHLY = {"referrers", "paths"}  # files a month (`2026-03`); the others a year (`2026`)
 STATE = ".traffic-sync/state.json"
 # How often each fault and event happens in the month; where and to which repo is drawn.
 FAULTS = {"5xx": 7, "timeout": 3, "primary": 2, "secondary": 2, "primary-long": 1, "exhausted": 1}
@@ -277,7 +278,7 @@ class Ledger:
         assert not gone, f"{what}: the folders of {sorted(gone)} went away"
         for name in folders(tree):
             for metric in ("views", "clones"):
-                rows = json.loads(tree[f"{name}/{metric}.json"])
+                rows = branch.rows(tree, name, metric)
                 now = {r["date"]: (r["count"], r["uniques"], r["final"]) for r in rows}
                 for date, (count, uniques, final) in self.series.get((name, metric), {}).items():
                     where = f"{what}: {name} {metric} {date}"
@@ -287,43 +288,57 @@ class Ledger:
                     assert now[date][2] or not final, f"{where} is not final any more"
                 self.series[(name, metric)] = now
             for dataset in SNAPSHOT_KEYS:
-                dates = {r["date"] for r in json.loads(tree[f"{name}/{dataset}.json"])}
+                dates = {r["date"] for r in branch.rows(tree, name, dataset)}
                 before = self.snapshot_dates.get((name, dataset), set())
                 assert before <= dates, f"{what}: {name} {dataset} lost {sorted(before - dates)}"
                 self.snapshot_dates[(name, dataset)] = dates
 
     def fetch_days(self, name: str) -> set[dt.date]:
-        """The days whose fetch of `name` was saved: stats.json has a row for each."""
-        rows = json.loads(self.tree.get(f"{name}/stats.json", b"[]"))
-        return {dt.date.fromisoformat(r["date"]) for r in rows}
+        """The days whose fetch of `name` was saved: its stats have a row for each."""
+        return {dt.date.fromisoformat(r["date"]) for r in branch.rows(self.tree, name, "stats")}
 
 
 def folders(tree: dict[str, bytes]) -> set[str]:
-    return {path.rsplit("/", 1)[0] for path in tree if path.count("/") == 2}
+    return {"/".join(path.split("/")[:2]) for path in tree if path.count("/") >= 2}
 
 
-def check_tree(tree: dict[str, bytes], what: str) -> None:
-    """Complete and readable: nothing missing or extra, every file parses, CSV = JSON."""
-    expected = {"README.md", STATE}
-    expected |= {f"{name}/{file}" for name in folders(tree) for file in REPO_FILES}
-    missing, extra = sorted(expected - set(tree)), sorted(set(tree) - expected)
-    assert (missing, extra) == ([], []), f"{what}: files missing or extra"
-    assert folders(tree) <= set(NAMES), f"{what}: unexpected folders {folders(tree)}"
+def period_of(dataset: str, date: str) -> str:
+    """The contract's period file of a row's date: its UTC year, or month for snapshots."""
+    return date[:7] if dataset in MONTHLY else date[:4]
+
+
+def check_tree(tree: dict[str, bytes], what: str, *, names: Collection[str] = NAMES) -> None:
+    """Complete and readable, in layout 2: each folder holds its page and a JSON and a CSV file
+    for each period that has rows, nothing else; every file parses, CSV = JSON, each row in the
+    file of its date's period, rows in order and unique across the files of a dataset."""
+    assert folders(tree) <= set(names), f"{what}: unexpected folders {folders(tree)}"
     state = json.loads(tree[STATE])
-    assert state["schema"] == 1, f"{what}: {STATE}"
+    assert state["schema"] == 2, f"{what}: {STATE}"
     assert isinstance(state["repos"], dict), f"{what}: {STATE}"
+    expected = {"README.md", STATE}
     for name in folders(tree):
+        expected.add(f"{name}/README.md")
+        assert branch.dataset_files(tree, name, "stats"), f"{what}: {name} has no stats"
         for dataset, columns in COLUMNS.items():
             where = f"{what}: {name}/{dataset}"
-            rows = json.loads(tree[f"{name}/{dataset}.json"])
-            assert all(sorted(row) == sorted(columns) for row in rows), f"{where}: columns"
-            table = list(csv.reader(io.StringIO(tree[f"{name}/{dataset}.csv"].decode())))
-            assert tuple(table[0]) == columns, f"{where}.csv: header"
-            assert table[1:] == [[csv_cell(row[c]) for c in columns] for row in rows], where
-            key = SNAPSHOT_KEYS.get(dataset)
-            keys = [(row["date"], row[key] if key else "") for row in rows]
+            keys = []
+            for path in branch.dataset_files(tree, name, dataset):
+                period = path.rsplit("/", 1)[1].removesuffix(".json")
+                expected |= {path, path.removesuffix(".json") + ".csv"}
+                rows = json.loads(tree[path])
+                assert rows, f"{where}/{period}.json: an empty period file"
+                assert all(sorted(row) == sorted(columns) for row in rows), f"{where}: columns"
+                assert {period_of(dataset, row["date"]) for row in rows} == {period}, where
+                csv_path = path.removesuffix(".json") + ".csv"
+                table = list(csv.reader(io.StringIO(tree.get(csv_path, b"\n").decode())))
+                assert tuple(table[0]) == columns, f"{where}/{period}.csv: header"
+                assert table[1:] == [[csv_cell(row[c]) for c in columns] for row in rows], where
+                key = SNAPSHOT_KEYS.get(dataset)
+                keys += [(row["date"], row[key] if key else "") for row in rows]
             assert len(keys) == len(set(keys)), f"{where}: duplicate rows"
             assert keys == sorted(keys), f"{where}: rows out of order"
+    missing, extra = sorted(expected - set(tree)), sorted(set(tree) - expected)
+    assert (missing, extra) == ([], []), f"{what}: files missing or extra"
 
 
 def csv_cell(value: object) -> str:
@@ -574,7 +589,7 @@ def check_metric(
     sim: SimulatedGitHub, tree: dict[str, bytes], name: str, metric: Metric, finalable: set[dt.date]
 ) -> None:
     """Every final-able day is final and true, no other day is final, none is above the truth."""
-    rows = {dt.date.fromisoformat(r["date"]): r for r in json.loads(tree[f"{name}/{metric}.json"])}
+    rows = {dt.date.fromisoformat(r["date"]): r for r in branch.rows(tree, name, metric)}
     final = {day for day, row in rows.items() if row["final"]}
     assert sorted(finalable - final) == [], f"{name} {metric}: final days lost"
     assert sorted(final - finalable) == [], f"{name} {metric}: days final too early"

@@ -1,17 +1,28 @@
-"""Repo folders: a folder this tool wrote is updated at its tail, with the very bytes a whole
-rewrite gives; any other folder is read strictly."""
+"""Repo folders: a folder this tool wrote is updated in the period files an observation
+reaches, at their tail, with the very bytes a whole rewrite gives; any other folder is read
+strictly; a folder in layout 1 moves to period files."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from traffic_sync.codec import encode_history
+from traffic_sync.codec import DATASETS, dataset_rows, encode_history, encode_json
 from traffic_sync.errors import HistoryFormatError
-from traffic_sync.folders import decode_folder, fingerprint, index_history, merge_into
+from traffic_sync.folders import (
+    Folder,
+    Merged,
+    decode_folder,
+    fingerprint,
+    index_history,
+    merge_into,
+    move_folder,
+    repo_folders,
+)
 from traffic_sync.history import apply_observation, count_new_days
 from traffic_sync.models import (
     Bucket,
@@ -60,8 +71,10 @@ def observations(draw: st.DrawFn, day: dt.date) -> Observation:
 
 @st.composite
 def runs(draw: st.DrawFn) -> list[Observation]:
-    """Runs on increasing days, sometimes weeks apart, sometimes twice on the same day."""
-    day, out = START, []
+    """Runs on increasing days, sometimes weeks apart, sometimes twice on the same day; from
+    late in a year, so their windows cross month and year ends."""
+    day = draw(st.sampled_from([START, dt.date(2025, 12, 20), dt.date(2026, 2, 25)]))
+    out = []
     for _ in range(draw(st.integers(1, 8))):
         day += dt.timedelta(days=draw(st.sampled_from([0, 1, 1, 2, 9, 40])))
         out.append(draw(observations(day)))
@@ -69,29 +82,55 @@ def runs(draw: st.DrawFn) -> list[Observation]:
 
 
 def as_files(history: History) -> dict[str, bytes]:
-    return {f"{FOLDER}/{k}": v.encode() for k, v in encode_history(history).items()}
+    return {k: v.encode() for k, v in encode_history(history).items()}
+
+
+def folder_of(files: Mapping[str, bytes]) -> Folder:
+    return Folder.of(FOLDER, files)
+
+
+def written(files: Mapping[str, bytes], merged: Merged) -> dict[str, bytes]:
+    """The folder's data files after the write."""
+    kept = {k: v for k, v in files.items() if k not in merged.deletes}
+    return {**kept, **merged.files}
 
 
 @settings(max_examples=60, deadline=None)
 @given(runs())
-def test_tail_update_gives_the_bytes_of_a_whole_rewrite(observations: list[Observation]) -> None:
+def test_merging_into_period_files_equals_merging_the_whole_and_splitting(
+    observations: list[Observation],
+) -> None:
     """Run after run, the fast way (fingerprint matches) and the strict way (no fingerprint)
-    write the same files, count the same new days, and see the same views, clones and stats."""
+    leave the folder with the period files that merging into the whole history and splitting
+    it gives, count the same new days, and see the same views, clones and stats; the fast way
+    writes only the period files the observation reaches."""
     files: dict[str, bytes] = {}
+    whole = History()
     known: str | None = None
     for observation in observations:
-        fast = merge_into(files, FOLDER, observation, known=known)
-        strict = merge_into(files, FOLDER, observation, known=None)
-        assert fast.files == strict.files
+        fast = merge_into(folder_of(files), observation, known=known)
+        strict = merge_into(folder_of(files), observation, known=None)
+        whole = apply_observation(whole, observation)
+        expected = as_files(whole)
+        assert written(files, fast) == expected
+        assert written(files, strict) == expected
         assert count_new_days(fast.before, fast.after) == count_new_days(
             strict.before, strict.after
         )
         for name in ("views", "clones", "stats"):
             assert getattr(fast.after, name) == getattr(strict.after, name)
-        assert fast.fingerprint == strict.fingerprint
-        files = {f"{FOLDER}/{k}": v for k, v in fast.files.items()}
+            assert getattr(fast.after, name) == getattr(whole, name)
+        assert fast.fingerprint == strict.fingerprint == fingerprint(expected)
+        assert fast.datasets == strict.datasets == {n.split("/")[0] for n in expected}
+        if known is not None:
+            since = observation.fetched_on - dt.timedelta(days=15)
+            reached = {d.period(since) for d in DATASETS} | {
+                d.period(observation.fetched_on) for d in DATASETS
+            }
+            periods = {n.split("/")[1].split(".")[0] for n in (*fast.files, *fast.deletes)}
+            assert periods <= reached  # older period files are not rewritten
+        files = expected
         known = fast.fingerprint
-        assert known == fingerprint(files, FOLDER)
 
 
 def test_matching_fingerprint_keeps_older_lines_as_they_are() -> None:
@@ -99,49 +138,147 @@ def test_matching_fingerprint_keeps_older_lines_as_they_are() -> None:
     spelling survives the fast way byte for byte, while the strict way rewrites it."""
     old = apply_observation(History(), _quiet(START))
     files = as_files(old)
-    views = files[f"{FOLDER}/views.json"].decode()
+    views = files["views/2025.json"].decode()
     first = views.split("\n")[1]
     respelled = first.replace(", ", ",")
-    files[f"{FOLDER}/views.json"] = views.replace(first, respelled, 1).encode()
+    files["views/2025.json"] = views.replace(first, respelled, 1).encode()
     later = _quiet(START + dt.timedelta(days=30))
 
-    fast = merge_into(files, FOLDER, later, known=fingerprint(files, FOLDER))
-    strict = merge_into(files, FOLDER, later, known=None)
+    fast = merge_into(folder_of(files), later, known=fingerprint(files))
+    strict = merge_into(folder_of(files), later, known=None)
 
-    assert respelled in fast.files["views.json"].decode()
-    assert respelled not in strict.files["views.json"].decode()
-    assert first in strict.files["views.json"].decode()
+    assert respelled in fast.files["views/2025.json"].decode()
+    assert respelled not in strict.files["views/2025.json"].decode()
+    assert first in strict.files["views/2025.json"].decode()
+
+
+def test_last_years_file_is_left_alone_once_the_window_leaves_it() -> None:
+    """In January the window still reaches December, so last year's file is rewritten at its
+    tail; from mid-January on it is not written at all."""
+    files = as_files(apply_observation(History(), _quiet(dt.date(2025, 12, 20))))
+    early = merge_into(folder_of(files), _quiet(dt.date(2026, 1, 5)), known=fingerprint(files))
+    assert {"views/2025.json", "views/2026.json"} <= early.files.keys()
+    assert early.files["views/2025.json"] != files["views/2025.json"]  # Dec 23 .. 31 now final
+    files = written(files, early)
+    late = merge_into(folder_of(files), _quiet(dt.date(2026, 1, 20)), known=early.fingerprint)
+    assert not any(name.startswith(("views/2025", "stats/2025")) for name in late.files)
+    assert written(files, late)["views/2025.json"] == files["views/2025.json"]
+
+
+def test_a_snapshot_period_left_without_rows_is_removed() -> None:
+    """An empty answer on the same day leaves that day with no rows: a month file that held
+    only them goes, both ways."""
+    day = dt.date(2026, 2, 1)
+    files = as_files(apply_observation(History(), _busy(day)))
+    assert "referrers/2026-02.json" in files
+    for known in (fingerprint(files), None):
+        again = merge_into(folder_of(files), _quiet(day), known=known)
+        assert {"referrers/2026-02.json", "paths/2026-02.csv"} <= set(again.deletes)
+        assert "referrers" not in again.datasets
+        assert written(files, again) == as_files(
+            apply_observation(apply_observation(History(), _busy(day)), _quiet(day))
+        )
 
 
 def test_changed_folder_is_read_strictly() -> None:
     """A file edited by hand no longer matches the fingerprint, so it is checked row by row and
     refused when wrong, however old the bad row is."""
     files = as_files(apply_observation(History(), _quiet(START)))
-    known = fingerprint(files, FOLDER)
-    views = files[f"{FOLDER}/views.json"].decode()
-    files[f"{FOLDER}/views.json"] = views.replace('"count": 0', '"count": -1', 1).encode()
-    with pytest.raises(HistoryFormatError, match=r"views\.json"):
-        merge_into(files, FOLDER, _quiet(START + dt.timedelta(days=30)), known=known)
-    with pytest.raises(HistoryFormatError, match=r"views\.json"):
-        index_history(files, FOLDER, known=known)
+    known = fingerprint(files)
+    views = files["views/2025.json"].decode()
+    files["views/2025.json"] = views.replace('"count": 0', '"count": -1', 1).encode()
+    later = _quiet(START + dt.timedelta(days=400))
+    with pytest.raises(HistoryFormatError, match=r"data/octo/hello/views/2025\.json"):
+        merge_into(folder_of(files), later, known=known)
+    with pytest.raises(HistoryFormatError, match=r"views/2025\.json"):
+        index_history(folder_of(files), known=known)
 
 
-def test_missing_file_means_no_fingerprint() -> None:
-    """A folder missing one of its ten files has no fingerprint; it reads as empty there."""
+def test_a_missing_file_changes_the_fingerprint() -> None:
+    """A folder missing one of its files no longer matches; it reads as empty there."""
     files = as_files(apply_observation(History(), _quiet(START)))
-    del files[f"{FOLDER}/paths.csv"]
-    assert fingerprint(files, FOLDER) is None
-    assert decode_folder(files, FOLDER).views == apply_observation(History(), _quiet(START)).views
+    known = fingerprint(files)
+    del files["views/2025.csv"]
+    assert fingerprint(files) != known
+    assert (
+        decode_folder(folder_of(files)).views == apply_observation(History(), _quiet(START)).views
+    )
 
 
 def test_index_reads_only_what_it_shows() -> None:
     """The index needs views, clones and stats; the snapshots are not read for it."""
     history = apply_observation(History(), _busy(START))
     files = as_files(history)
-    files[f"{FOLDER}/paths.json"] = b"{broken"
-    shown = index_history(files, FOLDER, known=None)
+    files["paths/2025-06.json"] = b"{broken"
+    shown = index_history(folder_of(files), known=None)
     assert shown == History(views=history.views, clones=history.clones, stats=history.stats)
-    assert shown.views == decode_folder(as_files(history), FOLDER).views
+    assert shown.views == decode_folder(folder_of(as_files(history))).views
+
+
+def test_other_files_in_a_folder_are_not_data() -> None:
+    """The page and files someone added are neither read nor fingerprinted nor removed."""
+    files = as_files(apply_observation(History(), _busy(START)))
+    extra = {**files, "README.md": b"# page", "views/notes.txt": b"mine", "views/x.json": b"{"}
+    assert folder_of(extra).files == files
+    merged = merge_into(folder_of(extra), _busy(START + dt.timedelta(days=1)), known=None)
+    assert not {"README.md", "views/notes.txt", "views/x.json"} & set(merged.deletes)
+
+
+def layout1_files(history: History) -> dict[str, bytes]:
+    """A folder as layout 1 kept it: one whole file per dataset, all five always there."""
+    return {
+        f"{d.name}.json": encode_json(d, dataset_rows(history, d)).encode() for d in DATASETS
+    } | {f"{d.name}.csv": b"" for d in DATASETS}
+
+
+def test_layout1_folder_moves_to_period_files() -> None:
+    """Every row of the whole files is kept, in period files; every whole file goes."""
+    history = apply_observation(History(), _busy(dt.date(2026, 1, 3)))
+    folder = folder_of(layout1_files(history))
+    assert folder.layout1
+    moved = move_folder(folder)
+    assert moved.files == as_files(history)
+    assert set(moved.deletes) == set(layout1_files(history))
+    assert moved.after == history
+
+
+def test_layout1_folder_is_merged_strictly_whatever_the_fingerprint() -> None:
+    """An observation into a folder still in layout 1 (or holding both layouts, say after an
+    older version wrote it) merges both layouts' rows, a value never lowered."""
+    first, second = _busy(START), _quiet(START + dt.timedelta(days=1))
+    third = _quiet(START + dt.timedelta(days=2))
+    old = apply_observation(History(), first)
+    files = {**layout1_files(old), **as_files(apply_observation(History(), second))}
+    merged = merge_into(folder_of(files), third, known=fingerprint(files))
+    expected = apply_observation(apply_observation(old, second), third)
+    assert merged.files == as_files(expected)
+    assert set(layout1_files(old)) <= set(merged.deletes)
+
+
+def test_unreadable_layout1_file_fails_the_move_naming_it() -> None:
+    """A whole file that cannot be read stops the folder's move; the error names it."""
+    files = layout1_files(apply_observation(History(), _busy(START)))
+    files["stats.json"] = b'[{"date": "2025-06-01"}]'
+    with pytest.raises(HistoryFormatError, match=r"data/octo/hello/stats\.json"):
+        move_folder(folder_of(files))
+
+
+def test_repo_folders_are_found_by_their_data_files() -> None:
+    """A folder is a repo's when it holds a data file, in either layout, under the data path."""
+    tree = {
+        "data/a/one/views/2026.json": b"[]",
+        "data/a/one/README.md": b"",
+        "data/b/two/stats.json": b"[]",
+        "data/c/page-only/README.md": b"",
+        "data/.traffic-sync/state.json": b"{}",
+        "data/README.md": b"",
+        "other/d/three/views/2026.json": b"[]",
+    }
+    folders = repo_folders(tree, "data/")
+    assert sorted(folders) == ["a/one", "b/two"]
+    assert folders["a/one"].path == "data/a/one"
+    assert folders["a/one"].periods["views"] == ("2026",)
+    assert folders["b/two"].layout1
 
 
 def _quiet(day: dt.date) -> Observation:

@@ -109,12 +109,12 @@ def test_first_run_creates_orphan_branch_with_only_our_files(
     """With no branch yet, the first commit is a root commit holding exactly our files."""
     branch = writer(git_remote, tmp_path / "work")
     assert branch.fetch() is None
-    sha = branch.commit({"a/stats.json": b"{}\n", "README.md": b"# hi\n"}, "first")
+    sha = branch.commit({"a/stats/2026.json": b"{}\n", "README.md": b"# hi\n"}, "first")
     assert sha is not None
     branch.push(sha)
     assert git("--git-dir", str(git_remote), "rev-parse", BRANCH) == sha
     assert git("--git-dir", str(git_remote), "rev-list", "--parents", BRANCH) == sha
-    assert remote_files(git_remote) == {"a/stats.json": b"{}\n", "README.md": b"# hi\n"}
+    assert remote_files(git_remote) == {"a/stats/2026.json": b"{}\n", "README.md": b"# hi\n"}
 
 
 def test_staged_files_and_final_files_make_one_commit(git_remote: Path, tmp_path: Path) -> None:
@@ -279,7 +279,9 @@ def test_commit_before_fetch_is_a_programming_error(git_remote: Path, tmp_path: 
 
 def test_many_files_commit_in_one_go(git_remote: Path, tmp_path: Path) -> None:
     """Thousands of files are committed, read back and recognised as unchanged."""
-    files = {f"owner{n % 30}/repo{n}/stats.json": f'{{"n": {n}}}\n'.encode() for n in range(3000)}
+    files = {
+        f"owner{n % 30}/repo{n}/stats/2026.json": f'{{"n": {n}}}\n'.encode() for n in range(3000)
+    }
     branch = writer(git_remote, tmp_path / "work")
     branch.fetch()
     sha = branch.commit(files, "many")
@@ -304,22 +306,22 @@ def test_deletes_remove_paths_and_written_files_stay(git_remote: Path, tmp_path:
     seed(
         git_remote,
         tmp_path,
-        {"old/name/views.json": "v", "old/name/stats.json": "s", "keep/me.txt": "kept"},
+        {"old/name/views/2026.json": "v", "old/name/stats/2026.json": "s", "keep/me.txt": "kept"},
     )
     branch = writer(git_remote, tmp_path / "work")
     before = branch.fetch()
     sha = branch.commit(
-        {"new/name/views.json": b"v\n", "new/name/stats.json": b"s\n"},
+        {"new/name/views/2026.json": b"v\n", "new/name/stats/2026.json": b"s\n"},
         "moved",
-        deletes=["old/name/views.json", "old/name/stats.json"],
+        deletes=["old/name/views/2026.json", "old/name/stats/2026.json"],
     )
     assert sha is not None
     branch.push(sha)
     assert git("--git-dir", str(git_remote), "rev-parse", f"{BRANCH}^") == before
     assert remote_files(git_remote) == {
         "keep/me.txt": b"kept",
-        "new/name/views.json": b"v\n",
-        "new/name/stats.json": b"s\n",
+        "new/name/views/2026.json": b"v\n",
+        "new/name/stats/2026.json": b"s\n",
     }
     assert tree_names(git_remote) == ["keep", "new"]
 
@@ -417,7 +419,7 @@ def test_deletes_of_unusual_paths(git_remote: Path, tmp_path: Path) -> None:
 
 def test_read_files_streams_big_blobs(git_remote: Path, tmp_path: Path) -> None:
     """Blobs far bigger than a pipe's buffer, many of them, come back byte for byte."""
-    files = {f"r{n}/views.json": bytes([n]) * (150_000 + n) for n in range(30)}
+    files = {f"r{n}/views/2026.json": bytes([n]) * (150_000 + n) for n in range(30)}
     files["empty"] = b""
     branch = writer(git_remote, tmp_path / "work")
     branch.fetch()
@@ -677,10 +679,10 @@ def test_prepare_local_creates_repo_showing_pushed_files(tmp_path: Path) -> None
     branch = DataBranch(remote=remote, branch=BRANCH, workdir=tmp_path / "work")
     assert branch.fetch() is None
     for text in (b"one\n", b"two\n"):
-        sha = branch.commit({"repo/stats.json": text}, "m")
+        sha = branch.commit({"repo/stats/2026.json": text}, "m")
         assert sha is not None
         branch.push(sha)
-        assert (tmp_path / "nested" / "data" / "repo" / "stats.json").read_bytes() == text
+        assert (tmp_path / "nested" / "data" / "repo" / "stats" / "2026.json").read_bytes() == text
     assert git("status", "--porcelain", cwd=tmp_path / "nested" / "data") == ""
 
 

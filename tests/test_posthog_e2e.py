@@ -87,15 +87,14 @@ def step(
 def settled_rows(remote: Path, today: dt.date) -> dict[str, tuple[str, str, int, int]]:
     """uuid -> (repo, date, count, uniques) of every settled non-zero row in the branch."""
     rows = {}
-    for path, data in branch.files(remote).items():
-        name, _, file = path.rpartition("/")
-        if file not in ("views.json", "clones.json"):
-            continue
-        for row in json.loads(data):
-            day = dt.date.fromisoformat(row["date"])
-            if (row["final"] or day < today - dt.timedelta(days=14)) and row["count"]:
-                uuid = event_uuid(name, day, Metric(file.removesuffix(".json")))
-                rows[uuid] = (name, row["date"], row["count"], row["uniques"])
+    tree = branch.files(remote)
+    for name in branch.repo_folders(tree):
+        for metric in Metric:
+            for row in branch.rows(tree, name, metric.value):
+                day = dt.date.fromisoformat(row["date"])
+                if (row["final"] or day < today - dt.timedelta(days=14)) and row["count"]:
+                    uuid = event_uuid(name, day, metric)
+                    rows[uuid] = (name, row["date"], row["count"], row["uniques"])
     return rows
 
 
@@ -136,7 +135,7 @@ def test_daily_runs_send_every_settled_day_exactly_once(
         result = step(github, posthog, remote, tmp_path, day, **{"posthog-api-key": key})
         assert KEY not in shown(result)
         assert len(result.outputs["commit-sha"]) == 40  # the day is in the branch, always
-        assert branch.files(remote)["octo-org/quiet/stats.json"].count(b'"date"') == day + 1
+        assert len(branch.rows(branch.files(remote), "octo-org/quiet", "stats")) == day + 1
         if day < BACKFILL_DAY:
             assert result.returncode == 0, result.stdout + result.stderr
             assert "PostHog" not in result.summary
@@ -187,7 +186,7 @@ def test_wrong_key_fails_the_step_after_the_branch_commit(
     result = step(github, posthog, remote, tmp_path, 1, **{"posthog-api-key": wrong})
     assert result.returncode == 1
     assert branch.tip(remote) == result.outputs["commit-sha"]
-    assert b"2026-01-02" in branch.files(remote)["Octo-Org/Busy-Lib/stats.json"]
+    assert b"2026-01-02" in branch.files(remote)["Octo-Org/Busy-Lib/stats/2026.json"]
     assert result.outputs["repos-synced"] == "4"
     assert result.outputs["events-sent"] == "0"
     assert "::error title=PostHog refused the events%3A " in result.stdout

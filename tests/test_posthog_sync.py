@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -90,12 +91,8 @@ def sync_on(
 def settled_rows(tree: dict[str, bytes], today: dt.date) -> dict[str, tuple[int, int]]:
     """uuid -> (count, uniques) of every settled non-zero views/clones row in the branch."""
     found = {}
-    for path, data in tree.items():
-        name, _, file = path.rpartition("/")
-        if file not in ("views.json", "clones.json"):
-            continue
-        metric = Metric(file.removesuffix(".json"))
-        for row in json.loads(data):
+    for name, metric in itertools.product(branch.repo_folders(tree), Metric):
+        for row in branch.rows(tree, name, metric.value):
             when = dt.date.fromisoformat(row["date"])
             settled = row["final"] or when < today - dt.timedelta(days=14)
             if settled and row["count"]:

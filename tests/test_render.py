@@ -214,8 +214,10 @@ GOLDEN_CASES = {
     ),
     "index_empty": lambda: render_index({}, today=TODAY),
     "repo_busy": lambda: render_repo_page("octo-org/busy-lib", busy_history(), today=TODAY),
-    "repo_quiet": lambda: render_repo_page("Zed/quiet", quiet_history(), today=TODAY),
-    "repo_empty": lambda: render_repo_page("octo-org/fresh", History(), today=TODAY),
+    "repo_quiet": lambda: render_repo_page(
+        "Zed/quiet", quiet_history(), today=TODAY, datasets={"views", "clones", "stats"}
+    ),
+    "repo_empty": lambda: render_repo_page("octo-org/fresh", History(), today=TODAY, datasets=()),
     "repo_new": lambda: render_repo_page("octo-org/new-born", new_history(), today=TODAY),
     "repo_3_years": lambda: render_repo_page("octo-org/veteran", three_year_history(), today=TODAY),
     "summary": lambda: render_summary(summary_report()),
@@ -302,11 +304,11 @@ def test_repo_page_leaves_gaps_out_instead_of_zeros() -> None:
     assert "unknown, not zero" in text
 
 
-def test_repo_page_limits_recent_days_and_points_to_csv() -> None:
-    """Only the newest `recent_days` dates are listed, with a pointer to the full CSVs."""
+def test_repo_page_limits_recent_days_and_points_to_the_files() -> None:
+    """Only the newest `recent_days` dates are listed, with a pointer to the whole history."""
     text = render_repo_page("octo-org/busy-lib", busy_history(), today=TODAY, recent_days=5)
     assert len(table_rows(text, "2026-01-")) == 5
-    assert "[views.csv](views.csv)" in text
+    assert "whole history is in the folders [views](views) and [clones](clones)" in text
 
 
 def test_repo_page_all_time_sums_counts_only() -> None:
@@ -343,15 +345,23 @@ def test_repo_page_says_when_the_newest_snapshot_is_empty() -> None:
 
 
 def test_repo_page_links_repo_and_all_datasets() -> None:
-    """The page links the repo on GitHub (or the given server) and the ten data files."""
+    """The page links the repo on GitHub (or the given server) and the five dataset folders."""
     text = render_repo_page(
         "octo-org/busy-lib", History(), today=TODAY, server_url="https://ghe.example/"
     )
     assert "(https://ghe.example/octo-org/busy-lib)" in text
     assert "No traffic recorded yet" in text
     for stem in ("views", "clones", "referrers", "paths", "stats"):
-        assert f"[{stem}.csv]({stem}.csv)" in text
-        assert f"[{stem}.json]({stem}.json)" in text
+        assert f"[{stem}/]({stem})" in text
+
+
+def test_repo_page_links_only_the_dataset_folders_there_are() -> None:
+    """A dataset without files yet (no referrers ever) gets no dead link."""
+    text = render_repo_page("Zed/quiet", quiet_history(), today=TODAY, datasets={"views"})
+    section = text.split("## Data files")[1]
+    assert "[views/](views)" in section
+    assert "referrers/" not in section
+    assert section.count("none yet") == 4
 
 
 def test_summary_lists_failed_first_then_by_name() -> None:

@@ -39,7 +39,7 @@ def at(day: dt.date) -> dt.datetime:
 
 
 def final_days(tree: dict[str, bytes], full_name: str, metric: str) -> dict[str, tuple[int, int]]:
-    rows = json.loads(tree[f"{full_name}/{metric}.json"])
+    rows = branch.rows(tree, full_name, metric)
     return {r["date"]: (r["count"], r["uniques"]) for r in rows if r["final"]}
 
 
@@ -123,16 +123,16 @@ def test_renamed_repo_moves_its_history(sim: SimulatedGitHub, tmp_path: Path) ->
     remote = branch.init_bare(tmp_path / "data.git")
     settings = settings_for(remote, repos="octo/alpha octo/beta")
     sync_once(sim, settings, tmp_path)
-    before = json.loads(branch.files(remote)["octo/alpha/views.json"])
+    before = branch.rows(branch.files(remote), "octo/alpha", "views")
     sim.rename("octo/alpha", "octo-new/alpha-2")
     sim.now += dt.timedelta(days=1)
     log = ListLog()
     report = sync_once(sim, settings, tmp_path, log)  # still lists the old name: a 301
     tree = branch.files(remote)
     assert not any(p.startswith("octo/alpha/") for p in tree)
-    after = json.loads(tree["octo-new/alpha-2/views.json"])
+    after = branch.rows(tree, "octo-new/alpha-2", "views")
     assert {r["date"] for r in before} <= {r["date"] for r in after}
-    stats = json.loads(tree["octo-new/alpha-2/stats.json"])
+    stats = branch.rows(tree, "octo-new/alpha-2", "stats")
     assert len(stats) == 2  # both days' snapshots, in one folder
     state = json.loads(tree[".traffic-sync/state.json"])["repos"]["1"]
     assert state["full_name"] == "octo-new/alpha-2"
@@ -156,12 +156,12 @@ def test_rename_merges_when_both_folders_exist() -> None:
     current = {f"o/old/{k}": v.encode() for k, v in encode_history(old).items()}
     current |= {f"o/new/{k}": v.encode() for k, v in encode_history(new).items()}
     current[".traffic-sync/state.json"] = json.dumps(
-        {"schema": 1, "repos": {"7": {"full_name": "o/old", "last_success": "2026-01-03"}}}
+        {"schema": 2, "repos": {"7": {"full_name": "o/old", "last_success": "2026-01-03"}}}
     ).encode()
     today = dt.date(2026, 1, 20)
     observation = Observation(repo, today, TrafficAnswer(0, 0), TrafficAnswer(0, 0))
     plan = plan_files(current, [observation], today=today, settings=settings_for("./x"))
-    views = json.loads(plan.files["o/new/views.json"])
+    views = json.loads(plan.files["o/new/views/2026.json"])
     assert views[:2] == [
         {"date": "2026-01-01", "count": 5, "uniques": 3, "final": True},
         {"date": "2026-01-02", "count": 4, "uniques": 1, "final": True},

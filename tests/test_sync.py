@@ -6,21 +6,33 @@ import datetime as dt
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests import branch
 from traffic_sync import cli
+from traffic_sync.codec import encode_history
 from traffic_sync.errors import PrivacyError, TrafficSyncError
-from traffic_sync.folders import FINGERPRINT, fingerprint
+from traffic_sync.folders import FINGERPRINT, fingerprint, repo_folders
 from traffic_sync.github import GitHubSource, RetryPolicy
 from traffic_sync.gitstore import resolve_remote
-from traffic_sync.models import RepoStatus, RunReport
+from traffic_sync.history import apply_observation
+from traffic_sync.models import (
+    Bucket,
+    History,
+    Observation,
+    Referrer,
+    RepoInfo,
+    RepoStatus,
+    RunReport,
+    TrafficAnswer,
+)
 from traffic_sync.pacer import Pacer
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.sync import collect, index_url, push_token_for, run
+from traffic_sync.sync import collect, index_url, plan_files, push_token_for, run
 
 TOKEN = "ghp_syncTestToken"
 FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)
@@ -168,7 +180,7 @@ def test_rate_limit_saves_what_was_collected(sim: SimulatedGitHub, tmp_path: Pat
     assert report.repos_failed == 0
     assert "2 repos skipped" in log.warnings[0][1]
     tree = branch.files(remote)
-    assert "octo/alpha/views.json" in tree
+    assert branch.rows(tree, "octo/alpha", "views")
     assert not any(p.startswith("octo/beta/") for p in tree)
 
 
@@ -218,7 +230,8 @@ def test_push_race_re_merges_onto_the_new_tip(sim: SimulatedGitHub, tmp_path: Pa
     assert report.repos_synced == 2
     tree = branch.files(remote)
     assert tree["other-writer.txt"] == b"written by another run\n"
-    assert sim.now.date().isoformat().encode() in tree["octo/alpha/stats.json"]
+    stats = branch.rows(tree, "octo/alpha", "stats")
+    assert stats[-1]["date"] == sim.now.date().isoformat()
     assert branch.commit_count(remote) == 3
     assert branch.tip(remote) == report.commit_sha
 
@@ -315,13 +328,14 @@ def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:
     assert "stats/traffic/README.md" in tree
     state = json.loads(tree["stats/traffic/.traffic-sync/state.json"])
     today = sim.now.date().isoformat()
+    folders = repo_folders(tree, "stats/traffic/")
     assert state == {
-        "schema": 1,
+        "schema": 2,
         "repos": {
             str(number): {
                 "full_name": name,
                 "last_success": today,
-                FINGERPRINT: fingerprint(tree, f"stats/traffic/{name}"),
+                FINGERPRINT: fingerprint(folders[name].files),
             }
             for number, name in ((1, "octo/alpha"), (2, "octo/beta"))
         },
@@ -360,11 +374,8 @@ def test_local_folder_is_created_and_browsable(sim: SimulatedGitHub, tmp_path: P
     folder = tmp_path / "traffic-here"
     assert report.commit_sha
     assert (folder / "README.md").is_file()
-    assert (
-        (folder / "octo" / "alpha" / "views.csv")
-        .read_text()
-        .startswith("date,count,uniques,final\n")
-    )
+    newest = sorted((folder / "octo" / "alpha" / "views").glob("*.csv"))[-1]
+    assert newest.read_text().startswith("date,count,uniques,final\n")
 
 
 def test_cli_runs_the_same_path(
@@ -385,7 +396,7 @@ def test_cli_runs_the_same_path(
     assert "[1/1] octo/alpha" in out
     assert "octo/alpha" in out
     assert TOKEN not in out
-    assert (tmp_path / "out" / "octo" / "alpha" / "stats.json").is_file()
+    assert (tmp_path / "out" / "octo" / "alpha" / "stats" / f"{sim.now.year}.json").is_file()
 
 
 def test_cli_reports_all_config_problems(
@@ -449,3 +460,24 @@ def test_workers_fetch_in_parallel_and_report_in_order(tmp_path: Path) -> None:
     assert [line.split(":")[0] for line in log.lines] == [
         f"[{i + 1}/16] octo/r{i:02}" for i in range(16)
     ]
+
+
+def test_a_repo_that_fails_stays_in_the_index() -> None:
+    """A repo whose referrers cannot be read fails, but the index still lists it from the
+    views, clones and stats it shows."""
+    day = dt.date(2026, 1, 20)
+    repo = RepoInfo("o/r", 1, dt.date(2025, 1, 1), private=False)
+    bucket = (Bucket(day - dt.timedelta(days=3), 5, 2),)
+    observation = Observation(
+        repo, day, TrafficAnswer(5, 2, bucket), TrafficAnswer(0, 0), (Referrer("x.example", 3, 1),)
+    )
+    files = encode_history(apply_observation(History(), observation))
+    current = {f"o/r/{name}": text.encode() for name, text in files.items()}
+    current["o/r/referrers/2026-01.json"] = b"[oops"
+    settings = parse_settings({"token": "t", "repos": "o/r", "data-repository": "./d"}, {})
+    later = replace(observation, fetched_on=day + dt.timedelta(days=1))
+    plan = plan_files(current, [later], today=later.fetched_on, settings=settings)
+    assert plan.results[0].status is RepoStatus.FAILED
+    assert "o/r/referrers/2026-01.json" in plan.results[0].error
+    assert not any(path.startswith("o/r/") for path in plan.files)
+    assert "o/r" in plan.files["README.md"].decode()

@@ -1,4 +1,10 @@
-"""Records <-> deterministic JSON and CSV text.
+"""Records <-> deterministic JSON and CSV text, one file per dataset and period.
+
+A repo folder keeps each dataset in period files (layout 2): `views/2026.json` holds the views
+of the days of 2026, `referrers/2026-01.json` the referrer snapshots taken in January 2026
+(views, clones and stats by year; referrers and paths, ten rows a day, by month). A row lives in
+the file of its date's period, and a period file exists once it has a row. `split_periods` and
+`join_periods` are the pure split and its inverse; `encode_history` gives a folder's files.
 
 JSON is the source of truth: an array of row objects with exactly the CSV's columns, in the
 CSV's order, one row per line (so a new day is a one-line diff on github.com). The same rows
@@ -7,9 +13,11 @@ new changes no file and makes no commit.
 
 A run only changes a repo's newest rows, so a file this tool wrote (and nobody changed since)
 is updated at its tail: `read_window` reads the rows from a date on and `write_window` replaces
-them, keeping every older line byte for byte. A run over years of history then costs what its
-last weeks cost. A file of unknown origin goes through the strict `decode_json`, which refuses
-what it cannot trust.
+them, keeping every older line byte for byte. A file of unknown origin goes through the strict
+`decode_json`, which refuses what it cannot trust.
+
+Layout 1 kept each dataset in one whole file (`views.json`); `decode_layout1` reads such a
+folder so that a run can move it to layout 2.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ import datetime as dt
 import io
 import itertools
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
@@ -34,15 +43,19 @@ _EMPTY_JSON = "[]\n"
 _EMPTY_JSON_BYTES = _EMPTY_JSON.encode()
 _JSON_DATE_AT = len('  {"date": "')  # every JSON row line starts so, the row's date follows
 _COMMA = ord(",")
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
 class Dataset(Generic[Row]):
-    """One of the five files of a repo: its name, columns in CSV order, and how a row is written.
+    """One of the five datasets of a repo: its name (its folder's), columns in CSV order, and
+    how a row is written.
 
     `kinds` names each column's type for the strict reader: date, count, flag or text.
     `from_csv` reads rows from CSV lines this tool wrote (no checks), for the datasets without
-    text columns, whose every row is one line of plain cells.
+    text columns, whose every row is one line of plain cells. `monthly` datasets keep a file a
+    month (`YYYY-MM`), the others a file a year (`YYYY`).
     """
 
     name: str
@@ -52,11 +65,20 @@ class Dataset(Generic[Row]):
     csv_cells: Callable[[Row], tuple[Cell, ...]]
     json_object: Callable[[Row], str]
     from_csv: Callable[[list[str]], list[Row]] | None = None  # only for datasets without text
+    monthly: bool = False
     _rest: Callable[[dict[str, Any]], tuple[Any, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # every dataset has at least two columns after the date, so this returns a tuple
         object.__setattr__(self, "_rest", itemgetter(*self.columns[1:]))
+
+    def period(self, day: dt.date) -> str:
+        """The name of the period file that holds the rows of `day` (without extension)."""
+        return f"{day.year:04}-{day.month:02}" if self.monthly else f"{day.year:04}"
+
+    def is_period(self, name: str) -> bool:
+        """Whether `name` is a period of this dataset (`2026` or `2026-01`)."""
+        return (_MONTH if self.monthly else _YEAR).fullmatch(name) is not None
 
     def from_json(self, item: dict[str, Any]) -> Row:
         """A row from one object of a file this tool wrote (no checks: see `decode_json`)."""
@@ -136,6 +158,7 @@ REFERRERS: Dataset[ReferrerRow] = Dataset(
     ("date", "text", "count", "count"),
     lambda r: (r.date.isoformat(), r.referrer, r.count, r.uniques),
     _referrer_json,
+    monthly=True,
 )
 PATHS: Dataset[PathRow] = Dataset(
     "paths",
@@ -144,6 +167,7 @@ PATHS: Dataset[PathRow] = Dataset(
     ("date", "text", "text", "count", "count"),
     lambda r: (r.date.isoformat(), r.path, r.title, r.count, r.uniques),
     _path_json,
+    monthly=True,
 )
 STATS: Dataset[StatsRow] = Dataset(
     "stats",
@@ -175,7 +199,54 @@ STATS: Dataset[StatsRow] = Dataset(
     _stats_from_csv,
 )
 DATASETS = (VIEWS, CLONES, REFERRERS, PATHS, STATS)
-FILE_NAMES = tuple(f"{d.name}.{ext}" for d in DATASETS for ext in ("json", "csv"))
+EXTENSIONS = ("json", "csv")
+# Layout 1's whole files, `views.json` and the like: only read, to move a folder to layout 2.
+LAYOUT1_FILES = {f"{d.name}.{ext}": d for d in DATASETS for ext in EXTENSIONS}
+_BY_NAME: dict[str, Dataset[Any]] = {d.name: d for d in DATASETS}
+
+
+@dataclass(frozen=True, slots=True)
+class DataFile:
+    """What a file name in a repo folder stands for: a period file of a dataset, or (with
+    `period` "") a layout-1 whole file."""
+
+    dataset: Dataset[Any]
+    period: str
+    ext: str
+
+
+def period_file(dataset: Dataset[Any], period: str, ext: str = "json") -> str:
+    """The name of a period file inside a repo folder: `views/2026.json`."""
+    return f"{dataset.name}/{period}.{ext}"
+
+
+def parse_data_file(name: str) -> DataFile | None:
+    """The data file `name` (relative to a repo folder) is, or None for any other file (the
+    page, or a file someone added: those are never read, written or removed)."""
+    folder, slash, file = name.partition("/")
+    if not slash:
+        whole = LAYOUT1_FILES.get(name)
+        return None if whole is None else DataFile(whole, "", name.rsplit(".", 1)[1])
+    dataset = _BY_NAME.get(folder)
+    period, dot, ext = file.rpartition(".")
+    if dataset is None or not dot or ext not in EXTENSIONS or not dataset.is_period(period):
+        return None
+    return DataFile(dataset, period, ext)
+
+
+def split_periods(dataset: Dataset[Row], rows: Iterable[Row]) -> dict[str, tuple[Row, ...]]:
+    """Rows by the period file they live in, each period's rows in the order given."""
+    parts: dict[str, list[Row]] = {}
+    period = dataset.period
+    for row in rows:
+        parts.setdefault(period(row.date), []).append(row)
+    return {name: tuple(part) for name, part in parts.items()}
+
+
+def join_periods(parts: Mapping[str, Sequence[Row]]) -> tuple[Row, ...]:
+    """The rows of period files in period order: the inverse of `split_periods` for rows in
+    file order."""
+    return tuple(itertools.chain.from_iterable(parts[name] for name in sorted(parts)))
 
 
 def encode_json(dataset: Dataset[Row], rows: Sequence[Row]) -> str:
@@ -251,30 +322,45 @@ def _unreadable(path: str, why: str) -> HistoryFormatError:
     )
 
 
+def dataset_rows(history: History, dataset: Dataset[Row]) -> tuple[Row, ...]:
+    """The rows of one dataset of a history."""
+    rows: tuple[Row, ...] = getattr(history, dataset.name)
+    return rows
+
+
 def encode_history(history: History) -> dict[str, str]:
-    """Every file of one repo folder: `<dataset>.json` and `<dataset>.csv` for all five datasets."""
-    return {
-        **_dataset_files(VIEWS, history.views),
-        **_dataset_files(CLONES, history.clones),
-        **_dataset_files(REFERRERS, history.referrers),
-        **_dataset_files(PATHS, history.paths),
-        **_dataset_files(STATS, history.stats),
-    }
+    """Every data file of one repo folder, by name inside it: `views/2026.json`,
+    `views/2026.csv`, ... one pair for each period that has rows."""
+    files: dict[str, str] = {}
+    for dataset in DATASETS:
+        for period, rows in split_periods(dataset, dataset_rows(history, dataset)).items():
+            files[period_file(dataset, period, "json")] = encode_json(dataset, rows)
+            files[period_file(dataset, period, "csv")] = encode_csv(dataset, rows)
+    return files
 
 
-def _dataset_files(dataset: Dataset[Row], rows: Sequence[Row]) -> dict[str, str]:
-    return {
-        f"{dataset.name}.json": encode_json(dataset, rows),
-        f"{dataset.name}.csv": encode_csv(dataset, rows),
-    }
+def decode_history(files: Mapping[str, str], *, folder: str) -> History:
+    """A repo's history from its period files (`files`: name inside the folder -> text; other
+    files are not read), strictly: HistoryFormatError names a file that cannot be trusted.
+
+    Each dataset is its period files' rows joined in period order."""
+    parts: dict[str, dict[str, tuple[Any, ...]]] = {d.name: {} for d in DATASETS}
+    for name, text in files.items():
+        data_file = parse_data_file(name)
+        if data_file is None or not data_file.period or data_file.ext != "json":
+            continue
+        rows = decode_json(data_file.dataset, text, path=f"{folder}/{name}")
+        parts[data_file.dataset.name][data_file.period] = rows
+    return History(**{name: join_periods(periods) for name, periods in parts.items()})
 
 
-def decode_history(read: Callable[[str], str | None], *, folder: str) -> History:
-    """Load a repo's history through `read(filename)`; a missing file is an empty dataset."""
+def decode_layout1(files: Mapping[str, str], *, folder: str) -> History:
+    """A repo's history from layout 1's whole files (`views.json` ...), strictly; a missing
+    file is an empty dataset."""
 
     def load(dataset: Dataset[Row]) -> tuple[Row, ...]:
         name = f"{dataset.name}.json"
-        text = read(name)
+        text = files.get(name)
         return () if text is None else decode_json(dataset, text, path=f"{folder}/{name}")
 
     return History(

@@ -80,7 +80,8 @@ def main(argv: Sequence[str]) -> int:
     print(
         f"\nDone. The data branch `{branch}` is in {out}\n"
         f"  open   {out / 'README.md'}   (the index; each repo has its own README.md)\n"
-        f"  files  {out}/<owner>/<name>/ views, clones, referrers, paths, stats (.csv, .json)\n"
+        f"  files  {out}/<owner>/<name>/views/<year>.csv (.json); clones and stats by year,\n"
+        f"         referrers and paths by month (<year>-<month>.csv)\n"
         f"  log    git -C {out} log --oneline {branch}"
     )
     return 0

@@ -1,108 +1,196 @@
-"""Repo folders of the data branch: reading them, and merging an observation into one.
+"""Repo folders of the data branch: reading them, merging an observation into one, and moving
+one from layout 1 to layout 2.
 
-A folder this tool wrote carries a fingerprint in state.json (`files_sha256`, over its ten
-data files). When the folder still matches it, nobody changed the files since, so they are in
-`codec`'s exact format and only their newest rows need reading and rewriting (`codec`'s
-windows). Any other folder is read whole and strictly, and refused if it cannot be trusted.
-Both ways give the same bytes; the fingerprint only decides how much work that takes.
+A folder keeps each dataset in period files (`views/2026.json`, see `codec`). A folder this
+tool wrote carries a fingerprint in state.json (`files_sha256`, over its data files' names and
+git blob ids). When the folder still matches it, nobody changed the files since, so they are in
+`codec`'s exact format: an observation rewrites only the period files its days reach, and those
+at their tail (`codec`'s windows), and views, clones and stats are read through their CSV twins.
+Any other folder is read whole and strictly, and refused if it cannot be trusted. Both ways give
+the same bytes; the fingerprint only decides how much work that takes.
+
+A folder that still holds layout 1's whole files (`views.json` ...) is always read strictly,
+whole files and period files together, and written back as period files only: the whole files
+go in the same commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from traffic_sync import charts
 from traffic_sync.codec import (
     CLONES,
-    FILE_NAMES,
+    DATASETS,
+    LAYOUT1_FILES,
     PATHS,
     REFERRERS,
     STATS,
     VIEWS,
     Dataset,
     Row,
+    dataset_rows,
     decode_history,
-    decode_json,
+    decode_layout1,
+    encode_csv,
     encode_history,
+    encode_json,
+    parse_data_file,
+    period_file,
     read_window,
+    split_periods,
     write_window,
 )
 from traffic_sync.history import WINDOW_DAYS, apply_observation, merge_histories
 from traffic_sync.models import History, Observation
 
 FINGERPRINT = "files_sha256"  # the state.json key of a folder's fingerprint
+_EMPTY_JSON = encode_json(VIEWS, ()).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """One repo folder as the branch holds it: `path` in the branch, its data files by name
+    inside it (period files and layout-1 whole files; its page and any other file left out),
+    and, per dataset, the periods that have a JSON file, oldest first."""
+
+    path: str
+    files: Mapping[str, bytes]
+    periods: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    layout1: bool = False  # some of layout 1's whole files are still there
+
+    @classmethod
+    def of(cls, path: str, files: Mapping[str, bytes]) -> Folder:
+        """The folder at `path` whose files (by name inside it) are `files`; other files than
+        data files are left out."""
+        data: dict[str, bytes] = {}
+        periods: dict[str, list[str]] = {d.name: [] for d in DATASETS}
+        for name, content in files.items():
+            data_file = parse_data_file(name)
+            if data_file is None:
+                continue
+            data[name] = content
+            if data_file.period and data_file.ext == "json":
+                periods[data_file.dataset.name].append(data_file.period)
+        return cls(
+            path,
+            data,
+            {name: tuple(sorted(found)) for name, found in periods.items()},
+            layout1=any(name in LAYOUT1_FILES for name in data),
+        )
+
+
+def repo_folders(files: Mapping[str, bytes], prefix: str) -> dict[str, Folder]:
+    """Every repo folder under `prefix` ("" or "data/") that holds a data file, by full name
+    (`owner/name`)."""
+    found: dict[str, dict[str, bytes]] = {}
+    for path, data in files.items():
+        if not path.startswith(prefix):
+            continue
+        parts = path[len(prefix) :].split("/", 2)
+        if len(parts) == 3 and not parts[0].startswith("."):
+            found.setdefault(f"{parts[0]}/{parts[1]}", {})[parts[2]] = data
+    folders = {name: Folder.of(f"{prefix}{name}", held) for name, held in found.items()}
+    return {name: folder for name, folder in folders.items() if folder.files}
 
 
 @dataclass(frozen=True, slots=True)
 class Merged:
-    """One repo folder before and after an observation, and its new files.
+    """One repo folder before and after a write, and what the write changes in it.
 
     `before` and `after` hold views, clones and stats whole, and referrers and paths at least
     from `charts.DAYS` days before the observation (all the pages draw): enough for the pages,
-    the new-day count and PostHog.
+    the new-day count and PostHog. `files` are the period files written (by name inside the
+    folder; some may hold the bytes they had), `deletes` the data files removed (periods left
+    without rows, layout-1 whole files).
     """
 
     before: History
     after: History
     files: dict[str, bytes]
-
-    @property
-    def fingerprint(self) -> str:
-        return _fingerprint(self.files.get) or ""  # all ten files are always there
-
-
-def fingerprint(files: Mapping[str, bytes], folder: str) -> str | None:
-    """The fingerprint of a folder's data files as they are in `files` (None if one is missing)."""
-    return _fingerprint(lambda name: files.get(f"{folder}/{name}"))
+    deletes: tuple[str, ...]
+    fingerprint: str  # of the folder's data files after the write
+    datasets: frozenset[str]  # the datasets that have files after the write
 
 
-def _fingerprint(read: Callable[[str], bytes | None]) -> str | None:
+def fingerprint(files: Mapping[str, bytes]) -> str:
+    """The fingerprint of a folder's data files (by name inside it): a digest of their names
+    and git blob ids, so it can be read off a tree listing as well."""
+    return _digest({name: _blob_id(data) for name, data in files.items()})
+
+
+def _blob_id(data: bytes) -> str:
+    """The id git gives a file of these bytes."""
+    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _digest(ids: Mapping[str, str]) -> str:
     digest = hashlib.sha256()
-    for name in FILE_NAMES:
-        data = read(name)
-        if data is None:
-            return None
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)
+    for name in sorted(ids):
+        digest.update(f"{name}\0{ids[name]}\n".encode())
     return digest.hexdigest()
 
 
 def merge_into(
-    files: Mapping[str, bytes],
-    folder: str,
+    folder: Folder,
     observation: Observation,
     *,
     known: str | None,
-    moved_from: str = "",
+    moved_from: Folder | None = None,
 ) -> Merged:
     """Merge `observation` into `folder` (and into `moved_from`, the folder of the repo's old
     name); `known` is the fingerprint state.json has for the folder. Raises HistoryFormatError
     naming the file when a history cannot be trusted."""
-    if not moved_from and _unchanged(files, folder, known):
-        return _merge_window(files, folder, observation)
-    stored = decode_folder(files, folder)
-    if moved_from:
-        stored = merge_histories(decode_folder(files, moved_from), stored)
-    merged = apply_observation(stored, observation)
-    return Merged(stored, merged, {k: v.encode() for k, v in encode_history(merged).items()})
+    if moved_from is None and known is not None and not folder.layout1:
+        ids = {name: _blob_id(data) for name, data in folder.files.items()}
+        if _digest(ids) == known:
+            return _merge_window(folder, observation, ids)
+    stored = decode_folder(folder)
+    if moved_from is not None:
+        stored = merge_histories(decode_folder(moved_from), stored)
+    return _rewrite(folder, stored, apply_observation(stored, observation))
 
 
-def _merge_window(files: Mapping[str, bytes], folder: str, observation: Observation) -> Merged:
+def move_folder(folder: Folder) -> Merged:
+    """A folder with layout-1 files, as period files only: every row kept (a day both layouts
+    hold is merged as two runs' rows are), the whole files removed. Raises HistoryFormatError
+    naming a file that cannot be read."""
+    history = decode_folder(folder)
+    return _rewrite(folder, history, history)
+
+
+def _rewrite(folder: Folder, before: History, after: History) -> Merged:
+    """The strict way: every period file of `after`, and every other data file removed."""
+    files = {name: text.encode() for name, text in encode_history(after).items()}
+    deletes = tuple(sorted(name for name in folder.files if name not in files))
+    return Merged(before, after, files, deletes, fingerprint(files), _datasets_of(files))
+
+
+def _merge_window(folder: Folder, observation: Observation, ids: dict[str, str]) -> Merged:
     """The fast way for a folder this tool wrote: only rows from the observation's window on
-    change, so only they are rewritten; the pages' rows are read, the older snapshots are not."""
+    change, so only the period files that hold them are rewritten, at their tail; the pages'
+    rows are read, the older snapshots are not."""
     buckets = (*observation.views.buckets, *observation.clones.buckets)
     day = observation.fetched_on
     since = min([day - dt.timedelta(days=WINDOW_DAYS), *(b.date for b in buckets)])
     shown = min(since, day - dt.timedelta(days=charts.DAYS))
-    stored = {name: files[f"{folder}/{name}"] for name in FILE_NAMES}
+    files = folder.files
 
     def read(dataset: Dataset[Row], start: dt.date) -> tuple[Row, ...]:
-        name = dataset.name
-        return read_window(dataset, stored[f"{name}.json"], start, csv_data=stored[f"{name}.csv"])
+        rows: list[Row] = []
+        first = dataset.period(start)
+        for period in folder.periods.get(dataset.name, ()):
+            if period >= first:
+                json_data = files[period_file(dataset, period, "json")]
+                csv_data = files[period_file(dataset, period, "csv")]
+                rows.extend(read_window(dataset, json_data, start, csv_data=csv_data))
+        return tuple(rows)
 
     whole = dt.date.min
     before = History(
@@ -114,20 +202,47 @@ def _merge_window(files: Mapping[str, bytes], folder: str, observation: Observat
     )
     after = _join(_older(before, since), apply_observation(_newer(before, since), observation))
     out: dict[str, bytes] = {}
+    deletes: list[str] = []
+    for dataset in DATASETS:
+        written, removed = _write_periods(folder, dataset, dataset_rows(after, dataset), since)
+        out.update(written)
+        deletes.extend(removed)
+    for name in deletes:
+        ids.pop(name, None)
+    ids.update((name, _blob_id(data)) for name, data in out.items())
+    return Merged(before, after, out, tuple(sorted(deletes)), _digest(ids), _datasets_of(ids))
 
-    def write(dataset: Dataset[Row], rows: tuple[Row, ...]) -> None:
-        json_name, csv_name = f"{dataset.name}.json", f"{dataset.name}.csv"
-        fresh = [row for row in rows if row.date >= since]
-        out[json_name], out[csv_name] = write_window(
-            dataset, stored[json_name], stored[csv_name], since, fresh
-        )
 
-    write(VIEWS, after.views)
-    write(CLONES, after.clones)
-    write(REFERRERS, after.referrers)
-    write(PATHS, after.paths)
-    write(STATS, after.stats)
-    return Merged(before, after, out)
+def _datasets_of(names: Iterable[str]) -> frozenset[str]:
+    """The datasets that these period files (names inside a folder) hold."""
+    return frozenset(name.split("/", 1)[0] for name in names)
+
+
+def _write_periods(
+    folder: Folder, dataset: Dataset[Row], rows: Iterable[Row], since: dt.date
+) -> tuple[dict[str, bytes], list[str]]:
+    """The period files that hold rows dated `since` or later, with those rows replaced by
+    `rows`' (older lines kept as they are); a period left without rows is removed."""
+    fresh = split_periods(dataset, (row for row in rows if row.date >= since))
+    first = dataset.period(since)
+    touched = {p for p in folder.periods.get(dataset.name, ()) if p >= first} | fresh.keys()
+    out: dict[str, bytes] = {}
+    removed: list[str] = []
+    for period in sorted(touched):
+        json_name = period_file(dataset, period, "json")
+        csv_name = period_file(dataset, period, "csv")
+        new_rows = fresh.get(period, ())
+        old_json = folder.files.get(json_name)
+        if old_json is None:
+            out[json_name] = encode_json(dataset, new_rows).encode()
+            out[csv_name] = encode_csv(dataset, new_rows).encode()
+            continue
+        new_json, new_csv = write_window(dataset, old_json, folder.files[csv_name], since, new_rows)
+        if new_json == _EMPTY_JSON:
+            removed += [json_name, csv_name]
+        else:
+            out[json_name], out[csv_name] = new_json, new_csv
+    return out, removed
 
 
 def _older(history: History, day: dt.date) -> History:
@@ -147,14 +262,13 @@ def _datasets(history: History) -> tuple[tuple[Any, ...], ...]:
     return (history.views, history.clones, history.referrers, history.paths, history.stats)
 
 
-def decode_folder(files: Mapping[str, bytes], folder: str) -> History:
-    """A repo folder's whole history, read strictly (HistoryFormatError names a bad file)."""
-
-    def read(name: str) -> str | None:
-        data = files.get(f"{folder}/{name}")
-        return None if data is None else _text(data)
-
-    return decode_history(read, folder=folder)
+def decode_folder(folder: Folder) -> History:
+    """A repo folder's whole history, read strictly (HistoryFormatError names a bad file):
+    its period files and any layout-1 whole files, merged, in file order."""
+    texts = {name: _text(data) for name, data in folder.files.items() if name.endswith(".json")}
+    periods = decode_history(texts, folder=folder.path)
+    whole = decode_layout1(texts, folder=folder.path) if folder.layout1 else History()
+    return merge_histories(whole, periods)
 
 
 def _text(data: bytes) -> str:
@@ -166,23 +280,24 @@ def _text(data: bytes) -> str:
         return "\ufffd"
 
 
-def _unchanged(files: Mapping[str, bytes], folder: str, known: str | None) -> bool:
-    """Whether the folder still holds the files whose fingerprint state.json keeps."""
-    return known is not None and known == fingerprint(files, folder)
-
-
-def index_history(files: Mapping[str, bytes], folder: str, *, known: str | None) -> History:
+def index_history(folder: Folder, *, known: str | None) -> History:
     """What the index shows of a folder: its views, clones and stats (no snapshots)."""
-    trusted = _unchanged(files, folder, known)
+    shown = (VIEWS, CLONES, STATS)
+    if not folder.layout1 and known is not None and known == fingerprint(folder.files):
 
-    def load(dataset: Dataset[Row]) -> tuple[Row, ...]:
-        path = f"{folder}/{dataset.name}.json"
-        data = files.get(path)
-        if data is None:
-            return ()
-        if trusted:
-            csv_data = files[f"{folder}/{dataset.name}.csv"]
-            return read_window(dataset, data, dt.date.min, csv_data=csv_data)
-        return decode_json(dataset, _text(data), path=path)
+        def load(dataset: Dataset[Row]) -> tuple[Row, ...]:
+            rows: list[Row] = []
+            for period in folder.periods.get(dataset.name, ()):
+                json_data = folder.files[period_file(dataset, period, "json")]
+                csv_data = folder.files[period_file(dataset, period, "csv")]
+                rows.extend(read_window(dataset, json_data, dt.date.min, csv_data=csv_data))
+            return tuple(rows)
 
-    return History(views=load(VIEWS), clones=load(CLONES), stats=load(STATS))
+        return History(views=load(VIEWS), clones=load(CLONES), stats=load(STATS))
+    names = {d.name for d in shown}
+    files = {
+        name: data
+        for name, data in folder.files.items()
+        if (parsed := parse_data_file(name)) is not None and parsed.dataset.name in names
+    }
+    return decode_folder(Folder.of(folder.path, files))

@@ -502,8 +502,8 @@ class DataBranch:
         tip = self._fetched_tip()
         current = self._list_tree(tip) if tip else {}
         command = ["git", "-c", "pack.compression=1", "--git-dir", str(self._workdir)]
-        # Every run rewrites whole history files, and this repo is thrown away after the push:
-        # light compression, and no delta search against the unrelated blob stored before.
+        # This repo is thrown away after the push: light compression, and no delta search
+        # against the unrelated blob stored before.
         command += ["fast-import", "--quiet", "--force", "--done"]
         command.append(f"--big-file-threshold={NO_DELTA_ABOVE}")
         return Staging(command, self, current, tip)
@@ -513,7 +513,7 @@ class DataBranch:
         refspec = f"{sha}:refs/heads/{self._branch}"
         args = ["push", "--no-verify", *self._local_program("--receive-pack", "receive-pack")]
         args += [self._remote.url, refspec]
-        # No delta search: bases would be picked by file name (every repo has a views.json),
+        # No delta search: bases would be picked by file name (every repo has a views/2026.json),
         # which costs seconds per hundred repos and saves little; the server packs it well.
         result = self._git(*args, remote=True, check=False, config={"pack.window": "0"})
         if result.returncode == 0:

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -66,14 +66,25 @@ _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\
 _Row = TypeVar("_Row", ReferrerRow, PathRow)
 
 # (file stem, what it holds, its columns): the five datasets of DESIGN.md's layout.
-_DATASETS = (
-    ("views", "Views per day", "date, count, uniques, final"),
-    ("clones", "Clones per day", "date, count, uniques, final"),
-    ("referrers", "Top referrers, a snapshot per run day", "date, referrer, count, uniques"),
-    ("paths", "Popular content, a snapshot per run day", "date, path, title, count, uniques"),
+_DATASETS = (  # folder, what it holds, its files' period, columns
+    ("views", "Views per day", "year", "date, count, uniques, final"),
+    ("clones", "Clones per day", "year", "date, count, uniques, final"),
+    (
+        "referrers",
+        "Top referrers, a snapshot per run day",
+        "month",
+        "date, referrer, count, uniques",
+    ),
+    (
+        "paths",
+        "Popular content, a snapshot per run day",
+        "month",
+        "date, path, title, count, uniques",
+    ),
     (
         "stats",
         "Stars, forks, watchers, open issues and 14-day totals, per run day",
+        "year",
         "date, stars, forks, watchers, open_issues, views_14d, view_uniques_14d, clones_14d, "
         "clone_uniques_14d",
     ),
@@ -172,8 +183,12 @@ def render_repo_page(
     today: dt.date,
     recent_days: int = 30,
     server_url: str = SERVER_URL,
+    datasets: Collection[str] | None = None,
 ) -> str:
-    """`<owner>/<name>/README.md`: latest numbers, recent days, all-time totals, top lists."""
+    """`<owner>/<name>/README.md`: latest numbers, recent days, all-time totals, top lists.
+
+    `datasets` names the dataset folders the repo has in the branch (all five when None): the
+    page links to those only."""
     name = escape_text(full_name)
     repo_url = f"{server_url.rstrip('/')}/{quote(full_name, safe='/')}"
     lines = [
@@ -195,7 +210,8 @@ def render_repo_page(
         lines += _counters_section(history.stats)
         lines += _referrers_section(history)
         lines += _paths_section(history)
-    lines += _files_section()
+    present = {stem for stem, *_ in _DATASETS} if datasets is None else set(datasets)
+    lines += _files_section(present, today=today)
     return _page(lines)
 
 
@@ -334,7 +350,7 @@ def _daily_section(history: History, recent_days: int) -> list[str]:
     days = "day" if len(shown) == 1 else f"{len(shown):,} days"
     intro = f"The most recent {days} with data, newest first."
     if len(dates) > len(shown):
-        intro += " The whole history is in [views.csv](views.csv) and [clones.csv](clones.csv)."
+        intro += " The whole history is in the folders [views](views) and [clones](clones)."
     rows = [_daily_row(day, views.get(day), clones.get(day)) for day in shown]
     lines += [intro, ""]
     lines += _table(("Date", "Views", "Unique visitors", "Clones", "Unique cloners"), "lrrrr", rows)
@@ -499,22 +515,25 @@ def _latest_snapshot(
     return newest.isoformat(), [row for row in rows if row.date == newest]
 
 
-def _files_section() -> list[str]:
+def _files_section(present: Collection[str], *, today: dt.date) -> list[str]:
+    names = {"year": f"{today.year:04}", "month": f"{today.year:04}-{today.month:02}"}
     rows = [
         [
             what,
-            f"[{stem}.csv]({stem}.csv)",
-            f"[{stem}.json]({stem}.json)",
+            f"[{stem}/]({stem})" if stem in present else "none yet",
+            f"one a {period}: `{names[period]}.csv`, `{names[period]}.json`, ...",
             ", ".join(f"`{column}`" for column in columns.split(", ")),
         ]
-        for stem, what, columns in _DATASETS
+        for stem, what, period, columns in _DATASETS
     ]
     return [
         "## Data files",
         "",
-        "Each dataset is kept as CSV and as JSON with the same rows, sorted by date.",
+        "Each dataset is a folder of files, one per year (or month), each kept as CSV and as "
+        "JSON with the same rows, sorted by date. Joined in name order they are the whole "
+        "dataset.",
         "",
-        *_table(("Data", "CSV", "JSON", "Columns"), "llll", rows),
+        *_table(("Data", "Folder", "Files", "Columns"), "llll", rows),
     ]
 
 

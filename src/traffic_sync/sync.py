@@ -30,7 +30,15 @@ from traffic_sync.errors import (
     StoreError,
     TrafficSyncError,
 )
-from traffic_sync.folders import FINGERPRINT, index_history, merge_into
+from traffic_sync.folders import (
+    FINGERPRINT,
+    Folder,
+    Merged,
+    index_history,
+    merge_into,
+    move_folder,
+    repo_folders,
+)
 from traffic_sync.github import Declined, TrafficSource
 from traffic_sync.gitstore import DataBranch, Remote, prepare_local, resolve_remote
 from traffic_sync.history import apply_observation, count_new_days
@@ -61,8 +69,10 @@ from traffic_sync.shard import Selection, known_ids, select
 
 PUSH_ATTEMPTS = 5
 STATE_FILE = ".traffic-sync/state.json"
-STATE_SCHEMA = 1
-DATASET_FILE = "stats.json"  # every repo folder has it: how folders are found in the branch
+# state.json's schema says which layout the branch is in: 2, period files (`views/2026.json`);
+# 1, layout 1's whole files (`views.json`), or some of them still left while the branch moves.
+STATE_SCHEMA = 2
+LAYOUT1_SCHEMA = 1
 REQUESTS_PER_REPO = 5  # GET /repos/{o}/{r} and the four traffic calls
 # A fetch on day F holds final days F-13 .. F-2, so a repo synced at least every 12 days loses
 # no day; the summary warns from 10 days on, while there is still time.
@@ -98,7 +108,9 @@ class Plan:
     errors: tuple[tuple[str, RepoError], ...] = ()
     histories: tuple[tuple[RepoInfo, History], ...] = ()  # each saved repo, merged as written
     branch_histories: tuple[tuple[str, History], ...] = ()  # every repo of the branch, by name
-    deletes: tuple[str, ...] = ()  # files of folders that moved (renamed repos)
+    deletes: tuple[str, ...] = ()  # files removed: renamed repos' folders, emptied periods, ...
+    moved: int = 0  # repo folders moved from layout 1 to layout 2
+    layout1_left: int = 0  # repo folders still in layout 1 (their files cannot be read)
 
 
 def run(
@@ -147,6 +159,8 @@ def run(
             plan = Plan({}, tuple(_failed(o.repo.full_name, error) for o in collected.observations))
         for name, repo_error in plan.errors:
             log.error(repo_error, where=name)
+        if plan.moved:
+            log.progress(_moved_line(plan, dry_run=settings.dry_run))
         for result in plan.results:
             if result.renamed_from:
                 log.progress(
@@ -512,9 +526,10 @@ def store(
             del current  # the fetched files are merged: their memory goes before the push
             if not any(r.status is RepoStatus.SAVED for r in plan.results):
                 return "", plan
-            sha = staging.commit(
-                plan.files, commit_message(today, plan.results), deletes=plan.deletes
+            message = commit_message(
+                today, plan.results, moved=plan.moved, layout1_left=plan.layout1_left
             )
+            sha = staging.commit(plan.files, message, deletes=plan.deletes)
         if sha is None:
             return "", plan
         branch.push(sha)
@@ -702,12 +717,12 @@ def save_watermarks(
 
     def attempt() -> str:
         branch.fetch()
-        state = _load_state(branch.read_files(path), settings.data_path)
+        schema, state = _read_state(branch.read_files(path), settings.data_path)
         try:
             record_watermarks(state, marks)
         except ValueError as exc:
             raise StoreError(f"{path} has an unreadable PostHog watermark: {exc}.") from exc
-        sha = branch.commit({path: _encode_state(state)}, message)
+        sha = branch.commit({path: _encode_state(state, schema=schema)}, message)
         if sha is None:
             return ""  # another run recorded as much already
         branch.push(sha)
@@ -726,82 +741,146 @@ def plan_files(
 ) -> Plan:
     """Pure: the files to write for these observations on top of the branch's files.
 
+    Every repo folder still in layout 1 moves to layout 2 in the same plan, observed or not;
+    one whose files cannot be read fails as a whole and stays as it is.
     `on_repo` gets each repo folder's new files as soon as they are known (git stores them
     meanwhile); they are in the returned plan's files too.
     """
     prefix = settings.data_path
-    files: dict[str, bytes] = {}
-    results: list[RepoResult] = []
-    errors: list[tuple[str, RepoError]] = []
+    _, state = _read_state(current, prefix)
+    folders = repo_folders(current, _prefix(prefix))
+    draft = _Draft(prefix, on_repo, {name for name, f in folders.items() if f.layout1})
     merged_repos: list[tuple[RepoInfo, History]] = []
-    state = _load_state(current, prefix)
-    histories: dict[str, History] = {}
-    deletes: list[str] = []
+    handled: set[str] = set()  # folders this run's repos own (now or under an old name)
     for observation in observations:
         repo = observation.repo
-        folder = _join(prefix, repo.full_name)
+        handled.add(repo.full_name)
         entry = state.get(str(repo.id), {})
-        moved_from = _old_name(entry, repo.full_name, current, prefix)
-        old_folder = _join(prefix, moved_from) if moved_from else ""
+        moved_from = _old_name(entry, repo.full_name, folders)
+        old_folder = folders.get(moved_from) if moved_from else None
+        if moved_from:
+            handled.add(moved_from)
         try:
             merged = merge_into(
-                current,
-                folder,
+                folders.get(repo.full_name) or Folder.of(_join(prefix, repo.full_name), {}),
                 observation,
                 known=_fingerprint_in(entry),
                 moved_from=old_folder,
             )
         except HistoryFormatError as error:
-            results.append(_failed(repo.full_name, error))
-            errors.append((repo.full_name, error))
+            draft.fail(repo.full_name, error)
             continue
-        if moved_from:
-            deletes.extend(p for p in current if p.startswith(f"{old_folder}/"))
-        histories[repo.full_name] = merged.after
+        if old_folder is not None:
+            draft.remove_folder(current, moved_from, old_folder)
         merged_repos.append((repo, merged.after))
-        page = render_repo_page(
-            repo.full_name, merged.after, today=today, server_url=settings.server_url
-        )
-        written = {f"{folder}/{name}": data for name, data in merged.files.items()}
-        written[f"{folder}/README.md"] = page.encode()
-        on_repo(written)
-        files.update(written)
+        draft.write(repo.full_name, merged, today=today, server_url=settings.server_url)
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
         entry.update(
             full_name=repo.full_name,
             last_success=today.isoformat(),
             **{FINGERPRINT: merged.fingerprint},
         )
-        results.append(_saved(observation, count_new_days(merged.before, merged.after), moved_from))
-    moved = {r.renamed_from for r in results if r.renamed_from}
-    histories.update(_stored_histories(current, prefix, state, skip=histories.keys() | moved))
-    files[_join(prefix, "README.md")] = render_index(histories, today=today).encode()
-    files[_join(prefix, STATE_FILE)] = _encode_state(state)
-    kept = tuple(sorted(p for p in deletes if p not in files))
+        draft.results.append(
+            _saved(observation, count_new_days(merged.before, merged.after), moved_from)
+        )
+    for name in sorted(draft.layout1 - handled):
+        draft.move(folders[name], state, today=today, server_url=settings.server_url)
+    skip = draft.histories.keys() | draft.removed
+    draft.histories.update(_stored_histories(folders, state, skip=skip))
+    files = draft.files
+    files[_join(prefix, "README.md")] = render_index(draft.histories, today=today).encode()
+    schema = LAYOUT1_SCHEMA if draft.layout1 else STATE_SCHEMA
+    files[_join(prefix, STATE_FILE)] = _encode_state(state, schema=schema)
     return Plan(
         files=files,
-        results=tuple(results),
-        errors=tuple(errors),
+        results=tuple(draft.results),
+        errors=tuple(draft.errors),
         histories=tuple(merged_repos),
-        branch_histories=tuple(sorted(histories.items())),
-        deletes=kept,
+        branch_histories=tuple(sorted(draft.histories.items())),
+        deletes=tuple(sorted(p for p in set(draft.deletes) if p not in files)),
+        moved=len(draft.moved),
+        layout1_left=len(draft.layout1),
     )
 
 
-def _old_name(
-    entry: Mapping[str, object], full_name: str, current: Mapping[str, bytes], prefix: str
-) -> str:
+@dataclass
+class _Draft:
+    """A plan while `plan_files` builds it, repo by repo."""
+
+    prefix: str
+    on_repo: Callable[[Mapping[str, bytes]], None]
+    layout1: set[str]  # folders still in layout 1
+    moved: set[str] = field(default_factory=set)  # folders moved to layout 2 by this plan
+    removed: set[str] = field(default_factory=set)  # folders whose repo was renamed
+    files: dict[str, bytes] = field(default_factory=dict)
+    deletes: list[str] = field(default_factory=list)
+    results: list[RepoResult] = field(default_factory=list)
+    errors: list[tuple[str, RepoError]] = field(default_factory=list)
+    histories: dict[str, History] = field(default_factory=dict)  # by name, for the index
+
+    def write(self, name: str, merged: Merged, *, today: dt.date, server_url: str) -> None:
+        """A repo folder's new files and page (`today`: the day the page is of)."""
+        folder = _join(self.prefix, name)
+        page = render_repo_page(
+            name, merged.after, today=today, server_url=server_url, datasets=merged.datasets
+        )
+        written = {f"{folder}/{file}": data for file, data in merged.files.items()}
+        written[f"{folder}/README.md"] = page.encode()
+        self.on_repo(written)
+        self.files.update(written)
+        self.deletes.extend(f"{folder}/{file}" for file in merged.deletes)
+        self.histories[name] = merged.after
+        self._moved(name)
+
+    def remove_folder(self, current: Mapping[str, bytes], name: str, folder: Folder) -> None:
+        """A renamed repo's old folder goes, every file of it (its rows are in the new one)."""
+        self.deletes.extend(p for p in current if p.startswith(f"{folder.path}/"))
+        self.removed.add(name)
+        self._moved(name)
+
+    def move(
+        self,
+        folder: Folder,
+        state: Mapping[str, dict[str, object]],
+        *,
+        today: dt.date,
+        server_url: str,
+    ) -> None:
+        """A folder in layout 1 that no repo of this run owns, moved to layout 2 as it is;
+        its page is redrawn as of the last day it was saved, with links to the new files."""
+        name = folder.path.removeprefix(_prefix(self.prefix))
+        try:
+            merged = move_folder(folder)
+        except HistoryFormatError as error:
+            self.fail(name, error)
+            return
+        last_day = merged.after.stats[-1].date if merged.after.stats else today
+        self.write(name, merged, today=last_day, server_url=server_url)
+        for entry in state.values():
+            if entry.get("full_name") == name:
+                entry[FINGERPRINT] = merged.fingerprint
+
+    def fail(self, name: str, error: HistoryFormatError) -> None:
+        self.results.append(_failed(name, error))
+        self.errors.append((name, error))
+
+    def _moved(self, name: str) -> None:
+        if name in self.layout1:
+            self.layout1.discard(name)
+            self.moved.add(name)
+
+
+def _old_name(entry: Mapping[str, object], full_name: str, folders: Mapping[str, Folder]) -> str:
     """The folder this repo's history is in under an earlier name (renamed or transferred:
     state.json is keyed by repo id), or "" when it has not moved."""
     old = entry.get("full_name")
     if not isinstance(old, str) or old == full_name:
         return ""
-    return old if _join(prefix, f"{old}/{DATASET_FILE}") in current else ""
+    return old if old in folders else ""
 
 
 def _stored_histories(
-    current: Mapping[str, bytes],
-    prefix: str,
+    folders: Mapping[str, Folder],
     state: Mapping[str, Mapping[str, object]],
     *,
     skip: Set[str],
@@ -814,21 +893,13 @@ def _stored_histories(
         if (fingerprint := _fingerprint_in(entry)) is not None
     }
     histories: dict[str, History] = {}
-    start = _prefix(prefix)
-    for path in current:
-        parts = path[len(start) :].split("/")
-        if len(parts) == 3 and parts[2] == DATASET_FILE and path.startswith(start):
-            full_name = f"{parts[0]}/{parts[1]}"
-            if full_name in skip:
-                continue
-            try:
-                histories[full_name] = index_history(
-                    current,
-                    _join(prefix, full_name),
-                    known=known.get(full_name),
-                )
-            except HistoryFormatError:
-                continue
+    for full_name, folder in folders.items():
+        if full_name in skip:
+            continue
+        try:
+            histories[full_name] = index_history(folder, known=known.get(full_name))
+        except HistoryFormatError:
+            continue
     return histories
 
 
@@ -839,30 +910,56 @@ def _fingerprint_in(entry: Mapping[str, object]) -> str | None:
 
 
 def _load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, object]]:
+    """state.json's repos, by id ({} when there is no state.json yet)."""
+    return _read_state(current, prefix)[1]
+
+
+def _read_state(
+    current: Mapping[str, bytes], prefix: str
+) -> tuple[int, dict[str, dict[str, object]]]:
+    """state.json's schema and repos; a branch without one is new, so in the current layout."""
     path = _join(prefix, STATE_FILE)
     raw = current.get(path)
     if raw is None:
-        return {}
+        return STATE_SCHEMA, {}
     try:
         data = json.loads(raw)
-        repos = data["repos"]
-        if data.get("schema") != STATE_SCHEMA or not isinstance(repos, dict):
-            raise ValueError(path)
-    except (ValueError, KeyError, TypeError) as exc:
+        schema, repos = data["schema"], data["repos"]
+        entries = {str(k): dict(v) for k, v in repos.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _unreadable_state(path) from exc
+    if type(schema) is not int or schema < LAYOUT1_SCHEMA:
+        raise _unreadable_state(path)
+    if schema > STATE_SCHEMA:
         raise StoreError(
-            f"{path} in the data branch cannot be read.",
-            fix=f"Restore it from the branch's history or delete {path}; nothing was written.",
-        ) from exc
-    return {str(k): dict(v) for k, v in repos.items()}
+            f"{path} in the data branch says it is in layout {schema}, which a newer version "
+            f"of traffic-sync wrote; this version knows layouts up to {STATE_SCHEMA}. Nothing "
+            "was written.",
+            fix="Use the newer version of traffic-sync (the action's tag) in every workflow "
+            "that writes this branch.",
+        )
+    return schema, entries
 
 
-def _encode_state(state: Mapping[str, Mapping[str, object]]) -> bytes:
-    data = {"schema": STATE_SCHEMA, "repos": dict(sorted(state.items()))}
+def _unreadable_state(path: str) -> StoreError:
+    return StoreError(
+        f"{path} in the data branch cannot be read.",
+        fix=f"Restore it from the branch's history or delete {path}; nothing was written.",
+    )
+
+
+def _encode_state(
+    state: Mapping[str, Mapping[str, object]], *, schema: int = STATE_SCHEMA
+) -> bytes:
+    data = {"schema": schema, "repos": dict(sorted(state.items()))}
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
-def commit_message(today: dt.date, results: Sequence[RepoResult]) -> str:
-    """`traffic-sync: <date>, <n> repos, <k> new days` and one line per saved repo."""
+def commit_message(
+    today: dt.date, results: Sequence[RepoResult], *, moved: int = 0, layout1_left: int = 0
+) -> str:
+    """`traffic-sync: <date>, <n> repos, <k> new days`, a line on the move to layout 2 when
+    folders moved, and one line per saved repo."""
     saved = [r for r in results if r.status is RepoStatus.SAVED]
     days = sum(r.days_added for r in saved)
     body = "\n".join(
@@ -870,7 +967,32 @@ def commit_message(today: dt.date, results: Sequence[RepoResult]) -> str:
         + (f" (moved from {r.renamed_from})" if r.renamed_from else "")
         for r in saved
     )
+    if moved:
+        body = f"{_move_summary(moved, layout1_left)}\n\n{body}"
     return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
+
+
+def _move_summary(moved: int, left: int) -> str:
+    if not left:
+        return f"Moved the data branch to layout 2 (period files): {_repos(moved)}."
+    return (
+        f"Moved {_repos(moved)} to layout 2 (period files); {_repos(left)} still in layout 1, "
+        "whose files cannot be read (see the run's errors)."
+    )
+
+
+def _moved_line(plan: Plan, *, dry_run: bool) -> str:
+    """The progress line of a run that moves folders to layout 2."""
+    if dry_run:
+        return (
+            f"Dry run: {_repos(plan.moved)} would move to layout 2 (period files); "
+            "nothing was written."
+        )
+    return _move_summary(plan.moved, plan.layout1_left)
+
+
+def _repos(count: int) -> str:
+    return f"{count:,} repo" + ("" if count == 1 else "s")
 
 
 def _saved(observation: Observation, days_added: int, renamed_from: str = "") -> RepoResult:
