@@ -1086,3 +1086,67 @@ def test_partial_fetch_over_smart_http(tmp_path: Path, filters: bool) -> None:
         branch.push(sha)
         assert remote_files(remote)["a/views/2025.json"] == b"old\n"
         assert {r.status for r in host.requests} == {200}
+
+
+def trees_in(workdir: Path) -> set[str]:
+    listing = git(
+        "--git-dir",
+        str(workdir),
+        "cat-file",
+        "--batch-check=%(objecttype) %(objectname)",
+        "--batch-all-objects",
+    )
+    return {line.split()[1] for line in listing.splitlines() if line.startswith("tree ")}
+
+
+def tree_of(remote: Path, folder: str) -> str:
+    return git("--git-dir", str(remote), "rev-parse", f"{BRANCH}:{folder}")
+
+
+def test_reading_a_folder_fetches_only_the_folders_on_its_way(
+    git_remote: Path, tmp_path: Path
+) -> None:
+    """A fetch brings the commit alone; reading one repo's file brings the folders from the
+    top down to it, and no other repo's folders, however many years they hold."""
+    years = {f"octo/r{n}/views/{y}.json": f"{n} {y}\n" for n in range(3) for y in range(2016, 2027)}
+    seed(git_remote, tmp_path, {**years, "README.md": "index\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    assert trees_in(tmp_path / "work") == set()
+    assert branch.read_paths(["octo/r1/views/2026.json", "README.md"]) == {
+        "octo/r1/views/2026.json": b"1 2026\n",
+        "README.md": b"index\n",
+    }
+    on_the_way = {tree_of(git_remote, f) for f in ("", "octo", "octo/r1", "octo/r1/views")}
+    assert trees_in(tmp_path / "work") == on_the_way
+    assert set(branch.list_files(["octo/r2"])) == {
+        f"octo/r2/views/{y}.json" for y in range(2016, 2027)
+    }
+    assert tree_of(git_remote, "octo/r0") not in trees_in(tmp_path / "work")
+
+
+def test_a_scoped_commit_keeps_everything_outside_its_folders(
+    git_remote: Path, tmp_path: Path
+) -> None:
+    """A commit that names its folders changes them and the top files, keeps every other
+    folder as it was without fetching it, and refuses a path outside them."""
+    seed(git_remote, tmp_path, {"octo/a/views/2025.json": "a\n", "octo/b/views/2025.json": "b\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    with branch.staging(scope=["octo/a", ".traffic-sync"]) as staging:
+        with pytest.raises(ValueError, match="outside the folders"):
+            staging.add({"octo/b/views/2026.json": b"no\n"})
+        sha = staging.commit(
+            {"octo/a/views/2026.json": b"a2\n", "README.md": b"index\n"},
+            "m",
+            deletes=["octo/a/views/2025.json"],
+        )
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {
+        "octo/a/views/2026.json": b"a2\n",
+        "octo/b/views/2025.json": b"b\n",
+        "README.md": b"index\n",
+    }
+    assert tree_of(git_remote, "octo/b") not in trees_in(tmp_path / "work")
+    git("--git-dir", str(git_remote), "fsck", "--strict")

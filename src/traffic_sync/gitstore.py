@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -407,7 +407,7 @@ class DataBranch:
         promisor = [
             ("remote.data.url", remote.url),
             ("remote.data.promisor", "true"),
-            ("remote.data.partialclonefilter", "blob:none"),
+            ("remote.data.partialclonefilter", "tree:0"),
             ("fetch.negotiationAlgorithm", "noop"),  # nothing to negotiate: depth 1, no history
         ]
         self._remote_env = _git_env(token=token, identity=identity, extra=promisor)
@@ -417,18 +417,20 @@ class DataBranch:
         self._initialized = False
         self._fetched = False
         self._tip: str | None = None
+        self._present_objects: set[str] | None = None
 
     def fetch(self) -> str | None:
-        """Fetch the branch's tip alone (depth 1) without file contents (`--filter=blob:none`):
-        the commit and its trees; `read_files` and `read_paths` then fetch the blobs they read.
-        None when the branch does not exist yet.
+        """Fetch the branch's tip alone (depth 1), the commit without its trees and files
+        (`--filter=tree:0`): reading a file or listing a folder then fetches the folders on
+        its way and the file, each kind in one request for many, so a run fetches what it reads
+        and not the years of files beside it. None when the branch does not exist yet.
 
         A missing branch (or an empty repo) is the first run: `commit` then starts an orphan.
         A server without partial fetch sends the blobs too, and everything works the same.
         """
         self._init_workdir()
         refspec = f"+refs/heads/{self._branch}:{self._tracking}"
-        args = ["fetch", "--depth", "1", "--filter=blob:none", "--no-tags"]
+        args = ["fetch", "--depth", "1", "--filter=tree:0", "--no-tags"]
         args += ["--no-write-fetch-head", "--quiet"]
         args += self._local_program("--upload-pack", "upload-pack")
         result = self._git(*args, "data", refspec, remote=True, check=False)
@@ -443,46 +445,56 @@ class DataBranch:
         return self._tip
 
     def read_files(self, prefix: str = "") -> dict[str, bytes]:
-        """Every file at the fetched tip under `prefix`, its contents fetched in one request."""
-        return self._read(lambda path: path.startswith(prefix))
+        """Every file at the fetched tip whose path starts with `prefix` (a folder `octo/`, or
+        a file's whole path), their contents fetched in one request."""
+        folder = prefix.rpartition("/")[0]
+        listed = self._list_tree(self._fetched_tip(), prefixes=[folder])
+        return self._read({p: e for p, e in listed.items() if p.startswith(prefix)})
 
     def read_paths(self, paths: Iterable[str]) -> dict[str, bytes]:
-        """These files at the fetched tip (those that exist), fetched in one request."""
+        """These files at the fetched tip (those that exist): only the folders on their way and
+        the files themselves are fetched."""
         wanted = set(paths)
-        return self._read(wanted.__contains__)
+        folders = {path.rpartition("/")[0] for path in wanted}
+        listed = self._list_tree(self._fetched_tip(), prefixes=folders, recursive=False)
+        return self._read({p: e for p, e in listed.items() if p in wanted})
 
-    def list_files(self) -> dict[str, str]:
-        """path -> blob sha of every file at the fetched tip, with no file contents read."""
+    def list_files(self, prefixes: Iterable[str] | None = None) -> dict[str, str]:
+        """path -> blob sha of the files at the fetched tip (under `prefixes`, folders such as
+        `octo/site`; None: all), with no file contents read."""
         tip = self._fetched_tip()
-        entries = self._list_tree(tip) if tip else {}
+        entries = self._list_tree(tip, prefixes=prefixes) if tip else {}
         return {path: e.sha for path, e in entries.items() if e.kind == "blob"}
 
-    def _read(self, wanted: Callable[[str], bool]) -> dict[str, bytes]:
-        tip = self._fetched_tip()
-        if tip is None:
-            return {}
-        entries = {p: e for p, e in self._list_tree(tip).items() if e.kind == "blob" and wanted(p)}
-        shas = {e.sha for e in entries.values()}
-        self._fetch_blobs(shas)
-        blobs = self._read_blobs(shas)
-        return {p: blobs[e.sha] for p, e in entries.items()}
+    def _read(self, entries: Mapping[str, _Entry]) -> dict[str, bytes]:
+        blobs = {p: e for p, e in entries.items() if e.kind == "blob"}
+        shas = {e.sha for e in blobs.values()}
+        self._fetch_missing(shas, depth=0)
+        found = self._read_objects(shas)
+        return {p: found[e.sha] for p, e in blobs.items()}
 
-    def _fetch_blobs(self, shas: set[str]) -> None:
-        """Fetch the blobs of `shas` that are not here yet, by id, in one request."""
-        if not shas:
+    def _fetch_missing(self, shas: Iterable[str], *, depth: int) -> None:
+        """Fetch the objects of `shas` that are not here yet, by id, in one request (trees
+        without what is below them: `depth` 0)."""
+        wanted = set(shas) - self._present()
+        if not wanted:
             return
-        listing = self._git("cat-file", "--batch-check=%(objectname)", "--batch-all-objects")
-        missing = shas - set(listing.stdout.decode().split())
-        if not missing:
-            return
-        args = ["fetch", "--filter=blob:none", "--no-tags", "--no-write-fetch-head", "--quiet"]
+        args = [f"--filter=tree:{depth}", "--no-tags", "--no-write-fetch-head", "--quiet"]
         args += [*self._local_program("--upload-pack", "upload-pack"), "--stdin", "data"]
-        ids = "".join(f"{sha}\n" for sha in sorted(missing)).encode()
-        result = self._git(*args, remote=True, check=False, stdin=ids)
+        ids = "".join(f"{sha}\n" for sha in sorted(wanted)).encode()
+        result = self._git("fetch", *args, remote=True, check=False, stdin=ids)
         if result.returncode != 0:
             raise self._failure(
                 f"Could not fetch files of {self._where}", result, fix=self._read_fix()
             )
+        self._present_objects = None
+
+    def _present(self) -> set[str]:
+        """Every object in the work repo (a partial fetch leaves the rest on the remote)."""
+        if self._present_objects is None:
+            listing = self._git("cat-file", "--batch-check=%(objectname)", "--batch-all-objects")
+            self._present_objects = set(listing.stdout.decode().split())
+        return self._present_objects
 
     def commit(
         self, files: Mapping[str, bytes], message: str, *, deletes: Iterable[str] = ()
@@ -495,18 +507,26 @@ class DataBranch:
         with self.staging() as staging:
             return staging.commit(files, message, deletes=deletes)
 
-    def staging(self) -> Staging:
+    def staging(self, scope: Iterable[str] | None = None) -> Staging:
         """A commit built while its files are still being computed: `git fast-import` stores
         each file handed to `Staging.add` at once, on another core, and `Staging.commit`
-        makes the commit. Nothing reaches a branch unless that commit is made and pushed."""
+        makes the commit. Nothing reaches a branch unless that commit is made and pushed.
+
+        `scope` names the folders the commit may write or delete in, besides the files at the
+        top (None: anywhere): only their part of the tree is fetched and compared, and a path
+        outside them is refused.
+        """
         tip = self._fetched_tip()
-        current = self._list_tree(tip) if tip else {}
+        current = self._list_tree(tip, prefixes=scope)
+        if scope is not None:
+            current.update(self._list_tree(tip, prefixes=[""], recursive=False))
         command = ["git", "-c", "pack.compression=1", "--git-dir", str(self._workdir)]
         # This repo is thrown away after the push: light compression, and no delta search
         # against the unrelated blob stored before.
         command += ["fast-import", "--quiet", "--force", "--done"]
         command.append(f"--big-file-threshold={NO_DELTA_ABOVE}")
-        return Staging(command, self, current, tip)
+        folders = None if scope is None else {f.strip("/") for f in scope}
+        return Staging(command, self, current, tip, folders)
 
     def push(self, sha: str) -> None:
         """Push `sha` to the branch, never forced: a moved branch raises PushRejectedError."""
@@ -563,19 +583,38 @@ class DataBranch:
             raise RuntimeError("DataBranch.fetch() must run before reading or committing.")
         return self._tip
 
-    def _list_tree(self, tip: str) -> dict[str, _Entry]:
-        """path -> (mode, type, sha) of everything at `tip`, in one `ls-tree`."""
-        out = self._git("ls-tree", "-r", "-z", "--full-tree", tip).stdout
+    def _list_tree(
+        self, tip: str | None, *, prefixes: Iterable[str] | None = None, recursive: bool = True
+    ) -> dict[str, _Entry]:
+        """path -> (mode, type, sha) at `tip` under the folders `prefixes` (None or "": all;
+        with `recursive` False, only the files right in them), walking the tree a level at a
+        time: the trees of one level are fetched in one request and read by one process."""
+        if tip is None:
+            return {}
+        scope = None if prefixes is None else {p.strip("/") for p in prefixes}
+        if scope is not None and "" in scope and recursive:
+            scope = None
+        commit = self._read_objects({tip})[tip]  # its first line: `tree <sha>`
+        level = [("", commit.split(b"\n", 1)[0].split(b" ")[1].decode())]
         entries: dict[str, _Entry] = {}
-        for record in out.decode("utf-8", errors="surrogateescape").split("\0"):
-            if record:
-                meta, path = record.split("\t", 1)
-                mode, kind, sha = meta.split(" ")
-                entries[path] = _Entry(mode, kind, sha)
+        while level:
+            self._fetch_missing({sha for _, sha in level}, depth=0)
+            trees = self._read_objects({sha for _, sha in level})
+            below = []
+            for folder, sha in level:
+                for mode, name, child in _tree_entries(trees[sha]):
+                    path = f"{folder}{name}"
+                    if mode == "40000":
+                        if _enters(path, scope, recursive=recursive):
+                            below.append((f"{path}/", child))
+                    elif _holds(folder.rstrip("/"), scope, recursive=recursive):
+                        kind = "commit" if mode == "160000" else "blob"
+                        entries[path] = _Entry(mode, kind, child)
+            level = below
         return entries
 
-    def _read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
-        """sha -> bytes for many blobs through one `cat-file --batch`, read a blob at a time:
+    def _read_objects(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """sha -> bytes for many objects through one `cat-file --batch`, read one at a time:
         the whole output at once would hold a big branch in memory twice."""
         wanted = sorted(shas)
         if not wanted:
@@ -648,8 +687,14 @@ class Staging:
     `DataBranch.staging`): a context manager that ends the process, committed or not."""
 
     def __init__(
-        self, command: list[str], branch: DataBranch, current: dict[str, _Entry], tip: str | None
+        self,
+        command: list[str],
+        branch: DataBranch,
+        current: dict[str, _Entry],
+        tip: str | None,
+        scope: set[str] | None = None,
     ) -> None:
+        self._scope = scope
         self._branch = branch
         self._current = current
         self._tip = tip
@@ -691,6 +736,9 @@ class Staging:
         """Store the files that differ from the fetched tip; a path added again takes the
         newer bytes."""
         for path, data in files.items():
+            folder = path.rpartition("/")[0]
+            if folder and not _holds(folder, self._scope, recursive=True):
+                raise ValueError(f"{path!r} is outside the folders this commit may write")
             if self._given.get(path) is data:
                 continue  # these very bytes were added before (the plan's files are)
             self._given[path] = data
@@ -756,6 +804,38 @@ class Staging:
                 stdin.write(chunk)
             except OSError as error:
                 self._broken.append(error)
+
+
+def _tree_entries(tree: bytes) -> Iterator[tuple[str, str, str]]:
+    """(mode, name, sha) of each entry of a raw tree object: `<mode> <name>\\0<20-byte id>`."""
+    at = 0
+    while at < len(tree):
+        space = tree.index(b" ", at)
+        nul = tree.index(b"\0", space)
+        mode = tree[at:space].decode()
+        name = tree[space + 1 : nul].decode("utf-8", errors="surrogateescape")
+        yield mode, name, tree[nul + 1 : nul + 21].hex()
+        at = nul + 21
+
+
+def _enters(folder: str, scope: set[str] | None, *, recursive: bool) -> bool:
+    """Whether a walk limited to `scope` goes into `folder`: on the way to a scope folder, or
+    (recursive) inside one."""
+    if scope is None:
+        return True
+    return any(
+        f == folder or f.startswith(f"{folder}/") or (recursive and folder.startswith(f"{f}/"))
+        for f in scope
+    )
+
+
+def _holds(folder: str, scope: set[str] | None, *, recursive: bool) -> bool:
+    """Whether the files right in `folder` are listed."""
+    if scope is None:
+        return True
+    return any(
+        f == folder or (recursive and (f == "" or folder.startswith(f"{f}/"))) for f in scope
+    )
 
 
 def _blob_sha(data: bytes) -> str:
