@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.graphql_schema import GitHubValidator, optional_validator, schema_validator
+from traffic_sync.graphql import FORKS_QUERY, STARGAZERS_QUERY, GraphQLClient, GraphQLQueryError
 from traffic_sync.simgraphql import QuerySyntaxError, decode_cursor, encode_cursor, read_query
 from traffic_sync.simulator import SimRepo, SimulatedGitHub, growth_timeline
 
@@ -19,18 +20,6 @@ TOKEN = "ghp_simGraphqlToken"
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 LIB = SimRepo("Octo-Org/lib", 1, dt.date(2025, 6, 1), stars=240, forks=12, seed=4)
 SECRET = SimRepo("octocat/secret", 2, dt.date(2025, 6, 1), private=True, stars=5)
-STARGAZERS_QUERY = """\
-query Stargazers($owner: String!, $name: String!, $first: Int!, $cursor: String) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-    stargazers(first: $first, after: $cursor, orderBy: {field: STARRED_AT, direction: DESC}) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { starredAt }
-    }
-  }
-}
-"""
 PAGE = """
 query Page($first: Int, $cursor: String, $direction: OrderDirection = DESC) {
   repository(owner: "Octo-Org", name: "lib") {
@@ -83,6 +72,38 @@ def stamps(sim: SimulatedGitHub, name: str = "Octo-Org/lib") -> list[str]:
 
 
 # --- GitHub's schema -----------------------------------------------------------------------------
+
+
+def test_the_tools_queries_are_valid_in_githubs_schema() -> None:
+    """Both queries the tool sends pass GitHub's published schema, with their variables."""
+    check = schema_validator()
+    variables = {"owner": "o", "name": "n", "first": 100, "cursor": None}
+    assert check(STARGAZERS_QUERY, variables) == []
+    assert check(FORKS_QUERY, {**variables, "cursor": "Y3Vyc29yOnYyOpK5"}) == []
+
+
+def test_wrong_field_name_gets_githubs_error_and_costs_nothing() -> None:
+    """A field the schema lacks: HTTP 200, GitHub's error shape and words, no point spent."""
+    check = schema_validator()
+    with SimulatedGitHub([LIB], now=NOW, token=TOKEN, graphql_validator=check) as sim:
+        wrong = STARGAZERS_QUERY.replace("edges { starredAt }", "edges { starredAtt }")
+        answer = post(sim, wrong, {"owner": "Octo-Org", "name": "lib", "first": 100})
+        assert answer.status_code == 200
+        (error,) = answer.json()["errors"]
+        assert "data" not in answer.json()
+        assert error["message"] == "Field 'starredAtt' doesn't exist on type 'StargazerEdge'"
+        assert error["extensions"] == {
+            "code": "undefinedField",
+            "typeName": "StargazerEdge",
+            "fieldName": "starredAtt",
+        }
+        assert error["locations"] == [{"line": 7, "column": 15}]
+        assert answer.headers["x-ratelimit-used"] == "0"
+
+        client = GraphQLClient(token=TOKEN, url=f"{sim.url}/graphql")
+        variables = {"owner": "Octo-Org", "name": "lib", "first": 100}
+        with pytest.raises(GraphQLQueryError, match="doesn't exist on type 'StargazerEdge'"):
+            client.query(wrong, variables, what="Octo-Org/lib stars")
 
 
 @pytest.mark.parametrize(
