@@ -407,8 +407,9 @@ def test_position_from_json_refuses_what_is_not_one() -> None:
     for bad in [None, {}, {**good, "reached": "2026-13-01"}, {**good, "cursor": ""}]:
         with pytest.raises(ValueError, match="not a stored position"):
             Position.from_json(bad)
-    with pytest.raises(ValueError, match="not a stored position"):
-        Position.from_json({**good, "seen": "7"})
+    for seen in ["7", -1, True]:
+        with pytest.raises(ValueError, match="not a stored position"):
+            Position.from_json({**good, "seen": seen})
 
 
 # --- rate limits and errors ----------------------------------------------------------------------

@@ -21,9 +21,10 @@ that stops early (the points) returns the rows it counted and a `Position`: the 
 last item it read, the oldest day it reached and how many items of that day it counted (the day
 may go on past the cursor), and where that walk was to end. The next run first walks from the
 top again, down to the newest stored day (that picks up what came meanwhile), then goes on from
-each stored position; GitHub's cursors point at an item, not an offset, so items added at the top
-do not move them. Every row a fetch returns is at most the day's true count, and a day a walk
-finishes is exact, so merging by max gives the right rows whatever order runs happen in.
+each stored position. GitHub's cursors encode the sort key of the item they point at
+(`cursor:v2:`, then its time and id), not an offset, so items added at the top do not move
+them. Every row a fetch returns is at most the day's true count, and a day a walk finishes is
+exact, so merging by max gives the right rows whatever order runs happen in.
 """
 
 from __future__ import annotations
@@ -518,7 +519,8 @@ class Position:
             raise ValueError(f"not a stored position: {value!r}") from exc
         if not isinstance(position.cursor, str) or not position.cursor:
             raise ValueError(f"not a stored position: {value!r}")
-        if isinstance(position.seen, bool) or not isinstance(position.seen, int):
+        seen = position.seen
+        if isinstance(seen, bool) or not isinstance(seen, int) or seen < 0:
             raise ValueError(f"not a stored position: {value!r}")
         return position
 
