@@ -45,7 +45,7 @@ _UNDEFINED_VARIABLE = re.compile(r"Variable '\$(?P<name>\w+)' is not defined")
 def missing_schema(schema: Path = SCHEMA) -> str:
     """Why the schema cannot be read here, or "" when it can."""
     if not schema.exists():
-        return f"{schema.relative_to(ROOT)} is missing (npm ci --prefix tests/graphql-schema)"
+        return f"{schema} is missing (npm ci --prefix tests/graphql-schema)"
     return ""
 
 

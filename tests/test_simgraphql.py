@@ -6,12 +6,19 @@ import datetime as dt
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.graphql_schema import GitHubValidator, optional_validator, schema_validator
+from tests.graphql_schema import (
+    GitHubValidator,
+    missing_schema,
+    optional_validator,
+    require_schema,
+    schema_validator,
+)
 from traffic_sync.graphql import FORKS_QUERY, STARGAZERS_QUERY, GraphQLClient, GraphQLQueryError
 from traffic_sync.simgraphql import QuerySyntaxError, decode_cursor, encode_cursor, read_query
 from traffic_sync.simulator import SimRepo, SimulatedGitHub, growth_timeline
@@ -72,6 +79,17 @@ def stamps(sim: SimulatedGitHub, name: str = "Octo-Org/lib") -> list[str]:
 
 
 # --- GitHub's schema -----------------------------------------------------------------------------
+
+
+def test_without_the_schema_ci_fails_and_elsewhere_skips(tmp_path: Path) -> None:
+    """A missing schema skips the schema tests on a laptop and fails them under CI=true."""
+    reason = missing_schema(tmp_path / "schema.graphql")
+    assert "npm ci --prefix tests/graphql-schema" in reason
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        require_schema(reason, {"CI": "true"})
+    with pytest.raises(pytest.skip.Exception, match="schema check skipped"):
+        require_schema(reason, {})
+    require_schema("", {"CI": "true"})  # the schema is there: nothing to say
 
 
 def test_the_tools_queries_are_valid_in_githubs_schema() -> None:
