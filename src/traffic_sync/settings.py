@@ -94,6 +94,7 @@ class Settings:
     fail_on_error: bool
     api_url: str
     server_url: str
+    graphql_url: str = ""  # GITHUB_GRAPHQL_URL as the runner sets it; see graphql.graphql_url
     concurrency: int = 8  # workers, each with one request in flight
     requests_per_minute: int = 900
     max_requests: int = 0  # 0 = no cap beyond what the token has left
@@ -142,6 +143,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         fail_on_error=flags["fail-on-error"],
         api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        graphql_url=(env.get("GITHUB_GRAPHQL_URL") or "").strip(),
         concurrency=_parse_int("concurrency", values["concurrency"], 1, MAX_CONCURRENCY, problems),
         requests_per_minute=_parse_int(
             "requests-per-minute", values["requests-per-minute"], 1, 100_000, problems

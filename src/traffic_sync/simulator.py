@@ -11,6 +11,11 @@ https://docs.github.com/rest/metrics/traffic
 - The window's top-level `uniques` counts visitors once across the 14 days: never a sum.
 - Tokens are treated as GitHub treats them (see `grant`), and `fail` injects any answer.
 - The one write it serves is re-enabling a workflow (`add_workflow`, `workflow_state`).
+- `POST /graphql` (and GitHub Enterprise Server's `/api/graphql`) serves a repo's `stargazers`
+  and `forks` from a deterministic timeline of when each came (`growth_timeline`; `star`,
+  `unstar` and `fork` change it), with GitHub's cursors, `pageInfo`, errors, and `rateLimit`
+  points per token. Every query is first checked by `graphql_validator` when one is given (the
+  test suite's checks it against GitHub's published schema; see `simgraphql`).
 
 Stdlib only; nothing runs at import time.
 """
@@ -18,10 +23,12 @@ Stdlib only; nothing runs at import time.
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import datetime as dt
 import functools
 import json
+import math
 import random
 import re
 import sys
@@ -38,7 +45,19 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from traffic_sync.simgraphql import (
+    FieldError,
+    Item,
+    QuerySyntaxError,
+    Validator,
+    connection_page,
+    execute,
+    iso,
+    read_query,
+)
+
 Metric = Literal["views", "clones"]
+Growth = Literal["stars", "forks"]
 TokenKind = Literal["pat", "no-push", "github-token", "bad"]
 # https://docs.github.com/rest/actions/workflows#get-a-workflow (`state`)
 WorkflowState = Literal[
@@ -47,6 +66,9 @@ WorkflowState = Literal[
 Json = Any  # decoded JSON: dicts, lists, strings, numbers
 
 RATE_LIMIT = 5000
+GRAPHQL_POINTS = 5000  # GraphQL points an hour per token, apart from REST's requests
+GRAPHQL_PATHS = ("/graphql", "/api/graphql")  # github.com; GitHub Enterprise Server
+GRAPHQL_DOCS = "https://docs.github.com/graphql"
 PER_PAGE_DEFAULT = 30
 PER_PAGE_MAX = 100
 PUBLISH_HOUR = 12  # yesterday's bucket shows up around midday UTC
@@ -97,6 +119,9 @@ class SimRepo:
     daily_clones: int = 4
     zero_weekdays: frozenset[int] = frozenset()  # weekdays (0=Mon) without any traffic
     seed: int = 0  # odd seeds add a hostile page title to the popular paths
+    # the day `stars` and `forks` were counted: each was given between `created` and the day
+    # before (see `growth_timeline`); None: the day the simulator starts
+    counted_on: dt.date | None = None
 
     @property
     def owner(self) -> str:
@@ -114,6 +139,7 @@ class Request:
     method: str
     path: str
     query: dict[str, str]
+    body: Json = None  # a POST's JSON body (a GraphQL query and its variables)
 
 
 @dataclass(slots=True)
@@ -124,6 +150,14 @@ class _Failure:
     headers: dict[str, str]
     message: str
     delay: float
+
+
+@dataclass(slots=True)
+class _GraphQLFailure:
+    kind: str  # GitHub's error `type`, "" for none
+    message: str
+    times: int
+    after: int  # queries still answered as usual first
 
 
 _REPO_PATH = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
@@ -296,6 +330,35 @@ def _description(repo: SimRepo) -> str:
     return f"{repo.name}, a simulated repository"
 
 
+@functools.lru_cache(maxsize=256)
+def growth_timeline(repo: SimRepo, series: Growth, until: dt.date) -> tuple[dt.datetime, ...]:
+    """When each of the repo's `stars` (or `forks`) was given, oldest first: deterministic from
+    (seed, name), spread over the UTC days from `created` to the day before `until`, busiest in
+    the weeks after the launch, with quiet days in a small repo. 45,000 stars take a tenth of a
+    second, once."""
+    total = repo.stars if series == "stars" else repo.forks
+    days = max(1, (until - repo.created).days)
+    rng = _rng(repo, series, "timeline")
+    weights = [(0.3 + 4 * math.exp(-day / 30)) * rng.uniform(0.1, 1.9) for day in range(days)]
+    stamps: list[dt.datetime] = []
+    for day, count in enumerate(_apportion(total, weights)):
+        midnight = dt.datetime.combine(repo.created + dt.timedelta(days=day), dt.time(), dt.UTC)
+        seconds = sorted(rng.randrange(86_400) for _ in range(count))
+        stamps.extend(midnight + dt.timedelta(seconds=second) for second in seconds)
+    return tuple(stamps)
+
+
+def _apportion(total: int, weights: Sequence[float]) -> list[int]:
+    """`total` shared out in proportion to `weights`, largest remainders first: sums to total."""
+    scale = total / sum(weights)
+    shares = [w * scale for w in weights]
+    counts = [int(share) for share in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda i: counts[i] - shares[i])
+    for index in by_remainder[: total - sum(counts)]:
+        counts[index] += 1
+    return counts
+
+
 # --- the demo world ------------------------------------------------------------------------------
 
 
@@ -438,10 +501,14 @@ class SimulatedGitHub:
         users: Collection[str] = (),
         latency: float = 0.0,
         rate_limit: int = RATE_LIMIT,
+        graphql_points: int = GRAPHQL_POINTS,
+        graphql_validator: Validator | None = None,
     ) -> None:
         self.now = now
         self.latency = latency  # seconds every answer takes: a real network
         self.rate_limit = rate_limit  # requests an hour; enforced like GitHub's primary limit
+        self.graphql_points = graphql_points  # GraphQL points an hour, per token
+        self.graphql_validator = graphql_validator  # None: queries are not checked
         self.url = ""
         self.requests: list[Request] = []
         self._repos = {repo.full_name.lower(): repo for repo in repos}
@@ -456,6 +523,11 @@ class SimulatedGitHub:
         self._failures: list[_Failure] = []
         self._served = 0
         self._moved: dict[str, int] = {}  # old lower-case full name -> repo id
+        self._counted_on = self.now.date()  # SimRepo.counted_on's default
+        self._timelines: dict[tuple[int, Growth], list[Item]] = {}  # (repo id, series)
+        self._serials = 10**9  # the next star's or fork's serial (the base ones are 0..n-1)
+        self._points: dict[str, tuple[float, int]] = {}  # token -> (reset epoch, points used)
+        self._graphql_failures: list[_GraphQLFailure] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -529,15 +601,67 @@ class SimulatedGitHub:
         with self._lock:
             self._failures.append(failure)
 
+    def fail_graphql(self, kind: str, message: str, *, times: int = 1, after: int = 0) -> None:
+        """After `after` more queries answered as usual, the next `times` get HTTP 200 with one
+        error of GitHub's `type` (FORBIDDEN, RATE_LIMITED, ...; "" for none) and `message`."""
+        with self._lock:
+            self._graphql_failures.append(_GraphQLFailure(kind, message, times, after))
+
     def clear_failures(self) -> None:
         """Forget the injected answers not given yet: GitHub is well again."""
         with self._lock:
             self._failures.clear()
+            self._graphql_failures.clear()
 
     def new_hour(self) -> None:
-        """The rate limit resets: the token has its whole hourly budget again."""
+        """The rate limit resets: the token has its whole hourly budget again (GraphQL too)."""
         with self._lock:
             self._served = 0
+            self._points.clear()
+
+    def timeline(self, full_name: str, series: Growth) -> list[dt.datetime]:
+        """When each star (or fork) the repo has now was given, oldest first: the truth the
+        stored history must add up to."""
+        with self._lock:
+            return [when for when, _ in self._timeline(self._repos[full_name.lower()], series)]
+
+    def star(self, full_name: str, at: dt.datetime, count: int = 1) -> None:
+        """`count` new stars given at `at` (stargazers_count grows too)."""
+        self._give(full_name, "stars", at, count)
+
+    def fork(self, full_name: str, at: dt.datetime, count: int = 1) -> None:
+        """`count` new forks made at `at` (forks_count grows too)."""
+        self._give(full_name, "forks", at, count)
+
+    def unstar(self, full_name: str, count: int = 1) -> None:
+        """The `count` newest stars are taken back: GitHub lists them no more."""
+        with self._lock:
+            items = self._timeline(self._repos[full_name.lower()], "stars")
+            del items[max(0, len(items) - count) :]
+
+    def _give(self, full_name: str, series: Growth, at: dt.datetime, count: int) -> None:
+        when = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+        with self._lock:
+            items = self._timeline(self._repos[full_name.lower()], series)
+            for _ in range(count):
+                bisect.insort(items, (when, self._serials))
+                self._serials += 1
+
+    def _timeline(self, repo: SimRepo, series: Growth) -> list[Item]:
+        """The repo's stars (forks) as (when, serial), oldest first (the lock is held)."""
+        key = (repo.id, series)
+        if key not in self._timelines:
+            base = growth_timeline(repo, series, repo.counted_on or self._counted_on)
+            self._timelines[key] = [(when, serial) for serial, when in enumerate(base)]
+        return self._timelines[key]
+
+    def _count(self, repo: SimRepo, series: Growth) -> int:
+        """stargazers_count (forks_count): the timeline's length once there is one."""
+        with self._lock:
+            items = self._timelines.get((repo.id, series))
+        if items is not None:
+            return len(items)
+        return repo.stars if series == "stars" else repo.forks
 
     def rename(self, full_name: str, new_full_name: str) -> None:
         """Rename or transfer a repo: the old name answers 301 to `/repositories/{id}`."""
@@ -579,25 +703,27 @@ class SimulatedGitHub:
 
     # answering
 
-    def _respond(self, method: str, target: str, authorization: str) -> _Reply:
+    def _respond(self, method: str, target: str, authorization: str, body: bytes = b"") -> _Reply:
         """Log, count and answer one request, with GitHub's headers."""
         parts = urlsplit(target)
         path, query = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
+        graphql = path in GRAPHQL_PATHS  # points of its own, not REST's requests
         with self._lock:
-            self.requests.append(Request(method, path, query))
-            if path != "/rate_limit":
+            self.requests.append(Request(method, path, query, _json_or_none(body)))
+            if path != "/rate_limit" and not graphql:
                 self._served += 1
             failure = self._take_failure(path)
-            limited = path != "/rate_limit" and self._served > self.rate_limit
+            limited = path != "/rate_limit" and not graphql and self._served > self.rate_limit
         if limited and failure is None:
             answer = self._rate_limited()
         else:
-            answer = self._answer(method, path, query, authorization, failure)
+            answer = self._answer(method, path, query, authorization, failure=failure, body=body)
+        rate = self._points_headers(_token_of(authorization)) if graphql else self._rate_headers()
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "x-github-api-version-selected": "2022-11-28",
             "x-github-media-type": "github.v3; format=json",
-            **self._rate_headers(),
+            **rate,
         }
         # injected headers replace GitHub's own, whatever their case
         injected = failure.headers if failure else {}
@@ -612,7 +738,9 @@ class SimulatedGitHub:
         path: str,
         query: dict[str, str],
         authorization: str,
+        *,
         failure: _Failure | None,
+        body: bytes = b"",
     ) -> _Answer:
         if failure and failure.status >= 400:
             message = failure.message or HTTPStatus(failure.status).phrase
@@ -622,12 +750,25 @@ class SimulatedGitHub:
         token = _token_of(authorization)
         kind = self._tokens.get(token)
         if kind is None or kind == "bad":
-            return _error(401, "Bad credentials", DOCS)
+            return _error(401, "Bad credentials", GRAPHQL_DOCS if path in GRAPHQL_PATHS else DOCS)
+        if method == "POST" and path in GRAPHQL_PATHS:
+            return self._graphql(body, token, kind)
         if method == "PUT":
             return self._route(path, query, kind, self._put_routes(token))
         if method != "GET":
             return _error(404, "Not Found", DOCS)
         return self._route(path, query, kind, self._routes())
+
+    def _take_graphql_failure(self) -> _GraphQLFailure | None:
+        """The injected GraphQL error this query gets, if any (the lock is held)."""
+        failure = next((f for f in self._graphql_failures if f.times > 0), None)
+        if failure is None:
+            return None
+        if failure.after > 0:
+            failure.after -= 1
+            return None
+        failure.times -= 1
+        return failure
 
     def _take_failure(self, path: str) -> _Failure | None:
         for failure in self._failures:
@@ -653,6 +794,28 @@ class SimulatedGitHub:
 
     def _reset_epoch(self) -> int:
         return int(self.now.timestamp()) + 3600
+
+    def _points_headers(self, token: str) -> dict[str, str]:
+        """GitHub's `x-ratelimit-*` headers of a GraphQL answer: the token's points."""
+        with self._lock:
+            reset, used = self._points_window(token)
+        return {
+            "x-ratelimit-limit": str(self.graphql_points),
+            "x-ratelimit-remaining": str(max(0, self.graphql_points - used)),
+            "x-ratelimit-reset": str(int(reset)),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-resource": "graphql",
+        }
+
+    def _points_window(self, token: str) -> tuple[float, int]:
+        """(reset epoch, points used) of the token's hour; a new hour once the reset passed.
+        The lock is held."""
+        now = self.now.timestamp()
+        reset, used = self._points.get(token, (now + 3600, 0))
+        if now >= reset:
+            reset, used = now + 3600, 0
+        self._points[token] = (reset, used)
+        return reset, used
 
     def _route(
         self, path: str, query: dict[str, str], kind: TokenKind, routes: Iterator[_Route]
@@ -842,6 +1005,113 @@ class SimulatedGitHub:
     def _owned_by(self, owner: str) -> list[SimRepo]:
         return [r for r in self._repos.values() if r.owner.lower() == owner.lower()]
 
+    # GraphQL
+
+    def _graphql(self, body: bytes, token: str, kind: TokenKind) -> _Answer:
+        """`POST /graphql`: validate (when a validator is given), charge a point, execute.
+
+        Like GitHub: errors in the query are HTTP 200 with `errors` and cost nothing; a spent
+        hour is HTTP 200 with a RATE_LIMITED error; each query of `first: 100` costs one point.
+        """
+        request = _read_graphql(body)
+        if isinstance(request, _Answer):
+            return request
+        text, variables = request
+        if self.graphql_validator is not None:
+            errors = [dict(e) for e in self.graphql_validator(text, variables)]
+            if errors:
+                return _Answer(200, {"errors": errors})
+        try:
+            operation = read_query(text)
+        except QuerySyntaxError as error:
+            return _graphql_errors(error.message, line=error.line, column=error.column)
+        with self._lock:
+            injected = self._take_graphql_failure()
+            if injected is not None:
+                return _graphql_errors(injected.message, kind=injected.kind)
+            reset, used = self._points_window(token)
+            if used + 1 > self.graphql_points:
+                return _graphql_errors(
+                    "API rate limit already exceeded for user ID 1.", kind="RATE_LIMITED"
+                )
+            self._points[token] = (reset, used + 1)
+        rate = {
+            "__typename": "RateLimit",
+            "cost": 1,
+            "limit": self.graphql_points,
+            "used": used + 1,
+            "remaining": self.graphql_points - used - 1,
+            "resetAt": iso(dt.datetime.fromtimestamp(reset, dt.UTC)),
+        }
+        root = {
+            "__typename": "Query",
+            "rateLimit": rate,
+            "repository": functools.partial(self._graphql_repository, kind=kind),
+        }
+        data, errors = execute(operation, variables, root)
+        return _Answer(200, {"data": data, "errors": errors} if errors else {"data": data})
+
+    def _graphql_repository(self, arguments: dict[str, Json], *, kind: TokenKind) -> Json:
+        """`repository(owner:, name:)`: renamed repos are followed, as `followRenames` says."""
+        owner, name = str(arguments.get("owner")), str(arguments.get("name"))
+        repo = self._repos.get(f"{owner}/{name}".lower())
+        moved = self._moved.get(f"{owner}/{name}".lower())
+        if repo is None and moved is not None and arguments.get("followRenames", True):
+            repo = next((r for r in self._repos.values() if r.id == moved), None)
+        if repo is None or (repo.private and kind == "github-token"):
+            raise FieldError(
+                "NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'."
+            )
+        stars = functools.partial(self._graphql_connection, repo, "stars")
+        forks = functools.partial(self._graphql_connection, repo, "forks")
+        return {
+            "__typename": "Repository",
+            "nameWithOwner": repo.full_name,
+            "databaseId": repo.id,
+            "createdAt": _stamp(repo.created),
+            "isPrivate": repo.private,
+            "isFork": repo.fork,
+            "isArchived": repo.archived,
+            "stargazerCount": self._count(repo, "stars"),
+            "forkCount": self._count(repo, "forks"),
+            "stargazers": stars,
+            "forks": forks,
+        }
+
+    def _graphql_connection(
+        self, repo: SimRepo, series: Growth, arguments: dict[str, Json]
+    ) -> Json:
+        with self._lock:
+            items = tuple(self._timeline(repo, series))
+        if series == "stars":
+            return connection_page(
+                items,
+                arguments,
+                name="stargazers",
+                typename="StargazerConnection",
+                order_field="STARRED_AT",
+                edge=lambda item: {
+                    "__typename": "StargazerEdge",
+                    "starredAt": iso(item[0]),
+                    "node": {"__typename": "User", "login": f"stargazer-{item[1]}"},
+                },
+            )
+        return connection_page(
+            items,
+            arguments,
+            name="forks",
+            typename="RepositoryConnection",
+            order_field="CREATED_AT",
+            edge=lambda item: {
+                "__typename": "RepositoryEdge",
+                "node": {
+                    "__typename": "Repository",
+                    "createdAt": iso(item[0]),
+                    "nameWithOwner": f"forker-{item[1]}/{repo.name}",
+                },
+            },
+        )
+
     # shapes
 
     def _page(
@@ -868,7 +1138,7 @@ class SimulatedGitHub:
 
     def _full_repository(self, repo: SimRepo, kind: TokenKind) -> Json:
         body = self._repository_shape(repo, "full-repository", kind)
-        body.update(subscribers_count=repo.watchers, network_count=repo.forks)
+        body.update(subscribers_count=repo.watchers, network_count=self._count(repo, "forks"))
         body["template_repository"] = None
         if repo.owner.lower() in self._orgs:
             body["organization"].update(self._owner_fields(repo.owner, "Organization"))
@@ -921,11 +1191,11 @@ class SimulatedGitHub:
             created_at=_stamp(repo.created),
             updated_at=_stamp(repo.created),
             pushed_at=_stamp(repo.created),
-            stargazers_count=repo.stars,
-            watchers_count=repo.stars,  # GitHub's watchers_count is the star count
-            watchers=repo.stars,
-            forks_count=repo.forks,
-            forks=repo.forks,
+            stargazers_count=self._count(repo, "stars"),
+            watchers_count=self._count(repo, "stars"),  # GitHub's watchers_count is the stars
+            watchers=self._count(repo, "stars"),
+            forks_count=self._count(repo, "forks"),
+            forks=self._count(repo, "forks"),
             open_issues_count=repo.open_issues,
             open_issues=repo.open_issues,
             html_url=f"https://github.com/{repo.full_name}",
@@ -1031,12 +1301,42 @@ def _error(status: int, message: str, docs: str) -> _Answer:
     return _Answer(status, {"message": message, "documentation_url": docs, "status": str(status)})
 
 
+def _graphql_errors(message: str, *, kind: str = "", line: int = 0, column: int = 0) -> _Answer:
+    """A GraphQL error answer: HTTP 200, `errors` only."""
+    error: dict[str, Json] = {"message": message}
+    if kind:
+        error["type"] = kind
+    if line:
+        error["locations"] = [{"line": line, "column": column}]
+    return _Answer(200, {"errors": [error]})
+
+
+def _read_graphql(body: bytes) -> tuple[str, dict[str, Json]] | _Answer:
+    """A GraphQL request's query and variables, or GitHub's answer to a malformed one."""
+    request = _json_or_none(body)
+    if request is None and body.strip() not in (b"", b"null"):
+        return _error(400, "Problems parsing JSON", GRAPHQL_DOCS)
+    if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+        return _graphql_errors("A query attribute must be specified and must be a string.")
+    variables = request.get("variables") or {}
+    if not isinstance(variables, dict):
+        return _graphql_errors("Variables are invalid JSON.")
+    return request["query"], variables
+
+
+def _json_or_none(body: bytes) -> Json:
+    try:
+        return json.loads(body) if body.strip() else None
+    except ValueError:
+        return None
+
+
 # --- HTTP plumbing ------------------------------------------------------------------------------
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    respond: Callable[[str, str, str], _Reply]
+    respond: Callable[[str, str, str, bytes], _Reply]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that gave up waiting (a timeout test) is expected; anything else is a bug."""
@@ -1065,8 +1365,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply()
 
     def _reply(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))  # the next request follows
-        reply = self.server.respond(self.command, self.path, self.headers.get("Authorization", ""))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        authorization = self.headers.get("Authorization", "")
+        reply = self.server.respond(self.command, self.path, authorization, body)
         if reply.delay > 0:
             time.sleep(reply.delay)
         self.send_response(reply.status)

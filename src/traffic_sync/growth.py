@@ -1,0 +1,105 @@
+"""Stars and forks since day one: daily rows from timestamps, their merge, and when to ask.
+
+`GET /repos/{o}/{r}` gives only today's net counts (`stargazers_count`, `forks_count`); the
+moment each star and fork came is in GitHub's GraphQL connections (`stargazers` with
+`starredAt`, `forks` with `createdAt`), which `graphql.py` fetches. Everything here is pure.
+
+A row is one UTC day: `new` stars (forks) that day and `total`, the running sum of `new` since
+the oldest stored day. GitHub lists only the stars that still stand, so a star taken back
+disappears from a later fetch: merging takes the max of `new` per day, so no day is ever
+lowered, and `total` counts every star ever given (the daily stats row keeps GitHub's net count).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+PAGE_SIZE = 100  # the most a GraphQL connection gives in one query (`first: 100`)
+
+
+class Series(StrEnum):
+    """The two histories kept since a repo's creation."""
+
+    STARS = "stars"
+    FORKS = "forks"
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthRow:
+    """One UTC day of stars (or forks): how many came that day, and the running total."""
+
+    date: dt.date
+    new: int
+    total: int
+
+
+def daily_growth(
+    timestamps: Iterable[dt.datetime], *, carried: Mapping[dt.date, int] | None = None
+) -> tuple[GrowthRow, ...]:
+    """Rows of the UTC days the timestamps fall on (a naive one is read as UTC), sorted by date.
+
+    `carried` adds counts already taken of some days: a fetch that goes on where an earlier
+    one stopped in the middle of a day brings that day's first part along.
+    """
+    counts = Counter(_utc_day(stamp) for stamp in timestamps)
+    for day, count in (carried or {}).items():
+        if count:
+            counts[day] += count
+    return _with_totals(counts)
+
+
+def merge_growth(*series: Iterable[GrowthRow]) -> tuple[GrowthRow, ...]:
+    """Union by date, `new` the max of each day's values, `total` the running sum of `new`.
+
+    Commutative, associative and idempotent; no date is dropped and no `new` is lowered. The
+    totals given are ignored: they are recomputed over the merged rows.
+    """
+    new: dict[dt.date, int] = {}
+    for rows in series:
+        for row in rows:
+            new[row.date] = max(new.get(row.date, row.new), row.new)
+    return _with_totals(new)
+
+
+def _with_totals(new: Mapping[dt.date, int]) -> tuple[GrowthRow, ...]:
+    rows: list[GrowthRow] = []
+    total = 0
+    for day in sorted(new):
+        total += new[day]
+        rows.append(GrowthRow(day, new[day], total))
+    return tuple(rows)
+
+
+def _utc_day(stamp: dt.datetime) -> dt.date:
+    aware = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).date()
+
+
+def should_fetch(last_count: int | None, count: int, *, pending: bool = False) -> bool:
+    """Whether a repo's stars (or forks) are worth a GraphQL query this run.
+
+    `count` is `stargazers_count` (`forks_count`) from the `GET /repos/{o}/{r}` the run makes
+    anyway; `last_count` is GitHub's count when the stored rows were last brought up to date
+    (the connection's `totalCount` of that fetch, `GrowthFetch.count`), None before the first.
+    Only growth can bring a new day, so a quiet repo costs no query, and neither does a star
+    taken back (a lower count: nothing to add, and no stored day is lowered). A fetch that
+    stopped early (`pending`) goes on whatever the count says.
+
+    The running `total` of the stored rows can stand in for `last_count` when nothing else is
+    kept, but it counts stars since taken back too: after unstars, new stars are noticed only
+    once the count passes that total again.
+    """
+    if pending:
+        return True
+    if last_count is None:
+        return count > 0
+    return count > last_count
+
+
+def queries_needed(count: int) -> int:
+    """Queries (of `first: 100`, a point each) that a whole history of `count` items takes."""
+    return -(-max(0, count) // PAGE_SIZE)

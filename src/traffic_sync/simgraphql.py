@@ -1,0 +1,415 @@
+"""The simulated GitHub's GraphQL side: a small query reader and executor, and paged connections.
+
+Enough of GraphQL for the queries this tool makes (fields, aliases, arguments, variables, nested
+selections), executed over plain dicts whose callables take the field's arguments, and answered
+in GitHub's shapes: `data` holds exactly the fields asked for, `errors` carry GitHub's `type`,
+`path` and `locations`. Whether a query is valid is GitHub's published schema's to say: the
+simulator calls an injected validator for that (the test suite passes one built with
+graphql-core from `@octokit/graphql-schema`), so this module, like the simulator, needs nothing
+beyond the standard library.
+https://docs.github.com/graphql/guides/forming-calls-with-graphql
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Json = Any
+# (query text, variables) -> GitHub-shaped errors, [] when the query is valid
+Validator = Callable[[str, Mapping[str, Json]], Sequence[Mapping[str, Json]]]
+Resolver = Callable[[dict[str, Json]], Json]  # a field's arguments -> its value
+
+MAX_PAGE = 100  # GitHub's cap on `first` and `last`
+_CURSOR_PREFIX = "cursor:v2:"  # GitHub's cursors are base64 of this and the item's sort key
+
+
+class FieldError(Exception):
+    """A field that cannot be resolved: it becomes null, with an error of GitHub's `type`."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class QuerySyntaxError(Exception):
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a selection set, where it is in the query text, and what it selects."""
+
+    name: str
+    alias: str
+    arguments: dict[str, Json]
+    selections: tuple[Field, ...]
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    selections: tuple[Field, ...]
+    defaults: dict[str, Json] = field(default_factory=dict)  # variables' default values
+
+
+# --- reading a query ----------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""(?P<skip>[\s,\ufeff]+|\#[^\n\r]*)
+      |(?P<punct>\.\.\.|[!$():=@\[\]{}|&])
+      |(?P<string>"(?:[^"\\\n\r]|\\.)*")
+      |(?P<number>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
+      |(?P<name>[_A-Za-z][_0-9A-Za-z]*)""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # punct, string, number, name, end
+    text: str
+    line: int
+    column: int
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    at = 0
+    while at < len(text):
+        match = _TOKEN.match(text, at)
+        if match is None:
+            line, column = _where(text, at)
+            raise QuerySyntaxError(
+                f"Parse error on {text[at]!r} at [{line}, {column}]", line, column
+            )
+        kind = match.lastgroup or "skip"
+        if kind != "skip":
+            tokens.append(_Token(kind, match.group(), *_where(text, at)))
+        at = match.end()
+    tokens.append(_Token("end", "", *_where(text, len(text))))
+    return tokens
+
+
+def _where(text: str, at: int) -> tuple[int, int]:
+    line = text.count("\n", 0, at) + 1
+    return line, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
+class _Reader:
+    """A recursive-descent reader of one query operation (no fragments, no directives)."""
+
+    def __init__(self, text: str) -> None:
+        self._tokens = _tokens(text)
+        self._at = 0
+
+    def operation(self) -> Operation:
+        defaults: dict[str, Json] = {}
+        first = self._peek()
+        if first.kind == "name" and first.text in ("mutation", "subscription", "fragment"):
+            self._fail(f"the simulated GitHub serves queries only, not a {first.text}", first)
+        if first.kind == "name" and first.text == "query":
+            self._next()
+            if self._peek().kind == "name":
+                self._next()  # the operation's name
+            if self._peek().text == "(":
+                defaults = self._variable_definitions()
+        selections = self._selection_set()
+        if self._peek().kind != "end":
+            self._fail("the simulated GitHub serves one operation per query", self._peek())
+        return Operation(selections, defaults)
+
+    def _variable_definitions(self) -> dict[str, Json]:
+        defaults: dict[str, Json] = {}
+        self._expect("(")
+        while self._peek().text != ")":
+            self._expect("$")
+            name = self._name()
+            self._expect(":")
+            self._type()
+            if self._peek().text == "=":
+                self._next()
+                defaults[name] = self._value(constant=True)
+        self._expect(")")
+        return defaults
+
+    def _type(self) -> None:
+        if self._peek().text == "[":
+            self._next()
+            self._type()
+            self._expect("]")
+        else:
+            self._name()
+        if self._peek().text == "!":
+            self._next()
+
+    def _selection_set(self) -> tuple[Field, ...]:
+        self._expect("{")
+        fields: list[Field] = []
+        while self._peek().text != "}":
+            fields.append(self._field())
+        self._expect("}")
+        if not fields:
+            self._fail("a selection set selects at least one field", self._peek())
+        return tuple(fields)
+
+    def _field(self) -> Field:
+        token = self._peek()
+        if token.text in ("...", "@"):
+            self._fail("the simulated GitHub serves no fragments or directives", token)
+        alias = name = self._name()
+        if self._peek().text == ":":
+            self._next()
+            name = self._name()
+        arguments: dict[str, Json] = {}
+        if self._peek().text == "(":
+            self._next()
+            while self._peek().text != ")":
+                key = self._name()
+                self._expect(":")
+                arguments[key] = self._value(constant=False)
+            self._expect(")")
+        if self._peek().text == "@":
+            self._fail("the simulated GitHub serves no directives", self._peek())
+        selections = self._selection_set() if self._peek().text == "{" else ()
+        return Field(name, alias, arguments, selections, token.line, token.column)
+
+    def _value(self, *, constant: bool) -> Json:
+        token = self._next()
+        if token.text == "$" and not constant:
+            return Variable(self._name())
+        if token.kind in ("string", "number"):
+            return json.loads(token.text)
+        if token.kind == "name":
+            return {"true": True, "false": False, "null": None}.get(token.text, token.text)
+        if token.text == "[":
+            items = []
+            while self._peek().text != "]":
+                items.append(self._value(constant=constant))
+            self._next()
+            return items
+        if token.text == "{":
+            fields: dict[str, Json] = {}
+            while self._peek().text != "}":
+                key = self._name()
+                self._expect(":")
+                fields[key] = self._value(constant=constant)
+            self._next()
+            return fields
+        return self._fail(f"unexpected {token.text or 'end of query'!r}", token)
+
+    def _name(self) -> str:
+        token = self._next()
+        if token.kind != "name":
+            self._fail(f"expected a name, found {token.text or 'the end'!r}", token)
+        return token.text
+
+    def _expect(self, text: str) -> None:
+        token = self._next()
+        if token.text != text:
+            self._fail(f"expected {text!r}, found {token.text or 'the end'!r}", token)
+
+    def _peek(self) -> _Token:
+        return self._tokens[self._at]
+
+    def _next(self) -> _Token:
+        token = self._tokens[self._at]
+        if token.kind != "end":
+            self._at += 1
+        return token
+
+    def _fail(self, why: str, token: _Token) -> Json:
+        raise QuerySyntaxError(
+            f"Parse error on {token.text or 'end of query'!r} at [{token.line}, {token.column}]: "
+            f"{why}",
+            token.line,
+            token.column,
+        )
+
+
+def read_query(text: str) -> Operation:
+    """The query's operation; QuerySyntaxError when it is not one this module can read."""
+    return _Reader(text).operation()
+
+
+# --- answering it -------------------------------------------------------------------------------
+
+
+def execute(
+    operation: Operation, variables: Mapping[str, Json], root: Mapping[str, Json]
+) -> tuple[dict[str, Json], list[dict[str, Json]]]:
+    """(data, errors): the fields asked for, from `root`, a dict of values or resolvers."""
+    values = {**operation.defaults, **variables}
+    errors: list[dict[str, Json]] = []
+    data = _select(root, operation.selections, values, [], errors)
+    return data, errors
+
+
+def _select(
+    source: Mapping[str, Json],
+    selections: Sequence[Field],
+    variables: Mapping[str, Json],
+    path: list[str | int],
+    errors: list[dict[str, Json]],
+) -> dict[str, Json]:
+    out: dict[str, Json] = {}
+    for selected in selections:
+        where = [*path, selected.alias]
+        try:
+            value = _resolve(source, selected, variables)
+        except FieldError as error:
+            errors.append(
+                {
+                    "type": error.kind,
+                    "path": where,
+                    "locations": [{"line": selected.line, "column": selected.column}],
+                    "message": error.message,
+                }
+            )
+            value = None
+        out[selected.alias] = _shape(value, selected, variables, where, errors)
+    return out
+
+
+def _resolve(source: Mapping[str, Json], selected: Field, variables: Mapping[str, Json]) -> Json:
+    if selected.name not in source:
+        kind = source.get("__typename", "this type")
+        raise FieldError("UNSERVED", f"The simulated GitHub does not serve {kind}.{selected.name}")
+    value = source[selected.name]
+    if callable(value):
+        return value(_bind(selected.arguments, variables))
+    return value
+
+
+def _shape(
+    value: Json,
+    selected: Field,
+    variables: Mapping[str, Json],
+    path: list[str | int],
+    errors: list[dict[str, Json]],
+) -> Json:
+    if value is None or not selected.selections:
+        return value
+    if isinstance(value, list):
+        return [
+            _shape(item, selected, variables, [*path, index], errors)
+            for index, item in enumerate(value)
+        ]
+    return _select(value, selected.selections, variables, path, errors)
+
+
+def _bind(value: Json, variables: Mapping[str, Json]) -> Json:
+    """Arguments with their variables replaced by the values sent."""
+    if isinstance(value, Variable):
+        return variables.get(value.name)
+    if isinstance(value, dict):
+        return {key: _bind(item, variables) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_bind(item, variables) for item in value]
+    return value
+
+
+# --- connections --------------------------------------------------------------------------------
+
+Item = tuple[dt.datetime, int]  # (when, serial): the sort key GitHub's cursors point at
+
+
+def encode_cursor(item: Item) -> str:
+    when, serial = item
+    text = _CURSOR_PREFIX + json.dumps([when.isoformat(), serial])
+    return base64.b64encode(text.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> Item | None:
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+        if not text.startswith(_CURSOR_PREFIX):
+            return None
+        when, serial = json.loads(text.removeprefix(_CURSOR_PREFIX))
+        return dt.datetime.fromisoformat(when), int(serial)
+    except (ValueError, TypeError):
+        return None
+
+
+def connection_page(
+    items: Sequence[Item],
+    arguments: Mapping[str, Json],
+    *,
+    name: str,
+    typename: str,
+    order_field: str,
+    edge: Callable[[Item], dict[str, Json]],
+) -> dict[str, Json]:
+    """One page of a connection over `items` (sorted oldest first), as GitHub pages it.
+
+    `first` (1 to 100) and `after` page forward, in `orderBy: {field, direction}` order (ASC
+    without it); the cursor is the item's sort key, so items added meanwhile never shift a page.
+    `edge(item)` is the item's edge; the page's `nodes` are the edges' `node`s.
+    """
+    first = arguments.get("first")
+    if arguments.get("last") is not None or arguments.get("before") is not None:
+        raise FieldError("UNSERVED", "The simulated GitHub pages forward only (`first`, `after`)")
+    if first is None:
+        raise FieldError(
+            "MISSING_PAGINATION_BOUNDARIES",
+            f"You must provide a `first` or `last` value to properly paginate the `{name}` "
+            "connection.",
+        )
+    if isinstance(first, bool) or not isinstance(first, int) or not 0 <= first <= MAX_PAGE:
+        raise FieldError(
+            "EXCESSIVE_PAGINATION",
+            f"Requesting {first} records on the `{name}` connection exceeds the `first` limit of "
+            f"{MAX_PAGE} records.",
+        )
+    order = arguments.get("orderBy") or {"field": order_field, "direction": "ASC"}
+    after = arguments.get("after")
+    key = None if after is None else decode_cursor(str(after))
+    if after is not None and key is None:
+        raise FieldError(
+            "INVALID_CURSOR_ARGUMENTS", f"`{after}` does not appear to be a valid cursor."
+        )
+    if order.get("direction") == "DESC":
+        end = len(items) if key is None else bisect.bisect_left(items, key)
+        page = list(reversed(items[max(0, end - first) : end]))  # the items before the cursor
+        more = end - first > 0
+    else:
+        start = 0 if key is None else bisect.bisect_right(items, key)
+        page = list(items[start : start + first])
+        more = start + first < len(items)
+    edges = [edge(item) for item in page]
+    cursors = [encode_cursor(item) for item in page]
+    return {
+        "__typename": typename,
+        "totalCount": len(items),
+        "pageInfo": {
+            "__typename": "PageInfo",
+            "hasNextPage": more,
+            "hasPreviousPage": False,  # GitHub says false when paging forward with `after`
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
+        },
+        "edges": [{**e, "cursor": c} for e, c in zip(edges, cursors, strict=True)],
+        "nodes": [e.get("node") for e in edges],
+    }
+
+
+def iso(when: dt.datetime) -> str:
+    """GitHub's DateTime: UTC, seconds, `Z`."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
