@@ -995,8 +995,9 @@ def test_local_repo_in_roots_folder_is_left_as_it_is(tmp_path: Path) -> None:
 # --- partial fetch: file contents only for what is read ---
 
 
-def blobs_in(workdir: Path) -> set[str]:
-    """The blobs a work repo holds (plain git; no lazy fetch is possible without the remote)."""
+def objects_in(workdir: Path, kind: str) -> set[str]:
+    """The objects of `kind` a work repo holds (plain git; no lazy fetch is possible without
+    the remote)."""
     listing = git(
         "--git-dir",
         str(workdir),
@@ -1004,7 +1005,11 @@ def blobs_in(workdir: Path) -> set[str]:
         "--batch-check=%(objecttype) %(objectname)",
         "--batch-all-objects",
     )
-    return {line.split()[1] for line in listing.splitlines() if line.startswith("blob ")}
+    return {line.split()[1] for line in listing.splitlines() if line.startswith(f"{kind} ")}
+
+
+def blobs_in(workdir: Path) -> set[str]:
+    return objects_in(workdir, "blob")
 
 
 def blob_of(remote: Path, path: str) -> str:
@@ -1089,14 +1094,7 @@ def test_partial_fetch_over_smart_http(tmp_path: Path, filters: bool) -> None:
 
 
 def trees_in(workdir: Path) -> set[str]:
-    listing = git(
-        "--git-dir",
-        str(workdir),
-        "cat-file",
-        "--batch-check=%(objecttype) %(objectname)",
-        "--batch-all-objects",
-    )
-    return {line.split()[1] for line in listing.splitlines() if line.startswith("tree ")}
+    return objects_in(workdir, "tree")
 
 
 def tree_of(remote: Path, folder: str) -> str:
