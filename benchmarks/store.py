@@ -43,7 +43,7 @@ from traffic_sync.models import (
     TrafficAnswer,
 )
 from traffic_sync.settings import Settings, parse_settings
-from traffic_sync.sync import plan_files, store
+from traffic_sync.store import plan_files, store
 
 TODAY = dt.date(2026, 3, 2)
 

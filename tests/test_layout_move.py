@@ -33,7 +33,7 @@ from tests.runner import (
     wait_for_exit,
 )
 from tests.test_faults import check_tree, hold_script
-from traffic_sync import codec, sync
+from traffic_sync import codec, store
 from traffic_sync.errors import StoreError
 from traffic_sync.history import apply_observation
 from traffic_sync.models import History, Observation, RepoInfo, TrafficAnswer
@@ -524,7 +524,7 @@ def test_plan_moves_folders_inside_data_path() -> None:
         {"token": "t", "repos": "o/*", "data-repository": "./d", "data-path": "stats/traffic"}, {}
     )
     observation = Observation(repo, today, TrafficAnswer(0, 0), TrafficAnswer(0, 0))
-    plan = sync.plan_files(current, [observation], today=today, settings=settings)
+    plan = store.plan_files(current, [observation], today=today, settings=settings)
 
     assert (plan.moved, plan.layout1_left) == (2, 0)
     assert set(plan.deletes) == {p for p in current if p.endswith((".json", ".csv"))} - {
@@ -542,7 +542,7 @@ def test_plan_moves_folders_inside_data_path() -> None:
     assert new_state["schema"] == 2
     assert new_state["repos"]["2"]["files_sha256"] != "x"
     assert "views/2025.json" in other_files
-    message = sync.commit_message(today, plan.results, moved=plan.moved)
+    message = store.commit_message(today, plan.results, moved=plan.moved)
     assert (
         "\n\nMoved the data branch to layout 2 (period files): 2 repos.\n\n- o/seen: +" in message
     )
@@ -563,7 +563,7 @@ def test_state_of_an_unknown_layout_stops_the_run(state: object, words: str) -> 
     settings = parse_settings({"token": "t", "repos": "o/r", "data-repository": "./d"}, {})
     current = {STATE: json.dumps(state).encode()}
     with pytest.raises(StoreError, match=words):
-        sync.plan_files(current, [], today=dt.date(2026, 1, 5), settings=settings)
+        store.plan_files(current, [], today=dt.date(2026, 1, 5), settings=settings)
 
 
 def test_plan_moves_a_renamed_repos_layout1_folder_into_the_new_one() -> None:
@@ -584,7 +584,7 @@ def test_plan_moves_a_renamed_repos_layout1_folder_into_the_new_one() -> None:
         TrafficAnswer(0, 0),
         TrafficAnswer(0, 0),
     )
-    plan = sync.plan_files(current, [renamed], today=today, settings=settings)
+    plan = store.plan_files(current, [renamed], today=today, settings=settings)
     assert (plan.moved, plan.layout1_left) == (1, 0)
     assert set(plan.deletes) == {p for p in current if p.startswith("o/old/")}
     assert plan.results[0].renamed_from == "o/old"

@@ -19,9 +19,11 @@ from traffic_sync.github import GitHubSource, RetryPolicy
 from traffic_sync.gitstore import resolve_remote
 from traffic_sync.models import Metric, RepoStatus, RunReport
 from traffic_sync.posthog import PostHogSender, SeriesKey, event_uuid
+from traffic_sync.publish import save_watermarks
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.sync import STATE_FILE, run, save_watermarks
+from traffic_sync.store import STATE_FILE
+from traffic_sync.sync import run
 
 TOKEN = "ghp_posthogSyncTestToken"
 KEY = "phc_posthogSyncTestKey"

@@ -23,7 +23,7 @@ from traffic_sync.models import (
 )
 from traffic_sync.pacer import Pacer
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.sync import gap_risk, plan_files
+from traffic_sync.store import plan_files
 
 START = dt.date(2026, 3, 2)
 
@@ -107,15 +107,6 @@ def test_stalest_first_and_gap_warning(sim: SimulatedGitHub, tmp_path: Path) -> 
     skipped = next(r for r in report.results if r.status is RepoStatus.SKIPPED)
     assert "within 1 day" in skipped.error
     assert any(where == skipped.full_name for _, where in log.warnings)
-
-
-def test_gap_risk_wording() -> None:
-    """Not at risk before 10 days; a countdown to day 12; lost days after that."""
-    today = dt.date(2026, 3, 20)
-    assert gap_risk("", today=today) == ""
-    assert gap_risk("2026-03-11", today=today) == ""
-    assert "within 2 days" in gap_risk("2026-03-10", today=today)
-    assert "being lost" in gap_risk("2026-03-01", today=today)
 
 
 def test_renamed_repo_moves_its_history(sim: SimulatedGitHub, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from tests import branch
 from traffic_sync import cli
 from traffic_sync.codec import encode_history
+from traffic_sync.collect import collect
 from traffic_sync.errors import PrivacyError, TrafficSyncError
 from traffic_sync.folders import FINGERPRINT, fingerprint, repo_folders
 from traffic_sync.github import GitHubSource, RetryPolicy
@@ -32,7 +33,8 @@ from traffic_sync.models import (
 from traffic_sync.pacer import Pacer
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.sync import collect, index_url, plan_files, push_token_for, run
+from traffic_sync.store import plan_files, push_token_for
+from traffic_sync.sync import index_url, run
 
 TOKEN = "ghp_syncTestToken"
 FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)

@@ -22,11 +22,11 @@ from urllib.parse import quote
 import requests
 from github import Github, GithubException
 
+from traffic_sync.actions import Log
 from traffic_sync.errors import KeepaliveError
 from traffic_sync.github import RetryPolicy, new_client
 from traffic_sync.pacer import Pacer
 from traffic_sync.settings import Settings
-from traffic_sync.sync import Log
 
 # GITHUB_WORKFLOW_REF is `owner/repo/.github/workflows/file.yml@ref`. GitHub runs only the
 # .yml/.yaml files directly in .github/workflows (no subfolders), so a file name has no "/".

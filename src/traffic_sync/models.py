@@ -8,6 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from traffic_sync.errors import RepoError, TrafficSyncError
 
 
 class Metric(StrEnum):
@@ -174,6 +178,28 @@ class RepoResult:
     error_title: str = ""
     error: str = ""
     renamed_from: str = ""  # the folder its history moved from (a renamed or transferred repo)
+
+    @classmethod
+    def saved(cls, observation: Observation, days_added: int, renamed_from: str = "") -> RepoResult:
+        """A repo whose observation was merged and stored (`days_added`: new days it brought)."""
+        return cls(
+            full_name=observation.repo.full_name,
+            status=RepoStatus.SAVED,
+            views_14d=observation.views.count,
+            view_uniques_14d=observation.views.uniques,
+            clones_14d=observation.clones.count,
+            clone_uniques_14d=observation.clones.uniques,
+            days_added=days_added,
+            renamed_from=renamed_from,
+        )
+
+    @classmethod
+    def failed(cls, name: str, error: TrafficSyncError) -> RepoResult:
+        return cls(name, RepoStatus.FAILED, error_title=error.title, error=str(error))
+
+    @classmethod
+    def skipped(cls, name: str, error: RepoError) -> RepoResult:
+        return cls(name, RepoStatus.SKIPPED, error_title=error.title, error=error.message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,174 @@
+"""Publishing to PostHog: the settled days it has not acknowledged, and the record of them.
+
+Runs after the data branch is written, from the history as written, so PostHog can never
+block or lose the branch's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from traffic_sync.actions import Log
+from traffic_sync.errors import PostHogError, StoreError
+from traffic_sync.gitstore import Remote
+from traffic_sync.history import apply_observation
+from traffic_sync.models import History, Observation, PostHogReport
+from traffic_sync.posthog import (
+    EventSender,
+    SeriesKey,
+    SeriesPlan,
+    advance,
+    plan_events,
+    read_watermarks,
+    record_watermarks,
+    window_events,
+)
+from traffic_sync.settings import Settings
+from traffic_sync.store import (
+    STATE_FILE,
+    Plan,
+    encode_state,
+    join_path,
+    load_state,
+    open_branch,
+    push_attempts,
+    read_state_file,
+    until_pushed,
+)
+
+
+def publish(
+    settings: Settings,
+    observations: Sequence[Observation],
+    *,
+    plan: Plan | None,
+    store_failed: bool,
+    today: dt.date,
+    sender: EventSender,
+    log: Log,
+    remote: Remote,
+    workdir: Path,
+    sleep: Callable[[float], None],
+) -> PostHogReport:
+    """Send the settled days PostHog has not acknowledged yet, then record how far it got.
+
+    With the branch sink the events come from the history as written (so turning PostHog on
+    later sends the whole stored history) and the watermarks go to state.json in a second small
+    commit. Without it, the settled days of the current window are sent every run.
+    """
+    if store_failed:
+        return PostHogReport(
+            error_title="PostHog skipped",
+            error="Nothing was sent because the data branch could not be written; the next run "
+            "sends these days.",
+        )
+    plans: tuple[SeriesPlan, ...] = ()
+    if "branch" in settings.sinks:
+        if plan is None:
+            return PostHogReport()  # no repo was collected
+        state_path = join_path(settings.data_path, STATE_FILE)
+        try:
+            watermarks = read_watermarks(load_state(plan.files, settings.data_path))
+        except ValueError as exc:
+            error = PostHogError(
+                f"{state_path} in the data branch has an unreadable PostHog watermark ({exc}), "
+                "so nothing was sent.",
+                fix="Correct that date, or delete the repo's `posthog_sent_through` to send its "
+                "whole history again.",
+            )
+            log.error(error, where=state_path)
+            return PostHogReport(error_title=error.title, error=str(error))
+        plans = plan_events(plan.histories, watermarks, today=today)
+        events = [event for series in plans for event in series.events]
+    else:
+        events = [
+            event
+            for observation in observations
+            for event in window_events(observation.repo, apply_observation(History(), observation))
+        ]
+    repos = len({event.full_name for event in events})
+    if settings.dry_run:
+        log.progress(f"PostHog (dry run): {len(events):,} events would be sent, none were")
+        return PostHogReport(planned=len(events), repos=repos)
+    if not events:
+        log.progress("PostHog: no newly settled days to send")
+        return PostHogReport()
+    log.progress(
+        f"PostHog: sending {len(events):,} events ({repos:,} repos) to {settings.posthog_host}"
+    )
+    delivery = sender.send(events)
+    errors: list[PostHogError] = []
+    if delivery.error is not None:
+        log.error(delivery.error, where=settings.posthog_host)
+        errors.append(delivery.error)
+    if plans and delivery.acknowledged:
+        names = {repo.id: repo.full_name for repo, _ in (plan.histories if plan else ())}
+        try:
+            save_watermarks(
+                settings,
+                advance(plans, delivery.acknowledged),
+                names=names,
+                sent=delivery.acknowledged,
+                today=today,
+                remote=remote,
+                workdir=workdir,
+                sleep=sleep,
+            )
+        except StoreError as exc:
+            error = PostHogError(
+                f"PostHog acknowledged {delivery.acknowledged:,} events, but the record of what "
+                f"was sent could not be saved to the data branch: {exc.message}",
+                fix="The next run sends those days again; PostHog keeps one copy of identical "
+                "events with the same uuid.",
+            )
+            log.error(error, where=remote.display)
+            errors.append(error)
+    log.progress(f"PostHog: {delivery.acknowledged:,} of {len(events):,} events acknowledged")
+    return PostHogReport(
+        sent=delivery.acknowledged,
+        planned=len(events),
+        repos=repos,
+        error_title=errors[0].title if errors else "",
+        error=" ".join(str(error) for error in errors),
+    )
+
+
+def save_watermarks(
+    settings: Settings,
+    marks: Mapping[SeriesKey, dt.date],
+    *,
+    names: Mapping[int, str],
+    sent: int,
+    today: dt.date,
+    remote: Remote,
+    workdir: Path,
+    sleep: Callable[[float], None],
+) -> str:
+    """Commit state.json with `marks` merged in (a later date wins), re-merging if it moved."""
+    if not marks:
+        return ""
+    path = join_path(settings.data_path, STATE_FILE)
+    branch = open_branch(settings, remote, workdir)
+    lines = [
+        f"- {names.get(repo_id, repo_id)} {metric.value}: sent through {day.isoformat()}"
+        for (repo_id, metric), day in sorted(marks.items())
+    ]
+    message = f"traffic-sync: {today.isoformat()}, PostHog: {sent:,} events sent\n\n"
+    message += "\n".join(lines) + "\n"
+
+    def attempt() -> str:
+        branch.fetch()
+        schema, state = read_state_file(branch.read_files(path), settings.data_path)
+        try:
+            record_watermarks(state, marks)
+        except ValueError as exc:
+            raise StoreError(f"{path} has an unreadable PostHog watermark: {exc}.") from exc
+        sha = branch.commit({path: encode_state(state, schema=schema)}, message)
+        if sha is None:
+            return ""  # another run recorded as much already
+        branch.push(sha)
+        return sha
+
+    return until_pushed(attempt, attempts=push_attempts(settings), sleep=sleep)

@@ -1,0 +1,73 @@
+"""Collection on its own: the request budget, stalest first, and what a skipped repo risks.
+
+The runs against the simulated GitHub (tests/test_sync.py, tests/test_scale.py) show these
+parts at work together; here each rule is checked by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import pytest
+
+from tests.test_sync import settings_for
+from traffic_sync.collect import REQUESTS_PER_REPO, gap_risk, plan_budget
+
+NAMES = ["o/fresh", "o/never", "o/stale", "o/middle"]
+STATE = {
+    "1": {"full_name": "o/fresh", "last_success": "2026-03-01"},
+    "2": {"full_name": "O/Stale", "last_success": "2026-02-01"},
+    "3": {"full_name": "o/middle", "last_success": "2026-02-20"},
+}
+
+
+def state() -> Mapping[str, Mapping[str, object]]:
+    return STATE
+
+
+def test_gap_risk_wording() -> None:
+    """Not at risk before 10 days; a countdown to day 12; lost days after that."""
+    today = dt.date(2026, 3, 20)
+    assert gap_risk("", today=today) == ""
+    assert gap_risk("2026-03-11", today=today) == ""
+    assert "within 2 days" in gap_risk("2026-03-10", today=today)
+    assert "being lost" in gap_risk("2026-03-01", today=today)
+
+
+def test_a_budget_that_covers_every_repo_keeps_the_order() -> None:
+    chosen, deferred = plan_budget(
+        NAMES,
+        settings=settings_for("./x"),
+        remaining=REQUESTS_PER_REPO * len(NAMES),
+        made=0,
+        read_state=state,
+    )
+    assert (chosen, deferred) == (NAMES, [])
+
+
+@pytest.mark.parametrize(
+    ("remaining", "max_requests", "made", "chosen"),
+    [
+        (2 * REQUESTS_PER_REPO, "", 0, ["o/never", "o/stale"]),
+        (None, str(3 * REQUESTS_PER_REPO + 4), 0, ["o/never", "o/stale", "o/middle"]),
+        (5000, str(3 * REQUESTS_PER_REPO), REQUESTS_PER_REPO, ["o/never", "o/stale"]),
+        (REQUESTS_PER_REPO - 1, "", 0, []),
+    ],
+)
+def test_the_smaller_budget_takes_the_stalest_first(
+    remaining: int | None, max_requests: str, made: int, chosen: list[str]
+) -> None:
+    """Never-synced repos first, then by last success (names matched case-insensitively); the
+    rest wait for the next run, in the order they were asked for."""
+    inputs = {"max-requests": max_requests} if max_requests else {}
+    picked, deferred = plan_budget(
+        NAMES,
+        settings=settings_for("./x", **inputs),
+        remaining=remaining,
+        made=made,
+        read_state=state,
+    )
+    assert sorted(picked) == sorted(chosen)
+    assert picked == [n for n in NAMES if n in chosen]
+    assert deferred == [n for n in NAMES if n not in chosen]
