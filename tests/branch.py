@@ -104,4 +104,8 @@ def rows(tree: dict[str, bytes], folder: str, dataset: str) -> list[dict[str, An
 
 def repo_folders(tree: dict[str, bytes]) -> set[str]:
     """`owner/name` of every folder that holds a period file (at the branch's root)."""
-    return {"/".join(path.split("/")[:2]) for path in tree if path.count("/") == 3}
+    return {
+        "/".join(path.split("/")[:2])
+        for path in tree
+        if path.count("/") == 3 and not path.startswith(".")
+    }

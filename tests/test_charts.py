@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests.test_render import TODAY, busy_history, day, three_year_history
 from traffic_sync import charts
+from traffic_sync.alltime import Counters, index_row, of_rows
 from traffic_sync.charts import (
     DAYS,
     GREY,
@@ -88,6 +89,11 @@ def test_daily_chart_covers_the_newest_90_days_and_skips_all_zero_history() -> N
     assert daily_chart(zeros, noun="views", unique_noun="unique visitors") is None
 
 
+def counters(stats: list[StatsRow]) -> Counters:
+    """The counter readings of these stats rows, as a page draws them."""
+    return of_rows(History(stats=tuple(stats))).counters
+
+
 def test_period_chart_sums_counts_per_week_and_never_uniques() -> None:
     """A week's bar is the sum of its daily counts; weeks with a missing or open day are
     partial; a week with no row is a gap; there is no uniques series at all."""
@@ -96,7 +102,7 @@ def test_period_chart_sums_counts_per_week_and_never_uniques() -> None:
     history = list(rows(counts))
     history[-1] = DailyRow(history[-1].date, history[-1].count, 1, False)
     history.remove(next(r for r in history if r.date == start + dt.timedelta(days=15)))
-    chart = period_chart(history, noun="views")
+    chart = period_chart(of_rows(History(views=tuple(history))).views, noun="views")
     assert chart is not None
     complete, partial, gaps = chart.series
     week = [sum(10 + n for n in range(k * 7, k * 7 + 7)) for k in range(4)]
@@ -111,7 +117,7 @@ def test_period_chart_goes_monthly_after_about_three_years() -> None:
     """More than 160 weeks of history are summed per month, so the page stays small."""
     start = dt.date(2020, 1, 1)
     history = rows({start + dt.timedelta(days=n): 1 for n in range(4 * 365)})
-    chart = period_chart(history, noun="clones")
+    chart = period_chart(of_rows(History(views=tuple(history))).views, noun="clones")
     assert chart is not None
     assert chart.title.startswith("Clones per month, 2020-01-01 to ")
     assert len(chart.labels) == 48
@@ -120,9 +126,9 @@ def test_period_chart_goes_monthly_after_about_three_years() -> None:
 
 def test_counter_chart_needs_two_runs_and_hides_unknown_days() -> None:
     """One stats row: no chart. A day without a run is grey, never a drop to zero."""
-    assert counter_chart([stats_row(day(1), 5)], lambda r: r.stars, noun="stars") is None
+    assert counter_chart(counters([stats_row(day(1), 5)]), lambda r: r.stars, noun="stars") is None
     stats = [stats_row(day(1), 100), stats_row(day(3), 104)]
-    chart = counter_chart(stats, lambda r: r.stars, noun="stars")
+    chart = counter_chart(counters(stats), lambda r: r.stars, noun="stars")
     assert chart is not None
     line, gaps = chart.series
     assert line.kind == "line"
@@ -136,7 +142,7 @@ def test_counter_chart_needs_two_runs_and_hides_unknown_days() -> None:
 def test_counter_chart_without_gaps_has_only_its_line() -> None:
     """Consecutive runs: one line series and nothing grey."""
     stats = [stats_row(day(n), 7) for n in range(1, 5)]
-    chart = counter_chart(stats, lambda r: r.stars, noun="stars")
+    chart = counter_chart(counters(stats), lambda r: r.stars, noun="stars")
     assert chart is not None
     assert [s.kind for s in chart.series] == ["line"]
     assert chart.y_min < 7 < chart.y_max  # a flat line sits inside the axis, not on its floor
@@ -185,13 +191,15 @@ def test_overview_adds_counts_and_marks_days_a_repo_is_missing() -> None:
     """Totals across repos; a day one tracked repo has no row for is partial; none: a gap."""
     one = History(views=rows({day(1): 3, day(2): 4, day(4): 1}))
     two = History(views=rows({day(1): 10, day(4): 2}))
-    chart = overview_chart({"o/one": one, "o/two": two}, metric="views")
+    chart = overview_chart({"o/one": index_row(one), "o/two": index_row(two)}, metric="views")
     assert chart is not None
     complete, partial, gaps = chart.series
     assert complete.values == (13, 0, 0, 3)
     assert partial.values == (0, 4, 0, 0)
     assert gaps.values[2] == chart.y_max
-    assert overview_chart({"o/q": History(views=rows({day(1): 0}))}, metric="views") is None
+    assert (
+        overview_chart({"o/q": index_row(History(views=rows({day(1): 0})))}, metric="views") is None
+    )
 
 
 def test_sparkline_shows_full_weeks_scaled_to_the_busiest() -> None:
@@ -326,7 +334,10 @@ def test_snapshot_chart_window_may_start_inside_a_gap() -> None:
 
 def test_all_zero_history_has_no_all_time_chart() -> None:
     """Nothing but zeros: no weekly chart to draw."""
-    assert period_chart(rows({day(1): 0, day(9): 0}), noun="views") is None
+    assert (
+        period_chart(of_rows(History(views=rows({day(1): 0, day(9): 0}))).views, noun="views")
+        is None
+    )
 
 
 def test_a_repeated_date_label_stays_a_category_of_its_own() -> None:

@@ -93,6 +93,7 @@ COLUMNS = {
 SNAPSHOT_KEYS = {"referrers": "referrer", "paths": "path", "stats": None}
 MONTHLY = {"referrers", "paths"}  # files a month (`2026-03`); the others a year (`2026`)
 STATE = ".traffic-sync/state.json"
+INDEX = ".traffic-sync/index.json"
 # How often each fault and event happens in the month; where and to which repo is drawn.
 FAULTS = {"5xx": 7, "timeout": 3, "primary": 2, "secondary": 2, "primary-long": 1, "exhausted": 1}
 EVENTS = {
@@ -299,7 +300,12 @@ class Ledger:
 
 
 def folders(tree: dict[str, bytes]) -> set[str]:
-    return {"/".join(path.split("/")[:2]) for path in tree if path.count("/") >= 2}
+    """The repo folders (the tool's own `.traffic-sync/` folder is not one)."""
+    return {
+        "/".join(path.split("/")[:2])
+        for path in tree
+        if path.count("/") >= 2 and not path.startswith(".")
+    }
 
 
 def period_of(dataset: str, date: str) -> str:
@@ -315,9 +321,11 @@ def check_tree(tree: dict[str, bytes], what: str, *, names: Collection[str] = NA
     state = json.loads(tree[STATE])
     assert state["schema"] == 2, f"{what}: {STATE}"
     assert isinstance(state["repos"], dict), f"{what}: {STATE}"
-    expected = {"README.md", STATE}
+    # besides the contract's files, the derived ones (README): the index rows, and each
+    # folder's all-time figures
+    expected = {"README.md", STATE, INDEX}
     for name in folders(tree):
-        expected.add(f"{name}/README.md")
+        expected |= {f"{name}/README.md", f".traffic-sync/totals/{name}.json"}
         assert branch.dataset_files(tree, name, "stats"), f"{what}: {name} has no stats"
         for dataset, columns in COLUMNS.items():
             where = f"{what}: {name}/{dataset}"

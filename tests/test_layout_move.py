@@ -586,9 +586,10 @@ def test_plan_moves_a_renamed_repos_layout1_folder_into_the_new_one() -> None:
     )
     plan = store.plan_files(current, [renamed], today=today, settings=settings)
     assert (plan.moved, plan.layout1_left) == (1, 0)
-    assert set(plan.deletes) == {p for p in current if p.startswith("o/old/")}
+    old_folder = {p for p in current if p.startswith("o/old/")}
+    assert set(plan.deletes) == old_folder | {".traffic-sync/totals/o/old.json"}
     assert plan.results[0].renamed_from == "o/old"
     views = json.loads(plan.files["o/new/views/2025.json"])
     assert [row["date"] for row in views][:3] == ["2025-12-15", "2025-12-16", "2025-12-17"]
     assert json.loads(plan.files[STATE])["schema"] == 2
-    assert [name for name, _ in plan.branch_histories] == ["o/new"]
+    assert [name for name, _ in plan.index] == ["o/new"]

@@ -15,6 +15,7 @@ from tests import branch
 from tests.fake_posthog import FakePostHog
 from tests.test_sync import ListLog
 from traffic_sync import cli
+from traffic_sync.branchview import STATE_FILE
 from traffic_sync.github import GitHubSource, RetryPolicy
 from traffic_sync.gitstore import resolve_remote
 from traffic_sync.models import Metric, RepoStatus, RunReport
@@ -22,7 +23,6 @@ from traffic_sync.posthog import PostHogSender, SeriesKey, event_uuid
 from traffic_sync.publish import save_watermarks
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.store import STATE_FILE
 from traffic_sync.sync import run
 
 TOKEN = "ghp_posthogSyncTestToken"

@@ -8,13 +8,14 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from traffic_sync.alltime import IndexRow, index_row
 from traffic_sync.models import (
     DailyRow,
     History,
@@ -195,21 +196,31 @@ def summary_report(*, dry_run: bool = False) -> RunReport:
         commit_sha="" if dry_run else "0123456789abcdef0123456789abcdef01234567",
         dry_run=dry_run,
         data_location="octo-org/stats@traffic-data",
-        histories=(("octo-org/busy-lib", busy_history()), ("octo-org/quiet", quiet_history())),
+        index=(
+            ("octo-org/busy-lib", index_row(busy_history())),
+            ("octo-org/quiet", index_row(quiet_history())),
+        ),
     )
+
+
+def indexed(histories: Mapping[str, History]) -> dict[str, IndexRow]:
+    """The index rows of whole histories."""
+    return {name: index_row(history) for name, history in histories.items()}
 
 
 GOLDEN_CASES = {
     "index": lambda: render_index(
-        {"octo-org/busy-lib": busy_history(), "Zed/quiet": quiet_history()}, today=TODAY
+        indexed({"octo-org/busy-lib": busy_history(), "Zed/quiet": quiet_history()}), today=TODAY
     ),
     "index_3_years": lambda: render_index(
-        {
-            "octo-org/veteran": three_year_history(),
-            "octo-org/busy-lib": busy_history(),
-            "octo-org/new-born": new_history(),
-            "octo-org/fresh": History(),
-        },
+        indexed(
+            {
+                "octo-org/veteran": three_year_history(),
+                "octo-org/busy-lib": busy_history(),
+                "octo-org/new-born": new_history(),
+                "octo-org/fresh": History(),
+            }
+        ),
         today=TODAY,
     ),
     "index_empty": lambda: render_index({}, today=TODAY),
@@ -260,7 +271,7 @@ def cells(row: str) -> list[str]:
 
 def test_index_shows_github_window_totals_not_sums() -> None:
     """The index's 14-day columns are the latest stats row verbatim, never sums of days."""
-    text = render_index({"octo-org/busy-lib": busy_history()}, today=TODAY)
+    text = render_index(indexed({"octo-org/busy-lib": busy_history()}), today=TODAY)
     (row,) = table_rows(text, "[octo-org/busy-lib]")
     assert cells(row) == [
         "[octo-org/busy-lib](octo-org/busy-lib/README.md)",
@@ -280,7 +291,7 @@ def test_index_shows_github_window_totals_not_sums() -> None:
 def test_index_row_without_stats_or_traffic_shows_dashes() -> None:
     """A repo with no stats row and only zero days shows "—", not zeros."""
     history = History(views=(DailyRow(day(3), 0, 0, True),))
-    (row,) = table_rows(render_index({"a/b": history}, today=TODAY), "[a/b]")
+    (row,) = table_rows(render_index(indexed({"a/b": history}), today=TODAY), "[a/b]")
     assert cells(row)[1:9] == ["—"] * 8
     assert cells(row)[9] == "············"  # its one day is in a week not over yet
 
@@ -288,7 +299,7 @@ def test_index_row_without_stats_or_traffic_shows_dashes() -> None:
 def test_index_sorts_repos_case_insensitively() -> None:
     """Rows are in case-insensitive name order (`b` before `C` before `d`)."""
     names = ["d/x", "C/x", "b/x"]
-    text = render_index(dict.fromkeys(names, History()), today=TODAY)
+    text = render_index(indexed(dict.fromkeys(names, History())), today=TODAY)
     rows = [line for line in text.splitlines() if line.startswith("| [")]
     assert [cells(r)[0].split("]")[0] for r in rows] == ["[b/x", "[C/x", "[d/x"]
 
@@ -573,7 +584,10 @@ def big_report(results: list[RepoResult]) -> RunReport:
         results=tuple(results),
         commit_sha="0123456789abcdef0123456789abcdef01234567",
         data_location="octo-org/stats@traffic-data",
-        histories=(("octo-org/busy-lib", busy_history()), ("octo-org/quiet", quiet_history())),
+        index=(
+            ("octo-org/busy-lib", index_row(busy_history())),
+            ("octo-org/quiet", index_row(quiet_history())),
+        ),
         index_path="README.md",
         index_url="https://github.com/octo-org/stats/blob/traffic-data/README.md",
     )

@@ -157,7 +157,9 @@ def test_rename_merges_when_both_folders_exist() -> None:
         {"date": "2026-01-01", "count": 5, "uniques": 3, "final": True},
         {"date": "2026-01-02", "count": 4, "uniques": 1, "final": True},
     ]
-    assert set(plan.deletes) == {p for p in current if p.startswith("o/old/")}
+    # the old folder goes, and its derived totals with it
+    old_folder = {p for p in current if p.startswith("o/old/")}
+    assert set(plan.deletes) == old_folder | {".traffic-sync/totals/o/old.json"}
     assert plan.results[0].renamed_from == "o/old"
 
 

@@ -32,11 +32,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, StatsRow
+from traffic_sync import alltime
+from traffic_sync.alltime import Counters, IndexRow, Reading, Traffic
+from traffic_sync.models import DailyRow, PathRow, ReferrerRow
 
-DAYS = 90  # the daily charts' window; longer histories also get all-time charts
+DAYS = alltime.DAYS  # the daily charts' window; longer histories also get all-time charts
 MAX_LABELS = 7  # dates under the x axis of a 720 px chart, so that they never touch
-MAX_PERIODS = 160  # bars or points of an all-time chart (a week each for about three years)
+MAX_PERIODS = alltime.MAX_PERIODS  # bars or points of an all-time chart (a week each for
+# about three years)
 TOP = 5  # referrers or paths drawn in a trend chart
 MAX_TICKS = 31  # x-axis ticks, one per bar, up to this many bars
 SNAPSHOT_POINTS = 31  # run days a referrer or path chart shows one by one; beyond, weekly
@@ -126,10 +129,13 @@ def _x_labels(labels: tuple[str, ...]) -> str:
 # --- daily and weekly traffic ----------------------------------------------------------------
 
 
-def daily_chart(rows: Sequence[DailyRow], *, noun: str, unique_noun: str) -> Chart | None:
-    """Counts and uniques per day for the newest `DAYS` days with data; None if all are zero."""
+def daily_chart(
+    rows: Sequence[DailyRow], *, noun: str, unique_noun: str, counted: bool | None = None
+) -> Chart | None:
+    """Counts and uniques per day for the newest `DAYS` days with data; None if all are zero
+    (`counted`: whether any day of the whole history, not only of `rows`, has a count)."""
     by_date = {row.date: row for row in rows}
-    if not any(row.count for row in rows):
+    if not rows or not (any(row.count for row in rows) if counted is None else counted):
         return None
     last = max(by_date)
     first = max(min(by_date), last - dt.timedelta(days=DAYS - 1))
@@ -164,26 +170,22 @@ def daily_chart(rows: Sequence[DailyRow], *, noun: str, unique_noun: str) -> Cha
     )
 
 
-def period_chart(rows: Sequence[DailyRow], *, noun: str) -> Chart | None:
+def period_chart(traffic: Traffic, *, noun: str) -> Chart | None:
     """All-time sums of daily counts per week (per month, quarter or year once there would be
     more than `MAX_PERIODS` weeks, so the page stays small); None if all are zero."""
-    if not any(row.count for row in rows):
+    if not traffic.count or traffic.first is None or traffic.last is None:
         return None
-    unit, periods = _periods(rows[0].date, rows[-1].date, ("week", "month", "quarter", "year"))
+    first, last = traffic.first, traffic.last
+    unit, periods = _periods(first, last, ("week", "month", "quarter", "year"))
     complete: list[int] = []
     partial: list[int] = []
     gaps: list[bool] = []
-    index = 0
     for start, end in periods:
-        inside: list[DailyRow] = []
-        while index < len(rows) and rows[index].date <= end:
-            inside.append(rows[index])
-            index += 1
-        total = sum(row.count for row in inside)
-        whole = len(inside) == (end - start).days + 1 and all(row.final for row in inside)
-        complete.append(total if whole else 0)
-        partial.append(0 if whole else total)
-        gaps.append(not inside)
+        held = traffic.period(start, end, unit)
+        whole = held.days == (end - start).days + 1 and held.final
+        complete.append(held.total if whole else 0)
+        partial.append(0 if whole else held.total)
+        gaps.append(not held.days)
     top = _bar_top(max(complete + partial))
     legend = [f"Blue: {noun} in a {unit} with every day recorded and final"]
     legend += _state_legend(
@@ -193,7 +195,7 @@ def period_chart(rows: Sequence[DailyRow], *, noun: str) -> Chart | None:
         unit,
     )
     return Chart(
-        title=f"{noun.capitalize()} per {unit}, {_range(rows[0].date, rows[-1].date)}",
+        title=f"{noun.capitalize()} per {unit}, {_range(first, last)}",
         x_title=_UNIT_TITLES[unit],
         labels=_labels(periods, unit),
         y_title=f"{noun} per {unit}",
@@ -208,26 +210,27 @@ def period_chart(rows: Sequence[DailyRow], *, noun: str) -> Chart | None:
     )
 
 
-def spans_more_than_window(rows: Iterable[DailyRow]) -> bool:
+def spans_more_than_window(traffic: Traffic) -> bool:
     """Whether the rows reach further back than the daily chart shows."""
-    dates = [row.date for row in rows]
-    return bool(dates) and (max(dates) - min(dates)).days >= DAYS
+    if traffic.first is None or traffic.last is None:
+        return False
+    return (traffic.last - traffic.first).days >= DAYS
 
 
 # --- counters and snapshots --------------------------------------------------------------------
 
 
 def counter_chart(
-    stats: Sequence[StatsRow], value: Callable[[StatsRow], int], *, noun: str
+    counters: Counters, value: Callable[[Reading], int], *, noun: str
 ) -> Chart | None:
     """A counter (stars, forks) over time: daily up to `DAYS` days, then weekly or monthly (the
     value at the period's last run), at most `DAYS` points. None until two run days have it."""
-    by_date = {row.date: value(row) for row in stats}
-    if len(by_date) < 2:
+    first, last = counters.first, counters.last
+    if first is None or last is None or first == last:
         return None
-    first, last = min(by_date), max(by_date)
     unit, periods = _periods(first, last, ("day", "week", "month", "quarter", "year"), DAYS)
-    known = _newest_in(by_date, periods)
+    readings = [counters.newest(start, end, unit) for start, end in periods]
+    known = [None if reading is None else value(reading) for reading in readings]
     _, top, floor = _line_range([v for v in known if v is not None])
     legend = [f"Blue line: {noun}" + ("" if unit == "day" else f" at the {unit}'s last run")]
     legend += _state_legend(False, "", None in known, unit, line=True)
@@ -299,22 +302,25 @@ def snapshot_chart(
 # --- all repositories --------------------------------------------------------------------------
 
 
-def overview_chart(histories: Mapping[str, History], *, metric: str) -> Chart | None:
+def overview_chart(repos: Mapping[str, IndexRow], *, metric: str) -> Chart | None:
     """Daily totals of views or clones across all repos for the newest `DAYS` days; None if
     all are zero. A day is complete when every repo tracked then has a final row for it."""
-    series = {name: getattr(history, metric) for name, history in histories.items()}
-    rows = [row for repo_rows in series.values() for row in repo_rows]
+    series = {
+        name: (getattr(row, metric), getattr(row, f"first_{metric}")) for name, row in repos.items()
+    }
+    rows = [row for repo_rows, _ in series.values() for row in repo_rows]
     if not any(row.count for row in rows):
         return None
     last = max(row.date for row in rows)
-    first = max(min(row.date for row in rows), last - dt.timedelta(days=DAYS - 1))
+    starts = [first for repo_rows, first in series.values() if repo_rows and first is not None]
+    first = max(min(starts), last - dt.timedelta(days=DAYS - 1))
     dates = _days(first, last)
     complete: list[int] = []
     partial: list[int] = []
     gaps: list[bool] = []
     spans = [
-        ({row.date: row for row in repo_rows}, repo_rows[0].date, repo_rows[-1].date)
-        for repo_rows in series.values()
+        ({row.date: row for row in repo_rows}, start or repo_rows[0].date, repo_rows[-1].date)
+        for repo_rows, start in series.values()
         if repo_rows
     ]
     for day in dates:

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from traffic_sync import charts
+from traffic_sync import alltime, charts
+from traffic_sync.alltime import AllTime, IndexRow
 from traffic_sync.codec import (
     CLONES,
     DATASETS,
@@ -45,6 +46,7 @@ from traffic_sync.codec import (
     split_periods,
     write_window,
 )
+from traffic_sync.gitstore import blob_sha
 from traffic_sync.history import WINDOW_DAYS, apply_observation, merge_histories
 from traffic_sync.models import History, Observation
 
@@ -62,26 +64,37 @@ class Folder:
     files: Mapping[str, bytes]
     periods: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     layout1: bool = False  # some of layout 1's whole files are still there
+    ids: Mapping[str, str] = field(default_factory=dict)  # every data file's git blob id
 
     @classmethod
-    def of(cls, path: str, files: Mapping[str, bytes]) -> Folder:
+    def of(
+        cls, path: str, files: Mapping[str, bytes], *, ids: Mapping[str, str] | None = None
+    ) -> Folder:
         """The folder at `path` whose files (by name inside it) are `files`; other files than
-        data files are left out."""
-        data: dict[str, bytes] = {}
+        data files are left out. `ids` (name -> git blob id) lists every file the folder
+        holds when only some were read; without it, `files` are all of them."""
+        if ids is None:
+            ids = {name: blob_sha(data) for name, data in files.items()}
+        data_ids: dict[str, str] = {}
         periods: dict[str, list[str]] = {d.name: [] for d in DATASETS}
-        for name, content in files.items():
+        for name, sha in ids.items():
             data_file = parse_data_file(name)
             if data_file is None:
                 continue
-            data[name] = content
+            data_ids[name] = sha
             if data_file.period and data_file.ext == "json":
                 periods[data_file.dataset.name].append(data_file.period)
         return cls(
             path,
-            data,
+            {name: files[name] for name in data_ids if name in files},
             {name: tuple(sorted(found)) for name, found in periods.items()},
-            layout1=any(name in LAYOUT1_FILES for name in data),
+            layout1=any(name in LAYOUT1_FILES for name in data_ids),
+            ids=data_ids,
         )
+
+    def fingerprint(self) -> str:
+        """The fingerprint of the folder's data files, read or not (see `fingerprint`)."""
+        return _digest(self.ids)
 
 
 def repo_folders(files: Mapping[str, bytes], prefix: str) -> dict[str, Folder]:
@@ -115,19 +128,18 @@ class Merged:
     deletes: tuple[str, ...]
     fingerprint: str  # of the folder's data files after the write
     datasets: frozenset[str]  # the datasets that have files after the write
+    parts: Mapping[int, AllTime] = field(default_factory=dict)  # each year's figures, after
+
+    @property
+    def figures(self) -> AllTime:
+        """The all-time figures after the write (`after` may hold only the newest years)."""
+        return alltime.combine(self.parts.values())
 
 
 def fingerprint(files: Mapping[str, bytes]) -> str:
     """The fingerprint of a folder's data files (by name inside it): a digest of their names
     and git blob ids, so it can be read off a tree listing as well."""
-    return _digest({name: _blob_id(data) for name, data in files.items()})
-
-
-def _blob_id(data: bytes) -> str:
-    """The id git gives a file of these bytes."""
-    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
-    digest.update(data)
-    return digest.hexdigest()
+    return _digest({name: blob_sha(data) for name, data in files.items()})
 
 
 def _digest(ids: Mapping[str, str]) -> str:
@@ -137,20 +149,32 @@ def _digest(ids: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
+def trusted(folder: Folder, *, known: str | None) -> bool:
+    """Whether the folder is as this tool wrote it (`known`: the fingerprint state.json keeps
+    for it), so that its newest period files can be read alone."""
+    return known is not None and not folder.layout1 and folder.fingerprint() == known
+
+
 def merge_into(
     folder: Folder,
     observation: Observation,
     *,
     known: str | None,
     moved_from: Folder | None = None,
+    past: Mapping[int, AllTime] | None = None,
+    since: dt.date = dt.date.min,
 ) -> Merged:
     """Merge `observation` into `folder` (and into `moved_from`, the folder of the repo's old
     name); `known` is the fingerprint state.json has for the folder. Raises HistoryFormatError
-    naming the file when a history cannot be trusted."""
-    if moved_from is None and known is not None and not folder.layout1:
-        ids = {name: _blob_id(data) for name, data in folder.files.items()}
-        if _digest(ids) == known:
-            return _merge_window(folder, observation, ids)
+    naming the file when a history cannot be trusted.
+
+    A trusted folder (`trusted`) may have been read from `since` on only (views, clones and
+    stats of that year and later; referrers and paths of the charts' days), with `past` the
+    stored figures of the years before; any other folder must have been read whole."""
+    if moved_from is None and trusted(folder, known=known):
+        if past is None:
+            past, since = {}, dt.date.min
+        return _merge_window(folder, observation, dict(folder.ids), past, since)
     stored = decode_folder(folder)
     if moved_from is not None:
         stored = merge_histories(decode_folder(moved_from), stored)
@@ -168,18 +192,25 @@ def move_folder(folder: Folder) -> Merged:
 def _rewrite(folder: Folder, before: History, after: History) -> Merged:
     """The strict way: every period file of `after`, and every other data file removed."""
     files = {name: text.encode() for name, text in encode_history(after).items()}
-    deletes = tuple(sorted(name for name in folder.files if name not in files))
-    return Merged(before, after, files, deletes, fingerprint(files), _datasets_of(files))
+    deletes = tuple(sorted(name for name in folder.ids if name not in files))
+    datasets = _datasets_of(files)
+    return Merged(
+        before, after, files, deletes, fingerprint(files), datasets, alltime.by_year(after)
+    )
 
 
-def _merge_window(folder: Folder, observation: Observation, ids: dict[str, str]) -> Merged:
+def _merge_window(
+    folder: Folder,
+    observation: Observation,
+    ids: dict[str, str],
+    past: Mapping[int, AllTime],
+    since_read: dt.date,
+) -> Merged:
     """The fast way for a folder this tool wrote: only rows from the observation's window on
     change, so only the period files that hold them are rewritten, at their tail; the pages'
-    rows are read, the older snapshots are not."""
-    buckets = (*observation.views.buckets, *observation.clones.buckets)
-    day = observation.fetched_on
-    since = min([day - dt.timedelta(days=WINDOW_DAYS), *(b.date for b in buckets)])
-    shown = min(since, day - dt.timedelta(days=charts.DAYS))
+    rows are read, the older ones are not (`past` stands in for the years before
+    `since_read`)."""
+    since, shown = window(observation)
     files = folder.files
 
     def read(dataset: Dataset[Row], start: dt.date) -> tuple[Row, ...]:
@@ -192,13 +223,13 @@ def _merge_window(folder: Folder, observation: Observation, ids: dict[str, str])
                 rows.extend(read_window(dataset, json_data, start, csv_data=csv_data))
         return tuple(rows)
 
-    whole = dt.date.min
+    first_year = dt.date(since_read.year, 1, 1) if since_read > dt.date.min else since_read
     before = History(
-        views=read(VIEWS, whole),
-        clones=read(CLONES, whole),
+        views=read(VIEWS, first_year),
+        clones=read(CLONES, first_year),
         referrers=read(REFERRERS, shown),
         paths=read(PATHS, shown),
-        stats=read(STATS, whole),
+        stats=read(STATS, first_year),
     )
     after = _join(_older(before, since), apply_observation(_newer(before, since), observation))
     out: dict[str, bytes] = {}
@@ -209,8 +240,21 @@ def _merge_window(folder: Folder, observation: Observation, ids: dict[str, str])
         deletes.extend(removed)
     for name in deletes:
         ids.pop(name, None)
-    ids.update((name, _blob_id(data)) for name, data in out.items())
-    return Merged(before, after, out, tuple(sorted(deletes)), _digest(ids), _datasets_of(ids))
+    ids.update((name, blob_sha(data)) for name, data in out.items())
+    parts = {year: part for year, part in past.items() if year < first_year.year}
+    parts.update(alltime.by_year(after))
+    return Merged(
+        before, after, out, tuple(sorted(deletes)), _digest(ids), _datasets_of(ids), parts
+    )
+
+
+def window(observation: Observation) -> tuple[dt.date, dt.date]:
+    """(the first day an observation can change, the first day the pages draw of referrers
+    and paths): from those days on a trusted folder's rows are read."""
+    buckets = (*observation.views.buckets, *observation.clones.buckets)
+    day = observation.fetched_on
+    since = min([day - dt.timedelta(days=WINDOW_DAYS), *(b.date for b in buckets)])
+    return since, min(since, day - dt.timedelta(days=charts.DAYS))
 
 
 def _datasets_of(names: Iterable[str]) -> frozenset[str]:
@@ -280,24 +324,16 @@ def _text(data: bytes) -> str:
         return "\ufffd"
 
 
-def index_history(folder: Folder, *, known: str | None) -> History:
-    """What the index shows of a folder: its views, clones and stats (no snapshots)."""
-    shown = (VIEWS, CLONES, STATS)
-    if not folder.layout1 and known is not None and known == fingerprint(folder.files):
+INDEXED = (VIEWS, CLONES, STATS)  # the datasets the index is made of
 
-        def load(dataset: Dataset[Row]) -> tuple[Row, ...]:
-            rows: list[Row] = []
-            for period in folder.periods.get(dataset.name, ()):
-                json_data = folder.files[period_file(dataset, period, "json")]
-                csv_data = folder.files[period_file(dataset, period, "csv")]
-                rows.extend(read_window(dataset, json_data, dt.date.min, csv_data=csv_data))
-            return tuple(rows)
 
-        return History(views=load(VIEWS), clones=load(CLONES), stats=load(STATS))
-    names = {d.name for d in shown}
+def index_row_of(folder: Folder) -> IndexRow:
+    """A folder's row of the index, from its views, clones and stats (read whole, strictly:
+    HistoryFormatError names a file that cannot be read)."""
+    names = {d.name for d in INDEXED}
     files = {
         name: data
         for name, data in folder.files.items()
         if (parsed := parse_data_file(name)) is not None and parsed.dataset.name in names
     }
-    return decode_folder(Folder.of(folder.path, files))
+    return alltime.index_row(decode_folder(Folder.of(folder.path, files)))

@@ -466,6 +466,34 @@ class DataBranch:
         entries = self._list_tree(tip, prefixes=prefixes) if tip else {}
         return {path: e.sha for path, e in entries.items() if e.kind == "blob"}
 
+    def list_entries(self, prefixes: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """path -> (mode, blob sha) of the files under the folders `prefixes` at the fetched
+        tip, with no file contents read."""
+        tip = self._fetched_tip()
+        entries = self._list_tree(tip, prefixes=prefixes) if tip else {}
+        return {path: (e.mode, e.sha) for path, e in entries.items() if e.kind == "blob"}
+
+    def list_folders(self, prefix: str, *, depth: int) -> dict[str, str]:
+        """folder path -> tree sha of the folders `depth` levels below `prefix` ("" for the
+        top) at the fetched tip: the trees above them are fetched, not theirs."""
+        tip = self._fetched_tip()
+        if tip is None:
+            return {}
+        commit = self._read_objects({tip})[tip]
+        level = [("", commit.split(b"\n", 1)[0].split(b" ")[1].decode())]
+        steps = [part for part in prefix.strip("/").split("/") if part]
+        for step in range(len(steps) + depth):
+            self._fetch_missing({sha for _, sha in level}, depth=0)
+            trees = self._read_objects({sha for _, sha in level})
+            below = [
+                (f"{folder}{name}/", child)
+                for folder, sha in level
+                for mode, name, child in _tree_entries(trees[sha])
+                if mode == "40000" and (step >= len(steps) or name == steps[step])
+            ]
+            level = below
+        return {folder.rstrip("/"): sha for folder, sha in level}
+
     def _read(self, entries: Mapping[str, _Entry]) -> dict[str, bytes]:
         blobs = {p: e for p, e in entries.items() if e.kind == "blob"}
         shas = {e.sha for e in blobs.values()}
@@ -507,26 +535,29 @@ class DataBranch:
         with self.staging() as staging:
             return staging.commit(files, message, deletes=deletes)
 
-    def staging(self, scope: Iterable[str] | None = None) -> Staging:
+    def staging(
+        self, scope: Iterable[str] | None = None, *, shallow: Iterable[str] = ()
+    ) -> Staging:
         """A commit built while its files are still being computed: `git fast-import` stores
         each file handed to `Staging.add` at once, on another core, and `Staging.commit`
         makes the commit. Nothing reaches a branch unless that commit is made and pushed.
 
-        `scope` names the folders the commit may write or delete in, besides the files at the
-        top (None: anywhere): only their part of the tree is fetched and compared, and a path
-        outside them is refused.
+        `scope` names the folders the commit may write or delete in, besides the files right
+        in the top folder and in the `shallow` folders (None: anywhere): only their part of
+        the tree is fetched and compared, and a path outside them is refused.
         """
         tip = self._fetched_tip()
         current = self._list_tree(tip, prefixes=scope)
+        tops = {"", *(folder.strip("/") for folder in shallow)}
         if scope is not None:
-            current.update(self._list_tree(tip, prefixes=[""], recursive=False))
+            current.update(self._list_tree(tip, prefixes=tops, recursive=False))
         command = ["git", "-c", "pack.compression=1", "--git-dir", str(self._workdir)]
         # This repo is thrown away after the push: light compression, and no delta search
         # against the unrelated blob stored before.
         command += ["fast-import", "--quiet", "--force", "--done"]
         command.append(f"--big-file-threshold={NO_DELTA_ABOVE}")
         folders = None if scope is None else {f.strip("/") for f in scope}
-        return Staging(command, self, current, tip, folders)
+        return Staging(command, self, current, tip, folders, tops=tops)
 
     def push(self, sha: str) -> None:
         """Push `sha` to the branch, never forced: a moved branch raises PushRejectedError."""
@@ -693,8 +724,11 @@ class Staging:
         current: dict[str, _Entry],
         tip: str | None,
         scope: set[str] | None = None,
+        *,
+        tops: set[str] | None = None,
     ) -> None:
         self._scope = scope
+        self._tops = tops or {""}
         self._branch = branch
         self._current = current
         self._tip = tip
@@ -737,12 +771,12 @@ class Staging:
         newer bytes."""
         for path, data in files.items():
             folder = path.rpartition("/")[0]
-            if folder and not _holds(folder, self._scope, recursive=True):
+            if folder not in self._tops and not _holds(folder, self._scope, recursive=True):
                 raise ValueError(f"{path!r} is outside the folders this commit may write")
             if self._given.get(path) is data:
                 continue  # these very bytes were added before (the plan's files are)
             self._given[path] = data
-            sha = _blob_sha(data)
+            sha = blob_sha(data)
             if sha == _sha_of(self._current.get(path)):
                 self._staged.pop(path, None)
             elif self._staged.get(path, ("", 0))[0] != sha:
@@ -838,7 +872,7 @@ def _holds(folder: str, scope: set[str] | None, *, recursive: bool) -> bool:
     )
 
 
-def _blob_sha(data: bytes) -> str:
+def blob_sha(data: bytes) -> str:
     """The id git gives these bytes, computed here to skip unchanged files without a process."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
@@ -865,3 +899,27 @@ def _quote_path(path: str) -> str:
     escaped = path.replace("\\", "\\\\").replace('"', '\\"')
     escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\{ord(m[0]):03o}", escaped)
     return f'"{escaped}"'
+
+
+def tree_sha(files: Mapping[str, tuple[str, str]]) -> str:
+    """The id git gives the folder holding `files` (path inside it -> (mode, blob sha)),
+    computed here so a commit's folders can be named before git writes them."""
+    own: dict[str, tuple[str, str]] = {}
+    below: dict[str, dict[str, tuple[str, str]]] = {}
+    for path, entry in files.items():
+        head, _, rest = path.partition("/")
+        if rest:
+            below.setdefault(head, {})[rest] = entry
+        else:
+            own[head] = entry
+    entries = [(name, mode, sha) for name, (mode, sha) in own.items()]
+    entries += [(name, "40000", tree_sha(inside)) for name, inside in below.items()]
+    # git sorts a folder's entries by name, a subfolder's name as if it ended with "/"
+    entries.sort(
+        key=lambda e: e[0].encode("utf-8", "surrogateescape") + (b"/" if e[1] == "40000" else b"")
+    )
+    body = b"".join(
+        f"{mode} {name}\0".encode("utf-8", "surrogateescape") + bytes.fromhex(sha)
+        for name, mode, sha in entries
+    )
+    return hashlib.sha1(b"tree %d\0" % len(body) + body, usedforsecurity=False).hexdigest()

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from traffic_sync.alltime import IndexRow
     from traffic_sync.errors import RepoError, TrafficSyncError
 
 
@@ -228,8 +229,9 @@ class RunReport:
     data_location: str = ""  # e.g. "octo/stats@traffic-data" or a local path
     store_failed: bool = False  # the data branch could not be written: always a failure
     posthog: PostHogReport | None = None  # None when the PostHog sink is off
-    # Every repo's history in the data branch after this run, by name: the summary's chart.
-    histories: tuple[tuple[str, History], ...] = ()
+    # Every repo of the data branch after this run, by name, as the index shows it: the
+    # summary's chart.
+    index: tuple[tuple[str, IndexRow], ...] = ()
     shard: str = ""  # "K/N" when the repos are split among N runs, "" when this run has all
     index_path: str = ""  # the data branch's index page, in the branch ("" without a branch)
     index_url: str = ""  # the same page on GitHub, when the data repository is there

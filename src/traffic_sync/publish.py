@@ -11,6 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from traffic_sync.actions import Log
+from traffic_sync.branchview import (
+    STATE_FILE,
+    encode_state,
+    join_path,
+    load_state,
+    read_state_file,
+)
 from traffic_sync.errors import PostHogError, StoreError
 from traffic_sync.gitstore import Remote
 from traffic_sync.history import apply_observation
@@ -26,17 +33,7 @@ from traffic_sync.posthog import (
     window_events,
 )
 from traffic_sync.settings import Settings
-from traffic_sync.store import (
-    STATE_FILE,
-    Plan,
-    encode_state,
-    join_path,
-    load_state,
-    open_branch,
-    push_attempts,
-    read_state_file,
-    until_pushed,
-)
+from traffic_sync.store import Plan, open_branch, push_attempts, until_pushed
 
 
 def publish(

@@ -16,7 +16,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote
 
-from traffic_sync import charts
+from traffic_sync import alltime, charts
+from traffic_sync.alltime import AllTime, Counters, IndexRow, Reading
 from traffic_sync.models import (
     DailyRow,
     History,
@@ -128,7 +129,7 @@ def escape_cell(text: str) -> str:
     return escape_text(text)
 
 
-def render_index(histories: Mapping[str, History], *, today: dt.date) -> str:
+def render_index(repos: Mapping[str, IndexRow], *, today: dt.date) -> str:
     """The data branch's README.md: one row per repo, linking to its page."""
     lines = [
         "# Traffic history",
@@ -137,7 +138,7 @@ def render_index(histories: Mapping[str, History], *, today: dt.date) -> str:
         f"one folder per repository. Updated {today.isoformat()} by traffic-sync.",
         "",
     ]
-    if not histories:
+    if not repos:
         lines.append("No repositories tracked yet.")
         return _page(lines)
     lines += [
@@ -160,10 +161,8 @@ def render_index(histories: Mapping[str, History], *, today: dt.date) -> str:
         "Views per week (12 weeks)",
         "Details",
     )
-    end = _newest_day(histories.values())
-    rows = [
-        _index_row(name, histories[name], end=end) for name in sorted(histories, key=_name_order)
-    ]
+    end = _newest_day(repos.values())
+    rows = [_index_row(name, repos[name], end=end) for name in sorted(repos, key=_name_order)]
     lines += _table(header, "lrrrrrrllll", rows)
     lines.append("")
     if end is not None:
@@ -172,7 +171,7 @@ def render_index(histories: Mapping[str, History], *, today: dt.date) -> str:
             "repository scaled to its own busiest week; `·` is a week with no day recorded.",
             "",
         ]
-    lines += _overview_section(histories, heading="## All repositories")
+    lines += _overview_section(repos, heading="## All repositories")
     return _page(lines)
 
 
@@ -184,11 +183,15 @@ def render_repo_page(
     recent_days: int = 30,
     server_url: str = SERVER_URL,
     datasets: Collection[str] | None = None,
+    figures: AllTime | None = None,
 ) -> str:
     """`<owner>/<name>/README.md`: latest numbers, recent days, all-time totals, top lists.
 
     `datasets` names the dataset folders the repo has in the branch (all five when None): the
-    page links to those only."""
+    page links to those only. `figures` are the history's all-time figures, for a `history`
+    that holds only its newest years (and referrers and paths of the newest `charts.DAYS`
+    days): the page draws nothing older from the rows."""
+    figures = figures or alltime.of_rows(history)
     name = escape_text(full_name)
     repo_url = f"{server_url.rstrip('/')}/{quote(full_name, safe='/')}"
     lines = [
@@ -205,9 +208,9 @@ def render_repo_page(
         ]
     else:
         lines += _latest_section(history.stats)
-        lines += _daily_section(history, recent_days)
-        lines += _all_time_section(history)
-        lines += _counters_section(history.stats)
+        lines += _daily_section(history, recent_days, figures)
+        lines += _all_time_section(figures)
+        lines += _counters_section(figures.counters)
         lines += _referrers_section(history)
         lines += _paths_section(history)
     present = {stem for stem, *_ in _DATASETS} if datasets is None else set(datasets)
@@ -238,7 +241,7 @@ def render_summary(
         return _page(lines + _posthog_lines(report))
     tail = _posthog_lines(report)
     if with_charts:
-        tail += ["", *_overview_section(dict(report.histories), heading="### All repositories")]
+        tail += ["", *_overview_section(dict(report.index), heading="### All repositories")]
     room = budget - _size(lines) - _size(tail)
     return _page(lines + _summary_table(report, room=room) + tail)
 
@@ -246,9 +249,9 @@ def render_summary(
 # --- index ------------------------------------------------------------------------------------
 
 
-def _index_row(full_name: str, history: History, *, end: dt.date | None) -> list[str]:
+def _index_row(full_name: str, row: IndexRow, *, end: dt.date | None) -> list[str]:
     page = _page_link(full_name)
-    stats = history.stats[-1] if history.stats else None
+    stats = row.stats
     counters: list[str] = (
         [
             _number(stats.views_14d),
@@ -262,23 +265,22 @@ def _index_row(full_name: str, history: History, *, end: dt.date | None) -> list
         if stats
         else [DASH] * 7
     )
-    active = [row.date for row in (*history.views, *history.clones) if row.count > 0]
-    last = max(active).isoformat() if active else DASH
-    trend = charts.sparkline(history.views, end=end) if end and history.views else DASH
+    last = row.active.isoformat() if row.active else DASH
+    trend = charts.sparkline(row.views, end=end) if end and row.views else DASH
     return [f"[{escape_cell(full_name)}]({page})", *counters, last, trend, f"[page]({page})"]
 
 
-def _newest_day(histories: Iterable[History]) -> dt.date | None:
-    days = [row.date for history in histories for row in (*history.views, *history.clones)]
+def _newest_day(repos: Iterable[IndexRow]) -> dt.date | None:
+    days = [rows[-1].date for repo in repos for rows in (repo.views, repo.clones) if rows]
     return max(days, default=None)
 
 
-def _overview_section(histories: Mapping[str, History], *, heading: str) -> list[str]:
+def _overview_section(repos: Mapping[str, IndexRow], *, heading: str) -> list[str]:
     """Total views and clones per day across all repos, as charts."""
     shown = [
         chart
         for metric in ("views", "clones")
-        if (chart := charts.overview_chart(histories, metric=metric)) is not None
+        if (chart := charts.overview_chart(repos, metric=metric)) is not None
     ]
     if not shown:
         return []
@@ -338,18 +340,18 @@ def _latest_section(stats: Sequence[StatsRow]) -> list[str]:
     return [*lines, *_table(header, "r" * 8, [[_number(v) for v in values]]), ""]
 
 
-def _daily_section(history: History, recent_days: int) -> list[str]:
+def _daily_section(history: History, recent_days: int, figures: AllTime) -> list[str]:
     lines = ["## Daily traffic", ""]
     views = {row.date: row for row in history.views}
     clones = {row.date: row for row in history.clones}
     dates = sorted(views.keys() | clones.keys(), reverse=True)
     if not dates:
         return [*lines, "No views or clones recorded yet.", ""]
-    lines += _traffic_charts(history)
+    lines += _traffic_charts(history, figures)
     shown = dates[:recent_days]
     days = "day" if len(shown) == 1 else f"{len(shown):,} days"
     intro = f"The most recent {days} with data, newest first."
-    if len(dates) > len(shown):
+    if figures.dates > len(shown):
         intro += " The whole history is in the folders [views](views) and [clones](clones)."
     rows = [_daily_row(day, views.get(day), clones.get(day)) for day in shown]
     lines += [intro, ""]
@@ -372,18 +374,20 @@ def _daily_section(history: History, recent_days: int) -> list[str]:
     return lines
 
 
-def _traffic_charts(history: History) -> list[str]:
+def _traffic_charts(history: History, figures: AllTime) -> list[str]:
     """The daily views and clones charts, or a line saying why one is missing."""
     lines: list[str] = []
-    for rows, noun, unique_noun in (
-        (history.views, "views", "unique visitors"),
-        (history.clones, "clones", "unique cloners"),
+    for rows, traffic, noun, unique_noun in (
+        (history.views, figures.views, "views", "unique visitors"),
+        (history.clones, figures.clones, "clones", "unique cloners"),
     ):
-        chart = charts.daily_chart(rows, noun=noun, unique_noun=unique_noun)
+        chart = charts.daily_chart(
+            rows, noun=noun, unique_noun=unique_noun, counted=traffic.count > 0
+        )
         if chart is not None:
             lines += [*charts.to_markdown(chart), ""]
-        elif rows:
-            span = f"{rows[0].date.isoformat()} to {rows[-1].date.isoformat()}"
+        elif traffic.first is not None and traffic.last is not None:
+            span = f"{traffic.first.isoformat()} to {traffic.last.isoformat()}"
             lines += [f"No {noun} from {span} (every recorded day is 0): no {noun} chart.", ""]
     return lines
 
@@ -397,46 +401,43 @@ def _daily_row(day: dt.date, views: DailyRow | None, clones: DailyRow | None) ->
     return cells
 
 
-def _all_time_section(history: History) -> list[str]:
+def _all_time_section(figures: AllTime) -> list[str]:
     lines = ["## All time", ""]
-    dates = sorted({row.date for row in (*history.views, *history.clones)})
-    if not dates:
+    if figures.first is None or figures.last is None:
         return [*lines, "No views or clones recorded yet.", ""]
-    views = sum(row.count for row in history.views)
-    clones = sum(row.count for row in history.clones)
     return [
         *lines,
-        f"From {dates[0].isoformat()} to {dates[-1].isoformat()} "
-        f"({_plural(len(dates), 'day')} with data):",
+        f"From {figures.first.isoformat()} to {figures.last.isoformat()} "
+        f"({_plural(figures.dates, 'day')} with data):",
         "",
-        f"- Views: {_number(views)}",
-        f"- Clones: {_number(clones)}",
+        f"- Views: {_number(figures.views.count)}",
+        f"- Clones: {_number(figures.clones.count)}",
         "",
         "These are sums of the daily counts. Unique visitors and cloners cannot be added up "
         "across days (one person can come back), so there is no all-time unique count.",
         "",
-        *_weekly_charts(history),
+        *_weekly_charts(figures),
     ]
 
 
-def _weekly_charts(history: History) -> list[str]:
+def _weekly_charts(figures: AllTime) -> list[str]:
     """Weekly sums over the whole history, once it reaches back further than the daily charts."""
     lines: list[str] = []
-    for rows, noun in ((history.views, "views"), (history.clones, "clones")):
-        if not charts.spans_more_than_window(rows):
+    for traffic, noun in ((figures.views, "views"), (figures.clones, "clones")):
+        if not charts.spans_more_than_window(traffic):
             continue
-        chart = charts.period_chart(rows, noun=noun)
+        chart = charts.period_chart(traffic, noun=noun)
         if chart is not None:
             lines += [*charts.to_markdown(chart), ""]
     return lines
 
 
-def _counters_section(stats: Sequence[StatsRow]) -> list[str]:
+def _counters_section(counters: Counters) -> list[str]:
     lines = ["## Stars and forks", ""]
     shown = [
         chart
         for value, noun in ((_stars, "stars"), (_forks, "forks"))
-        if (chart := charts.counter_chart(stats, value, noun=noun)) is not None
+        if (chart := charts.counter_chart(counters, value, noun=noun)) is not None
     ]
     if not shown:
         return [*lines, "The charts appear once two runs have recorded the counters.", ""]
@@ -446,11 +447,11 @@ def _counters_section(stats: Sequence[StatsRow]) -> list[str]:
     return lines
 
 
-def _stars(row: StatsRow) -> int:
+def _stars(row: Reading) -> int:
     return row.stars
 
 
-def _forks(row: StatsRow) -> int:
+def _forks(row: Reading) -> int:
     return row.forks
 
 

@@ -1,7 +1,8 @@
 """Storage: merge the observations into the data branch's period files and push them.
 
-`plan_files` is pure (the branch's files in, the files to write out); `store` wraps it in
-fetch, commit and push, and goes again on the new tip when another run pushed first.
+`plan_files` is pure (what a run read of the branch in, the files to write out; see
+`branchview` for what is read); `store` wraps it in fetch, commit and push, and goes again on
+the new tip when another run pushed first.
 """
 
 from __future__ import annotations
@@ -9,35 +10,37 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import json
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from traffic_sync.errors import HistoryFormatError, PushRejectedError, RepoError, StoreError
-from traffic_sync.folders import (
-    FINGERPRINT,
-    Folder,
-    Merged,
-    index_history,
-    merge_into,
-    move_folder,
-    repo_folders,
+from traffic_sync.alltime import IndexRow, encode_all_time, encode_index, index_row
+from traffic_sync.branchview import (
+    INDEX_FILE,
+    LAYOUT1_SCHEMA,
+    STATE_FILE,
+    STATE_SCHEMA,
+    FilesInMemory,
+    Listing,
+    Survey,
+    encode_state,
+    folder_prefix,
+    join_path,
+    load_state,
+    survey_branch,
+    totals_path,
 )
-from traffic_sync.gitstore import DataBranch, Remote, prepare_local
+from traffic_sync.errors import HistoryFormatError, PushRejectedError, RepoError, StoreError
+from traffic_sync.folders import FINGERPRINT, Folder, Merged, index_row_of, merge_into, move_folder
+from traffic_sync.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
 from traffic_sync.history import count_new_days
 from traffic_sync.models import History, Observation, RepoInfo, RepoResult, RepoStatus
 from traffic_sync.render import render_index, render_repo_page
 from traffic_sync.settings import Settings
 
 PUSH_ATTEMPTS = 5
-STATE_FILE = ".traffic-sync/state.json"
-# state.json's schema says which layout the branch is in: 2, period files (`views/2026.json`);
-# 1, layout 1's whole files (`views.json`), or some of them still left while the branch moves.
-STATE_SCHEMA = 2
-LAYOUT1_SCHEMA = 1
 Pushed = TypeVar("Pushed")  # what one push attempt returns
 
 
@@ -49,7 +52,7 @@ class Plan:
     results: tuple[RepoResult, ...]
     errors: tuple[tuple[str, RepoError], ...] = ()
     histories: tuple[tuple[RepoInfo, History], ...] = ()  # each saved repo, merged as written
-    branch_histories: tuple[tuple[str, History], ...] = ()  # every repo of the branch, by name
+    index: tuple[tuple[str, IndexRow], ...] = ()  # every repo of the branch, as the index shows it
     deletes: tuple[str, ...] = ()  # files removed: renamed repos' folders, emptied periods, ...
     moved: int = 0  # repo folders moved from layout 1 to layout 2
     layout1_left: int = 0  # repo folders still in layout 1 (their files cannot be read)
@@ -91,16 +94,16 @@ def store(
 
     def attempt() -> tuple[str, Plan]:
         branch.fetch()
+        survey = survey_branch(branch, observations, today=today, settings=settings)
         if settings.dry_run:
-            current = branch.read_files(folder_prefix(settings.data_path))
-            return "", plan_files(current, observations, today=today, settings=settings)
+            return "", plan_files(survey, observations, today=today, settings=settings)
         # git stores each repo's files while the next repo is merged
-        with branch.staging() as staging, _no_cycle_collection():
-            current = branch.read_files(folder_prefix(settings.data_path))
+        staging = branch.staging(survey.scope, shallow=[settings.data_path])
+        with staging, _no_cycle_collection():
             plan = plan_files(
-                current, observations, today=today, settings=settings, on_repo=staging.add
+                survey, observations, today=today, settings=settings, on_repo=staging.add
             )
-            del current  # the fetched files are merged: their memory goes before the push
+            del survey  # the files read are merged: their memory goes before the push
             if not any(r.status is RepoStatus.SAVED for r in plan.results):
                 return "", plan
             message = commit_message(
@@ -174,24 +177,26 @@ def open_branch(settings: Settings, remote: Remote, workdir: Path) -> DataBranch
 
 
 def plan_files(
-    current: Mapping[str, bytes],
+    read: Survey | Mapping[str, bytes],
     observations: Sequence[Observation],
     *,
     today: dt.date,
     settings: Settings,
     on_repo: Callable[[Mapping[str, bytes]], None] = lambda files: None,
 ) -> Plan:
-    """Pure: the files to write for these observations on top of the branch's files.
+    """Pure: the files to write for these observations on top of what a run `read` of the
+    branch (`branchview.survey_branch`; or all the branch's files, path -> bytes).
 
     Every repo folder still in layout 1 moves to layout 2 in the same plan, observed or not;
     one whose files cannot be read fails as a whole and stays as it is.
     `on_repo` gets each repo folder's new files as soon as they are known (git stores them
     meanwhile); they are in the returned plan's files too.
     """
+    if not isinstance(read, Survey):
+        read = survey_branch(FilesInMemory(read), observations, today=today, settings=settings)
     prefix = settings.data_path
-    _, state = read_state_file(current, prefix)
-    folders = repo_folders(current, folder_prefix(prefix))
-    draft = _Draft(prefix, on_repo, {name for name, f in folders.items() if f.layout1})
+    state, folders = read.state, read.folders
+    draft = _Draft(prefix, on_repo, {n for n, f in folders.items() if f.layout1}, read.listings)
     merged_repos: list[tuple[RepoInfo, History]] = []
     handled: set[str] = set()  # folders this run's repos own (now or under an old name)
     for observation in observations:
@@ -208,12 +213,14 @@ def plan_files(
                 observation,
                 known=_fingerprint_in(entry),
                 moved_from=old_folder,
+                past=read.past.get(repo.full_name),
+                since=read.since.get(repo.full_name, dt.date.min),
             )
         except HistoryFormatError as error:
             draft.fail(repo.full_name, error)
             continue
         if old_folder is not None:
-            draft.remove_folder(current, moved_from, old_folder)
+            draft.remove_folder(moved_from, old_folder)
         merged_repos.append((repo, merged.after))
         draft.write(repo.full_name, merged, today=today, server_url=settings.server_url)
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
@@ -227,10 +234,20 @@ def plan_files(
         )
     for name in sorted(draft.layout1 - handled):
         draft.move(folders[name], state, today=today, server_url=settings.server_url)
-    skip = draft.histories.keys() | draft.removed
-    draft.histories.update(_stored_histories(folders, state, skip=skip))
+    for name, tree in read.trees.items():
+        if name in draft.index or name in draft.removed:
+            continue
+        if name in folders:  # changed since its row was made, or never indexed
+            try:
+                draft.index[name] = (tree, index_row_of(folders[name]))
+            except HistoryFormatError:
+                continue  # unreadable: left out of the index until it is mended
+        elif name in read.index:
+            draft.index[name] = read.index[name]
     files = draft.files
-    files[join_path(prefix, "README.md")] = render_index(draft.histories, today=today).encode()
+    rows = {name: row for name, (_, row) in draft.index.items()}
+    files[join_path(prefix, "README.md")] = render_index(rows, today=today).encode()
+    files[join_path(prefix, INDEX_FILE)] = encode_index(draft.index)
     schema = LAYOUT1_SCHEMA if draft.layout1 else STATE_SCHEMA
     files[join_path(prefix, STATE_FILE)] = encode_state(state, schema=schema)
     return Plan(
@@ -238,7 +255,7 @@ def plan_files(
         results=tuple(draft.results),
         errors=tuple(draft.errors),
         histories=tuple(merged_repos),
-        branch_histories=tuple(sorted(draft.histories.items())),
+        index=tuple(sorted(rows.items())),
         deletes=tuple(sorted(p for p in set(draft.deletes) if p not in files)),
         moved=len(draft.moved),
         layout1_left=len(draft.layout1),
@@ -252,31 +269,46 @@ class _Draft:
     prefix: str
     on_repo: Callable[[Mapping[str, bytes]], None]
     layout1: set[str]  # folders still in layout 1
+    listings: Mapping[str, Listing]  # the files of the folders read, by paths inside them
     moved: set[str] = field(default_factory=set)  # folders moved to layout 2 by this plan
     removed: set[str] = field(default_factory=set)  # folders whose repo was renamed
     files: dict[str, bytes] = field(default_factory=dict)
     deletes: list[str] = field(default_factory=list)
     results: list[RepoResult] = field(default_factory=list)
     errors: list[tuple[str, RepoError]] = field(default_factory=list)
-    histories: dict[str, History] = field(default_factory=dict)  # by name, for the index
+    index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # name -> (tree, row)
 
     def write(self, name: str, merged: Merged, *, today: dt.date, server_url: str) -> None:
-        """A repo folder's new files and page (`today`: the day the page is of)."""
+        """A repo folder's new files, page and all-time figures, and its index row (`today`:
+        the day the page is of)."""
         folder = join_path(self.prefix, name)
+        figures = merged.figures
         page = render_repo_page(
-            name, merged.after, today=today, server_url=server_url, datasets=merged.datasets
+            name,
+            merged.after,
+            today=today,
+            server_url=server_url,
+            datasets=merged.datasets,
+            figures=figures,
         )
-        written = {f"{folder}/{file}": data for file, data in merged.files.items()}
-        written[f"{folder}/README.md"] = page.encode()
-        self.on_repo(written)
+        inside = dict(merged.files)
+        inside["README.md"] = page.encode()
+        written = {f"{folder}/{file}": data for file, data in inside.items()}
+        totals = encode_all_time(merged.parts, source=merged.fingerprint)
+        self.on_repo({**written, totals_path(self.prefix, name): totals})
         self.files.update(written)
+        self.files[totals_path(self.prefix, name)] = totals
         self.deletes.extend(f"{folder}/{file}" for file in merged.deletes)
-        self.histories[name] = merged.after
+        self.index[name] = (
+            _tree_after(self.listings.get(name, {}), inside, merged.deletes),
+            index_row(merged.after, figures),
+        )
         self._moved(name)
 
-    def remove_folder(self, current: Mapping[str, bytes], name: str, folder: Folder) -> None:
+    def remove_folder(self, name: str, folder: Folder) -> None:
         """A renamed repo's old folder goes, every file of it (its rows are in the new one)."""
-        self.deletes.extend(p for p in current if p.startswith(f"{folder.path}/"))
+        self.deletes.extend(f"{folder.path}/{rel}" for rel in self.listings.get(name, {}))
+        self.deletes.append(totals_path(self.prefix, name))
         self.removed.add(name)
         self._moved(name)
 
@@ -312,6 +344,16 @@ class _Draft:
             self.moved.add(name)
 
 
+def _tree_after(before: Listing, written: Mapping[str, bytes], deletes: Iterable[str]) -> str:
+    """The git tree id of a repo folder once these files are written and deleted in it (a
+    file keeps its mode; a new one is 100644, as `gitstore.Staging` writes it)."""
+    files = {rel: entry for rel, entry in before.items() if rel not in set(deletes)}
+    for rel, data in written.items():
+        mode = "100755" if files.get(rel, ("",))[0] == "100755" else "100644"
+        files[rel] = (mode, blob_sha(data))
+    return tree_sha(files)
+
+
 def _old_name(entry: Mapping[str, object], full_name: str, folders: Mapping[str, Folder]) -> str:
     """The folder this repo's history is in under an earlier name (renamed or transferred:
     state.json is keyed by repo id), or "" when it has not moved."""
@@ -321,78 +363,10 @@ def _old_name(entry: Mapping[str, object], full_name: str, folders: Mapping[str,
     return old if old in folders else ""
 
 
-def _stored_histories(
-    folders: Mapping[str, Folder],
-    state: Mapping[str, Mapping[str, object]],
-    *,
-    skip: Set[str],
-) -> dict[str, History]:
-    """The other repo folders already in the branch, as the index shows them; unreadable ones
-    are left out."""
-    known = {
-        entry.get("full_name"): fingerprint
-        for entry in state.values()
-        if (fingerprint := _fingerprint_in(entry)) is not None
-    }
-    histories: dict[str, History] = {}
-    for full_name, folder in folders.items():
-        if full_name in skip:
-            continue
-        try:
-            histories[full_name] = index_history(folder, known=known.get(full_name))
-        except HistoryFormatError:
-            continue
-    return histories
-
-
 def _fingerprint_in(entry: Mapping[str, object]) -> str | None:
     """The folder fingerprint a state.json entry keeps, if it keeps a readable one."""
     known = entry.get(FINGERPRINT)
     return known if isinstance(known, str) else None
-
-
-def load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, object]]:
-    """state.json's repos, by id ({} when there is no state.json yet)."""
-    return read_state_file(current, prefix)[1]
-
-
-def read_state_file(
-    current: Mapping[str, bytes], prefix: str
-) -> tuple[int, dict[str, dict[str, object]]]:
-    """state.json's schema and repos; a branch without one is new, so in the current layout."""
-    path = join_path(prefix, STATE_FILE)
-    raw = current.get(path)
-    if raw is None:
-        return STATE_SCHEMA, {}
-    try:
-        data = json.loads(raw)
-        schema, repos = data["schema"], data["repos"]
-        entries = {str(k): dict(v) for k, v in repos.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _unreadable_state(path) from exc
-    if type(schema) is not int or schema < LAYOUT1_SCHEMA:
-        raise _unreadable_state(path)
-    if schema > STATE_SCHEMA:
-        raise StoreError(
-            f"{path} in the data branch says it is in layout {schema}, which a newer version "
-            f"of traffic-sync wrote; this version knows layouts up to {STATE_SCHEMA}. Nothing "
-            "was written.",
-            fix="Use the newer version of traffic-sync (the action's tag) in every workflow "
-            "that writes this branch.",
-        )
-    return schema, entries
-
-
-def _unreadable_state(path: str) -> StoreError:
-    return StoreError(
-        f"{path} in the data branch cannot be read.",
-        fix=f"Restore it from the branch's history or delete {path}; nothing was written.",
-    )
-
-
-def encode_state(state: Mapping[str, Mapping[str, object]], *, schema: int = STATE_SCHEMA) -> bytes:
-    data = {"schema": schema, "repos": dict(sorted(state.items()))}
-    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
 def commit_message(
@@ -433,11 +407,3 @@ def moved_line(plan: Plan, *, dry_run: bool) -> str:
 
 def _repos(count: int) -> str:
     return f"{count:,} repo" + ("" if count == 1 else "s")
-
-
-def folder_prefix(data_path: str) -> str:
-    return f"{data_path}/" if data_path else ""
-
-
-def join_path(prefix: str, path: str) -> str:
-    return f"{prefix}/{path}" if prefix else path

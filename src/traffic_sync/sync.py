@@ -14,15 +14,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 from traffic_sync.actions import Log
+from traffic_sync.alltime import IndexRow
+from traffic_sync.branchview import join_path
 from traffic_sync.collect import collect
 from traffic_sync.errors import StoreError
 from traffic_sync.github import TrafficSource
 from traffic_sync.gitstore import Remote, resolve_remote
-from traffic_sync.models import History, RepoResult, RunReport
+from traffic_sync.models import RepoResult, RunReport
 from traffic_sync.posthog import EventSender, PostHogSender
 from traffic_sync.publish import publish
 from traffic_sync.settings import Settings
-from traffic_sync.store import Plan, join_path, moved_line, read_state, store
+from traffic_sync.store import Plan, moved_line, read_state, store
 
 
 def run(
@@ -54,7 +56,7 @@ def run(
     store_failed = False
     plan: Plan | None = None
     results = list(collected.results)
-    histories: tuple[tuple[str, History], ...] = ()
+    index: tuple[tuple[str, IndexRow], ...] = ()
     if "branch" in settings.sinks and collected.observations:
         try:
             commit_sha, plan = store(
@@ -83,7 +85,7 @@ def run(
                     f"its history moved to {result.full_name}/"
                 )
         results.extend(plan.results)
-        histories = plan.branch_histories
+        index = plan.index
     elif "branch" not in settings.sinks:  # nothing to write: each repo goes to the other sinks
         results.extend(RepoResult.saved(o, 0) for o in collected.observations)
     posthog_report = None
@@ -113,7 +115,7 @@ def run(
         else "",
         store_failed=store_failed,
         posthog=posthog_report,
-        histories=histories,
+        index=index,
         shard=str(settings.shard) if settings.shard.count > 1 else "",
         index_path=join_path(settings.data_path, "README.md") if "branch" in settings.sinks else "",
         index_url=index_url(settings, remote) if "branch" in settings.sinks else "",

@@ -1,0 +1,355 @@
+"""What a run reads of the data branch: state.json, the derived files, and of the repo folders
+only what it must.
+
+A branch of 10,000 repos x 10 years holds millions of rows; a day brings a few per repo. So a
+run lists the repo folders (their git tree ids, two levels down) and reads:
+
+- for each repo it writes, its folder's file list and, when the folder is as this tool wrote it
+  (its fingerprint is state.json's), only the newest period files: views, clones and stats of
+  the years from the charts' first day (or the first day PostHog still needs) on, referrers
+  and paths of the charts' days, and the repo's stored all-time figures
+  (`.traffic-sync/totals/<owner>/<name>.json`) for the years before; a folder that is not, or
+  whose figures are missing or do not match it, is read whole;
+- for each other repo, its stored index row (`.traffic-sync/index.json`), when the row was made
+  from the folder as it is (same tree id); a folder that changed since is read (its views,
+  clones and stats) and its row made anew.
+
+A branch still in layout 1 (state.json's schema 1) is read whole: it moves to layout 2 once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from traffic_sync import charts
+from traffic_sync.alltime import AllTime, IndexRow, decode_all_time, decode_index
+from traffic_sync.codec import PATHS, REFERRERS, DataFile, parse_data_file
+from traffic_sync.errors import StoreError
+from traffic_sync.folders import FINGERPRINT, INDEXED, Folder, trusted, window
+from traffic_sync.gitstore import blob_sha, tree_sha
+from traffic_sync.models import Metric, Observation
+from traffic_sync.posthog import read_watermarks
+from traffic_sync.settings import Settings
+
+INDEX_FILE = ".traffic-sync/index.json"
+TOTALS_FOLDER = ".traffic-sync/totals"
+Listing = dict[str, tuple[str, str]]  # path -> (git mode, blob sha)
+
+
+class BranchFiles(Protocol):
+    """The data branch's files as a run reads them: `gitstore.DataBranch`, or `FilesInMemory`."""
+
+    def list_entries(self, prefixes: Iterable[str]) -> Listing: ...
+
+    def list_folders(self, prefix: str, *, depth: int) -> dict[str, str]: ...
+
+    def read_paths(self, paths: Iterable[str]) -> dict[str, bytes]: ...
+
+
+class FilesInMemory:
+    """A branch's files held in memory (path -> bytes), read as a `BranchFiles`."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self._files = files
+        self._entries = {path: ("100644", blob_sha(data)) for path, data in files.items()}
+
+    def list_entries(self, prefixes: Iterable[str]) -> Listing:
+        tops = [p.strip("/") for p in prefixes]
+        return {
+            path: entry
+            for path, entry in self._entries.items()
+            if any(not top or path.startswith(f"{top}/") for top in tops)
+        }
+
+    def list_folders(self, prefix: str, *, depth: int) -> dict[str, str]:
+        start = folder_prefix(prefix.strip("/"))
+        inside: dict[str, Listing] = {}
+        for path, entry in self._entries.items():
+            if not path.startswith(start):
+                continue
+            parts = path[len(start) :].split("/")
+            if len(parts) > depth:
+                folder = start + "/".join(parts[:depth])
+                inside.setdefault(folder, {})["/".join(parts[depth:])] = entry
+        return {folder: tree_sha(files) for folder, files in inside.items()}
+
+    def read_paths(self, paths: Iterable[str]) -> dict[str, bytes]:
+        return {path: self._files[path] for path in paths if path in self._files}
+
+
+@dataclass
+class Survey:
+    """What a run read of the branch (see the module's docstring)."""
+
+    schema: int
+    state: dict[str, dict[str, object]]
+    trees: dict[str, str]  # every repo folder of the branch (full name) -> git tree id
+    folders: dict[str, Folder] = field(default_factory=dict)  # the folders read, by name
+    listings: dict[str, Listing] = field(default_factory=dict)  # their files, paths inside
+    index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # stored rows
+    past: dict[str, dict[int, AllTime]] = field(default_factory=dict)  # stored figures
+    since: dict[str, dt.date] = field(default_factory=dict)  # read from this day on
+    scope: list[str] | None = None  # the folders a commit may write (None: anywhere)
+
+
+def survey_branch(
+    branch: BranchFiles,
+    observations: Sequence[Observation],
+    *,
+    today: dt.date,
+    settings: Settings,
+) -> Survey:
+    """Read what a run that stores `observations` needs of the branch (see the docstring)."""
+    prefix = settings.data_path
+    start = folder_prefix(prefix)
+    index_path = join_path(prefix, INDEX_FILE)
+    head = branch.read_paths([join_path(prefix, STATE_FILE), index_path])
+    schema, state = read_state_file(head, prefix)
+    if schema == LAYOUT1_SCHEMA:
+        return _survey_whole(branch, state, prefix)
+    trees = {
+        path.removeprefix(start): sha
+        for path, sha in branch.list_folders(prefix, depth=2).items()
+        if not path.removeprefix(start).startswith(".")
+    }
+    survey = Survey(schema, state, trees, index=decode_index(head.get(index_path)))
+    written = _written_folders(observations, state, trees)
+    changed = {
+        name
+        for name, tree in trees.items()
+        if name not in written and survey.index.get(name, ("", None))[0] != tree
+    }
+    listing = branch.list_entries(
+        start + name for name in sorted((written | changed) & trees.keys())
+    )
+    for path, entry in listing.items():
+        owner, name, rel = path.removeprefix(start).split("/", 2)
+        survey.listings.setdefault(f"{owner}/{name}", {})[rel] = entry
+    wanted, totals = _first_reads(
+        survey, observations, written=written, today=today, settings=settings, start=start
+    )
+    files = branch.read_paths(wanted | {path for path, _ in totals.values()})
+    more = _check_totals(survey, totals, files, start=start)
+    files.update(branch.read_paths(more))
+    for name, inside in survey.listings.items():
+        path = start + name
+        survey.folders[name] = Folder.of(
+            path,
+            {rel: files[f"{path}/{rel}"] for rel in inside if f"{path}/{rel}" in files},
+            ids={rel: sha for rel, (_, sha) in inside.items()},
+        )
+    layout1 = {name for name, folder in survey.folders.items() if folder.layout1}
+    survey.scope = [start + name for name in sorted(written | layout1)]
+    survey.scope.append(start + ".traffic-sync")
+    return survey
+
+
+def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], prefix: str) -> Survey:
+    """A branch in layout 1: every repo folder read whole."""
+    start = folder_prefix(prefix)
+    listing = branch.list_entries([prefix])
+    listings: dict[str, Listing] = {}
+    for path, entry in listing.items():
+        parts = path.removeprefix(start).split("/", 2)
+        if path.startswith(start) and len(parts) == 3 and not parts[0].startswith("."):
+            listings.setdefault(f"{parts[0]}/{parts[1]}", {})[parts[2]] = entry
+    files = branch.read_paths(
+        f"{start}{name}/{rel}"
+        for name, inside in listings.items()
+        for rel in inside
+        if parse_data_file(rel) is not None
+    )
+    folders = {
+        name: Folder.of(
+            start + name,
+            {
+                rel: files[f"{start}{name}/{rel}"]
+                for rel in inside
+                if f"{start}{name}/{rel}" in files
+            },
+            ids={rel: sha for rel, (_, sha) in inside.items()},
+        )
+        for name, inside in listings.items()
+    }
+    trees = {name: tree_sha(inside) for name, inside in listings.items()}
+    folders = {name: folder for name, folder in folders.items() if folder.ids}
+    return Survey(LAYOUT1_SCHEMA, state, trees, folders, listings)
+
+
+def _written_folders(
+    observations: Sequence[Observation],
+    state: Mapping[str, Mapping[str, object]],
+    trees: Mapping[str, str],
+) -> set[str]:
+    """The folders this run writes: its repos', and those of their earlier names."""
+    names = set()
+    for observation in observations:
+        names.add(observation.repo.full_name)
+        old = state.get(str(observation.repo.id), {}).get("full_name")
+        if isinstance(old, str) and old != observation.repo.full_name and old in trees:
+            names.add(old)
+    return names
+
+
+def _first_reads(
+    survey: Survey,
+    observations: Sequence[Observation],
+    *,
+    written: set[str],
+    today: dt.date,
+    settings: Settings,
+    start: str,
+) -> tuple[set[str], dict[str, tuple[str, str]]]:
+    """(the files to read, the totals file of each trusted folder and the fingerprint it must
+    have been made from, by name)."""
+    wanted: set[str] = set()
+    totals: dict[str, tuple[str, str]] = {}
+    fast: set[str] = set()
+    marks = _watermarks(survey.state) if "posthog" in settings.sinks else None
+    for observation in observations:
+        repo = observation.repo
+        entry = survey.state.get(str(repo.id), {})
+        inside = survey.listings.get(repo.full_name, {})
+        folder = Folder.of(start + repo.full_name, {}, ids={r: s for r, (_, s) in inside.items()})
+        old, known = entry.get("full_name"), entry.get(FINGERPRINT)
+        renamed = old != repo.full_name and old in survey.trees
+        if renamed or not isinstance(known, str) or not trusted(folder, known=known):
+            continue
+        since, shown = window(observation)
+        since = min(since, today - dt.timedelta(days=charts.DAYS))
+        if marks is not None:
+            sent = [marks.get((repo.id, metric)) for metric in Metric]
+            since = min(
+                since, *(day + dt.timedelta(days=1) if day else dt.date.min for day in sent)
+            )
+        survey.since[repo.full_name] = since
+        fast.add(repo.full_name)
+        for rel in inside:
+            data_file = parse_data_file(rel)
+            if data_file is not None and _reads(data_file, since=since, shown=shown):
+                wanted.add(f"{start}{repo.full_name}/{rel}")
+        totals[repo.full_name] = (totals_path(settings.data_path, repo.full_name), known)
+    for name, inside in survey.listings.items():
+        if name in fast:
+            continue
+        data_files = {rel: f for rel in inside if (f := parse_data_file(rel)) is not None}
+        # a folder written, or one still holding layout 1's whole files, is read whole; of
+        # another, what its index row is made of
+        whole = name in written or any(not f.period for f in data_files.values())
+        wanted.update(
+            f"{start}{name}/{rel}"
+            for rel, data_file in data_files.items()
+            if whole or data_file.dataset in INDEXED
+        )
+    return wanted, totals
+
+
+def totals_path(data_path: str, full_name: str) -> str:
+    """Where a repo's all-time figures are kept."""
+    return join_path(data_path, f"{TOTALS_FOLDER}/{full_name}.json")
+
+
+def _reads(data_file: DataFile, *, since: dt.date, shown: dt.date) -> bool:
+    """Whether a trusted folder's period file is read for a run that changes days from `since`
+    on and draws referrers and paths from `shown` on."""
+    if not data_file.period:
+        return False
+    if data_file.dataset in (REFERRERS, PATHS):
+        return data_file.period >= data_file.dataset.period(shown)
+    return data_file.period >= f"{since.year:04}"
+
+
+def _check_totals(
+    survey: Survey,
+    totals: Mapping[str, tuple[str, str]],
+    files: Mapping[str, bytes],
+    *,
+    start: str,
+) -> set[str]:
+    """Keep the stored figures that match their folder; for the others, the older files to
+    read as well (then the folder is read from its first year)."""
+    more: set[str] = set()
+    for name, (path, known) in totals.items():
+        raw = files.get(path)
+        parts = decode_all_time(raw, source=known) if raw is not None else None
+        if parts is not None:
+            survey.past[name] = parts
+            continue
+        survey.since[name] = dt.date.min
+        for rel in survey.listings.get(name, {}):
+            data_file = parse_data_file(rel)
+            if data_file is not None and data_file.dataset in INDEXED:
+                more.add(f"{start}{name}/{rel}")
+    return more
+
+
+def _watermarks(state: Mapping[str, Mapping[str, object]]) -> Mapping[tuple[int, Metric], dt.date]:
+    """PostHog's sent-through dates; none when one cannot be read (the run reads every day then,
+    and `publish` reports the bad date)."""
+    try:
+        return read_watermarks(state)
+    except ValueError:
+        return {}
+
+
+STATE_FILE = ".traffic-sync/state.json"
+# state.json's schema says which layout the branch is in: 2, period files (`views/2026.json`);
+# 1, layout 1's whole files (`views.json`), or some of them still left while the branch moves.
+STATE_SCHEMA = 2
+LAYOUT1_SCHEMA = 1
+
+
+def load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, object]]:
+    """state.json's repos, by id ({} when there is no state.json yet)."""
+    return read_state_file(current, prefix)[1]
+
+
+def read_state_file(
+    current: Mapping[str, bytes], prefix: str
+) -> tuple[int, dict[str, dict[str, object]]]:
+    """state.json's schema and repos; a branch without one is new, so in the current layout."""
+    path = join_path(prefix, STATE_FILE)
+    raw = current.get(path)
+    if raw is None:
+        return STATE_SCHEMA, {}
+    try:
+        data = json.loads(raw)
+        schema, repos = data["schema"], data["repos"]
+        entries = {str(k): dict(v) for k, v in repos.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _unreadable_state(path) from exc
+    if type(schema) is not int or schema < LAYOUT1_SCHEMA:
+        raise _unreadable_state(path)
+    if schema > STATE_SCHEMA:
+        raise StoreError(
+            f"{path} in the data branch says it is in layout {schema}, which a newer version "
+            f"of traffic-sync wrote; this version knows layouts up to {STATE_SCHEMA}. Nothing "
+            "was written.",
+            fix="Use the newer version of traffic-sync (the action's tag) in every workflow "
+            "that writes this branch.",
+        )
+    return schema, entries
+
+
+def _unreadable_state(path: str) -> StoreError:
+    return StoreError(
+        f"{path} in the data branch cannot be read.",
+        fix=f"Restore it from the branch's history or delete {path}; nothing was written.",
+    )
+
+
+def encode_state(state: Mapping[str, Mapping[str, object]], *, schema: int = STATE_SCHEMA) -> bytes:
+    data = {"schema": schema, "repos": dict(sorted(state.items()))}
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+
+
+def folder_prefix(data_path: str) -> str:
+    return f"{data_path}/" if data_path else ""
+
+
+def join_path(prefix: str, path: str) -> str:
+    return f"{prefix}/{path}" if prefix else path
