@@ -28,6 +28,7 @@ from traffic_sync.gitstore import (
     Remote,
     prepare_local,
     resolve_remote,
+    tree_sha,
 )
 
 BRANCH = "traffic-data"
@@ -1148,3 +1149,55 @@ def test_a_scoped_commit_keeps_everything_outside_its_folders(
     }
     assert tree_of(git_remote, "octo/b") not in trees_in(tmp_path / "work")
     git("--git-dir", str(git_remote), "fsck", "--strict")
+
+
+def test_list_folders_names_each_folder_by_its_git_tree_id(
+    git_remote: Path, tmp_path: Path
+) -> None:
+    """Two levels below a prefix, each folder with the tree id git gives it, fetching only the
+    trees above them; `tree_sha` computes the same ids from a listing."""
+    files = {
+        "data/octo/a/views/2026.json": "[1]\n",
+        "data/octo/a/README.md": "# a\n",
+        "data/octo/b-c/views/2026.json": "[2]\n",
+        "data/cat/x/stats/2025.json": "[3]\n",
+        "data/README.md": "# index\n",
+        "other/o/r/file": "x\n",
+    }
+    seed(git_remote, tmp_path, files)
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    found = branch.list_folders("data", depth=2)
+    expected = {
+        folder: git("--git-dir", str(git_remote), "rev-parse", f"{BRANCH}:{folder}")
+        for folder in ("data/octo/a", "data/octo/b-c", "data/cat/x")
+    }
+    assert found == expected
+    assert not objects_in(tmp_path / "work", "tree") & set(expected.values())
+    entries = branch.list_entries(["data/octo/a"])
+    assert {path: mode for path, (mode, _) in entries.items()} == {
+        "data/octo/a/views/2026.json": "100644",
+        "data/octo/a/README.md": "100644",
+    }
+    inside = {path.removeprefix("data/octo/a/"): entry for path, entry in entries.items()}
+    assert tree_sha(inside) == expected["data/octo/a"]
+    assert branch.list_folders("nowhere", depth=2) == {}
+
+
+def test_a_scoped_commit_writes_the_files_of_its_shallow_folders_only(
+    git_remote: Path, tmp_path: Path
+) -> None:
+    seed(git_remote, tmp_path, {"data/README.md": "old\n", "data/o/r/views/2026.json": "[]\n"})
+    branch = writer(git_remote, tmp_path / "work")
+    branch.fetch()
+    with branch.staging(["data/o/new"], shallow=["data"]) as staging:
+        with pytest.raises(ValueError, match="outside the folders"):
+            staging.add({"data/o/r/views/2026.json": b"[1]\n"})
+        sha = staging.commit({"data/README.md": b"new\n", "data/o/new/x": b"x\n"}, "m")
+    assert sha is not None
+    branch.push(sha)
+    assert remote_files(git_remote) == {
+        "data/README.md": b"new\n",
+        "data/o/r/views/2026.json": b"[]\n",
+        "data/o/new/x": b"x\n",
+    }
