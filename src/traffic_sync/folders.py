@@ -169,6 +169,15 @@ def merge_into(
     return _rewrite(folder, stored, apply_observation(stored, observation))
 
 
+def merge_history(folder: Folder, history: History) -> Merged:
+    """Merge rows from elsewhere (an import) into `folder`, read strictly, by the rules a
+    fetch's rows merge by: views and clones by the max per day, stars and forks by the max
+    `new` per day, and a snapshot day `history` holds replaces that day's rows. Raises
+    HistoryFormatError naming a stored file that cannot be read."""
+    stored = decode_folder(folder)
+    return _rewrite(folder, stored, merge_histories(stored, history))
+
+
 def move_folder(folder: Folder) -> Merged:
     """A folder with layout-1 files, as period files only: every row kept (a day both layouts
     hold is merged as two runs' rows are), the whole files removed. Raises HistoryFormatError
