@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from tests import branch
 from tests.runner import run_step
+from tests.test_contract import readme_section
 from traffic_sync import cli
 from traffic_sync.folders import fingerprint
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
@@ -255,3 +257,21 @@ def test_an_import_after_a_run_keeps_its_fingerprint_current(
     }
     assert state["repos"]["101"]["files_sha256"] == fingerprint(data)
     assert state["repos"]["101"]["last_success"] == RUN_DAY.isoformat()  # an import is no run
+
+
+@pytest.mark.parametrize(
+    ("heading", "tool"),
+    [
+        ("Switching from github-repo-stats", "ghrs"),
+        ("Switching from repository-traffic-action", "sangonzal"),
+    ],
+)
+def test_readme_gives_an_import_command_the_tool_takes(heading: str, tool: str) -> None:
+    """Each switching section of the README has exactly one `traffic-sync import` command, and
+    it is one the command line takes, for that tool."""
+    section = readme_section(heading).replace("\\\n", " ")
+    commands = [line.strip() for line in section.splitlines() if "traffic-sync import " in line]
+    assert len(commands) == 1, commands
+    args = cli.build_import_parser().parse_args(shlex.split(commands[0])[2:])
+    assert args.tool == tool
+    assert "/" in args.repo
