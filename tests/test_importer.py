@@ -275,3 +275,31 @@ def test_readme_gives_an_import_command_the_tool_takes(heading: str, tool: str) 
     args = cli.build_import_parser().parse_args(shlex.split(commands[0])[2:])
     assert args.tool == tool
     assert "/" in args.repo
+
+
+def test_the_folder_a_run_made_is_used_whatever_the_case_typed(
+    remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GitHub's names ignore case: `--repo Octo-Org/Busy-Lib` goes into the existing
+    `octo-org/busy-lib` folder, not a second one."""
+    assert imported(remote, "sangonzal", capsys)[0] == 0
+    code = run_import(remote, "ghrs", FIXTURES / "ghrs", repo="Octo-Org/Busy-Lib")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"to {remote}@traffic-data" in out
+    assert branch.repo_folders(branch.files(remote)) == {REPO}
+    message = branch.git("-C", str(remote), "log", "-1", "--format=%s", "traffic-data").decode()
+    assert message.strip() == f"traffic-sync: import {REPO} from github-repo-stats"
+
+
+def test_every_bad_flag_is_listed_at_once(remote: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad repo, branch and data path are reported together, before anything is read."""
+    code = run_import(
+        remote, "ghrs", FIXTURES / "ghrs", "--data-branch", "a..b", "--data-path", "../x", repo="x"
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "`--repo` 'x'" in out
+    assert "`data-branch` 'a..b'" in out
+    assert "`data-path` '../x'" in out
+    assert branch.tip(remote) == ""

@@ -304,3 +304,18 @@ def test_a_path_that_is_no_folder_is_refused(tmp_path: Path) -> None:
     """A mistyped path is named."""
     with pytest.raises(ImportFormatError, match="is not a folder"):
         load_folder(Tool.GHRS, tmp_path / "nowhere")
+
+
+def test_of_two_files_of_one_series_one_is_read_and_the_other_reported() -> None:
+    """A folder with GHRS's daily stargazers.csv and its raw stars-raw.csv reads the first
+    and says why it left the second."""
+    header = "time_iso8601,stars_cumulative\n"
+    imported = ghrs(
+        **{
+            "stargazers.csv": header + "2021-01-14 00:00:00+00:00,3\n",
+            "stars-raw.csv": header + "2021-01-14 17:41:02+00:00,1\n",
+        }
+    )
+    assert imported.history.stars == (GrowthRow(D(2021, 1, 14), 3, 3),)
+    assert "stars-raw.csv" in {s.what for s in imported.skipped}
+    assert "stars-raw.csv" not in imported.files

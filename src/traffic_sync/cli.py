@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="traffic-sync",
         description="Keep GitHub traffic history (views, clones, referrers, paths) forever. "
-        "Try it without a token: traffic-sync demo",
+        "Try it without a token: traffic-sync demo. Bring another tool's history over: "
+        "traffic-sync import --help",
     )
     parser.add_argument("--version", action="version", version=f"traffic-sync {__version__}")
     for name in INPUT_DEFAULTS:

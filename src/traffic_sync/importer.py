@@ -59,6 +59,7 @@ class ImportReport:
     changed: Mapping[str, int]
     skipped: tuple[Skipped, ...]
     commit_sha: str = ""
+    location: str = ""  # the data repository and branch, as safe to print
 
     def lines(self) -> list[str]:
         """The report as a terminal shows it."""
@@ -71,7 +72,7 @@ class ImportReport:
                 )
         out += [f"  skipped {s.what}: {s.why}" for s in self.skipped]
         if self.commit_sha:
-            out.append(f"Committed {self.commit_sha} (one commit).")
+            out.append(f"Committed {self.commit_sha} to {self.location}.")
         else:
             out.append("Nothing changed: the data branch already holds all of it (no commit).")
         return out
@@ -133,7 +134,6 @@ def import_folder(
         workdir=workdir,
         token=push_token_for(remote, settings),
     )
-    message = commit_message(imported, tool=tool, folder=str(path), repo=repo)
     changed: dict[str, int] = {}
 
     def attempt() -> str:
@@ -142,19 +142,21 @@ def import_folder(
         current = branch.read_files(prefix)
         schema, state = _read_state(current, settings.data_path)
         folders = repo_folders(current, prefix)
+        name = stored_name(folders, repo)
         merged = merge_history(
-            folders.get(repo) or Folder.of(f"{prefix}{repo}", {}), imported.history
+            folders.get(name) or Folder.of(f"{prefix}{name}", {}), imported.history
         )
         changed.clear()
         changed.update(_changed_rows(merged.before, merged.after))
         if not merged.deletes and all(
-            current.get(f"{prefix}{repo}/{name}") == data for name, data in merged.files.items()
+            current.get(f"{prefix}{name}/{file}") == data for file, data in merged.files.items()
         ):
             return ""  # every row is in the branch already: no page to redraw, no commit
-        written = _pages(settings, prefix, repo, merged, folders=folders, state=state, today=today)
-        if _record_fingerprint(state, repo, merged.fingerprint):
+        written = _pages(settings, prefix, name, merged, folders=folders, state=state, today=today)
+        if _record_fingerprint(state, name, merged.fingerprint):
             written[f"{prefix}{STATE_FILE}"] = _encode_state(state, schema=schema)
-        deletes = [f"{prefix}{repo}/{name}" for name in merged.deletes]
+        deletes = [f"{prefix}{name}/{file}" for file in merged.deletes]
+        message = commit_message(imported, tool=tool, folder=str(path), repo=name)
         sha = branch.commit(written, message, deletes=deletes)
         if sha is None:
             return ""
@@ -170,7 +172,16 @@ def import_folder(
         changed=dict(changed),
         skipped=(*imported.skipped, *left),
         commit_sha=sha,
+        location=f"{remote.display}@{settings.data_branch}",
     )
+
+
+def stored_name(folders: Mapping[str, Folder], repo: str) -> str:
+    """The repo's folder name in the branch: a folder a run made, spelled as GitHub spells the
+    repo, wins over the case `--repo` was typed in (GitHub's names ignore case)."""
+    if repo in folders:
+        return repo
+    return next((name for name in sorted(folders) if name.lower() == repo.lower()), repo)
 
 
 def _pages(

@@ -186,6 +186,17 @@ def read_ghrs(files: Mapping[str, str], *, where: str) -> Imported:
     if forks_file is not None:
         forks = _read_cumulative(reading, forks_file, files[forks_file], "forks_cumulative", where)
         reading.forks = _daily_growth(forks)
+    used = {stars_file, snapshots_file, forks_file}
+    reading.skipped += [
+        Skipped(name, f"{chosen} holds the same series and is read instead")
+        for group, chosen in (
+            (GHRS_STARS, stars_file),
+            (GHRS_STAR_SNAPSHOTS, snapshots_file),
+            (GHRS_FORKS, forks_file),
+        )
+        for name in group
+        if name in files and name not in used
+    ]
     reading.skipped += [
         Skipped("stats", "GHRS keeps no daily watchers, open issues or 14-day totals"),
         Skipped("paths titles", "GHRS keeps no page titles: imported paths have an empty title"),
