@@ -4,8 +4,8 @@ A repo folder keeps each dataset in period files (layout 2): `views/2026.json` h
 of the days of 2026, `referrers/2026-01.json` the referrer snapshots taken in January 2026
 (views, clones, stats, stars and forks by year; referrers, paths and releases, many rows a day,
 by month). A row lives in the file of its date's period, and a period file exists once it has a
-row. `split_periods` and
-`join_periods` are the pure split and its inverse; `encode_history` gives a folder's files.
+row. `split_periods` and `join_periods` are the pure split and its inverse; `encode_history`
+gives a folder's files.
 
 JSON is the source of truth: an array of row objects with exactly the CSV's columns, in the
 CSV's order, one row per line (so a new day is a one-line diff on github.com). The same rows
