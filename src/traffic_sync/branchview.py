@@ -27,7 +27,7 @@ from typing import Protocol
 
 from traffic_sync import charts
 from traffic_sync.alltime import AllTime, IndexRow, decode_all_time, decode_index
-from traffic_sync.codec import PATHS, REFERRERS, DataFile, parse_data_file
+from traffic_sync.codec import FORKS, PATHS, REFERRERS, RELEASES, STARS, DataFile, parse_data_file
 from traffic_sync.errors import StoreError
 from traffic_sync.folders import FINGERPRINT, INDEXED, Folder, trusted, window
 from traffic_sync.gitstore import blob_sha, tree_sha
@@ -102,8 +102,10 @@ def survey_branch(
     *,
     today: dt.date,
     settings: Settings,
+    whole: Iterable[str] = (),
 ) -> Survey:
-    """Read what a run that stores `observations` needs of the branch (see the docstring)."""
+    """Read what a run that stores `observations` needs of the branch (see the docstring);
+    the folders named in `whole` (full names) are written too, and read whole."""
     prefix = settings.data_path
     start = folder_prefix(prefix)
     index_path = join_path(prefix, INDEX_FILE)
@@ -117,7 +119,7 @@ def survey_branch(
         if not path.removeprefix(start).startswith(".")
     }
     survey = Survey(schema, state, trees, index=decode_index(head.get(index_path)))
-    written = _written_folders(observations, state, trees)
+    written = _written_folders(observations, state, trees) | set(whole)
     changed = {
         name
         for name, tree in trees.items()
@@ -258,7 +260,9 @@ def _reads(data_file: DataFile, *, since: dt.date, shown: dt.date) -> bool:
     on and draws referrers and paths from `shown` on."""
     if not data_file.period:
         return False
-    if data_file.dataset in (REFERRERS, PATHS):
+    if data_file.dataset in (STARS, FORKS):
+        return True  # a row per day with stars or forks: small, and the page draws them all
+    if data_file.dataset in (REFERRERS, PATHS, RELEASES):
         return data_file.period >= data_file.dataset.period(shown)
     return data_file.period >= f"{since.year:04}"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -19,13 +20,23 @@ from traffic_sync import __version__
 from traffic_sync.actions import Reporter, crash_outputs, run_outputs
 from traffic_sync.errors import ConfigError, TrafficSyncError
 from traffic_sync.github import GitHubSource, RetryPolicy
+from traffic_sync.gitstore import resolve_remote
+from traffic_sync.importer import import_folder
+from traffic_sync.imports import Tool
 from traffic_sync.keepalive import keep_alive
 from traffic_sync.models import RunReport
 from traffic_sync.pacer import Pacer
 from traffic_sync.render import render_summary
-from traffic_sync.settings import INPUT_DEFAULTS, SECRET_INPUTS, Settings, parse_settings
+from traffic_sync.settings import (
+    INPUT_DEFAULTS,
+    SECRET_INPUTS,
+    Settings,
+    parse_branch_settings,
+    parse_settings,
+)
 from traffic_sync.sync import run
 
+_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")
 BOOLEAN_INPUTS = (
     "include-forks",
     "include-archived",
@@ -64,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="traffic-sync",
         description="Keep GitHub traffic history (views, clones, referrers, paths) forever. "
-        "Try it without a token: traffic-sync demo",
+        "Try it without a token: traffic-sync demo. Bring another tool's history over: "
+        "traffic-sync import --help",
     )
     parser.add_argument("--version", action="version", version=f"traffic-sync {__version__}")
     for name in INPUT_DEFAULTS:
@@ -84,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from traffic_sync.demo import main as demo_main  # noqa: PLC0415 - only the demo needs it
 
         return demo_main(args[1:])
+    if args[:1] == ["import"]:
+        return import_main(args[1:], env=dict(os.environ))
     flags = vars(build_parser().parse_args(args))
     env = dict(os.environ)
     raw = collect_inputs(flags, env)
@@ -107,6 +121,90 @@ def main(argv: Sequence[str] | None = None) -> int:
     reporter.write_summary(summary)
     reporter.write_outputs(run_outputs(report))
     return exit_code(report, settings)
+
+
+def build_import_parser() -> argparse.ArgumentParser:
+    """`traffic-sync import`'s flags: the tool and folder, the repo, and the data branch's
+    inputs as a sync takes them."""
+    parser = argparse.ArgumentParser(
+        prog="traffic-sync import",
+        description="Merge the history another tool kept for one repo into the data branch, "
+        "in one commit (none when the branch holds it all already).",
+    )
+    parser.add_argument(
+        "--from",
+        dest="tool",
+        required=True,
+        choices=[tool.value for tool in Tool],
+        help="ghrs: a github-repo-stats data folder (ghrs-data); sangonzal: a "
+        "repository-traffic-action folder (traffic)",
+    )
+    parser.add_argument("path", metavar="PATH", help="the tool's folder for this repo")
+    parser.add_argument("--repo", required=True, metavar="OWNER/NAME", help="the repo it is of")
+    for name in ("data-repository", "data-branch", "data-path", "push-token"):
+        parser.add_argument(f"--{name}", metavar="VALUE", default=None, help=HELP[name])
+    parser.add_argument(
+        "--token",
+        metavar="VALUE",
+        default=None,
+        help="pushes when --push-token is not given (default: $GITHUB_TOKEN); only a data "
+        "repository on GitHub needs one",
+    )
+    return parser
+
+
+def import_main(argv: Sequence[str], *, env: Mapping[str, str]) -> int:
+    """`traffic-sync import --from ghrs|sangonzal PATH --repo owner/name`: exit 0 when the
+    folder was imported (or held nothing new), 1 when nothing could be written."""
+    flags = vars(build_import_parser().parse_args(argv))
+    raw = {
+        name: str(flags.get(name.replace("-", "_")) or "")
+        for name in ("data-repository", "data-branch", "data-path", "push-token", "token")
+    }
+    if not raw["push-token"] and not raw["token"]:
+        raw["token"] = env.get("GITHUB_TOKEN", "")
+    reporter = Reporter(env=env, secrets=[raw["push-token"], raw["token"]])
+    reporter.mask_secrets()
+    repo = str(flags["repo"])
+    problems = [] if _REPO.fullmatch(repo) else [f"`--repo` {repo!r} is not `owner/name`."]
+    try:
+        settings = parse_branch_settings(raw, env)
+    except ConfigError as error:
+        problems += error.problems
+        settings = None
+    if settings is not None and needs_push_token(settings) and not settings.push_token:
+        problems.append(
+            f"`{settings.data_repository}` is a repository on {settings.server_url}: pass a "
+            "token that can push to it (--push-token, --token or GITHUB_TOKEN). A local folder "
+            "needs none."
+        )
+    if problems or settings is None:
+        reporter.error(ConfigError(problems))
+        return 1
+    with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root(env)) as workdir:
+        try:
+            report = import_folder(
+                settings,
+                tool=Tool(flags["tool"]),
+                path=Path(str(flags["path"])),
+                repo=repo,
+                today=dt.datetime.now(dt.UTC).date(),
+                workdir=Path(workdir),
+                cwd=Path.cwd(),
+            )
+        except TrafficSyncError as error:
+            reporter.error(error, where=repo)
+            return 1
+    for line in report.lines():
+        reporter.progress(line)
+    return 0
+
+
+def needs_push_token(settings: Settings) -> bool:
+    """Whether the data repository is `owner/name` on this GitHub server (a local folder or
+    another git URL brings its own access)."""
+    remote = resolve_remote(settings.data_repository, server_url=settings.server_url, cwd=Path())
+    return remote.local_path is None and remote.url.startswith(settings.server_url + "/")
 
 
 def report_crash(

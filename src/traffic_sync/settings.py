@@ -295,3 +295,35 @@ def _check_data_path(text: str, problems: list[str]) -> str:
         )
         return ""
     return "/".join(p for p in path.parts if p not in ("", "."))
+
+
+def parse_branch_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
+    """Settings for a command that only writes the data branch (`traffic-sync import`): the
+    `data-repository`, `data-branch`, `data-path` and `push-token` inputs, checked like a
+    sync's; nothing is fetched from GitHub's API, so no reading token is asked for. Raises one
+    ConfigError listing every problem."""
+    values = {k: (raw.get(k) or "").strip() or default for k, default in INPUT_DEFAULTS.items()}
+    problems: list[str] = []
+    settings = Settings(
+        token=values["token"],
+        repos=(),
+        sinks=frozenset({"branch"}),
+        data_repository=_check_data_repository(
+            values["data-repository"] or env.get("GITHUB_REPOSITORY", ""), problems
+        ),
+        data_branch=_check_branch(values["data-branch"], problems),
+        data_path=_check_data_path(values["data-path"], problems),
+        push_token=values["push-token"] or values["token"],
+        posthog_api_key="",
+        posthog_host=INPUT_DEFAULTS["posthog-host"],
+        include_forks=False,
+        include_archived=False,
+        allow_private_in_public=False,
+        dry_run=False,
+        fail_on_error=True,
+        api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -234,20 +234,10 @@ def plan_files(
         )
     for name in sorted(draft.layout1 - handled):
         draft.move(folders[name], state, today=today, server_url=settings.server_url)
-    for name, tree in read.trees.items():
-        if name in draft.index or name in draft.removed:
-            continue
-        if name in folders:  # changed since its row was made, or never indexed
-            try:
-                draft.index[name] = (tree, index_row_of(folders[name]))
-            except HistoryFormatError:
-                continue  # unreadable: left out of the index until it is mended
-        elif name in read.index:
-            draft.index[name] = read.index[name]
     files = draft.files
-    rows = {name: row for name, (_, row) in draft.index.items()}
-    files[join_path(prefix, "README.md")] = render_index(rows, today=today).encode()
-    files[join_path(prefix, INDEX_FILE)] = encode_index(draft.index)
+    rows = index_files(
+        read, draft.index, skip=draft.removed, prefix=prefix, today=today, into=files
+    )
     schema = LAYOUT1_SCHEMA if draft.layout1 else STATE_SCHEMA
     files[join_path(prefix, STATE_FILE)] = encode_state(state, schema=schema)
     return Plan(
@@ -281,28 +271,19 @@ class _Draft:
     def write(self, name: str, merged: Merged, *, today: dt.date, server_url: str) -> None:
         """A repo folder's new files, page and all-time figures, and its index row (`today`:
         the day the page is of)."""
-        folder = join_path(self.prefix, name)
-        figures = merged.figures
-        page = render_repo_page(
+        written, entry = repo_files(
+            self.prefix,
             name,
-            merged.after,
+            merged,
             today=today,
             server_url=server_url,
-            datasets=merged.datasets,
-            figures=figures,
+            listing=self.listings.get(name, {}),
         )
-        inside = dict(merged.files)
-        inside["README.md"] = page.encode()
-        written = {f"{folder}/{file}": data for file, data in inside.items()}
-        totals = encode_all_time(merged.parts, source=merged.fingerprint)
-        self.on_repo({**written, totals_path(self.prefix, name): totals})
+        self.on_repo(written)
         self.files.update(written)
-        self.files[totals_path(self.prefix, name)] = totals
+        folder = join_path(self.prefix, name)
         self.deletes.extend(f"{folder}/{file}" for file in merged.deletes)
-        self.index[name] = (
-            _tree_after(self.listings.get(name, {}), inside, merged.deletes),
-            index_row(merged.after, figures),
-        )
+        self.index[name] = entry
         self._moved(name)
 
     def remove_folder(self, name: str, folder: Folder) -> None:
@@ -342,6 +323,74 @@ class _Draft:
         if name in self.layout1:
             self.layout1.discard(name)
             self.moved.add(name)
+
+
+def repo_files(
+    prefix: str,
+    name: str,
+    merged: Merged,
+    *,
+    today: dt.date,
+    server_url: str,
+    listing: Listing,
+) -> tuple[dict[str, bytes], tuple[str, IndexRow]]:
+    """What a write of `merged` puts in the branch for repo `name`: its period files, its page
+    (as of `today`) and its all-time figures, by path; and its index entry (the folder's tree
+    id after the write, `listing` being its files before, and its row)."""
+    folder = join_path(prefix, name)
+    figures = merged.figures
+    page = render_repo_page(
+        name,
+        merged.after,
+        today=today,
+        server_url=server_url,
+        datasets=merged.datasets,
+        figures=figures,
+    )
+    inside = dict(merged.files)
+    inside["README.md"] = page.encode()
+    written = {f"{folder}/{file}": data for file, data in inside.items()}
+    written[totals_path(prefix, name)] = encode_all_time(merged.parts, source=merged.fingerprint)
+    entry = (_tree_after(listing, inside, merged.deletes), index_row(merged.after, figures))
+    return written, entry
+
+
+def index_files(
+    read: Survey,
+    written: Mapping[str, tuple[str, IndexRow]],
+    *,
+    skip: Iterable[str] = (),
+    prefix: str,
+    today: dt.date | None,
+    into: dict[str, bytes],
+) -> dict[str, IndexRow]:
+    """Put the index page and the stored index rows `into` the files to write: the `written`
+    repos' entries, and every other repo folder of the branch (less `skip`) from its stored
+    row, or, when its folder changed since, from its files (`read` has them; one that cannot
+    be read is left out until it is mended). `today` dates the page (None: its newest day).
+    Returns the rows, by name."""
+    entries = dict(written)
+    for name, tree in read.trees.items():
+        if name in entries or name in skip:
+            continue
+        if name in read.folders:  # changed since its row was made, or never indexed
+            try:
+                entries[name] = (tree, index_row_of(read.folders[name]))
+            except HistoryFormatError:
+                continue
+        elif name in read.index:
+            entries[name] = read.index[name]
+    rows = {name: row for name, (_, row) in entries.items()}
+    day = today or max((d for row in rows.values() if (d := _newest(row))), default=dt.date.min)
+    into[join_path(prefix, "README.md")] = render_index(rows, today=day).encode()
+    into[join_path(prefix, INDEX_FILE)] = encode_index(entries)
+    return rows
+
+
+def _newest(row: IndexRow) -> dt.date | None:
+    days = [rows[-1].date for rows in (row.views, row.clones) if rows]
+    days += [row.stats.date] if row.stats else []
+    return max(days, default=None)
 
 
 def _tree_after(before: Listing, written: Mapping[str, bytes], deletes: Iterable[str]) -> str:
