@@ -418,6 +418,7 @@ class DataBranch:
         self._fetched = False
         self._tip: str | None = None
         self._present_objects: set[str] | None = None
+        self._trees: dict[str, bytes] = {}  # commits and trees read so far: they never change
 
     def fetch(self) -> str | None:
         """Fetch the branch's tip alone (depth 1), the commit without its trees and files
@@ -479,12 +480,10 @@ class DataBranch:
         tip = self._fetched_tip()
         if tip is None:
             return {}
-        commit = self._read_objects({tip})[tip]
-        level = [("", commit.split(b"\n", 1)[0].split(b" ")[1].decode())]
+        level = [("", self._root_tree(tip))]
         steps = [part for part in prefix.strip("/").split("/") if part]
         for step in range(len(steps) + depth):
-            self._fetch_missing({sha for _, sha in level}, depth=0)
-            trees = self._read_objects({sha for _, sha in level})
+            trees = self._read_trees({sha for _, sha in level})
             below = [
                 (f"{folder}{name}/", child)
                 for folder, sha in level
@@ -625,12 +624,10 @@ class DataBranch:
         scope = None if prefixes is None else {p.strip("/") for p in prefixes}
         if scope is not None and "" in scope and recursive:
             scope = None
-        commit = self._read_objects({tip})[tip]  # its first line: `tree <sha>`
-        level = [("", commit.split(b"\n", 1)[0].split(b" ")[1].decode())]
+        level = [("", self._root_tree(tip))]
         entries: dict[str, _Entry] = {}
         while level:
-            self._fetch_missing({sha for _, sha in level}, depth=0)
-            trees = self._read_objects({sha for _, sha in level})
+            trees = self._read_trees({sha for _, sha in level})
             below = []
             for folder, sha in level:
                 for mode, name, child in _tree_entries(trees[sha]):
@@ -643,6 +640,19 @@ class DataBranch:
                         entries[path] = _Entry(mode, kind, child)
             level = below
         return entries
+
+    def _root_tree(self, tip: str) -> str:
+        commit = self._read_trees({tip})[tip]  # its first line: `tree <sha>`
+        return commit.split(b"\n", 1)[0].split(b" ")[1].decode()
+
+    def _read_trees(self, shas: set[str]) -> dict[str, bytes]:
+        """Commits or trees by sha, fetched (without what is below them) when not here yet;
+        each is read once per run, as they never change."""
+        missing = shas - self._trees.keys()
+        if missing:
+            self._fetch_missing(missing, depth=0)
+            self._trees.update(self._read_objects(missing))
+        return {sha: self._trees[sha] for sha in shas}
 
     def _read_objects(self, shas: Iterable[str]) -> dict[str, bytes]:
         """sha -> bytes for many objects through one `cat-file --batch`, read one at a time:
