@@ -222,7 +222,10 @@ def plan_files(
         if old_folder is not None:
             draft.remove_folder(moved_from, old_folder)
         merged_repos.append((repo, merged.after))
-        draft.write(repo.full_name, merged, today=today, server_url=settings.server_url)
+        if old_folder is None and _unchanged(read, repo.full_name, merged):
+            draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name])
+        else:
+            draft.write(repo.full_name, merged, today=today, server_url=settings.server_url)
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
         entry.update(
             full_name=repo.full_name,
@@ -285,6 +288,10 @@ class _Draft:
         self.deletes.extend(f"{folder}/{file}" for file in merged.deletes)
         self.index[name] = entry
         self._moved(name)
+
+    def keep(self, name: str, merged: Merged, *, tree: str) -> None:
+        """A repo folder whose files stay as they are: only its index row is needed."""
+        self.index[name] = (tree, index_row(merged.after, merged.figures))
 
     def remove_folder(self, name: str, folder: Folder) -> None:
         """A renamed repo's old folder goes, every file of it (its rows are in the new one)."""
@@ -391,6 +398,21 @@ def _newest(row: IndexRow) -> dt.date | None:
     days = [rows[-1].date for rows in (row.views, row.clones) if rows]
     days += [row.stats.date] if row.stats else []
     return max(days, default=None)
+
+
+def _unchanged(read: Survey, name: str, merged: Merged) -> bool:
+    """Whether a write would leave the folder as it is: no data file changes (then its page,
+    drawn on the same day from the same rows, is the same too: every run adds a stats row of
+    its day), the page is there and the stored figures were taken as they are."""
+    folder = read.folders.get(name)
+    return (
+        folder is not None
+        and name in read.trees
+        and name in read.past
+        and "README.md" in read.listings.get(name, {})
+        and not merged.deletes
+        and all(folder.files.get(file) == data for file, data in merged.files.items())
+    )
 
 
 def _tree_after(before: Listing, written: Mapping[str, bytes], deletes: Iterable[str]) -> str:
