@@ -2,8 +2,10 @@
 
 Requests per repo are exactly five: `GET /repos/{o}/{r}` (canonical name, id, creation day,
 visibility, and `subscribers_count`, which listings lack) and the four traffic calls; a renamed
-repo's old name costs one more (the 301 and the request it leads to).
+repo's old name costs one more (the 301 and the request it leads to). With `release-downloads`,
+`GET /repos/{o}/{r}/releases` is one more (a request per 100 releases).
 https://docs.github.com/rest/metrics/traffic
+https://docs.github.com/rest/releases/releases#list-releases
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -40,12 +42,16 @@ from traffic_sync.models import (
     Observation,
     PopularPath,
     Referrer,
+    ReleaseAsset,
     RepoInfo,
     RepoRef,
     TrafficAnswer,
 )
 from traffic_sync.pacer import Pacer
 from traffic_sync.settings import RepoPattern
+
+if TYPE_CHECKING:
+    from traffic_sync.graphql import GraphQLClient
 
 T = TypeVar("T")
 
@@ -96,9 +102,14 @@ class TrafficSource(Protocol):
         *,
         fetched_on: dt.date,
         accept: Callable[[int], bool] | None = None,
+        releases: bool = False,
     ) -> Observation: ...
 
     def is_private(self, full_name: str) -> bool | None: ...
+
+    def growth_client(self) -> GraphQLClient | None:
+        """The GraphQL client for stars and forks history; None: this source has none."""
+        ...
 
     def remaining_requests(self) -> int | None: ...
 
@@ -281,12 +292,16 @@ class GitHubSource:
         api_url: str,
         policy: RetryPolicy = RetryPolicy(),
         pacer: Pacer | None = None,
+        graphql_url: str = "",
     ) -> None:
         self._token = token
         self._api_url = api_url
+        self._graphql_url = graphql_url  # GITHUB_GRAPHQL_URL, taken only on the API's host
         self._policy = policy
         self.pacer = pacer or Pacer()
         self._local = threading.local()
+        self._growth: GraphQLClient | None = None
+        self._growth_lock = threading.Lock()
 
     @property
     def _github(self) -> Github:
@@ -368,8 +383,9 @@ class GitHubSource:
         *,
         fetched_on: dt.date,
         accept: Callable[[int], bool] | None = None,
+        releases: bool = False,
     ) -> Observation:
-        """The five requests for one repo, turned into typed records.
+        """The five requests for one repo (six with `releases`), turned into typed records.
 
         With `accept`, a repo whose id it refuses raises Declined after the first request, so
         it costs no traffic request (a sharded run learning a named repo's id).
@@ -388,7 +404,22 @@ class GitHubSource:
             clones=_answer(clones, "clones"),
             referrers=tuple(Referrer(r.referrer, r.count, r.uniques) for r in referrers),
             paths=tuple(PopularPath(p.path, p.title, p.count, p.uniques) for p in paths),
+            releases=_call(lambda: _release_assets(repo), full_name) if releases else None,
         )
+
+    def growth_client(self) -> GraphQLClient:
+        """One GraphQL client for the run (thread-safe), at the REST API's GraphQL endpoint."""
+        # graphql builds on this module's RetryPolicy, so it is imported when first needed
+        from traffic_sync.graphql import GraphQLClient, graphql_url  # noqa: PLC0415
+
+        with self._growth_lock:
+            if self._growth is None:
+                self._growth = GraphQLClient(
+                    token=self._token,
+                    url=graphql_url(self._api_url, self._graphql_url),
+                    policy=self._policy,
+                )
+            return self._growth
 
     def is_private(self, full_name: str) -> bool | None:
         """The data repository's visibility, or None when the token cannot see it."""
@@ -412,6 +443,17 @@ def _repo_info(repo: Repository) -> RepoInfo:
         watchers=repo.subscribers_count,
         open_issues=repo.open_issues_count,
     )
+
+
+def _release_assets(repo: Repository) -> tuple[ReleaseAsset, ...]:
+    """Every asset of every release (drafts have no downloads and are left out), sorted."""
+    assets = (
+        ReleaseAsset(release.tag_name, asset.name, asset.download_count or 0)
+        for release in repo.get_releases()
+        if not release.draft
+        for asset in release.assets
+    )
+    return tuple(sorted(assets, key=lambda a: (a.tag, a.asset)))
 
 
 def _answer(traffic: Any, key: str) -> TrafficAnswer:
