@@ -193,21 +193,3 @@ def _points_low(points: Points) -> RateLimitedError:
         fix="What was fetched is kept; the next run goes on where this one stopped.",
     )
 
-
-def growth_line(report: GrowthReport) -> str:
-    """The summary's line on GraphQL points."""
-    points = report.points
-    line = (
-        f"Stars and forks history: {report.fetched:,} brought up to date, "
-        f"{report.quiet:,} unchanged (no query); GraphQL points: {points.used:,} used "
-        f"({points.queries:,} queries) of {report.planned:,} planned"
-    )
-    if points.remaining is not None:
-        line += f", {points.remaining:,} left this hour"
-    line += "."
-    if report.waiting:
-        line += (
-            f" {report.waiting:,} histories wait for the next run, which goes on where this "
-            "one stopped."
-        )
-    return line

@@ -236,7 +236,7 @@ def render_summary(
     if not report.results:
         lines.append("No repositories to sync.")
         return _page(lines + _posthog_lines(report))
-    tail = _posthog_lines(report)
+    tail = _growth_lines(report) + _posthog_lines(report)
     if with_charts:
         tail += ["", *_overview_section(dict(report.histories), heading="### All repositories")]
     room = budget - _size(lines) - _size(tail)
@@ -558,6 +558,30 @@ def _summary_line(report: RunReport) -> str:
     return line
 
 
+def _growth_lines(report: RunReport) -> list[str]:
+    """A paragraph after the table when stars and forks were looked at: what GraphQL did and
+    the points it took (a budget of its own, apart from the REST requests)."""
+    growth = report.growth
+    if growth is None:
+        return []
+    points = growth.points
+    line = (
+        f"**Stars and forks**: {_plural(growth.fetched, 'history', 'histories')} brought up to "
+        f"date, {growth.quiet:,} unchanged (no query). GraphQL points: {points.used:,} used "
+        f"({_plural(points.queries, 'query', 'queries')}) of {growth.planned:,} planned"
+    )
+    if points.remaining is not None:
+        line += f", {points.remaining:,} left this hour"
+    line += "."
+    if growth.waiting:
+        why = "The points ran low: " if points.stopped else ""
+        line += (
+            f" {why}{_plural(growth.waiting, 'history', 'histories')} wait for the next run, "
+            "which goes on where this one stopped."
+        )
+    return ["", line]
+
+
 def _posthog_lines(report: RunReport) -> list[str]:
     """A paragraph after the table when the PostHog sink is on."""
     if report.posthog is None:
@@ -713,8 +737,8 @@ def _number(value: int) -> str:
     return f"{value:,}"
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+def _plural(count: int, noun: str, nouns: str = "") -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
 
 
 def _is_break(char: str) -> bool:
