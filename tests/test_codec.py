@@ -16,9 +16,12 @@ from hypothesis import strategies as st
 
 from traffic_sync.codec import (
     DATASETS,
+    FORKS,
     LAYOUT1_FILES,
     PATHS,
     REFERRERS,
+    RELEASES,
+    STARS,
     STATS,
     VIEWS,
     DataFile,
@@ -35,10 +38,12 @@ from traffic_sync.codec import (
     period_file,
     read_window,
     split_periods,
+    total_before,
     write_window,
 )
 from traffic_sync.errors import HistoryFormatError
-from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, StatsRow
+from traffic_sync.growth import GrowthRow, merge_growth
+from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, ReleaseRow, StatsRow
 
 GOLDEN = Path(__file__).parent / "golden" / "codec"
 D0, D1, D2 = dt.date(2025, 12, 31), dt.date(2026, 1, 4), dt.date(2026, 1, 5)
@@ -53,6 +58,12 @@ SAMPLE = History(
     ),
     paths=(PathRow(D2, "/octo/hello", 'octo/hello: "quoted", with commas · GitHub', 9, 4),),
     stats=(StatsRow(D2, 80, 9, 7, 3, 15, 7, 0, 0),),
+    stars=(GrowthRow(D0, 3, 3), GrowthRow(D1, 1, 4), GrowthRow(D2, 2, 6)),
+    forks=(GrowthRow(D1, 1, 1),),
+    releases=(
+        ReleaseRow(D2, "v1.0", "hello-1.0.tar.gz", 12),
+        ReleaseRow(D2, "v1.1", 'hello "setup", 1.1.exe', 3),
+    ),
 )
 
 
@@ -72,16 +83,25 @@ def test_history_files_match_golden() -> None:
 
 
 def test_rows_live_in_the_file_of_their_period() -> None:
-    """Views, clones and stats by UTC year, referrers and paths by month; no empty files."""
+    """Views, clones, stats, stars and forks by UTC year, referrers, paths and releases by
+    month; no empty files."""
     assert sorted(encode_history(SAMPLE)) == [
         "clones/2026.csv",
         "clones/2026.json",
+        "forks/2026.csv",
+        "forks/2026.json",
         "paths/2026-01.csv",
         "paths/2026-01.json",
         "referrers/2025-12.csv",
         "referrers/2025-12.json",
         "referrers/2026-01.csv",
         "referrers/2026-01.json",
+        "releases/2026-01.csv",
+        "releases/2026-01.json",
+        "stars/2025.csv",
+        "stars/2025.json",
+        "stars/2026.csv",
+        "stars/2026.json",
         "stats/2026.csv",
         "stats/2026.json",
         "views/2025.csv",
@@ -106,7 +126,11 @@ def test_data_file_names() -> None:
     assert parse_data_file("referrers/2026-01.csv") == DataFile(REFERRERS, "2026-01", "csv")
     assert parse_data_file("stats.json") == DataFile(STATS, "", "json")
     assert period_file(PATHS, "2025-12", "csv") == "paths/2025-12.csv"
-    assert set(LAYOUT1_FILES) == {f"{d.name}.{e}" for d in DATASETS for e in ("json", "csv")}
+    assert parse_data_file("stars/2026.json") == DataFile(STARS, "2026", "json")
+    assert parse_data_file("forks/2025.csv") == DataFile(FORKS, "2025", "csv")
+    assert parse_data_file("releases/2026-02.json") == DataFile(RELEASES, "2026-02", "json")
+    layout1 = ("views", "clones", "referrers", "paths", "stats")  # layout 1 had no others
+    assert set(LAYOUT1_FILES) == {f"{d}.{e}" for d in layout1 for e in ("json", "csv")}
     for other in (
         "README.md",
         "views/2026-01.json",  # views are kept by year
@@ -115,7 +139,9 @@ def test_data_file_names() -> None:
         "views/26.json",
         "views/2026.txt",
         "views/notes.json",
-        "stars/2026.json",
+        "stars/2026-01.json",  # stars and forks by year
+        "releases/2026.json",  # releases by month
+        "stars.json",  # never a layout-1 file
         "views/2026/x.json",
     ):
         assert parse_data_file(other) is None, other
@@ -126,6 +152,9 @@ def test_csv_columns_follow_the_contract() -> None:
     assert encode_csv(VIEWS, []).strip() == "date,count,uniques,final"
     assert encode_csv(REFERRERS, []).strip() == "date,referrer,count,uniques"
     assert encode_csv(PATHS, []).strip() == "date,path,title,count,uniques"
+    assert encode_csv(STARS, []).strip() == "date,new,total"
+    assert encode_csv(FORKS, []).strip() == "date,new,total"
+    assert encode_csv(RELEASES, []).strip() == "date,tag,asset,downloads"
 
 
 def test_missing_file_reads_as_empty() -> None:
@@ -137,7 +166,8 @@ def test_missing_file_reads_as_empty() -> None:
 def test_layout1_whole_files_read_as_before() -> None:
     """Layout 1's whole files (`views.json` ...) read strictly into the same rows."""
     files = {f"{d.name}.json": encode_json(d, dataset_rows(SAMPLE, d)) for d in DATASETS}
-    assert decode_layout1(files, folder="octo/hello") == SAMPLE
+    layout1 = dataclasses.replace(SAMPLE, stars=(), forks=(), releases=())  # it had five
+    assert decode_layout1(files, folder="octo/hello") == layout1
     assert decode_history(files, folder="octo/hello") == History()  # not period files
     files["clones.json"] = "{broken"
     with pytest.raises(HistoryFormatError, match=r"octo/hello/clones\.json"):
@@ -150,6 +180,45 @@ def test_unreadable_period_file_is_named() -> None:
     files["referrers/2025-12.json"] = '[{"date": "2025-12-31"}]'
     with pytest.raises(HistoryFormatError, match=r"octo/hello/referrers/2025-12\.json"):
         decode_history(files, folder="octo/hello")
+
+
+def test_stars_totals_run_on_across_period_files() -> None:
+    """A year's first total goes on from the year before; the reader recomputes totals over
+    every period it reads, so a total edited by hand is not trusted."""
+    files = encode_history(SAMPLE)
+    assert '{"date": "2026-01-04", "new": 1, "total": 4}' in files["stars/2026.json"]
+    files["stars/2026.json"] = files["stars/2026.json"].replace('"total": 6', '"total": 60')
+    assert decode_history(files, folder="octo/hello").stars == SAMPLE.stars
+
+
+def test_total_before_reads_the_carry_off_one_file() -> None:
+    """The total a window goes on from: the last row before it, or the first row's total
+    less its new when the window starts the file; none for an empty file."""
+    data = encode_json(STARS, SAMPLE.stars[1:]).encode()  # 2026: totals 4 and 6
+    assert total_before(data, D2) == 4
+    assert total_before(data, D1) == 3  # what 2025 held
+    assert total_before(data, dt.date.max) == 6
+    assert total_before(encode_json(STARS, ()).encode(), D1) is None
+
+
+@pytest.mark.parametrize(
+    ("dataset", "text", "why"),
+    [
+        (STARS, '[{"date": "2026-01-01", "new": 1}]', "exactly the columns"),
+        (STARS, '[{"date": "2026-01-01", "new": -1, "total": 0}]', "bad 'new'"),
+        (FORKS, '[{"date": "2026-01-01", "new": 1, "total": "1"}]', "bad 'total'"),
+        (RELEASES, '[{"date": "2026-01-01", "tag": 1, "asset": "a", "downloads": 1}]', "bad 'tag'"),
+        (
+            RELEASES,
+            '[{"date": "2026-01-01", "tag": "v1", "asset": "a", "downloads": 1.0}]',
+            "bad 'downloads'",
+        ),
+    ],
+)
+def test_new_datasets_are_read_strictly(dataset: Dataset[Any], text: str, why: str) -> None:
+    """Stars, forks and releases files are checked column by column like the others."""
+    with pytest.raises(HistoryFormatError, match=why):
+        decode_json(dataset, text, path="x.json")
 
 
 @pytest.mark.parametrize(
@@ -197,6 +266,10 @@ histories = st.builds(
     referrers=st.lists(st.builds(ReferrerRow, day_st, texts, counts, counts)).map(tuple),
     paths=st.lists(st.builds(PathRow, day_st, texts, texts, counts, counts)).map(tuple),
     stats=st.lists(st.builds(StatsRow, day_st, *[counts] * 8)).map(tuple),
+    # stars and forks as a history holds them: one row a day, totals the running sum
+    stars=st.lists(st.builds(GrowthRow, day_st, counts, st.just(0))).map(merge_growth),
+    forks=st.lists(st.builds(GrowthRow, day_st, counts, st.just(0))).map(merge_growth),
+    releases=st.lists(st.builds(ReleaseRow, day_st, texts, texts, counts)).map(tuple),
 )
 
 

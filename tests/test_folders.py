@@ -4,6 +4,7 @@ strictly; a folder in layout 1 moves to period files."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
@@ -11,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from traffic_sync.codec import DATASETS, dataset_rows, encode_history, encode_json
+from traffic_sync.codec import (
+    DATASETS,
+    FORKS,
+    STARS,
+    dataset_rows,
+    encode_history,
+    encode_json,
+    period_file,
+)
 from traffic_sync.errors import HistoryFormatError
 from traffic_sync.folders import (
     Folder,
@@ -22,7 +31,10 @@ from traffic_sync.folders import (
     merge_into,
     move_folder,
     repo_folders,
+    stored_total_before,
+    write_periods,
 )
+from traffic_sync.growth import GrowthRow, merge_growth
 from traffic_sync.history import apply_observation, count_new_days
 from traffic_sync.models import (
     Bucket,
@@ -30,6 +42,7 @@ from traffic_sync.models import (
     Observation,
     PopularPath,
     Referrer,
+    ReleaseRow,
     RepoInfo,
     TrafficAnswer,
 )
@@ -226,9 +239,10 @@ def test_other_files_in_a_folder_are_not_data() -> None:
 
 def layout1_files(history: History) -> dict[str, bytes]:
     """A folder as layout 1 kept it: one whole file per dataset, all five always there."""
-    return {
-        f"{d.name}.json": encode_json(d, dataset_rows(history, d)).encode() for d in DATASETS
-    } | {f"{d.name}.csv": b"" for d in DATASETS}
+    five = DATASETS[:5]  # layout 1 had no stars, forks or releases
+    return {f"{d.name}.json": encode_json(d, dataset_rows(history, d)).encode() for d in five} | {
+        f"{d.name}.csv": b"" for d in five
+    }
 
 
 def test_layout1_folder_moves_to_period_files() -> None:
@@ -295,3 +309,115 @@ def _busy(day: dt.date) -> Observation:
         (Referrer("Google", 3, 1),),
         (PopularPath("/octo/hello", "Hello", 4, 2),),
     )
+
+
+# --- stars, forks and releases ------------------------------------------------------------
+
+NEW_YEAR = dt.date(2026, 1, 1)
+GROWN = History(
+    stars=merge_growth(
+        [GrowthRow(dt.date(2024, 3, 1), 5, 0), GrowthRow(dt.date(2025, 12, 30), 2, 0)],
+        [GrowthRow(NEW_YEAR, 3, 0), GrowthRow(dt.date(2026, 1, 2), 1, 0)],
+    ),
+    forks=merge_growth([GrowthRow(dt.date(2025, 12, 31), 1, 0), GrowthRow(NEW_YEAR, 2, 0)]),
+    releases=(
+        ReleaseRow(dt.date(2025, 12, 31), "v1.0", "hello.tar.gz", 10),
+        ReleaseRow(NEW_YEAR, "v1.0", "hello.tar.gz", 12),
+        ReleaseRow(NEW_YEAR, "v1.1", "hello, 1.1.zip", 1),
+    ),
+)
+
+
+def test_new_datasets_round_trip_across_a_year_boundary() -> None:
+    """Stars, forks and releases are written to their period files and read back as the same
+    rows; 2026's stars go on from 2025's total."""
+    files = as_files(GROWN)
+    assert {n for n in files if n.startswith(("stars/", "forks/", "releases/"))} == {
+        f"{d}/{p}.{e}"
+        for d, p in [
+            ("stars", "2024"),
+            ("stars", "2025"),
+            ("stars", "2026"),
+            ("forks", "2025"),
+            ("forks", "2026"),
+            ("releases", "2025-12"),
+            ("releases", "2026-01"),
+        ]
+        for e in ("json", "csv")
+    }
+    assert files["stars/2026.csv"] == b"date,new,total\n2026-01-01,3,10\n2026-01-02,1,11\n"
+    assert decode_folder(folder_of(files)) == GROWN
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_a_traffic_run_keeps_stars_forks_and_releases(known: bool) -> None:
+    """A fetch of traffic, the fast way or the strict way, leaves the new datasets' files
+    byte for byte, and the history after it holds them."""
+    files = as_files(GROWN)
+    merged = merge_into(
+        folder_of(files), _quiet(dt.date(2026, 1, 3)), known=fingerprint(files) if known else None
+    )
+    after = written(files, merged)
+    for name, data in files.items():
+        if name.startswith(("stars/", "forks/", "releases/")):
+            assert after[name] == data, name
+    assert (merged.after.stars, merged.after.forks) == (GROWN.stars, GROWN.forks)
+    assert set(GROWN.releases) <= set(merged.after.releases)
+
+
+def test_writing_this_year_needs_only_this_years_file() -> None:
+    """A new day written into 2026 with only 2026's file read, its totals summed over 2026's
+    rows alone, still goes on from 2025's total: the file itself says where it starts."""
+    files = as_files(GROWN)
+    only_2026 = {n: d for n, d in files.items() if n.startswith("stars/2026.")}
+    added = GrowthRow(dt.date(2026, 1, 5), 4, 0)
+    this_year = merge_growth(dataset_rows(GROWN, STARS)[2:], [added])  # totals from 0
+    out, removed = write_periods(folder_of(only_2026), STARS, this_year, NEW_YEAR)
+    whole = dataclasses.replace(GROWN, stars=merge_growth(GROWN.stars, [added]))
+    assert out == {n: d for n, d in as_files(whole).items() if n.startswith("stars/2026.")}
+    assert removed == []
+
+
+def test_a_new_year_goes_on_from_the_newest_older_file() -> None:
+    """The first row of 2027 (no file yet) goes on from the last row of 2026's file."""
+    files = {n: d for n, d in as_files(GROWN).items() if n.startswith("forks/2026.")}
+    first = GrowthRow(dt.date(2027, 1, 2), 1, 1)
+    out, _ = write_periods(folder_of(files), FORKS, [first], dt.date(2027, 1, 1))
+    assert out[period_file(FORKS, "2027", "csv")] == b"date,new,total\n2027-01-02,1,4\n"
+    assert stored_total_before(folder_of(files), FORKS, dt.date(2027, 1, 1)) == 3
+    assert stored_total_before(folder_of({}), FORKS, dt.date(2027, 1, 1)) == 0
+
+
+growth_series = st.lists(
+    st.builds(
+        GrowthRow,
+        st.dates(min_value=dt.date(2023, 11, 1), max_value=dt.date(2026, 2, 1)),
+        st.integers(0, 50),
+        st.just(0),
+    ),
+    max_size=25,
+).map(merge_growth)
+
+
+@settings(deadline=None)
+@given(growth_series, growth_series, st.dates(dt.date(2023, 10, 1), dt.date(2026, 3, 1)))
+def test_writing_from_any_day_equals_encoding_the_whole(
+    stored: tuple[GrowthRow, ...], fresh: tuple[GrowthRow, ...], since: dt.date
+) -> None:
+    """Rows from any day on, their totals summed over them alone, written into a folder that
+    holds only the period files from that day's on and the newest older one, give exactly
+    the files of the whole merged history."""
+    fresh = merge_growth(r for r in fresh if r.date >= since)
+    whole = merge_growth([r for r in stored if r.date < since], fresh)
+    files = as_files(History(stars=stored))
+    periods = sorted({n.split("/")[1].split(".")[0] for n in files})
+    older = [p for p in periods if p < str(since.year)][-1:]
+    read = {
+        n: d
+        for n, d in files.items()
+        if n.split("/")[1].split(".")[0] in older
+        or n.split("/")[1].split(".")[0] >= str(since.year)
+    }
+    out, removed = write_periods(folder_of(read), STARS, fresh, since)
+    after = {**{n: d for n, d in files.items() if n not in removed}, **out}
+    assert after == as_files(History(stars=whole))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from traffic_sync.growth import (
     GrowthRow,
+    continue_totals,
     daily_growth,
     merge_growth,
     queries_needed,
@@ -148,3 +149,12 @@ def test_daily_growth_counts_every_timestamp_once(stamps: list[dt.datetime]) -> 
     assert sum(r.new for r in rows) == len(stamps)
     assert daily_growth(reversed(stamps)) == rows
     assert rows == merge_growth(rows)
+
+
+@given(series, st.integers(0, 10**6))
+def test_continued_totals_go_on_from_the_carry(a: list[GrowthRow], carry: int) -> None:
+    """A later period's rows, totalled from the older rows' last total, equal the totals of
+    the whole series."""
+    merged = merge_growth(a)
+    older = (GrowthRow(dt.date(2025, 1, 1), carry, carry),)
+    assert continue_totals(merged, carry) == merge_growth(older, merged)[1:]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from traffic_sync.growth import GrowthRow, merge_growth
 from traffic_sync.history import (
     apply_observation,
     count_new_days,
     merge_daily,
+    merge_histories,
     observe_daily,
     replace_snapshot,
 )
@@ -22,6 +25,7 @@ from traffic_sync.models import (
     PopularPath,
     Referrer,
     ReferrerRow,
+    ReleaseRow,
     RepoInfo,
     TrafficAnswer,
 )
@@ -243,3 +247,83 @@ def test_rerunning_a_day_changes_nothing(b: list[Bucket], f: dt.date) -> None:
     obs = observation(TrafficAnswer(0, 0, tuple(b)), on=f)
     once = apply_observation(History(), obs)
     assert apply_observation(once, obs) == once
+
+
+# --- stars, forks and releases in a history ------------------------------------------------
+
+growth_rows = st.builds(
+    GrowthRow,
+    date=st.dates(min_value=dt.date(2024, 12, 1), max_value=dt.date(2026, 1, 31)),
+    new=st.integers(0, 1_000),
+    total=st.integers(0, 10**6),
+)
+release_rows = st.builds(
+    ReleaseRow,
+    date=st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2026, 1, 10)),
+    tag=st.sampled_from(["v1", "v2"]),
+    asset=st.sampled_from(["a.tar.gz", "b.zip"]),
+    downloads=st.integers(0, 1_000),
+)
+growth_histories = st.builds(
+    History,
+    stars=st.lists(growth_rows, max_size=20).map(merge_growth),
+    forks=st.lists(growth_rows, max_size=20).map(merge_growth),
+    releases=st.lists(release_rows, max_size=10).map(lambda r: replace_snapshot((), r, on=F)),
+)
+
+
+@given(growth_histories, growth_histories)
+def test_merged_stars_and_forks_are_commutative(a: History, b: History) -> None:
+    """Stars and forks of two folders merge to the same rows in either order."""
+    ab, ba = merge_histories(a, b), merge_histories(b, a)
+    assert (ab.stars, ab.forks) == (ba.stars, ba.forks)
+
+
+@given(growth_histories, growth_histories, growth_histories)
+def test_merged_histories_are_associative(a: History, b: History, c: History) -> None:
+    """Grouping does not matter for any dataset, snapshots included."""
+    assert merge_histories(merge_histories(a, b), c) == merge_histories(a, merge_histories(b, c))
+
+
+@given(growth_histories, growth_histories)
+def test_merged_histories_are_idempotent(a: History, b: History) -> None:
+    """Merging the same history in again changes nothing."""
+    once = merge_histories(a, b)
+    assert merge_histories(once, b) == once
+    assert merge_histories(once, once) == once
+
+
+@given(growth_histories, growth_histories)
+def test_merged_stars_never_lower_a_day(a: History, b: History) -> None:
+    """Every day of either side survives with `new` at least as high, and totals run on."""
+    merged = merge_histories(a, b)
+    for mine, theirs in ((merged.stars, a.stars + b.stars), (merged.forks, a.forks + b.forks)):
+        new = {r.date: r.new for r in mine}
+        assert all(new[r.date] >= r.new for r in theirs)
+        assert [r.total for r in mine] == list(itertools.accumulate(r.new for r in mine))
+
+
+@given(growth_histories, growth_histories)
+def test_newer_release_snapshot_replaces_its_date(a: History, b: History) -> None:
+    """A release snapshot day both hold is the newer one's; other days are kept."""
+    merged = merge_histories(a, b).releases
+    newer_days = {r.date for r in b.releases}
+    assert {r for r in merged if r.date in newer_days} == set(b.releases)
+    assert {r for r in merged if r.date not in newer_days} == {
+        r for r in a.releases if r.date not in newer_days
+    }
+
+
+def test_apply_observation_keeps_stars_forks_and_releases() -> None:
+    """A traffic fetch leaves the datasets it does not bring as they were."""
+    stored = History(
+        stars=(GrowthRow(day(40), 2, 2),),
+        forks=(GrowthRow(day(30), 1, 1),),
+        releases=(ReleaseRow(day(5), "v1", "a.zip", 7),),
+    )
+    after = apply_observation(stored, observation(answer((3, 10, 4))))
+    assert (after.stars, after.forks, after.releases) == (
+        stored.stars,
+        stored.forks,
+        stored.releases,
+    )

@@ -489,7 +489,7 @@ def test_posthog_after_the_move_sends_only_what_it_had_not(
 def layout1_folder(prefix: str, name: str, history: History) -> dict[str, bytes]:
     """A repo folder as layout 1 wrote it: both files of all five datasets, always."""
     files = {}
-    for dataset in codec.DATASETS:
+    for dataset in codec.DATASETS[:5]:  # layout 1 had no stars, forks or releases
         rows = codec.dataset_rows(history, dataset)
         files[f"{prefix}{name}/{dataset.name}.json"] = codec.encode_json(dataset, rows).encode()
         files[f"{prefix}{name}/{dataset.name}.csv"] = codec.encode_csv(dataset, rows).encode()

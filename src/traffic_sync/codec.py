@@ -2,8 +2,9 @@
 
 A repo folder keeps each dataset in period files (layout 2): `views/2026.json` holds the views
 of the days of 2026, `referrers/2026-01.json` the referrer snapshots taken in January 2026
-(views, clones and stats by year; referrers and paths, ten rows a day, by month). A row lives in
-the file of its date's period, and a period file exists once it has a row. `split_periods` and
+(views, clones, stats, stars and forks by year; referrers, paths and releases, many rows a day,
+by month). A row lives in the file of its date's period, and a period file exists once it has a
+row. `split_periods` and
 `join_periods` are the pure split and its inverse; `encode_history` gives a folder's files.
 
 JSON is the source of truth: an array of row objects with exactly the CSV's columns, in the
@@ -15,6 +16,12 @@ A run only changes a repo's newest rows, so a file this tool wrote (and nobody c
 is updated at its tail: `read_window` reads the rows from a date on and `write_window` replaces
 them, keeping every older line byte for byte. A file of unknown origin goes through the strict
 `decode_json`, which refuses what it cannot trust.
+
+Stars and forks rows carry `total`, the running sum of `new` over every stored row, across
+period files: the first row of `stars/2026.json` goes on from the last of `stars/2025.json`. The
+total is derived: the strict reader recomputes it over all the periods it reads, and
+`total_before` reads the total a period's rows go on from off one period file alone (so a
+write of the newest period needs no older file; see `folders.write_periods`).
 
 Layout 1 kept each dataset in one whole file (`views.json`); `decode_layout1` reads such a
 folder so that a run can move it to layout 2.
@@ -34,9 +41,10 @@ from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from traffic_sync.errors import HistoryFormatError
-from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, StatsRow
+from traffic_sync.growth import GrowthRow, merge_growth
+from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, ReleaseRow, StatsRow
 
-Row = TypeVar("Row", DailyRow, ReferrerRow, PathRow, StatsRow)
+Row = TypeVar("Row", DailyRow, ReferrerRow, PathRow, StatsRow, GrowthRow, ReleaseRow)
 Cell = str | int
 
 _EMPTY_JSON = "[]\n"
@@ -49,7 +57,7 @@ _MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
 
 @dataclass(frozen=True)
 class Dataset(Generic[Row]):
-    """One of the five datasets of a repo: its name (its folder's), columns in CSV order, and
+    """One of the eight datasets of a repo: its name (its folder's), columns in CSV order, and
     how a row is written.
 
     `kinds` names each column's type for the strict reader: date, count, flag or text.
@@ -121,6 +129,23 @@ def _stats_json(r: StatsRow) -> str:
         f'"views_14d": {r.views_14d}, "view_uniques_14d": {r.view_uniques_14d}, '
         f'"clones_14d": {r.clones_14d}, "clone_uniques_14d": {r.clone_uniques_14d}}}'
     )
+
+
+def _growth_json(r: GrowthRow) -> str:
+    return f'{{"date": "{r.date.isoformat()}", "new": {r.new}, "total": {r.total}}}'
+
+
+def _release_json(r: ReleaseRow) -> str:
+    return (
+        f'{{"date": "{r.date.isoformat()}", "tag": {_text(r.tag)}, "asset": {_text(r.asset)}, '
+        f'"downloads": {r.downloads}}}'
+    )
+
+
+def _growth_from_csv(lines: list[str]) -> list[GrowthRow]:
+    day = dt.date.fromisoformat
+    cells = map(str.split, lines, itertools.repeat(","))
+    return [GrowthRow(day(d), int(n), int(t)) for d, n, t in cells]
 
 
 def _daily_csv(r: DailyRow) -> tuple[Cell, ...]:
@@ -198,10 +223,35 @@ STATS: Dataset[StatsRow] = Dataset(
     _stats_json,
     _stats_from_csv,
 )
-DATASETS = (VIEWS, CLONES, REFERRERS, PATHS, STATS)
+_GROWTH_COLUMNS = ("date", "new", "total")
+_GROWTH_KINDS = ("date", "count", "count")
+
+
+def _growth_csv(r: GrowthRow) -> tuple[Cell, ...]:
+    return (r.date.isoformat(), r.new, r.total)
+
+
+STARS: Dataset[GrowthRow] = Dataset(
+    "stars", GrowthRow, _GROWTH_COLUMNS, _GROWTH_KINDS, _growth_csv, _growth_json, _growth_from_csv
+)
+FORKS: Dataset[GrowthRow] = Dataset(
+    "forks", GrowthRow, _GROWTH_COLUMNS, _GROWTH_KINDS, _growth_csv, _growth_json, _growth_from_csv
+)
+RELEASES: Dataset[ReleaseRow] = Dataset(
+    "releases",
+    ReleaseRow,
+    ("date", "tag", "asset", "downloads"),
+    ("date", "text", "text", "count"),
+    lambda r: (r.date.isoformat(), r.tag, r.asset, r.downloads),
+    _release_json,
+    monthly=True,
+)
+DATASETS = (VIEWS, CLONES, REFERRERS, PATHS, STATS, STARS, FORKS, RELEASES)
+GROWTH = (STARS, FORKS)  # the datasets whose `total` runs on across period files
 EXTENSIONS = ("json", "csv")
 # Layout 1's whole files, `views.json` and the like: only read, to move a folder to layout 2.
-LAYOUT1_FILES = {f"{d.name}.{ext}": d for d in DATASETS for ext in EXTENSIONS}
+# Layout 1 had the first five datasets only.
+LAYOUT1_FILES = {f"{d.name}.{ext}": d for d in DATASETS[:5] for ext in EXTENSIONS}
 _BY_NAME: dict[str, Dataset[Any]] = {d.name: d for d in DATASETS}
 
 
@@ -343,7 +393,9 @@ def decode_history(files: Mapping[str, str], *, folder: str) -> History:
     """A repo's history from its period files (`files`: name inside the folder -> text; other
     files are not read), strictly: HistoryFormatError names a file that cannot be trusted.
 
-    Each dataset is its period files' rows joined in period order."""
+    Each dataset is its period files' rows joined in period order. Stars and forks totals are
+    recomputed over all the rows read (a total edited by hand is not trusted), so `files`
+    should hold every period of those datasets."""
     parts: dict[str, dict[str, tuple[Any, ...]]] = {d.name: {} for d in DATASETS}
     for name, text in files.items():
         data_file = parse_data_file(name)
@@ -351,7 +403,10 @@ def decode_history(files: Mapping[str, str], *, folder: str) -> History:
             continue
         rows = decode_json(data_file.dataset, text, path=f"{folder}/{name}")
         parts[data_file.dataset.name][data_file.period] = rows
-    return History(**{name: join_periods(periods) for name, periods in parts.items()})
+    joined = {name: join_periods(periods) for name, periods in parts.items()}
+    for dataset in GROWTH:
+        joined[dataset.name] = merge_growth(joined[dataset.name])
+    return History(**joined)
 
 
 def decode_layout1(files: Mapping[str, str], *, folder: str) -> History:
@@ -396,6 +451,25 @@ def read_window(
     if start == hi:
         return ()
     return tuple(map(dataset.from_json, json.loads(b"[" + json_data[start:hi] + b"]")))
+
+
+def total_before(json_data: bytes, day: dt.date) -> int | None:
+    """The running total that the rows dated `day` or later of a stars or forks period file
+    (as `encode_json` wrote it) go on from: the total of its last row before `day`, or, when
+    every row is from `day` on, its first row's total less that row's `new` (what the older
+    periods held). None for a file without rows: then the previous period's file tells."""
+    lo, hi = _json_body(json_data)
+    if lo == hi:
+        return None
+    start = _window_start(json_data, lo, hi, day.isoformat().encode(), _JSON_DATE_AT)
+    if start > lo:  # the line before the window (which ends with ",\n" unless it is the last)
+        end = hi if start == hi else start - 2
+        line_at = json_data.rfind(b"\n", lo, end) + 1 or lo
+        row = json.loads(json_data[line_at:end])
+        return int(row["total"])
+    end = json_data.find(b"\n", lo, hi)
+    row = json.loads(json_data[lo : hi if end < 0 else end].rstrip(b","))
+    return int(row["total"]) - int(row["new"])
 
 
 def write_window(

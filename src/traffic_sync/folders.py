@@ -12,6 +12,12 @@ the same bytes; the fingerprint only decides how much work that takes.
 A folder that still holds layout 1's whole files (`views.json` ...) is always read strictly,
 whole files and period files together, and written back as period files only: the whole files
 go in the same commit.
+
+Stars and forks rows carry a running `total` across period files. A write never needs the older
+periods to get it right: `write_periods` recomputes the totals of the rows it writes from the
+total the stored rows before them reach, which the period file itself tells (its last row
+before the window, or its first row's `total - new`), or, for a new period, the last row of
+the newest older period file: one more file read, at its tail.
 """
 
 from __future__ import annotations
@@ -20,15 +26,19 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from traffic_sync import charts
 from traffic_sync.codec import (
     CLONES,
     DATASETS,
+    FORKS,
+    GROWTH,
     LAYOUT1_FILES,
     PATHS,
     REFERRERS,
+    RELEASES,
+    STARS,
     STATS,
     VIEWS,
     Dataset,
@@ -43,8 +53,10 @@ from traffic_sync.codec import (
     period_file,
     read_window,
     split_periods,
+    total_before,
     write_window,
 )
+from traffic_sync.growth import GrowthRow, continue_totals
 from traffic_sync.history import WINDOW_DAYS, apply_observation, merge_histories
 from traffic_sync.models import History, Observation
 
@@ -102,11 +114,11 @@ def repo_folders(files: Mapping[str, bytes], prefix: str) -> dict[str, Folder]:
 class Merged:
     """One repo folder before and after a write, and what the write changes in it.
 
-    `before` and `after` hold views, clones and stats whole, and referrers and paths at least
-    from `charts.DAYS` days before the observation (all the pages draw): enough for the pages,
-    the new-day count and PostHog. `files` are the period files written (by name inside the
-    folder; some may hold the bytes they had), `deletes` the data files removed (periods left
-    without rows, layout-1 whole files).
+    `before` and `after` hold views, clones, stats, stars and forks whole, and referrers, paths
+    and releases at least from `charts.DAYS` days before the observation (all the pages draw):
+    enough for the pages, the new-day count and PostHog. `files` are the period files written
+    (by name inside the folder; some may hold the bytes they had), `deletes` the data files
+    removed (periods left without rows, layout-1 whole files).
     """
 
     before: History
@@ -199,12 +211,15 @@ def _merge_window(folder: Folder, observation: Observation, ids: dict[str, str])
         referrers=read(REFERRERS, shown),
         paths=read(PATHS, shown),
         stats=read(STATS, whole),
+        stars=read(STARS, whole),
+        forks=read(FORKS, whole),
+        releases=read(RELEASES, shown),
     )
     after = _join(_older(before, since), apply_observation(_newer(before, since), observation))
     out: dict[str, bytes] = {}
     deletes: list[str] = []
     for dataset in DATASETS:
-        written, removed = _write_periods(folder, dataset, dataset_rows(after, dataset), since)
+        written, removed = write_periods(folder, dataset, dataset_rows(after, dataset), since)
         out.update(written)
         deletes.extend(removed)
     for name in deletes:
@@ -218,12 +233,22 @@ def _datasets_of(names: Iterable[str]) -> frozenset[str]:
     return frozenset(name.split("/", 1)[0] for name in names)
 
 
-def _write_periods(
+def write_periods(
     folder: Folder, dataset: Dataset[Row], rows: Iterable[Row], since: dt.date
 ) -> tuple[dict[str, bytes], list[str]]:
     """The period files that hold rows dated `since` or later, with those rows replaced by
-    `rows`' (older lines kept as they are); a period left without rows is removed."""
-    fresh = split_periods(dataset, (row for row in rows if row.date >= since))
+    `rows`' (in file order; older lines kept as they are), and the names of the period files
+    left without rows (to remove). `folder` needs only the files of the periods from `since`
+    on (and, for stars and forks, the newest older one).
+
+    For stars and forks the totals given are not trusted: they are recomputed from the total
+    of the stored rows before `since` (`stored_total_before`), so rows whose totals were summed
+    over this year's file only still go on from last year's."""
+    newer = [row for row in rows if row.date >= since]
+    if dataset in GROWTH:
+        carry = stored_total_before(folder, dataset, since)
+        newer = cast("list[Row]", list(continue_totals(_growth_rows(newer), carry)))
+    fresh = split_periods(dataset, newer)
     first = dataset.period(since)
     touched = {p for p in folder.periods.get(dataset.name, ()) if p >= first} | fresh.keys()
     out: dict[str, bytes] = {}
@@ -245,6 +270,27 @@ def _write_periods(
     return out, removed
 
 
+def stored_total_before(folder: Folder, dataset: Dataset[Any], day: dt.date) -> int:
+    """The running total of a stars or forks dataset's stored rows dated before `day`, read
+    off the period file of `day` (its last row before `day`, or its first row's `total - new`)
+    or, when that file has no row, off the last row of the newest older period file; 0 when
+    there is none. The files must be as this tool wrote them (a folder matching its
+    fingerprint, or one just encoded)."""
+    first = dataset.period(day)
+    for period in reversed(folder.periods.get(dataset.name, ())):
+        if period > first:
+            continue
+        json_data = folder.files[period_file(dataset, period, "json")]
+        total = total_before(json_data, day if period == first else dt.date.max)
+        if total is not None:
+            return total
+    return 0
+
+
+def _growth_rows(rows: Iterable[Any]) -> list[GrowthRow]:
+    return [row for row in rows if isinstance(row, GrowthRow)]
+
+
 def _older(history: History, day: dt.date) -> History:
     """The rows dated before `day` (an observation from `day` on leaves them as they are)."""
     return History(*(tuple(r for r in rows if r.date < day) for rows in _datasets(history)))
@@ -259,7 +305,16 @@ def _join(older: History, newer: History) -> History:
 
 
 def _datasets(history: History) -> tuple[tuple[Any, ...], ...]:
-    return (history.views, history.clones, history.referrers, history.paths, history.stats)
+    return (
+        history.views,
+        history.clones,
+        history.referrers,
+        history.paths,
+        history.stats,
+        history.stars,
+        history.forks,
+        history.releases,
+    )
 
 
 def decode_folder(folder: Folder) -> History:

@@ -65,6 +65,17 @@ def merge_growth(*series: Iterable[GrowthRow]) -> tuple[GrowthRow, ...]:
     return _with_totals(new)
 
 
+def continue_totals(rows: Iterable[GrowthRow], carry: int) -> tuple[GrowthRow, ...]:
+    """`rows` (in date order) with each `total` recomputed as `carry` plus the running sum of
+    `new`: the rows of a later period, whose totals go on from the older rows' last total."""
+    out: list[GrowthRow] = []
+    total = carry
+    for row in rows:
+        total += row.new
+        out.append(GrowthRow(row.date, row.new, total))
+    return tuple(out)
+
+
 def _with_totals(new: Mapping[dt.date, int]) -> tuple[GrowthRow, ...]:
     rows: list[GrowthRow] = []
     total = 0

@@ -10,16 +10,19 @@ See https://docs.github.com/rest/metrics/traffic
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from typing import TypeVar
 
+from traffic_sync.growth import merge_growth
 from traffic_sync.models import (
     DailyRow,
     History,
     Observation,
     PathRow,
     ReferrerRow,
+    ReleaseRow,
     StatsRow,
     TrafficAnswer,
 )
@@ -71,7 +74,7 @@ def _max_row(a: DailyRow, b: DailyRow) -> DailyRow:
     )
 
 
-Snapshot = TypeVar("Snapshot", ReferrerRow, PathRow, StatsRow)
+Snapshot = TypeVar("Snapshot", ReferrerRow, PathRow, StatsRow, ReleaseRow)
 
 
 def replace_snapshot(
@@ -83,24 +86,30 @@ def replace_snapshot(
     return tuple(sorted(set(rows), key=_snapshot_key))
 
 
-def _snapshot_key(row: ReferrerRow | PathRow | StatsRow) -> tuple[object, ...]:
+def _snapshot_key(row: ReferrerRow | PathRow | StatsRow | ReleaseRow) -> tuple[object, ...]:
     # date first, then the row's identity column, then the rest for a total, stable order
     if isinstance(row, ReferrerRow):
         return (row.date, row.referrer, row.count, row.uniques)
     if isinstance(row, PathRow):
         return (row.date, row.path, row.title, row.count, row.uniques)
+    if isinstance(row, ReleaseRow):
+        return (row.date, row.tag, row.asset, row.downloads)
     return (row.date,)
 
 
 def merge_histories(older: History, newer: History) -> History:
     """One repo's history kept in two folders (a rename): daily rows merge as always; for a
-    snapshot day both hold, `newer` wins."""
+    snapshot day both hold, `newer` wins; stars and forks merge by `merge_growth` (max `new`
+    per day, totals recomputed)."""
     return History(
         views=merge_daily(older.views, newer.views),
         clones=merge_daily(older.clones, newer.clones),
         referrers=_union_snapshots(older.referrers, newer.referrers),
         paths=_union_snapshots(older.paths, newer.paths),
         stats=_union_snapshots(older.stats, newer.stats),
+        stars=merge_growth(older.stars, newer.stars),
+        forks=merge_growth(older.forks, newer.forks),
+        releases=_union_snapshots(older.releases, newer.releases),
     )
 
 
@@ -128,10 +137,11 @@ def stats_row(observation: Observation) -> StatsRow:
 
 
 def apply_observation(stored: History, observation: Observation) -> History:
-    """Merge one fetch into a repo's history."""
+    """Merge one fetch into a repo's history (the datasets a fetch does not bring are kept)."""
     day = observation.fetched_on
     created = observation.repo.created
-    return History(
+    return dataclasses.replace(
+        stored,
         views=merge_daily(
             stored.views, observe_daily(observation.views, fetched_on=day, created=created)
         ),

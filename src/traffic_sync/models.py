@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from traffic_sync.errors import RepoError, TrafficSyncError
     from traffic_sync.graphql import Points, Position
 
+from traffic_sync.growth import GrowthRow
+
 
 class Metric(StrEnum):
     """The two daily traffic series GitHub keeps for 14 days."""
@@ -71,14 +73,32 @@ class StatsRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseRow:
+    """One release asset's `download_count` as seen on `date` (a daily snapshot)."""
+
+    date: dt.date
+    tag: str
+    asset: str
+    downloads: int
+
+
+@dataclass(frozen=True, slots=True)
 class History:
-    """Everything stored for one repo: the five datasets, each sorted as written."""
+    """Everything stored for one repo: the eight datasets, each sorted as written.
+
+    `stars` and `forks` are growth rows (`growth.GrowthRow`: stars gained each UTC day and
+    their running total since the oldest stored day); `releases` are daily snapshots of the
+    release assets' download counts.
+    """
 
     views: tuple[DailyRow, ...] = ()
     clones: tuple[DailyRow, ...] = ()
     referrers: tuple[ReferrerRow, ...] = ()
     paths: tuple[PathRow, ...] = ()
     stats: tuple[StatsRow, ...] = ()
+    stars: tuple[GrowthRow, ...] = ()
+    forks: tuple[GrowthRow, ...] = ()
+    releases: tuple[ReleaseRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
