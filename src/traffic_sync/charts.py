@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -285,7 +286,7 @@ def downloads_per_day(rows: Iterable[AssetDay]) -> dict[dt.date, int]:
         by_day.setdefault(row.date, {})[(row.tag, row.asset)] = row.downloads
     days = sorted(by_day)
     gained: dict[dt.date, int] = {}
-    for before, day in zip(days, days[1:], strict=False):
+    for before, day in itertools.pairwise(days):
         old, new = by_day[before], by_day[day]
         gained[day] = sum(
             count - old[key] if key in old and count >= old[key] else count
@@ -460,9 +461,7 @@ def overview_chart(histories: Mapping[str, History], *, metric: str) -> Chart | 
     )
 
 
-def sparkline(
-    rows: Sequence[DailyRow], *, end: dt.date, weeks: int = 12, gaps: bool = True
-) -> str:
+def sparkline(rows: Sequence[DailyRow], *, end: dt.date, weeks: int = 12, gaps: bool = True) -> str:
     """Weekly sums of counts for the `weeks` full weeks up to `end`, as block characters scaled
     to the busiest of them; `·` marks a week with no day recorded (with `gaps`; without, a
     week without a row is a week of zero, as for stars)."""

@@ -192,4 +192,3 @@ def _points_low(points: Points) -> RateLimitedError:
         f"{points.reserve:,} kept in reserve.",
         fix="What was fetched is kept; the next run goes on where this one stopped.",
     )
-

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from traffic_sync.errors import RepoError, TrafficSyncError
     from traffic_sync.graphql import Points, Position
 
-from traffic_sync.growth import GrowthRow
-
 
 class Metric(StrEnum):
     """The two daily traffic series GitHub keeps for 14 days."""
