@@ -338,6 +338,15 @@ def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:
                 "full_name": name,
                 "last_success": today,
                 FINGERPRINT: fingerprint(folders[name].files),
+                "growth": {
+                    series: {
+                        "count": len(sim.timeline(name, series)),
+                        "through": sim.timeline(name, series)[-1].date().isoformat(),
+                        "pending": [],
+                        "queries": 0,
+                    }
+                    for series in ("forks", "stars")
+                },
             }
             for number, name in ((1, "octo/alpha"), (2, "octo/beta"))
         },

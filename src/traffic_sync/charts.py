@@ -263,7 +263,8 @@ def growth_chart(
             index += 1
         totals.append(total)
     _, top, floor = _line_range(totals)
-    at = "" if unit == "day" else f" at the end of each {unit}"
+    until = "that day" if unit == "day" else f"the end of each {unit}"
+    verb = "made" if noun == "forks" else "given"
     return Chart(
         title=f"{noun.capitalize()} since the repository's creation, {_range(first, last)}",
         x_title=_UNIT_TITLES[unit],
@@ -272,7 +273,7 @@ def growth_chart(
         y_min=floor,
         y_max=top,
         series=(Series("line", LINE_COLOURS[0][0], tuple(float(t) for t in totals)),),
-        legend=_legend([f"Blue line: {noun} given up to that day{at}, from their dates"]),
+        legend=_legend([f"Blue line: {noun} {verb} up to {until}, from their dates"]),
     )
 
 

@@ -122,7 +122,11 @@ def collect(
     if client is not None and collected.observations:
         # GraphQL's points are a budget of their own: a rate limit of REST's does not stop it
         collected.observations, collected.growth = collect_growth(
-            collected.observations, client=client, state=read_state(), log=log
+            collected.observations,
+            client=client,
+            state=read_state(),
+            log=log,
+            workers=settings.concurrency,
         )
     return collected
 

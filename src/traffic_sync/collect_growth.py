@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from traffic_sync.actions import Log
@@ -85,11 +87,14 @@ def collect_growth(
     client: GraphQLClient,
     state: Mapping[str, Mapping[str, object]],
     log: Log,
+    workers: int = 1,
 ) -> tuple[list[Observation], GrowthReport]:
     """The observations with their stars and forks (`Observation.growth`), and the report.
 
-    `state` is state.json's repos by id. A failure of one repo's query is a warning: its
-    traffic is saved all the same, and its history is asked for again next run.
+    `state` is state.json's repos by id; `workers` fetch at once, cheapest first. A failure of
+    one repo's query is a warning: its traffic is saved all the same, and its history is asked
+    for again next run. Once the points run low (or a 401), fetches not started yet are not
+    started: they wait for the next run.
     """
     updates: list[list[GrowthUpdate]] = [[] for _ in observations]
     asks: list[_Ask] = []
@@ -110,28 +115,15 @@ def collect_growth(
                 )
     asks.sort(key=lambda a: (a.cost, a.index, a.series))
     planned = sum(a.cost for a in asks)
-    if asks:
-        log.progress(
-            f"Stars and forks: {len(asks):,} histories to bring up to date, about "
-            f"{planned:,} GraphQL points planned"
-        )
     fetched = waiting = 0
     stopped = False
-    for number, ask in enumerate(asks):
-        if stopped:
-            waiting += len(asks) - number
-            break
+    for ask, outcome in zip(asks, _fetch_all(asks, observations, client, workers), strict=True):
         name = observations[ask.index].repo.full_name
         try:
-            result = fetch_growth(
-                client, name, ask.series, since=ask.state.through, pending=ask.state.pending
-            )
-        except AuthError as error:
-            log.warning(error, where=f"{name} {ask.series}")
-            waiting += len(asks) - number
-            break
+            result = outcome.result()
         except (RepoError, RateLimitedError) as error:
-            log.warning(error, where=f"{name} {ask.series}")
+            if not isinstance(error, _NotStarted):
+                log.warning(error, where=f"{name} {ask.series}")
             waiting += 1
             continue
         updates[ask.index].append(GrowthUpdate(ask.series, result.rows, _after(ask, result)))
@@ -154,6 +146,41 @@ def collect_growth(
         for o, u in zip(observations, updates, strict=True)
     ]
     return observed, report
+
+
+class _NotStarted(RateLimitedError):
+    """A fetch left for the next run: an earlier one found the points low, or a 401."""
+
+
+def _fetch_all(
+    asks: Sequence[_Ask],
+    observations: Sequence[Observation],
+    client: GraphQLClient,
+    workers: int,
+) -> list[Future[GrowthFetch]]:
+    """Every fetch on `workers` threads, one future per ask in order (each raises what its
+    fetch raised, or _NotStarted)."""
+    stop = threading.Event()
+
+    def fetch(ask: _Ask) -> GrowthFetch:
+        if stop.is_set():
+            raise _NotStarted("Not started: the GraphQL points ran low.")
+        state = ask.state
+        name = observations[ask.index].repo.full_name
+        try:
+            result = fetch_growth(
+                client, name, ask.series, since=state.through, pending=state.pending
+            )
+        except AuthError:
+            stop.set()
+            raise
+        if result.stopped:
+            stop.set()
+        return result
+
+    count = max(1, min(workers, len(asks)))
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="traffic-sync-growth") as pool:
+        return [pool.submit(fetch, ask) for ask in asks]
 
 
 def _after(ask: _Ask, result: GrowthFetch) -> GrowthState:

@@ -22,6 +22,7 @@ the newest older period file: one more file read, at its tail.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -56,7 +57,7 @@ from traffic_sync.codec import (
     total_before,
     write_window,
 )
-from traffic_sync.growth import GrowthRow, continue_totals
+from traffic_sync.growth import GrowthRow, continue_totals, merge_growth
 from traffic_sync.history import WINDOW_DAYS, apply_observation, merge_histories
 from traffic_sync.models import History, Observation
 
@@ -190,7 +191,9 @@ def _merge_window(folder: Folder, observation: Observation, ids: dict[str, str])
     rows are read, the older snapshots are not."""
     buckets = (*observation.views.buckets, *observation.clones.buckets)
     day = observation.fetched_on
-    since = min([day - dt.timedelta(days=WINDOW_DAYS), *(b.date for b in buckets)])
+    # a stars or forks fetch may bring days from long ago (the first run's backfill)
+    grown = (row.date for update in observation.growth for row in update.rows)
+    since = min([day - dt.timedelta(days=WINDOW_DAYS), *(b.date for b in buckets), *grown])
     shown = min(since, day - dt.timedelta(days=charts.DAYS))
     files = folder.files
 
@@ -216,6 +219,10 @@ def _merge_window(folder: Folder, observation: Observation, ids: dict[str, str])
         releases=read(RELEASES, shown),
     )
     after = _join(_older(before, since), apply_observation(_newer(before, since), observation))
+    # the newer rows' totals ran from 0: the whole series is here, so they go on from the older
+    after = dataclasses.replace(
+        after, stars=merge_growth(after.stars), forks=merge_growth(after.forks)
+    )
     out: dict[str, bytes] = {}
     deletes: list[str] = []
     for dataset in DATASETS:
@@ -336,8 +343,8 @@ def _text(data: bytes) -> str:
 
 
 def index_history(folder: Folder, *, known: str | None) -> History:
-    """What the index shows of a folder: its views, clones and stats (no snapshots)."""
-    shown = (VIEWS, CLONES, STATS)
+    """What the index shows of a folder: its views, clones, stats and stars (no snapshots)."""
+    shown = (VIEWS, CLONES, STATS, STARS)
     if not folder.layout1 and known is not None and known == fingerprint(folder.files):
 
         def load(dataset: Dataset[Row]) -> tuple[Row, ...]:
@@ -348,7 +355,7 @@ def index_history(folder: Folder, *, known: str | None) -> History:
                 rows.extend(read_window(dataset, json_data, dt.date.min, csv_data=csv_data))
             return tuple(rows)
 
-        return History(views=load(VIEWS), clones=load(CLONES), stats=load(STATS))
+        return History(views=load(VIEWS), clones=load(CLONES), stats=load(STATS), stars=load(STARS))
     names = {d.name for d in shown}
     files = {
         name: data

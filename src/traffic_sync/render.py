@@ -88,7 +88,17 @@ _DATASETS = (  # folder, what it holds, its files' period, columns
         "date, stars, forks, watchers, open_issues, views_14d, view_uniques_14d, clones_14d, "
         "clone_uniques_14d",
     ),
+    ("stars", "Stars given each day since the repository's creation", "year", "date, new, total"),
+    ("forks", "Forks made each day since the repository's creation", "year", "date, new, total"),
+    (
+        "releases",
+        "Downloads of every release asset, a snapshot per run day",
+        "month",
+        "date, tag, asset, downloads",
+    ),
 )
+# shown in a page's list of files only when the repo has them (an opt-in: `release-downloads`)
+_OPTIONAL_DATASETS = frozenset({"releases"})
 
 
 def escape_text(text: str) -> str:
@@ -158,18 +168,20 @@ def render_index(histories: Mapping[str, History], *, today: dt.date) -> str:
         "As of",
         "Last traffic",
         "Views per week (12 weeks)",
+        "Stars per week (12 weeks)",
         "Details",
     )
     end = _newest_day(histories.values())
     rows = [
         _index_row(name, histories[name], end=end) for name in sorted(histories, key=_name_order)
     ]
-    lines += _table(header, "lrrrrrrllll", rows)
+    lines += _table(header, "lrrrrrrlllll", rows)
     lines.append("")
     if end is not None:
         lines += [
             f"*Views per week* shows the 12 full weeks (Monday to Sunday) up to {end}, each "
-            "repository scaled to its own busiest week; `·` is a week with no day recorded.",
+            "repository scaled to its own busiest week; `·` is a week with no day recorded. "
+            "*Stars per week* shows the stars given in the same weeks, from their dates.",
             "",
         ]
     lines += _overview_section(histories, heading="## All repositories")
@@ -184,11 +196,13 @@ def render_repo_page(
     recent_days: int = 30,
     server_url: str = SERVER_URL,
     datasets: Collection[str] | None = None,
+    created: dt.date | None = None,
 ) -> str:
     """`<owner>/<name>/README.md`: latest numbers, recent days, all-time totals, top lists.
 
-    `datasets` names the dataset folders the repo has in the branch (all five when None): the
-    page links to those only."""
+    `datasets` names the dataset folders the repo has in the branch (all of them when None):
+    the page links to those only. `created` is the repo's creation day, where the stars and
+    forks charts start (their first day when None)."""
     name = escape_text(full_name)
     repo_url = f"{server_url.rstrip('/')}/{quote(full_name, safe='/')}"
     lines = [
@@ -207,7 +221,8 @@ def render_repo_page(
         lines += _latest_section(history.stats)
         lines += _daily_section(history, recent_days)
         lines += _all_time_section(history)
-        lines += _counters_section(history.stats)
+        lines += _counters_section(history, today=today, created=created)
+        lines += _releases_section(history)
         lines += _referrers_section(history)
         lines += _paths_section(history)
     present = {stem for stem, *_ in _DATASETS} if datasets is None else set(datasets)
@@ -265,7 +280,17 @@ def _index_row(full_name: str, history: History, *, end: dt.date | None) -> list
     active = [row.date for row in (*history.views, *history.clones) if row.count > 0]
     last = max(active).isoformat() if active else DASH
     trend = charts.sparkline(history.views, end=end) if end and history.views else DASH
-    return [f"[{escape_cell(full_name)}]({page})", *counters, last, trend, f"[page]({page})"]
+    stars = _stars_trend(history, end=end)
+    return [f"[{escape_cell(full_name)}]({page})", *counters, last, trend, stars, f"[page]({page})"]
+
+
+def _stars_trend(history: History, *, end: dt.date | None) -> str:
+    """Stars gained per week over the 12 weeks of the views trend (a week without a row
+    gained none); a dash before the stars are fetched."""
+    if end is None or not history.stars:
+        return DASH
+    weekly = [DailyRow(row.date, row.new, 0, final=True) for row in history.stars]
+    return charts.sparkline(weekly, end=end, gaps=False)
 
 
 def _newest_day(histories: Iterable[History]) -> dt.date | None:
@@ -431,7 +456,12 @@ def _weekly_charts(history: History) -> list[str]:
     return lines
 
 
-def _counters_section(stats: Sequence[StatsRow]) -> list[str]:
+def _counters_section(history: History, *, today: dt.date, created: dt.date | None) -> list[str]:
+    """Stars and forks since the repo's creation, from their dates; the counters as each run
+    saw them until those are fetched."""
+    if history.stars or history.forks:
+        return _growth_section(history, today=today, created=created)
+    stats = history.stats
     lines = ["## Stars and forks", ""]
     shown = [
         chart
@@ -443,6 +473,77 @@ def _counters_section(stats: Sequence[StatsRow]) -> list[str]:
     lines += ["As counted by each run.", ""]
     for chart in shown:
         lines += [*charts.to_markdown(chart), ""]
+    return lines
+
+
+def _growth_section(history: History, *, today: dt.date, created: dt.date | None) -> list[str]:
+    lines = ["## Stars and forks", ""]
+    last = history.stats[-1] if history.stats else None
+    for rows, noun, net in (
+        (history.stars, "stars", last.stars if last else None),
+        (history.forks, "forks", last.forks if last else None),
+    ):
+        start = created or (rows[0].date if rows else today)
+        chart = charts.growth_chart(rows, created=start, end=today, noun=noun)
+        if chart is None:
+            continue
+        lines += [*charts.to_markdown(chart), ""]
+        given = rows[-1].total
+        if net is not None:
+            lines += [_growth_counts(noun, given=given, net=net, day=last.date if last else today)]
+            lines.append("")
+    if history.stars:
+        lines += [
+            "The history counts each star on the day it was given, as GitHub lists them; a star "
+            "taken back later stays counted on its day (a day is never lowered), while GitHub's "
+            "own count, kept each run in `stats/`, is net of them. A star given and another "
+            "taken back between two runs are noticed only when the count grows.",
+            "",
+        ]
+    return lines
+
+
+def _growth_counts(noun: str, *, given: int, net: int, day: dt.date) -> str:
+    """Both counts, and why they differ when they do."""
+    line = f"{noun.capitalize()}: {_number(given)} in the history; GitHub counted {_number(net)}"
+    line += f" on {day.isoformat()}"
+    if net < given:
+        return line + f" ({_number(given - net)} taken back since they were given)."
+    if net > given:
+        return line + " (the newest are fetched by the next runs)."
+    return line + "."
+
+
+def _releases_section(history: History) -> list[str]:
+    """Release downloads per day, and the newest snapshot's totals, when they are kept."""
+    if not history.releases:
+        return []
+    newest = history.releases[-1].date
+    latest = [row for row in history.releases if row.date == newest]
+    lines = ["## Release downloads", ""]
+    chart = charts.downloads_chart(history.releases)
+    if chart is not None:
+        lines += [*charts.to_markdown(chart), ""]
+    else:
+        lines += ["The chart of downloads per day appears once two runs have counted them.", ""]
+    tags: dict[str, int] = {}
+    for row in latest:
+        tags[row.tag] = tags.get(row.tag, 0) + row.downloads
+    ordered = sorted(tags.items(), key=lambda item: (-item[1], item[0]))[:10]
+    lines += [
+        f"Downloads of every asset so far, as GitHub counted them on {newest.isoformat()} "
+        f"({_plural(len(tags), 'release')}; the {min(10, len(tags))} most downloaded):",
+        "",
+        *_table(
+            ("Release", "Downloads"),
+            "lr",
+            [[escape_cell(tag), _number(count)] for tag, count in ordered],
+        ),
+        "",
+        "A day's downloads are the difference of two runs' counts; an asset deleted, or "
+        "uploaded again (its count starts over), never makes a day negative.",
+        "",
+    ]
     return lines
 
 
@@ -525,6 +626,7 @@ def _files_section(present: Collection[str], *, today: dt.date) -> list[str]:
             ", ".join(f"`{column}`" for column in columns.split(", ")),
         ]
         for stem, what, period, columns in _DATASETS
+        if stem in present or stem not in _OPTIONAL_DATASETS
     ]
     return [
         "## Data files",
@@ -575,8 +677,9 @@ def _growth_lines(report: RunReport) -> list[str]:
     line += "."
     if growth.waiting:
         why = "The points ran low: " if points.stopped else ""
+        verb = "waits" if growth.waiting == 1 else "wait"
         line += (
-            f" {why}{_plural(growth.waiting, 'history', 'histories')} wait for the next run, "
+            f" {why}{_plural(growth.waiting, 'history', 'histories')} {verb} for the next run, "
             "which goes on where this one stopped."
         )
     return ["", line]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from traffic_sync.collect_growth import write_growth_state
 from traffic_sync.errors import HistoryFormatError, PushRejectedError, RepoError, StoreError
 from traffic_sync.folders import (
     FINGERPRINT,
@@ -215,13 +216,20 @@ def plan_files(
         if old_folder is not None:
             draft.remove_folder(current, moved_from, old_folder)
         merged_repos.append((repo, merged.after))
-        draft.write(repo.full_name, merged, today=today, server_url=settings.server_url)
+        draft.write(
+            repo.full_name,
+            merged,
+            today=today,
+            server_url=settings.server_url,
+            created=repo.created,
+        )
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
         entry.update(
             full_name=repo.full_name,
             last_success=today.isoformat(),
             **{FINGERPRINT: merged.fingerprint},
         )
+        write_growth_state(entry, observation.growth)
         draft.results.append(
             RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
         )
@@ -260,11 +268,24 @@ class _Draft:
     errors: list[tuple[str, RepoError]] = field(default_factory=list)
     histories: dict[str, History] = field(default_factory=dict)  # by name, for the index
 
-    def write(self, name: str, merged: Merged, *, today: dt.date, server_url: str) -> None:
+    def write(
+        self,
+        name: str,
+        merged: Merged,
+        *,
+        today: dt.date,
+        server_url: str,
+        created: dt.date | None = None,
+    ) -> None:
         """A repo folder's new files and page (`today`: the day the page is of)."""
         folder = join_path(self.prefix, name)
         page = render_repo_page(
-            name, merged.after, today=today, server_url=server_url, datasets=merged.datasets
+            name,
+            merged.after,
+            today=today,
+            server_url=server_url,
+            datasets=merged.datasets,
+            created=created,
         )
         written = {f"{folder}/{file}": data for file, data in merged.files.items()}
         written[f"{folder}/README.md"] = page.encode()
