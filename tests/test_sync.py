@@ -456,8 +456,13 @@ def test_demo_runs_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_workers_fetch_in_parallel_and_report_in_order(tmp_path: Path) -> None:
-    """Eight workers over a slow GitHub: far faster than one at a time, same rows, same order."""
-    repos = [SimRepo(f"octo/r{i:02}", 100 + i, dt.date(2025, 1, 1), seed=2 * i) for i in range(16)]
+    """Eight workers over a slow GitHub: far faster than one at a time, same rows, same order.
+
+    Without stars or forks, so the run is the five REST requests per repo this measures."""
+    repos = [
+        SimRepo(f"octo/r{i:02}", 100 + i, dt.date(2025, 1, 1), seed=2 * i, stars=0, forks=0)
+        for i in range(16)
+    ]
     now = dt.datetime(2026, 2, 2, 13, tzinfo=dt.UTC)
     with SimulatedGitHub(repos, now=now, token=TOKEN, viewer="octo", latency=0.05) as slow:
         remote = branch.init_bare(tmp_path / "data.git")
