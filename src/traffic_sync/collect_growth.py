@@ -195,9 +195,7 @@ def _after(ask: _Ask, result: GrowthFetch) -> GrowthState:
 def _cost(state: GrowthState, count: int) -> int:
     """Queries a series is expected to take: the whole history on a first fetch, what is
     left of a backfill that stopped, and the new items (at least a query) otherwise."""
-    if state.count is None:
-        return max(1, queries_needed(count) - state.queries)
-    if state.pending:
+    if state.count is None or state.pending:
         return max(1, queries_needed(count) - state.queries)
     return max(1, queries_needed(count - state.count))
 
