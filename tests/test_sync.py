@@ -453,6 +453,9 @@ def test_demo_runs_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "Done." in printed
     assert (out / "README.md").is_file()
     assert branch.commit_count(out) == 3
+    rocket = out / "acme-labs" / "rocket-sdk"
+    assert sorted(p.name for p in (rocket / "stars").glob("*.json"))  # since its creation
+    assert "## Release downloads" in (rocket / "README.md").read_text()
 
 
 def test_workers_fetch_in_parallel_and_report_in_order(tmp_path: Path) -> None:
