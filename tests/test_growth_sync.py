@@ -45,7 +45,9 @@ def sim(validator: GitHubValidator | None) -> Iterator[SimulatedGitHub]:
         yield server
 
 
-def sync(sim: SimulatedGitHub, remote: Path, tmp_path: Path, **inputs: str) -> RunReport:
+def sync(
+    sim: SimulatedGitHub, remote: Path, tmp_path: Path, log: ListLog | None = None, **inputs: str
+) -> RunReport:
     """One run on the simulator's day, its requests logged apart from the earlier runs'."""
     sim.requests.clear()
     work = tmp_path / f"work-{time.monotonic_ns()}"
@@ -54,7 +56,7 @@ def sync(sim: SimulatedGitHub, remote: Path, tmp_path: Path, **inputs: str) -> R
         settings_for(remote, **inputs),
         today=sim.now.date(),
         source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
-        log=ListLog(),
+        log=log or ListLog(),
         workdir=work,
         cwd=tmp_path,
         sleep=lambda _s: None,
@@ -273,3 +275,27 @@ def test_release_downloads_are_a_daily_snapshot_and_never_make_a_negative_day(
     assert branch.dataset_files(tree, "octo/small", "releases") == sorted(
         {f"octo/small/releases/{day:%Y-%m}.json" for day in days}
     )
+
+
+def test_releases_a_token_cannot_read_cost_a_warning_not_the_traffic(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """A token that reads traffic but not contents gets 403 on the releases: the repo's
+    traffic is saved, no releases file is written, and a warning says what to grant."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sim.fail(
+        r"^/repos/octo/small/releases$",
+        403,
+        message="Resource not accessible by personal access token",
+    )
+    log = ListLog()
+    report = sync(sim, remote, tmp_path, log, repos="octo/small", **{"release-downloads": "true"})
+    assert report.repos_synced == 1
+    assert report.repos_failed == 0
+    tree = branch.files(remote)
+    assert branch.rows(tree, "octo/small", "views")
+    assert not branch.dataset_files(tree, "octo/small", "releases")
+    ((warning, where),) = log.warnings
+    assert where == "octo/small"
+    assert warning.title == "Release downloads not read"
+    assert "Contents: read" in warning.fix

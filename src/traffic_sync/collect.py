@@ -118,9 +118,26 @@ def collect(
         limit = limit or RateLimitedError("Collection stopped.")
         log.warning(limit, where=f"{len(not_reached)} repos skipped")
         _skip(not_reached, limit, today=today, read_state=read_state, log=None, into=collected)
+    _add_growth(collected, settings=settings, source=source, read_state=read_state, log=log)
+    return collected
+
+
+def _add_growth(
+    collected: Collected,
+    *,
+    settings: Settings,
+    source: TrafficSource,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    log: Log,
+) -> None:
+    """Warn of what failed without failing a repo, then fetch the stars and forks that grew
+    (only where the branch keeps them). GraphQL's points are a budget of their own: a REST
+    rate limit that stopped collection does not stop this."""
+    for observation in collected.observations:
+        for warning in observation.warnings:
+            log.warning(warning, where=observation.repo.full_name)
     client = source.growth_client() if "branch" in settings.sinks else None
     if client is not None and collected.observations:
-        # GraphQL's points are a budget of their own: a rate limit of REST's does not stop it
         collected.observations, collected.growth = collect_growth(
             collected.observations,
             client=client,
@@ -128,7 +145,6 @@ def collect(
             log=log,
             workers=settings.concurrency,
         )
-    return collected
 
 
 def requests_per_repo(settings: Settings) -> int:

@@ -33,6 +33,7 @@ from traffic_sync.errors import (
     AccessDeniedError,
     AuthError,
     RateLimitedError,
+    ReleasesUnreadError,
     RepoError,
     RepoNotFoundError,
     TransientError,
@@ -397,6 +398,7 @@ class GitHubSource:
         clones = _call(lambda: repo.get_clones_traffic(per="day"), full_name)
         referrers = _call(repo.get_top_referrers, full_name) or []
         paths = _call(repo.get_top_paths, full_name) or []
+        assets, failure = self._releases(repo, full_name) if releases else (None, None)
         return Observation(
             repo=_repo_info(repo),
             fetched_on=fetched_on,
@@ -404,8 +406,31 @@ class GitHubSource:
             clones=_answer(clones, "clones"),
             referrers=tuple(Referrer(r.referrer, r.count, r.uniques) for r in referrers),
             paths=tuple(PopularPath(p.path, p.title, p.count, p.uniques) for p in paths),
-            releases=_call(lambda: _release_assets(repo), full_name) if releases else None,
+            releases=assets,
+            warnings=(failure,) if failure else (),
         )
+
+    def _releases(
+        self, repo: Repository, full_name: str
+    ) -> tuple[tuple[ReleaseAsset, ...] | None, RepoError | None]:
+        """The release assets, or None and why: a token that reads traffic but not contents
+        (a fine-grained token without "Contents: read") must not cost the repo its traffic.
+        A rate limit or a 401 still stops collection, as for any request."""
+        try:
+            return _call(lambda: _release_assets(repo), full_name), None
+        except (AuthError, RateLimitedError):
+            raise
+        except AccessDeniedError as error:
+            return None, ReleasesUnreadError(
+                f"{full_name}: its releases could not be read ({error.message}).",
+                fix="Release downloads need read access to the repo's contents (a fine-grained "
+                "token: 'Contents: read'). The repo's traffic is saved as usual.",
+            )
+        except RepoError as error:
+            return None, ReleasesUnreadError(
+                f"{full_name}: its releases could not be read ({error.message}).",
+                fix="The next run tries again; the repo's traffic is saved as usual.",
+            )
 
     def growth_client(self) -> GraphQLClient:
         """One GraphQL client for the run (thread-safe), at the REST API's GraphQL endpoint."""

@@ -211,6 +211,7 @@ class Observation:
     paths: tuple[PopularPath, ...] = field(default=())
     releases: tuple[ReleaseAsset, ...] | None = None  # None: not asked (`release-downloads`)
     growth: tuple[GrowthUpdate, ...] = ()  # stars and forks, when the run looked at them
+    warnings: tuple[RepoError, ...] = ()  # what failed without failing the repo (its releases)
 
 
 class RepoStatus(StrEnum):
