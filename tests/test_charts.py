@@ -18,13 +18,17 @@ from traffic_sync.charts import (
     Chart,
     counter_chart,
     daily_chart,
+    downloads_chart,
+    downloads_per_day,
+    growth_chart,
     overview_chart,
     period_chart,
     snapshot_chart,
     sparkline,
     to_markdown,
 )
-from traffic_sync.models import DailyRow, History, ReferrerRow, StatsRow
+from traffic_sync.growth import GrowthRow
+from traffic_sync.models import DailyRow, History, ReferrerRow, ReleaseRow, StatsRow
 from traffic_sync.render import escape_text, render_repo_page, render_summary
 
 LABEL = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -346,3 +350,71 @@ def test_a_repeated_date_label_stays_a_category_of_its_own() -> None:
     assert len(set(unique)) == 5
     assert [label.strip("\u2800") for label in unique[::2]] == ["Jan 5"] * 3
     assert all(not label.replace("\u2800", "").strip() for label in unique[1::2])
+
+
+def test_growth_chart_starts_at_the_creation_and_carries_totals_over_quiet_days() -> None:
+    """The line starts at the repo's creation at 0, holds the total through days without a
+    row (no star, not unknown), and ends at the last total."""
+    stars = (GrowthRow(day(5), 3, 3), GrowthRow(day(9), 2, 5))
+    chart = growth_chart(stars, created=day(1), end=day(12), noun="stars")
+    assert chart is not None
+    assert chart.title == "Stars since the repository's creation, 2026-01-01 to 2026-01-12"
+    (line,) = chart.series
+    assert line.values == (0, 0, 0, 0, 3, 3, 3, 3, 5, 5, 5, 5)
+    assert growth_chart((), created=day(1), end=day(12), noun="stars") is None
+
+
+def test_growth_chart_of_years_stays_within_the_daily_points() -> None:
+    """Years of stars are drawn a point a month or coarser: a page never grows with them."""
+    history = three_year_history()
+    chart = growth_chart(history.stars, created=history.stars[0].date, end=TODAY, noun="stars")
+    assert chart is not None
+    assert len(chart.labels) <= DAYS
+    assert chart.series[0].values[-1] == history.stars[-1].total
+
+
+def test_downloads_per_day_never_go_negative() -> None:
+    """A day's downloads are what each asset gained since the previous snapshot: an asset
+    uploaded again counts its new count, a deleted one nothing, a new one all of it."""
+    snapshots = [
+        ReleaseRow(day(1), "v1", "a.zip", 100),
+        ReleaseRow(day(1), "v1", "b.zip", 50),
+        ReleaseRow(day(2), "v1", "a.zip", 7),  # uploaded again: started over
+        ReleaseRow(day(2), "v2", "c.zip", 20),  # new; b.zip deleted
+        ReleaseRow(day(4), "v2", "c.zip", 26),
+    ]
+    assert downloads_per_day(snapshots) == {day(2): 27, day(4): 6}
+    assert downloads_per_day(snapshots[:2]) == {}
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 28), st.sampled_from("abc"), st.integers(0, 10_000)),
+        max_size=40,
+    )
+)
+def test_downloads_per_day_are_never_negative_whatever_the_counts(
+    cells: list[tuple[int, str, int]],
+) -> None:
+    """Counts that go up, down, appear and vanish: no day below zero."""
+    snapshot = {(day(n), asset): count for n, asset, count in cells}
+    rows = [ReleaseRow(d, "v1", asset, count) for (d, asset), count in snapshot.items()]
+    assert all(value >= 0 for value in downloads_per_day(rows).values())
+
+
+def test_downloads_chart_marks_days_without_a_run_as_gaps() -> None:
+    """A day no run counted is a grey column; the next run's value holds the days between."""
+    snapshots = [ReleaseRow(day(n), "v1", "a.zip", 10 * n) for n in (1, 2, 5)]
+    chart = downloads_chart(snapshots)
+    assert chart is not None
+    assert chart.series[0].values == (10, 0, 0, 30)
+    assert chart.series[-1].colour == GREY
+    assert chart.series[-1].values[1:3] == (chart.y_max, chart.y_max)
+    assert downloads_chart(snapshots[:1]) is None
+
+
+def test_stars_sparkline_reads_a_week_without_rows_as_none_gained() -> None:
+    """Without gaps a week with no row is the lowest block, not a dot."""
+    weekly = rows({dt.date(2026, 1, 5): 4})
+    assert sparkline(weekly, end=dt.date(2026, 1, 18), weeks=2, gaps=False) == "█▁"
+    assert sparkline(weekly, end=dt.date(2026, 1, 18), weeks=2) == "█·"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pytest
 
 from tests.test_sync import settings_for
-from traffic_sync.collect import REQUESTS_PER_REPO, gap_risk, plan_budget
+from traffic_sync.collect import REQUESTS_PER_REPO, gap_risk, plan_budget, requests_per_repo
 
 NAMES = ["o/fresh", "o/never", "o/stale", "o/middle"]
 STATE = {
@@ -71,3 +71,20 @@ def test_the_smaller_budget_takes_the_stalest_first(
     assert sorted(picked) == sorted(chosen)
     assert picked == [n for n in NAMES if n in chosen]
     assert deferred == [n for n in NAMES if n not in chosen]
+
+
+def test_release_downloads_make_a_repo_cost_six_requests() -> None:
+    """With release-downloads a repo costs its releases too: a budget of 4 * 5 requests covers
+    only 3 repos (of 6 requests each), the stalest."""
+    settings = settings_for("./x", **{"release-downloads": "true"})
+    assert requests_per_repo(settings) == REQUESTS_PER_REPO + 1
+    assert requests_per_repo(settings_for("./x")) == REQUESTS_PER_REPO
+    picked, deferred = plan_budget(
+        NAMES,
+        settings=settings,
+        remaining=REQUESTS_PER_REPO * len(NAMES),
+        made=0,
+        read_state=state,
+    )
+    assert picked == ["o/never", "o/stale", "o/middle"]
+    assert deferred == ["o/fresh"]

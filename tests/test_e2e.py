@@ -18,6 +18,7 @@ import pytest
 
 from tests import branch
 from tests.runner import ENTRYPOINT, StepResult, faketime_env, run_step
+from traffic_sync.growth import GrowthRow, daily_growth, queries_needed
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
 TOKEN = "ghp_e2eSimulatedToken0123456789"
@@ -123,6 +124,18 @@ def test_daily_runs_keep_every_day_exactly(github: SimulatedGitHub, tmp_path: Pa
                     assert (row["count"], row["uniques"]) == truth, f"{name} {metric} {day}"
                 else:
                     assert row["count"] <= truth[0]
+    for name in TRACKED:  # stars and forks since the repo's creation, fetched once
+        for series in ("stars", "forks"):
+            truth = daily_growth(github.timeline(name, series))
+            stored = [
+                GrowthRow(dt.date.fromisoformat(r["date"]), r["new"], r["total"])
+                for r in branch.rows(tree, name, series)
+            ]
+            assert tuple(stored) == truth, f"{name} {series}"
+    graphql = [r for r in github.requests if r.path == "/graphql"]
+    assert len(graphql) == sum(
+        queries_needed(len(github.timeline(n, s))) for n in TRACKED for s in ("stars", "forks")
+    ), "stars and forks are asked for once, on the first run, one query per 100"
     assert not any(p.startswith(("octo-org/old-fork/", "octo-org/secret-sauce/")) for p in tree)
     assert branch.rows(tree, "octo-org/quiet", "views")[-1]["count"] == 0
     assert not branch.dataset_files(tree, "octo-org/quiet", "referrers")  # no rows, no file

@@ -89,9 +89,12 @@ COLUMNS = {
         "clones_14d",
         "clone_uniques_14d",
     ),
+    "stars": ("date", "new", "total"),
+    "forks": ("date", "new", "total"),
+    "releases": ("date", "tag", "asset", "downloads"),
 }
 SNAPSHOT_KEYS = {"referrers": "referrer", "paths": "path", "stats": None}
-MONTHLY = {"referrers", "paths"}  # files a month (`2026-03`); the others a year (`2026`)
+MONTHLY = {"referrers", "paths", "releases"}  # a file a month (`2026-03`); others a year
 STATE = ".traffic-sync/state.json"
 INDEX = ".traffic-sync/index.json"
 # How often each fault and event happens in the month; where and to which repo is drawn.
@@ -342,7 +345,10 @@ def check_tree(tree: dict[str, bytes], what: str, *, names: Collection[str] = NA
                 assert tuple(table[0]) == columns, f"{where}/{period}.csv: header"
                 assert table[1:] == [[csv_cell(row[c]) for c in columns] for row in rows], where
                 key = SNAPSHOT_KEYS.get(dataset)
-                keys += [(row["date"], row[key] if key else "") for row in rows]
+                if dataset == "releases":  # a row per asset of each release
+                    keys += [(row["date"], f"{row['tag']}\0{row['asset']}") for row in rows]
+                else:
+                    keys += [(row["date"], row[key] if key else "") for row in rows]
             assert len(keys) == len(set(keys)), f"{where}: duplicate rows"
             assert keys == sorted(keys), f"{where}: rows out of order"
     missing, extra = sorted(expected - set(tree)), sorted(set(tree) - expected)

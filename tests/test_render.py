@@ -16,12 +16,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from traffic_sync.alltime import IndexRow, index_row
+from traffic_sync.graphql import Points
+from traffic_sync.growth import GrowthRow
 from traffic_sync.models import (
     DailyRow,
+    GrowthReport,
     History,
     PathRow,
     PostHogReport,
     ReferrerRow,
+    ReleaseRow,
     RepoResult,
     RepoStatus,
     RunReport,
@@ -91,6 +95,16 @@ def busy_history() -> History:
         stats=(
             StatsRow(day(18), 1200, 87, 30, 12, 1150, 301, 40, 12),
             StatsRow(day(20), 1234, 88, 31, 9, 1402, 356, 38, 11),
+        ),
+        # v1.0's tarball is uploaded again on the 20th (its count starts over), v1.1 is new
+        releases=(
+            ReleaseRow(day(18), "v1.0", "busy-lib.tar.gz", 100),
+            ReleaseRow(day(18), "v1.0", "checksums.txt", 5),
+            ReleaseRow(day(19), "v1.0", "busy-lib.tar.gz", 130),
+            ReleaseRow(day(19), "v1.0", "checksums.txt", 6),
+            ReleaseRow(day(20), "v1.0", "busy-lib.tar.gz", 12),
+            ReleaseRow(day(20), "v1.0", "checksums.txt", 9),
+            ReleaseRow(day(20), "v1.1", "busy-lib.tar.gz", 40),
         ),
     )
 
@@ -164,7 +178,27 @@ def three_year_history() -> History:
         referrers=tuple(sorted(referrers, key=lambda r: (r.date, r.referrer))),
         paths=tuple(sorted(paths, key=lambda r: (r.date, r.path))),
         stats=tuple(stats),
+        stars=growth_rows(first - dt.timedelta(days=60), lambda d: 2 + 400 * (d == LAUNCH)),
+        forks=growth_rows(first - dt.timedelta(days=60), lambda d: int(d.day in (1, 15))),
     )
+
+
+LAUNCH = dt.date(2024, 2, 6)
+
+
+def growth_rows(created: dt.date, new: Callable[[dt.date], int]) -> tuple[GrowthRow, ...]:
+    """A row for every day from `created` to TODAY with `new(day)` > 0, totals running; five
+    stars more than the stats count (taken back since they were given)."""
+    rows: list[GrowthRow] = []
+    total = 0
+    date = created
+    while date <= TODAY:
+        count = new(date) + (5 if date == TODAY else 0)
+        if count:
+            total += count
+            rows.append(GrowthRow(date, count, total))
+        date += dt.timedelta(days=1)
+    return tuple(rows)
 
 
 def summary_report(*, dry_run: bool = False) -> RunReport:
@@ -199,6 +233,13 @@ def summary_report(*, dry_run: bool = False) -> RunReport:
         index=(
             ("octo-org/busy-lib", index_row(busy_history())),
             ("octo-org/quiet", index_row(quiet_history())),
+        ),
+        growth=GrowthReport(
+            Points(queries=14, used=14, remaining=4986, reset_at=None, stopped=True),
+            planned=420,
+            fetched=3,
+            waiting=1,
+            quiet=36,
         ),
     )
 
@@ -284,6 +325,7 @@ def test_index_shows_github_window_totals_not_sums() -> None:
         "2026-01-20",
         "2026-01-20",
         "·········▁▂█",
+        "—",
         "[page](octo-org/busy-lib/README.md)",
     ]
 
@@ -372,7 +414,8 @@ def test_repo_page_links_only_the_dataset_folders_there_are() -> None:
     section = text.split("## Data files")[1]
     assert "[views/](views)" in section
     assert "referrers/" not in section
-    assert section.count("none yet") == 4
+    assert section.count("none yet") == 6
+    assert "releases" not in section  # kept only with release-downloads: no row without it
 
 
 def test_summary_lists_failed_first_then_by_name() -> None:

@@ -338,6 +338,15 @@ def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:
                 "full_name": name,
                 "last_success": today,
                 FINGERPRINT: fingerprint(folders[name].files),
+                "growth": {
+                    series: {
+                        "count": len(sim.timeline(name, series)),
+                        "through": sim.timeline(name, series)[-1].date().isoformat(),
+                        "pending": [],
+                        "queries": 0,
+                    }
+                    for series in ("forks", "stars")
+                },
             }
             for number, name in ((1, "octo/alpha"), (2, "octo/beta"))
         },
@@ -444,11 +453,19 @@ def test_demo_runs_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "Done." in printed
     assert (out / "README.md").is_file()
     assert branch.commit_count(out) == 3
+    rocket = out / "acme-labs" / "rocket-sdk"
+    assert sorted(p.name for p in (rocket / "stars").glob("*.json"))  # since its creation
+    assert "## Release downloads" in (rocket / "README.md").read_text()
 
 
 def test_workers_fetch_in_parallel_and_report_in_order(tmp_path: Path) -> None:
-    """Eight workers over a slow GitHub: far faster than one at a time, same rows, same order."""
-    repos = [SimRepo(f"octo/r{i:02}", 100 + i, dt.date(2025, 1, 1), seed=2 * i) for i in range(16)]
+    """Eight workers over a slow GitHub: far faster than one at a time, same rows, same order.
+
+    Without stars or forks, so the run is the five REST requests per repo this measures."""
+    repos = [
+        SimRepo(f"octo/r{i:02}", 100 + i, dt.date(2025, 1, 1), seed=2 * i, stars=0, forks=0)
+        for i in range(16)
+    ]
     now = dt.datetime(2026, 2, 2, 13, tzinfo=dt.UTC)
     with SimulatedGitHub(repos, now=now, token=TOKEN, viewer="octo", latency=0.05) as slow:
         remote = branch.init_bare(tmp_path / "data.git")

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from traffic_sync.growth import GrowthRow
 from traffic_sync.models import DailyRow, History, StatsRow
 
 DAYS = 90  # = charts.DAYS: the daily charts' window (charts imports this module)
@@ -287,6 +288,8 @@ class IndexRow:
     first_clones: dt.date | None = None
     views: tuple[DailyRow, ...] = ()
     clones: tuple[DailyRow, ...] = ()
+    starred: bool = False  # whether the repo's stars history has been fetched
+    stars: tuple[GrowthRow, ...] = ()  # its days with stars among those newest days
 
 
 def index_row(history: History, figures: AllTime | None = None) -> IndexRow:
@@ -300,7 +303,20 @@ def index_row(history: History, figures: AllTime | None = None) -> IndexRow:
         first_clones=figures.clones.first,
         views=_newest_days(history.views),
         clones=_newest_days(history.clones),
+        starred=bool(history.stars),
+        stars=_stars_shown(history),
     )
+
+
+def _stars_shown(history: History) -> tuple[GrowthRow, ...]:
+    """The stars rows the index's weekly trend can draw: those of the newest `DAYS` days up to
+    the repo's newest views or clones day (the trend ends at the branch's newest day, never
+    earlier); all of them for a repo with neither."""
+    newest = [rows[-1].date for rows in (history.views, history.clones) if rows]
+    if not newest:
+        return history.stars
+    since = max(newest) - dt.timedelta(days=DAYS - 1)
+    return tuple(row for row in history.stars if row.date >= since)
 
 
 def _newest_days(rows: Sequence[DailyRow]) -> tuple[DailyRow, ...]:
@@ -477,6 +493,8 @@ def _index_json(row: IndexRow) -> dict[str, Any]:
         "first_clones": _day(row.first_clones),
         "views": _daily_json(row.views),
         "clones": _daily_json(row.clones),
+        "starred": row.starred,
+        "stars": [[r.date.isoformat(), r.new, r.total] for r in row.stars],
     }
 
 
@@ -491,6 +509,10 @@ def _index_of(data: Mapping[str, Any]) -> IndexRow:
         first_clones=_date(data["first_clones"]),
         views=_daily_of(data["views"]),
         clones=_daily_of(data["clones"]),
+        starred=bool(data["starred"]),
+        stars=tuple(
+            GrowthRow(dt.date.fromisoformat(d), int(n), int(s)) for d, n, s in data["stars"]
+        ),
     )
 
 

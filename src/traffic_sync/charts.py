@@ -27,10 +27,11 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from traffic_sync import alltime
 from traffic_sync.alltime import Counters, IndexRow, Reading, Traffic
@@ -217,6 +218,117 @@ def spans_more_than_window(traffic: Traffic) -> bool:
     return (traffic.last - traffic.first).days >= DAYS
 
 
+# --- stars, forks and release downloads ---------------------------------------------------------
+
+
+class GrowthDay(Protocol):
+    """A day of stars (or forks): how many came that day, and the running total."""
+
+    @property
+    def date(self) -> dt.date: ...
+
+    @property
+    def total(self) -> int: ...
+
+
+class AssetDay(Protocol):
+    """One release asset's download count as a run saw it."""
+
+    @property
+    def date(self) -> dt.date: ...
+
+    @property
+    def tag(self) -> str: ...
+
+    @property
+    def asset(self) -> str: ...
+
+    @property
+    def downloads(self) -> int: ...
+
+
+def growth_chart(
+    rows: Sequence[GrowthDay], *, created: dt.date, end: dt.date, noun: str
+) -> Chart | None:
+    """The running total of stars (forks) from the repo's creation to `end`: the total at the
+    end of each day, week, month, quarter or year (at most `DAYS` points, so the page stays
+    small). A day without a row gained nothing, so there are no gaps. None without rows."""
+    if not rows:
+        return None
+    first = min(created, rows[0].date)
+    last = max(end, rows[-1].date)
+    unit, periods = _periods(first, last, ("day", "week", "month", "quarter", "year"), DAYS)
+    totals: list[int] = []
+    index, total = 0, 0
+    for _, period_end in periods:
+        while index < len(rows) and rows[index].date <= period_end:
+            total = rows[index].total
+            index += 1
+        totals.append(total)
+    _, top, floor = _line_range(totals)
+    until = "that day" if unit == "day" else f"the end of each {unit}"
+    verb = "made" if noun == "forks" else "given"
+    return Chart(
+        title=f"{noun.capitalize()} since the repository's creation, {_range(first, last)}",
+        x_title=_UNIT_TITLES[unit],
+        labels=_labels(periods, unit),
+        y_title=noun,
+        y_min=floor,
+        y_max=top,
+        series=(Series("line", LINE_COLOURS[0][0], tuple(float(t) for t in totals)),),
+        legend=_legend([f"Blue line: {noun} {verb} up to {until}, from their dates"]),
+    )
+
+
+def downloads_per_day(rows: Iterable[AssetDay]) -> dict[dt.date, int]:
+    """Release downloads per run day: for each snapshot after the first, what every asset
+    gained since the previous snapshot. An asset new since then counts whole; one whose count
+    went down was deleted and uploaded again, so its new count is what it gained; one that is
+    gone counts nothing. So no day is ever negative."""
+    by_day: dict[dt.date, dict[tuple[str, str], int]] = {}
+    for row in rows:
+        by_day.setdefault(row.date, {})[(row.tag, row.asset)] = row.downloads
+    days = sorted(by_day)
+    gained: dict[dt.date, int] = {}
+    for before, day in itertools.pairwise(days):
+        old, new = by_day[before], by_day[day]
+        gained[day] = sum(
+            count - old[key] if key in old and count >= old[key] else count
+            for key, count in new.items()
+        )
+    return gained
+
+
+def downloads_chart(rows: Sequence[AssetDay]) -> Chart | None:
+    """Release downloads per day for the newest `DAYS` days, from the differences of the daily
+    snapshots (`downloads_per_day`); a day without a snapshot is a grey gap, and a value after
+    such a gap holds every day since the previous snapshot. None before two snapshots."""
+    gained = downloads_per_day(rows)
+    if not gained:
+        return None
+    last = max(gained)
+    first = max(min(gained), last - dt.timedelta(days=DAYS - 1))
+    dates = _days(first, last)
+    values = [gained.get(day) for day in dates]
+    gaps = [value is None for value in values]
+    top = _bar_top(max((v for v in values if v is not None), default=0))
+    legend = ["Blue: downloads of every release asset since the run before"]
+    legend += _state_legend(False, "", any(gaps), "day")
+    return Chart(
+        title=f"Release downloads per day, {_range(first, last)}",
+        x_title="Day (UTC)",
+        labels=_labels(tuple((day, day) for day in dates), "day"),
+        y_title="downloads per day",
+        y_min=0,
+        y_max=top,
+        series=(
+            Series("bar", LIGHT_BLUE, tuple(v or 0 for v in values)),
+            _gap_series(gaps, 0, top),
+        ),
+        legend=_legend(legend),
+    )
+
+
 # --- counters and snapshots --------------------------------------------------------------------
 
 
@@ -356,9 +468,10 @@ def overview_chart(repos: Mapping[str, IndexRow], *, metric: str) -> Chart | Non
     )
 
 
-def sparkline(rows: Sequence[DailyRow], *, end: dt.date, weeks: int = 12) -> str:
+def sparkline(rows: Sequence[DailyRow], *, end: dt.date, weeks: int = 12, gaps: bool = True) -> str:
     """Weekly sums of counts for the `weeks` full weeks up to `end`, as block characters scaled
-    to the busiest of them; `·` marks a week with no day recorded."""
+    to the busiest of them; `·` marks a week with no day recorded (with `gaps`; without, a
+    week without a row is a week of zero, as for stars)."""
     last = _monday(end + dt.timedelta(days=1)) - dt.timedelta(days=7)
     mondays = [last - dt.timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
     sums: dict[dt.date, int] = {}
@@ -370,9 +483,9 @@ def sparkline(rows: Sequence[DailyRow], *, end: dt.date, weeks: int = 12) -> str
     blocks = "▁▂▃▄▅▆▇█"
     out = []
     for monday in mondays:
-        if monday not in sums:
+        if monday not in sums and gaps:
             out.append("·")
-        elif peak == 0 or sums[monday] == 0:
+        elif peak == 0 or sums.get(monday, 0) == 0:
             out.append(blocks[0])
         else:
             out.append(blocks[max(0, -(-sums[monday] * len(blocks) // peak) - 1)])

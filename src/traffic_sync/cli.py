@@ -44,6 +44,7 @@ BOOLEAN_INPUTS = (
     "dry-run",
     "fail-on-error",
     "keepalive",
+    "release-downloads",
 )
 HELP = {
     "token": "token that reads traffic (default: $GITHUB_TOKEN)",
@@ -66,6 +67,8 @@ HELP = {
     "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
     "request-timeout": "seconds one API request may take before it is retried (default 30)",
     "keepalive": "on a scheduled Actions run, re-enable the calling workflow (default on)",
+    "release-downloads": "also keep a daily snapshot of every release asset's download count "
+    "(one more request per repo; default off)",
     "shard": "K/N: take only the repos whose id falls in shard K of N (default 1/1: all)",
 }
 
@@ -244,7 +247,11 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
     pacer = Pacer(per_minute=settings.requests_per_minute, budget=settings.max_requests or None)
     policy = RetryPolicy(timeout=settings.request_timeout)
     source = GitHubSource(
-        token=settings.token, api_url=settings.api_url, policy=policy, pacer=pacer
+        token=settings.token,
+        api_url=settings.api_url,
+        policy=policy,
+        pacer=pacer,
+        graphql_url=settings.graphql_url,
     )
     with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root(env)) as workdir:
         return run(

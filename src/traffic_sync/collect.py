@@ -13,13 +13,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from traffic_sync.actions import Log
+from traffic_sync.collect_growth import collect_growth
 from traffic_sync.errors import AuthError, PrivacyError, RateLimitedError, RepoError
 from traffic_sync.github import Declined, TrafficSource
-from traffic_sync.models import Observation, RepoRef, RepoResult, RepoStatus
+from traffic_sync.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
 from traffic_sync.settings import Settings
 from traffic_sync.shard import Selection, known_ids, select
 
 REQUESTS_PER_REPO = 5  # GET /repos/{o}/{r} and the four traffic calls
+RELEASE_REQUESTS = 1  # GET /repos/{o}/{r}/releases, with `release-downloads` (per 100 releases)
 # A fetch on day F holds final days F-13 .. F-2, so a repo synced at least every 12 days loses
 # no day; the summary warns from 10 days on, while there is still time.
 SAFE_INTERVAL = 12
@@ -32,6 +34,7 @@ class Collected:
 
     observations: list[Observation] = field(default_factory=list)
     results: list[RepoResult] = field(default_factory=list)
+    growth: GrowthReport | None = None  # None: stars and forks were not asked for
 
 
 def collect(
@@ -115,7 +118,38 @@ def collect(
         limit = limit or RateLimitedError("Collection stopped.")
         log.warning(limit, where=f"{len(not_reached)} repos skipped")
         _skip(not_reached, limit, today=today, read_state=read_state, log=None, into=collected)
+    _add_growth(collected, settings=settings, source=source, read_state=read_state, log=log)
     return collected
+
+
+def _add_growth(
+    collected: Collected,
+    *,
+    settings: Settings,
+    source: TrafficSource,
+    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    log: Log,
+) -> None:
+    """Warn of what failed without failing a repo, then fetch the stars and forks that grew
+    (only where the branch keeps them). GraphQL's points are a budget of their own: a REST
+    rate limit that stopped collection does not stop this."""
+    for observation in collected.observations:
+        for warning in observation.warnings:
+            log.warning(warning, where=observation.repo.full_name)
+    client = source.growth_client() if "branch" in settings.sinks else None
+    if client is not None and collected.observations:
+        collected.observations, collected.growth = collect_growth(
+            collected.observations,
+            client=client,
+            state=read_state(),
+            log=log,
+            workers=settings.concurrency,
+        )
+
+
+def requests_per_repo(settings: Settings) -> int:
+    """REST requests one repo costs a run (GraphQL's points are budgeted apart)."""
+    return REQUESTS_PER_REPO + (RELEASE_REQUESTS if settings.release_downloads else 0)
 
 
 def _within_budget(
@@ -139,7 +173,8 @@ def _within_budget(
     if deferred:
         budget = RateLimitedError(
             f"The repos need more API requests than this run may make "
-            f"({REQUESTS_PER_REPO} per repo); the stalest {len(names):,} were synced first.",
+            f"({requests_per_repo(settings)} per repo); the stalest {len(names):,} were synced "
+            "first.",
             fix="The next runs sync the rest first. Raise max-requests, or run more often.",
         )
         log.warning(budget, where=f"{len(deferred)} repos skipped")
@@ -191,7 +226,9 @@ def _observe_all(
             return None
         try:
             accept = holds if name in unknown else None
-            return source.observe(name, fetched_on=today, accept=accept)
+            return source.observe(
+                name, fetched_on=today, accept=accept, releases=settings.release_downloads
+            )
         except (RateLimitedError, AuthError):
             stop.set()
             raise
@@ -220,9 +257,10 @@ def plan_budget(
         limits.append(remaining)
     if settings.max_requests:
         limits.append(settings.max_requests - made)
-    if not limits or min(limits) >= REQUESTS_PER_REPO * len(names):
+    cost = requests_per_repo(settings)
+    if not limits or min(limits) >= cost * len(names):
         return list(names), []
-    affordable = max(0, min(limits)) // REQUESTS_PER_REPO
+    affordable = max(0, min(limits)) // cost
     last = _last_success_by_name(read_state())
     stalest = sorted(names, key=lambda n: (last.get(n.lower(), ""), n.casefold(), n))
     chosen = set(stalest[:affordable])

@@ -49,6 +49,7 @@ def main(argv: Sequence[str]) -> int:
             "token": DEMO_TOKEN,
             "repos": " ".join(f"{o}/*" for o in owners),
             "data-repository": str(out),
+            "release-downloads": "true",
         },
         {},
     )
@@ -80,8 +81,8 @@ def main(argv: Sequence[str]) -> int:
     print(
         f"\nDone. The data branch `{branch}` is in {out}\n"
         f"  open   {out / 'README.md'}   (the index; each repo has its own README.md)\n"
-        f"  files  {out}/<owner>/<name>/views/<year>.csv (.json); clones and stats by year,\n"
-        f"         referrers and paths by month (<year>-<month>.csv)\n"
+        f"  files  {out}/<owner>/<name>/views/<year>.csv (.json); clones, stats, stars and\n"
+        f"         forks by year, referrers, paths and releases by month (<year>-<month>.csv)\n"
         f"  log    git -C {out} log --oneline {branch}"
     )
     return 0

@@ -42,6 +42,12 @@ class AccessDeniedError(RepoError):
     title = "No access to traffic"
 
 
+class ReleasesUnreadError(RepoError):
+    """A repo's releases could not be read; its traffic is saved all the same."""
+
+    title = "Release downloads not read"
+
+
 class RepoNotFoundError(RepoError):
     title = "Repo not found"
 

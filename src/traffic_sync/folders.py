@@ -22,6 +22,7 @@ the newest older period file: one more file read, at its tail.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -58,7 +59,7 @@ from traffic_sync.codec import (
     write_window,
 )
 from traffic_sync.gitstore import blob_sha
-from traffic_sync.growth import GrowthRow, continue_totals
+from traffic_sync.growth import GrowthRow, continue_totals, merge_growth
 from traffic_sync.history import WINDOW_DAYS, apply_observation, merge_histories
 from traffic_sync.models import History, Observation
 
@@ -230,8 +231,11 @@ def _merge_window(
     """The fast way for a folder this tool wrote: only rows from the observation's window on
     change, so only the period files that hold them are rewritten, at their tail; the pages'
     rows are read, the older ones are not (`past` stands in for the years before
-    `since_read`)."""
+    `since_read`). A stars or forks fetch may bring days from long ago (the first run's
+    backfill): those two datasets are read whole, and written from the oldest day brought."""
     since, shown = window(observation)
+    grown = [row.date for update in observation.growth for row in update.rows]
+    grown_since = min([since, *grown])
     files = folder.files
 
     def read(dataset: Dataset[Row], start: dt.date) -> tuple[Row, ...]:
@@ -256,10 +260,15 @@ def _merge_window(
         releases=read(RELEASES, shown),
     )
     after = _join(_older(before, since), apply_observation(_newer(before, since), observation))
+    # the newer rows' totals ran from 0: the whole series is here, so they go on from the older
+    after = dataclasses.replace(
+        after, stars=merge_growth(after.stars), forks=merge_growth(after.forks)
+    )
     out: dict[str, bytes] = {}
     deletes: list[str] = []
     for dataset in DATASETS:
-        written, removed = write_periods(folder, dataset, dataset_rows(after, dataset), since)
+        start = grown_since if dataset in (STARS, FORKS) else since
+        written, removed = write_periods(folder, dataset, dataset_rows(after, dataset), start)
         out.update(written)
         deletes.extend(removed)
     for name in deletes:
@@ -388,11 +397,11 @@ def _text(data: bytes) -> str:
         return "\ufffd"
 
 
-INDEXED = (VIEWS, CLONES, STATS)  # the datasets the index is made of
+INDEXED = (VIEWS, CLONES, STATS, STARS)  # the datasets the index is made of
 
 
 def index_row_of(folder: Folder) -> IndexRow:
-    """A folder's row of the index, from its views, clones and stats (read whole, strictly:
+    """A folder's row of the index, from its views, clones, stats and stars (read whole, strictly:
     HistoryFormatError names a file that cannot be read)."""
     names = {d.name for d in INDEXED}
     files = {

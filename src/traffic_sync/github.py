@@ -2,8 +2,10 @@
 
 Requests per repo are exactly five: `GET /repos/{o}/{r}` (canonical name, id, creation day,
 visibility, and `subscribers_count`, which listings lack) and the four traffic calls; a renamed
-repo's old name costs one more (the 301 and the request it leads to).
+repo's old name costs one more (the 301 and the request it leads to). With `release-downloads`,
+`GET /repos/{o}/{r}/releases` is one more (a request per 100 releases).
 https://docs.github.com/rest/metrics/traffic
+https://docs.github.com/rest/releases/releases#list-releases
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -31,6 +33,7 @@ from traffic_sync.errors import (
     AccessDeniedError,
     AuthError,
     RateLimitedError,
+    ReleasesUnreadError,
     RepoError,
     RepoNotFoundError,
     TransientError,
@@ -40,12 +43,16 @@ from traffic_sync.models import (
     Observation,
     PopularPath,
     Referrer,
+    ReleaseAsset,
     RepoInfo,
     RepoRef,
     TrafficAnswer,
 )
 from traffic_sync.pacer import Pacer
 from traffic_sync.settings import RepoPattern
+
+if TYPE_CHECKING:
+    from traffic_sync.graphql import GraphQLClient
 
 T = TypeVar("T")
 
@@ -96,9 +103,14 @@ class TrafficSource(Protocol):
         *,
         fetched_on: dt.date,
         accept: Callable[[int], bool] | None = None,
+        releases: bool = False,
     ) -> Observation: ...
 
     def is_private(self, full_name: str) -> bool | None: ...
+
+    def growth_client(self) -> GraphQLClient | None:
+        """The GraphQL client for stars and forks history; None: this source has none."""
+        ...
 
     def remaining_requests(self) -> int | None: ...
 
@@ -281,12 +293,16 @@ class GitHubSource:
         api_url: str,
         policy: RetryPolicy = RetryPolicy(),
         pacer: Pacer | None = None,
+        graphql_url: str = "",
     ) -> None:
         self._token = token
         self._api_url = api_url
+        self._graphql_url = graphql_url  # GITHUB_GRAPHQL_URL, taken only on the API's host
         self._policy = policy
         self.pacer = pacer or Pacer()
         self._local = threading.local()
+        self._growth: GraphQLClient | None = None
+        self._growth_lock = threading.Lock()
 
     @property
     def _github(self) -> Github:
@@ -368,8 +384,9 @@ class GitHubSource:
         *,
         fetched_on: dt.date,
         accept: Callable[[int], bool] | None = None,
+        releases: bool = False,
     ) -> Observation:
-        """The five requests for one repo, turned into typed records.
+        """The five requests for one repo (six with `releases`), turned into typed records.
 
         With `accept`, a repo whose id it refuses raises Declined after the first request, so
         it costs no traffic request (a sharded run learning a named repo's id).
@@ -381,6 +398,7 @@ class GitHubSource:
         clones = _call(lambda: repo.get_clones_traffic(per="day"), full_name)
         referrers = _call(repo.get_top_referrers, full_name) or []
         paths = _call(repo.get_top_paths, full_name) or []
+        assets, failure = self._releases(repo, full_name) if releases else (None, None)
         return Observation(
             repo=_repo_info(repo),
             fetched_on=fetched_on,
@@ -388,7 +406,45 @@ class GitHubSource:
             clones=_answer(clones, "clones"),
             referrers=tuple(Referrer(r.referrer, r.count, r.uniques) for r in referrers),
             paths=tuple(PopularPath(p.path, p.title, p.count, p.uniques) for p in paths),
+            releases=assets,
+            warnings=(failure,) if failure else (),
         )
+
+    def _releases(
+        self, repo: Repository, full_name: str
+    ) -> tuple[tuple[ReleaseAsset, ...] | None, RepoError | None]:
+        """The release assets, or None and why: a token that reads traffic but not contents
+        (a fine-grained token without "Contents: read") must not cost the repo its traffic.
+        A rate limit or a 401 still stops collection, as for any request."""
+        try:
+            return _call(lambda: _release_assets(repo), full_name), None
+        except (AuthError, RateLimitedError):
+            raise
+        except AccessDeniedError as error:
+            return None, ReleasesUnreadError(
+                f"{full_name}: its releases could not be read ({error.message}).",
+                fix="Release downloads need read access to the repo's contents (a fine-grained "
+                "token: 'Contents: read'). The repo's traffic is saved as usual.",
+            )
+        except RepoError as error:
+            return None, ReleasesUnreadError(
+                f"{full_name}: its releases could not be read ({error.message}).",
+                fix="The next run tries again; the repo's traffic is saved as usual.",
+            )
+
+    def growth_client(self) -> GraphQLClient:
+        """One GraphQL client for the run (thread-safe), at the REST API's GraphQL endpoint."""
+        # graphql builds on this module's RetryPolicy, so it is imported when first needed
+        from traffic_sync.graphql import GraphQLClient, graphql_url  # noqa: PLC0415
+
+        with self._growth_lock:
+            if self._growth is None:
+                self._growth = GraphQLClient(
+                    token=self._token,
+                    url=graphql_url(self._api_url, self._graphql_url),
+                    policy=self._policy,
+                )
+            return self._growth
 
     def is_private(self, full_name: str) -> bool | None:
         """The data repository's visibility, or None when the token cannot see it."""
@@ -412,6 +468,17 @@ def _repo_info(repo: Repository) -> RepoInfo:
         watchers=repo.subscribers_count,
         open_issues=repo.open_issues_count,
     )
+
+
+def _release_assets(repo: Repository) -> tuple[ReleaseAsset, ...]:
+    """Every asset of every release (drafts have no downloads and are left out), sorted."""
+    assets = (
+        ReleaseAsset(release.tag_name, asset.name, asset.download_count or 0)
+        for release in repo.get_releases()
+        if not release.draft
+        for asset in release.assets
+    )
+    return tuple(sorted(assets, key=lambda a: (a.tag, a.asset)))
 
 
 def _answer(traffic: Any, key: str) -> TrafficAnswer:

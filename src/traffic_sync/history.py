@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TypeVar
 
-from traffic_sync.growth import merge_growth
+from traffic_sync.growth import GrowthRow, Series, merge_growth
 from traffic_sync.models import (
     DailyRow,
     History,
@@ -159,7 +159,21 @@ def apply_observation(stored: History, observation: Observation) -> History:
             on=day,
         ),
         stats=replace_snapshot(stored.stats, [stats_row(observation)], on=day),
+        stars=merge_growth(stored.stars, *_grown(observation, Series.STARS)),
+        forks=merge_growth(stored.forks, *_grown(observation, Series.FORKS)),
+        releases=stored.releases
+        if observation.releases is None
+        else replace_snapshot(
+            stored.releases,
+            (ReleaseRow(day, a.tag, a.asset, a.downloads) for a in observation.releases),
+            on=day,
+        ),
     )
+
+
+def _grown(observation: Observation, series: Series) -> list[tuple[GrowthRow, ...]]:
+    """The rows of a stars (forks) fetch this observation brought: none when not fetched."""
+    return [update.rows for update in observation.growth if update.series is series]
 
 
 def count_new_days(before: History, after: History) -> int:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from traffic_sync.growth import GrowthRow, Series
+
 if TYPE_CHECKING:
     from traffic_sync.alltime import IndexRow
     from traffic_sync.errors import RepoError, TrafficSyncError
-
-from traffic_sync.growth import GrowthRow
+    from traffic_sync.graphql import Points, Position
 
 
 class Metric(StrEnum):
@@ -166,6 +167,40 @@ class PopularPath:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseAsset:
+    """One asset of a release, as `GET /repos/{o}/{r}/releases` lists it."""
+
+    tag: str
+    asset: str
+    downloads: int
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthState:
+    """What state.json keeps per repo of one series (stars or forks) between runs.
+
+    `count` is GitHub's count when the stored rows were last brought up to date (None before
+    the first fetch), `through` the newest day the stored rows hold, `pending` where a fetch
+    that stopped early goes on, and `queries` the queries that unfinished backfill took so far
+    (for the budget's plan).
+    """
+
+    count: int | None = None
+    through: dt.date | None = None
+    pending: tuple[Position, ...] = ()
+    queries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthUpdate:
+    """One series of one repo after this run: new rows to merge, and the state to keep."""
+
+    series: Series
+    rows: tuple[GrowthRow, ...]
+    state: GrowthState
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     """Everything one run fetched for one repo on UTC day `fetched_on` (F)."""
 
@@ -175,6 +210,9 @@ class Observation:
     clones: TrafficAnswer
     referrers: tuple[Referrer, ...] = field(default=())
     paths: tuple[PopularPath, ...] = field(default=())
+    releases: tuple[ReleaseAsset, ...] | None = None  # None: not asked (`release-downloads`)
+    growth: tuple[GrowthUpdate, ...] = ()  # stars and forks, when the run looked at them
+    warnings: tuple[RepoError, ...] = ()  # what failed without failing the repo (its releases)
 
 
 class RepoStatus(StrEnum):
@@ -239,6 +277,17 @@ class PostHogReport:
 
 
 @dataclass(frozen=True, slots=True)
+class GrowthReport:
+    """The run's stars and forks history fetches and the GraphQL points they took."""
+
+    points: Points
+    planned: int = 0  # points the plan expected the fetches to take
+    fetched: int = 0  # series (a repo's stars, or its forks) fetched whole or brought up to date
+    waiting: int = 0  # series left, whole or in part, for the next run (the points ran low)
+    quiet: int = 0  # series whose count did not grow: no query
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
     """The whole run, as the step summary, the outputs and the terminal show it."""
 
@@ -255,6 +304,7 @@ class RunReport:
     shard: str = ""  # "K/N" when the repos are split among N runs, "" when this run has all
     index_path: str = ""  # the data branch's index page, in the branch ("" without a branch)
     index_url: str = ""  # the same page on GitHub, when the data repository is there
+    growth: GrowthReport | None = None  # stars and forks through GraphQL; None: not asked
 
     @property
     def repos_synced(self) -> int:

@@ -89,7 +89,17 @@ _DATASETS = (  # folder, what it holds, its files' period, columns
         "date, stars, forks, watchers, open_issues, views_14d, view_uniques_14d, clones_14d, "
         "clone_uniques_14d",
     ),
+    ("stars", "Stars given each day since the repository's creation", "year", "date, new, total"),
+    ("forks", "Forks made each day since the repository's creation", "year", "date, new, total"),
+    (
+        "releases",
+        "Downloads of every release asset, a snapshot per run day",
+        "month",
+        "date, tag, asset, downloads",
+    ),
 )
+# shown in a page's list of files only when the repo has them (an opt-in: `release-downloads`)
+_OPTIONAL_DATASETS = frozenset({"releases"})
 
 
 def escape_text(text: str) -> str:
@@ -159,16 +169,18 @@ def render_index(repos: Mapping[str, IndexRow], *, today: dt.date) -> str:
         "As of",
         "Last traffic",
         "Views per week (12 weeks)",
+        "Stars per week (12 weeks)",
         "Details",
     )
     end = _newest_day(repos.values())
     rows = [_index_row(name, repos[name], end=end) for name in sorted(repos, key=_name_order)]
-    lines += _table(header, "lrrrrrrllll", rows)
+    lines += _table(header, "lrrrrrrlllll", rows)
     lines.append("")
     if end is not None:
         lines += [
             f"*Views per week* shows the 12 full weeks (Monday to Sunday) up to {end}, each "
-            "repository scaled to its own busiest week; `·` is a week with no day recorded.",
+            "repository scaled to its own busiest week; `·` is a week with no day recorded. "
+            "*Stars per week* shows the stars given in the same weeks, from their dates.",
             "",
         ]
     lines += _overview_section(repos, heading="## All repositories")
@@ -184,13 +196,15 @@ def render_repo_page(
     server_url: str = SERVER_URL,
     datasets: Collection[str] | None = None,
     figures: AllTime | None = None,
+    created: dt.date | None = None,
 ) -> str:
     """`<owner>/<name>/README.md`: latest numbers, recent days, all-time totals, top lists.
 
-    `datasets` names the dataset folders the repo has in the branch (all five when None): the
-    page links to those only. `figures` are the history's all-time figures, for a `history`
-    that holds only its newest years (and referrers and paths of the newest `charts.DAYS`
-    days): the page draws nothing older from the rows."""
+    `datasets` names the dataset folders the repo has in the branch (all of them when None):
+    the page links to those only. `figures` are the history's all-time figures, for a
+    `history` that holds only its newest years (and referrers, paths and releases of the
+    newest `charts.DAYS` days): the page draws nothing older from those rows. `created` is the
+    repo's creation day, where the stars and forks charts start (their first day when None)."""
     figures = figures or alltime.of_rows(history)
     name = escape_text(full_name)
     repo_url = f"{server_url.rstrip('/')}/{quote(full_name, safe='/')}"
@@ -210,7 +224,8 @@ def render_repo_page(
         lines += _latest_section(history.stats)
         lines += _daily_section(history, recent_days, figures)
         lines += _all_time_section(figures)
-        lines += _counters_section(figures.counters)
+        lines += _counters_section(history, figures.counters, today=today, created=created)
+        lines += _releases_section(history)
         lines += _referrers_section(history)
         lines += _paths_section(history)
     present = {stem for stem, *_ in _DATASETS} if datasets is None else set(datasets)
@@ -239,7 +254,7 @@ def render_summary(
     if not report.results:
         lines.append("No repositories to sync.")
         return _page(lines + _posthog_lines(report))
-    tail = _posthog_lines(report)
+    tail = _growth_lines(report) + _posthog_lines(report)
     if with_charts:
         tail += ["", *_overview_section(dict(report.index), heading="### All repositories")]
     room = budget - _size(lines) - _size(tail)
@@ -267,7 +282,17 @@ def _index_row(full_name: str, row: IndexRow, *, end: dt.date | None) -> list[st
     )
     last = row.active.isoformat() if row.active else DASH
     trend = charts.sparkline(row.views, end=end) if end and row.views else DASH
-    return [f"[{escape_cell(full_name)}]({page})", *counters, last, trend, f"[page]({page})"]
+    stars = _stars_trend(row, end=end)
+    return [f"[{escape_cell(full_name)}]({page})", *counters, last, trend, stars, f"[page]({page})"]
+
+
+def _stars_trend(row: IndexRow, *, end: dt.date | None) -> str:
+    """Stars gained per week over the 12 weeks of the views trend (a week without a row
+    gained none); a dash before the stars are fetched."""
+    if end is None or not row.starred:
+        return DASH
+    weekly = [DailyRow(star.date, star.new, 0, final=True) for star in row.stars]
+    return charts.sparkline(weekly, end=end, gaps=False)
 
 
 def _newest_day(repos: Iterable[IndexRow]) -> dt.date | None:
@@ -432,7 +457,13 @@ def _weekly_charts(figures: AllTime) -> list[str]:
     return lines
 
 
-def _counters_section(counters: Counters) -> list[str]:
+def _counters_section(
+    history: History, counters: Counters, *, today: dt.date, created: dt.date | None
+) -> list[str]:
+    """Stars and forks since the repo's creation, from their dates; the counters as each run
+    saw them until those are fetched."""
+    if history.stars or history.forks:
+        return _growth_section(history, today=today, created=created)
     lines = ["## Stars and forks", ""]
     shown = [
         chart
@@ -444,6 +475,77 @@ def _counters_section(counters: Counters) -> list[str]:
     lines += ["As counted by each run.", ""]
     for chart in shown:
         lines += [*charts.to_markdown(chart), ""]
+    return lines
+
+
+def _growth_section(history: History, *, today: dt.date, created: dt.date | None) -> list[str]:
+    lines = ["## Stars and forks", ""]
+    last = history.stats[-1] if history.stats else None
+    for rows, noun, net in (
+        (history.stars, "stars", last.stars if last else None),
+        (history.forks, "forks", last.forks if last else None),
+    ):
+        start = created or (rows[0].date if rows else today)
+        chart = charts.growth_chart(rows, created=start, end=today, noun=noun)
+        if chart is None:
+            continue
+        lines += [*charts.to_markdown(chart), ""]
+        given = rows[-1].total
+        if net is not None:
+            lines += [_growth_counts(noun, given=given, net=net, day=last.date if last else today)]
+            lines.append("")
+    if history.stars:
+        lines += [
+            "The history counts each star on the day it was given, as GitHub lists them; a star "
+            "taken back later stays counted on its day (a day is never lowered), while GitHub's "
+            "own count, kept each run in `stats/`, is net of them. A star given and another "
+            "taken back between two runs are noticed only when the count grows.",
+            "",
+        ]
+    return lines
+
+
+def _growth_counts(noun: str, *, given: int, net: int, day: dt.date) -> str:
+    """Both counts, and why they differ when they do."""
+    line = f"{noun.capitalize()}: {_number(given)} in the history; GitHub counted {_number(net)}"
+    line += f" on {day.isoformat()}"
+    if net < given:
+        return line + f" ({_number(given - net)} taken back since they were given)."
+    if net > given:
+        return line + " (the newest are fetched by the next runs)."
+    return line + "."
+
+
+def _releases_section(history: History) -> list[str]:
+    """Release downloads per day, and the newest snapshot's totals, when they are kept."""
+    if not history.releases:
+        return []
+    newest = history.releases[-1].date
+    latest = [row for row in history.releases if row.date == newest]
+    lines = ["## Release downloads", ""]
+    chart = charts.downloads_chart(history.releases)
+    if chart is not None:
+        lines += [*charts.to_markdown(chart), ""]
+    else:
+        lines += ["The chart of downloads per day appears once two runs have counted them.", ""]
+    tags: dict[str, int] = {}
+    for row in latest:
+        tags[row.tag] = tags.get(row.tag, 0) + row.downloads
+    ordered = sorted(tags.items(), key=lambda item: (-item[1], item[0]))[:10]
+    lines += [
+        f"Downloads of every asset so far, as GitHub counted them on {newest.isoformat()} "
+        f"({_plural(len(tags), 'release')}; the {min(10, len(tags))} most downloaded):",
+        "",
+        *_table(
+            ("Release", "Downloads"),
+            "lr",
+            [[escape_cell(tag), _number(count)] for tag, count in ordered],
+        ),
+        "",
+        "A day's downloads are the difference of two runs' counts; an asset deleted, or "
+        "uploaded again (its count starts over), never makes a day negative.",
+        "",
+    ]
     return lines
 
 
@@ -526,6 +628,7 @@ def _files_section(present: Collection[str], *, today: dt.date) -> list[str]:
             ", ".join(f"`{column}`" for column in columns.split(", ")),
         ]
         for stem, what, period, columns in _DATASETS
+        if stem in present or stem not in _OPTIONAL_DATASETS
     ]
     return [
         "## Data files",
@@ -557,6 +660,31 @@ def _summary_line(report: RunReport) -> str:
     if report.data_location:
         line += f" · data in {_code(report.data_location)}"
     return line
+
+
+def _growth_lines(report: RunReport) -> list[str]:
+    """A paragraph after the table when stars and forks were looked at: what GraphQL did and
+    the points it took (a budget of its own, apart from the REST requests)."""
+    growth = report.growth
+    if growth is None:
+        return []
+    points = growth.points
+    line = (
+        f"**Stars and forks**: {_plural(growth.fetched, 'history', 'histories')} brought up to "
+        f"date, {growth.quiet:,} unchanged (no query). GraphQL points: {points.used:,} used "
+        f"({_plural(points.queries, 'query', 'queries')}) of {growth.planned:,} planned"
+    )
+    if points.remaining is not None:
+        line += f", {points.remaining:,} left this hour"
+    line += "."
+    if growth.waiting:
+        why = "The points ran low: " if points.stopped else ""
+        verb = "waits" if growth.waiting == 1 else "wait"
+        line += (
+            f" {why}{_plural(growth.waiting, 'history', 'histories')} {verb} for the next run, "
+            "which goes on where this one stopped."
+        )
+    return ["", line]
 
 
 def _posthog_lines(report: RunReport) -> list[str]:
@@ -714,8 +842,8 @@ def _number(value: int) -> str:
     return f"{value:,}"
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+def _plural(count: int, noun: str, nouns: str = "") -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
 
 
 def _is_break(char: str) -> bool:

@@ -36,6 +36,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "request-timeout": "30",
     "keepalive": "true",
     "shard": "1/1",
+    "release-downloads": "false",
 }
 SECRET_INPUTS = ("token", "push-token", "posthog-api-key")
 SINKS = ("branch", "posthog")
@@ -101,6 +102,7 @@ class Settings:
     request_timeout: int = 30  # seconds one API request may take before it is retried
     keepalive: bool = True  # re-enable the calling workflow on a scheduled run
     shard: Shard = WHOLE  # the part of the repos this run takes, split by repo id
+    release_downloads: bool = False  # a daily snapshot of every release asset's downloads
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -122,6 +124,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
             "dry-run",
             "fail-on-error",
             "keepalive",
+            "release-downloads",
         )
     }
     settings = Settings(
@@ -154,6 +157,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         ),
         keepalive=flags["keepalive"],
         shard=_parse_shard(values["shard"], problems),
+        release_downloads=flags["release-downloads"],
     )
     if problems:
         raise ConfigError(problems)

@@ -122,6 +122,7 @@ class SimRepo:
     # the day `stars` and `forks` were counted: each was given between `created` and the day
     # before (see `growth_timeline`); None: the day the simulator starts
     counted_on: dt.date | None = None
+    releases: int = 0  # releases published a month apart from `created` on (`release_assets`)
 
     @property
     def owner(self) -> str:
@@ -359,6 +360,24 @@ def _apportion(total: int, weights: Sequence[float]) -> list[int]:
     return counts
 
 
+def release_assets(repo: SimRepo, day: dt.date) -> dict[tuple[str, str], int]:
+    """The download counts of the repo's own releases' assets on `day`, by (tag, asset):
+    release k is published `30 * (k + 1)` days after `created` (those not published yet are
+    not listed), with two assets each whose downloads grow every day, deterministically."""
+    assets: dict[tuple[str, str], int] = {}
+    for number in range(repo.releases):
+        published = repo.created + dt.timedelta(days=30 * (number + 1))
+        if published > day:
+            break
+        tag = f"v1.{number}.0"
+        rng = _rng(repo, "release", tag)
+        days = (day - published).days
+        for asset, share in ((f"{repo.name}-{tag}.tar.gz", 1.0), ("checksums.txt", 0.1)):
+            rate = rng.uniform(1, 6) * share
+            assets[(tag, asset)] = int(days * rate + rng.randrange(3))
+    return assets
+
+
 # --- the demo world ------------------------------------------------------------------------------
 
 
@@ -376,6 +395,7 @@ def demo_world(today: dt.date) -> list[SimRepo]:
             daily_views=220,
             daily_clones=18,
             seed=2,
+            releases=4,
         ),
         SimRepo(
             "acme-labs/lint-kit",
@@ -528,6 +548,11 @@ class SimulatedGitHub:
         self._serials = 10**9  # the next star's or fork's serial (the base ones are 0..n-1)
         self._points: dict[str, tuple[float, int]] = {}  # token -> (reset epoch, points used)
         self._graphql_failures: list[_GraphQLFailure] = []
+        # release assets changed by `upload_asset`, `download` and `delete_asset`, by repo id:
+        # downloads added to an asset of `release_assets`, those deleted, and those uploaded
+        self._downloads: dict[int, dict[tuple[str, str], int]] = {}
+        self._deleted_assets: dict[int, set[tuple[str, str]]] = {}
+        self._uploaded: dict[int, dict[tuple[str, str], int]] = {}
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -662,6 +687,48 @@ class SimulatedGitHub:
         if items is not None:
             return len(items)
         return repo.stars if series == "stars" else repo.forks
+
+    def upload_asset(self, full_name: str, tag: str, asset: str, downloads: int = 0) -> None:
+        """A new asset in release `tag` (a new release when there is none of that tag)."""
+        repo = self._repos[full_name.lower()]
+        with self._lock:
+            self._uploaded.setdefault(repo.id, {})[(tag, asset)] = downloads
+
+    def download(self, full_name: str, tag: str, asset: str, count: int = 1) -> None:
+        """`count` more downloads of an asset."""
+        repo = self._repos[full_name.lower()]
+        with self._lock:
+            uploaded = self._uploaded.get(repo.id, {})
+            if (tag, asset) in uploaded:
+                uploaded[(tag, asset)] += count
+            else:
+                added = self._downloads.setdefault(repo.id, {})
+                added[(tag, asset)] = added.get((tag, asset), 0) + count
+
+    def delete_asset(self, full_name: str, tag: str, asset: str) -> None:
+        """An asset deleted: it is listed no more (uploading it again starts at 0)."""
+        repo = self._repos[full_name.lower()]
+        with self._lock:
+            if self._uploaded.get(repo.id, {}).pop((tag, asset), None) is None:
+                self._deleted_assets.setdefault(repo.id, set()).add((tag, asset))
+
+    def assets_of(self, full_name: str) -> dict[tuple[str, str], int]:
+        """Every release asset the repo lists now, by (tag, asset): its download count."""
+        repo = self._repos[full_name.lower()]
+        with self._lock:
+            return self._assets(repo)
+
+    def _assets(self, repo: SimRepo) -> dict[tuple[str, str], int]:
+        """The lock is held."""
+        deleted = self._deleted_assets.get(repo.id, set())
+        added = self._downloads.get(repo.id, {})
+        assets = {
+            key: count + added.get(key, 0)
+            for key, count in release_assets(repo, self.now.date()).items()
+            if key not in deleted
+        }
+        assets.update(self._uploaded.get(repo.id, {}))
+        return assets
 
     def rename(self, full_name: str, new_full_name: str) -> None:
         """Rename or transfer a repo: the old name answers 301 to `/repositories/{id}`."""
@@ -843,6 +910,7 @@ class SimulatedGitHub:
         yield re.compile(r"/repositories/(?P<number>[0-9]+)"), self._get_repo_by_id
         yield re.compile(repo + r"/traffic/(?P<metric>views|clones)"), self._get_traffic
         yield re.compile(repo + r"/traffic/popular/(?P<popular>referrers|paths)"), self._get_popular
+        yield re.compile(repo + r"/releases"), self._list_releases
 
     def _put_routes(self, token: str) -> Iterator[_Route]:
         enable = functools.partial(
@@ -912,6 +980,58 @@ class SimulatedGitHub:
             return denied
         answer = popular_referrers if popular == "referrers" else popular_paths
         return _Answer(200, answer(repo, self.now.date()))
+
+    def _list_releases(
+        self, query: dict[str, str], kind: TokenKind, owner: str, name: str
+    ) -> _Answer:
+        """`GET /repos/{o}/{r}/releases`: newest first, paged, each with its assets.
+        https://docs.github.com/rest/releases/releases#list-releases"""
+        repo = self._repos.get(f"{owner}/{name}".lower())
+        if repo is None:
+            return _error(404, "Not Found", f"{DOCS}/releases/releases#list-releases")
+        with self._lock:
+            assets = self._assets(repo)
+        tags: dict[str, list[tuple[str, int]]] = {}
+        for (tag, asset), count in sorted(assets.items()):
+            tags.setdefault(tag, []).append((asset, count))
+        names = _example_names(self.url, repo.full_name)
+        bodies = []
+        for number, tag in enumerate(sorted(tags, reverse=True), start=1):
+            body = _rewrite(copy.deepcopy(_template("release")), names)
+            template_asset = body["assets"][0]
+            release_id = repo.id * 1000 + number
+            body.update(
+                id=release_id,
+                node_id=_node_id("07:Release", release_id),
+                tag_name=tag,
+                name=tag,
+                url=f"{self.url}/repos/{repo.full_name}/releases/{release_id}",
+                html_url=f"https://github.com/{repo.full_name}/releases/{tag}",
+            )
+            body["assets"] = [
+                {
+                    **template_asset,
+                    "id": release_id * 100 + index,
+                    "name": asset,
+                    "download_count": count,
+                    "browser_download_url": f"https://github.com/{repo.full_name}/releases/"
+                    f"download/{tag}/{asset}",
+                }
+                for index, (asset, count) in enumerate(tags[tag])
+            ]
+            bodies.append(body)
+        path = f"/repos/{repo.full_name}/releases"
+        per_page = min(PER_PAGE_MAX, max(1, _int(query.get("per_page"), PER_PAGE_DEFAULT)))
+        page = max(1, _int(query.get("page"), 1))
+        last = max(1, -(-len(bodies) // per_page))
+        header = ""
+        if page < last:
+            header = (
+                f'<{self.url}{path}?{urlencode({**query, "page": str(page + 1)})}>; rel="next", '
+                f'<{self.url}{path}?{urlencode({**query, "page": str(last)})}>; rel="last"'
+            )
+        items = bodies[(page - 1) * per_page : page * per_page]
+        return _Answer(200, items, {"Link": header} if header else {})
 
     def _enable_workflow(
         self,

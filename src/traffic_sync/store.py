@@ -32,6 +32,7 @@ from traffic_sync.branchview import (
     survey_branch,
     totals_path,
 )
+from traffic_sync.collect_growth import write_growth_state
 from traffic_sync.errors import HistoryFormatError, PushRejectedError, RepoError, StoreError
 from traffic_sync.folders import FINGERPRINT, Folder, Merged, index_row_of, merge_into, move_folder
 from traffic_sync.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
@@ -225,13 +226,20 @@ def plan_files(
         if old_folder is None and _unchanged(read, repo.full_name, merged):
             draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name])
         else:
-            draft.write(repo.full_name, merged, today=today, server_url=settings.server_url)
+            draft.write(
+                repo.full_name,
+                merged,
+                today=today,
+                server_url=settings.server_url,
+                created=repo.created,
+            )
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
         entry.update(
             full_name=repo.full_name,
             last_success=today.isoformat(),
             **{FINGERPRINT: merged.fingerprint},
         )
+        write_growth_state(entry, observation.growth)
         draft.results.append(
             RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
         )
@@ -271,9 +279,17 @@ class _Draft:
     errors: list[tuple[str, RepoError]] = field(default_factory=list)
     index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # name -> (tree, row)
 
-    def write(self, name: str, merged: Merged, *, today: dt.date, server_url: str) -> None:
+    def write(
+        self,
+        name: str,
+        merged: Merged,
+        *,
+        today: dt.date,
+        server_url: str,
+        created: dt.date | None = None,
+    ) -> None:
         """A repo folder's new files, page and all-time figures, and its index row (`today`:
-        the day the page is of)."""
+        the day the page is of; `created`: the repo's creation day, if known)."""
         written, entry = repo_files(
             self.prefix,
             name,
@@ -281,6 +297,7 @@ class _Draft:
             today=today,
             server_url=server_url,
             listing=self.listings.get(name, {}),
+            created=created,
         )
         self.on_repo(written)
         self.files.update(written)
@@ -340,6 +357,7 @@ def repo_files(
     today: dt.date,
     server_url: str,
     listing: Listing,
+    created: dt.date | None = None,
 ) -> tuple[dict[str, bytes], tuple[str, IndexRow]]:
     """What a write of `merged` puts in the branch for repo `name`: its period files, its page
     (as of `today`) and its all-time figures, by path; and its index entry (the folder's tree
@@ -353,6 +371,7 @@ def repo_files(
         server_url=server_url,
         datasets=merged.datasets,
         figures=figures,
+        created=created,
     )
     inside = dict(merged.files)
     inside["README.md"] = page.encode()

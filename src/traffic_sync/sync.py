@@ -119,6 +119,7 @@ def run(
         shard=str(settings.shard) if settings.shard.count > 1 else "",
         index_path=join_path(settings.data_path, "README.md") if "branch" in settings.sinks else "",
         index_url=index_url(settings, remote) if "branch" in settings.sinks else "",
+        growth=collected.growth,
     )
 
 

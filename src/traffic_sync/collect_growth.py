@@ -1,0 +1,219 @@
+"""Stars and forks since day one: which repos need a GraphQL query this run, and the fetches.
+
+`GET /repos/{o}/{r}`, which every run makes anyway, says `stargazers_count` and `forks_count`.
+state.json keeps, per repo and series, GitHub's count when the stored rows were last brought up
+to date, the newest day they hold, and where a fetch that stopped early goes on (`GrowthState`).
+Only a count that grew can bring a new day, so a quiet repo costs no query (`should_fetch`); the
+first run backfills the whole history, later runs walk newest first down to the newest day held.
+
+GraphQL has its own points budget per hour. The plan (`queries_needed`) is reported in the run's
+summary; the cheapest fetches go first, so one huge backfill cannot keep every other repo's new
+stars waiting, and when the points run low (the client's reserve, or GitHub's limit) the fetches
+stop cleanly: every row counted so far is kept, and the next run goes on from the positions kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from traffic_sync.actions import Log
+from traffic_sync.errors import AuthError, RateLimitedError, RepoError
+from traffic_sync.graphql import GraphQLClient, GrowthFetch, Points, Position, fetch_growth
+from traffic_sync.growth import Series, queries_needed, should_fetch
+from traffic_sync.models import GrowthReport, GrowthState, GrowthUpdate, Observation
+
+STATE_KEY = "growth"  # the state.json key of a repo entry that this module owns
+
+
+def read_growth_state(entry: Mapping[str, object], series: Series) -> GrowthState:
+    """A series' state from a state.json entry; what cannot be read counts as never fetched,
+    which costs a backfill again, never a wrong row (rows merge by max)."""
+    kept = entry.get(STATE_KEY)
+    value = kept.get(str(series)) if isinstance(kept, dict) else None
+    if not isinstance(value, dict):
+        return GrowthState()
+    try:
+        count, through, queries = value.get("count"), value.get("through"), value.get("queries", 0)
+        return GrowthState(
+            count=count if _is_count(count) else None,
+            through=dt.date.fromisoformat(through) if isinstance(through, str) else None,
+            pending=tuple(Position.from_json(p) for p in value.get("pending") or ()),
+            queries=queries if _is_count(queries) else 0,
+        )
+    except (ValueError, TypeError):
+        return GrowthState()
+
+
+def growth_state_json(state: GrowthState) -> dict[str, Any]:
+    """A series' state as state.json keeps it."""
+    return {
+        "count": state.count,
+        "through": None if state.through is None else state.through.isoformat(),
+        "pending": [p.to_json() for p in state.pending],
+        "queries": state.queries,
+    }
+
+
+def write_growth_state(entry: dict[str, object], updates: Sequence[GrowthUpdate]) -> None:
+    """Put this run's series states into a state.json entry, keeping the other keys."""
+    if not updates:
+        return
+    kept = entry.get(STATE_KEY)
+    growth = dict(kept) if isinstance(kept, dict) else {}
+    for update in updates:
+        growth[str(update.series)] = growth_state_json(update.state)
+    entry[STATE_KEY] = dict(sorted(growth.items()))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Ask:
+    """One series of one repo that this run asks GraphQL about."""
+
+    index: int  # of the observation
+    series: Series
+    state: GrowthState
+    count: int  # GitHub's count now
+    cost: int  # the queries the plan expects
+
+
+def collect_growth(
+    observations: Sequence[Observation],
+    *,
+    client: GraphQLClient,
+    state: Mapping[str, Mapping[str, object]],
+    log: Log,
+    workers: int = 1,
+) -> tuple[list[Observation], GrowthReport]:
+    """The observations with their stars and forks (`Observation.growth`), and the report.
+
+    `state` is state.json's repos by id; `workers` fetch at once, cheapest first. A failure of
+    one repo's query is a warning: its traffic is saved all the same, and its history is asked
+    for again next run. Once the points run low (or a 401), fetches not started yet are not
+    started: they wait for the next run.
+    """
+    updates: list[list[GrowthUpdate]] = [[] for _ in observations]
+    asks: list[_Ask] = []
+    quiet = 0
+    for index, observation in enumerate(observations):
+        entry = state.get(str(observation.repo.id), {})
+        for series in Series:
+            kept = read_growth_state(entry, series)
+            count = _count(observation, series)
+            if should_fetch(kept.count, count, pending=bool(kept.pending)):
+                asks.append(_Ask(index, series, kept, count, _cost(kept, count)))
+                continue
+            quiet += 1
+            if kept.count is not None and count < kept.count:
+                # stars taken back: a later star is noticed once the count grows from here
+                updates[index].append(
+                    GrowthUpdate(series, (), dataclasses.replace(kept, count=count))
+                )
+    asks.sort(key=lambda a: (a.cost, a.index, a.series))
+    planned = sum(a.cost for a in asks)
+    fetched = waiting = 0
+    stopped = False
+    for ask, outcome in zip(asks, _fetch_all(asks, observations, client, workers), strict=True):
+        name = observations[ask.index].repo.full_name
+        try:
+            result = outcome.result()
+        except (RepoError, RateLimitedError) as error:
+            if not isinstance(error, _NotStarted):
+                log.warning(error, where=f"{name} {ask.series}")
+            waiting += 1
+            continue
+        updates[ask.index].append(GrowthUpdate(ask.series, result.rows, _after(ask, result)))
+        if result.complete:
+            fetched += 1
+        else:
+            waiting += 1
+            stopped = stopped or result.stopped
+    points = client.points
+    if stopped or points.stopped:
+        log.warning(
+            _points_low(points),
+            where=f"{waiting:,} star and fork histories wait for the next run",
+        )
+    report = GrowthReport(
+        points=points, planned=planned, fetched=fetched, waiting=waiting, quiet=quiet
+    )
+    observed = [
+        dataclasses.replace(o, growth=tuple(u)) if u else o
+        for o, u in zip(observations, updates, strict=True)
+    ]
+    return observed, report
+
+
+class _NotStarted(RateLimitedError):
+    """A fetch left for the next run: an earlier one found the points low, or a 401."""
+
+
+def _fetch_all(
+    asks: Sequence[_Ask],
+    observations: Sequence[Observation],
+    client: GraphQLClient,
+    workers: int,
+) -> list[Future[GrowthFetch]]:
+    """Every fetch on `workers` threads, one future per ask in order (each raises what its
+    fetch raised, or _NotStarted)."""
+    stop = threading.Event()
+
+    def fetch(ask: _Ask) -> GrowthFetch:
+        if stop.is_set():
+            raise _NotStarted("Not started: the GraphQL points ran low.")
+        state = ask.state
+        name = observations[ask.index].repo.full_name
+        try:
+            result = fetch_growth(
+                client, name, ask.series, since=state.through, pending=state.pending
+            )
+        except AuthError:
+            stop.set()
+            raise
+        if result.stopped:
+            stop.set()
+        return result
+
+    count = max(1, min(workers, len(asks)))
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="traffic-sync-growth") as pool:
+        return [pool.submit(fetch, ask) for ask in asks]
+
+
+def _after(ask: _Ask, result: GrowthFetch) -> GrowthState:
+    """The series' state once this fetch's rows are stored."""
+    days = [row.date for row in result.rows]
+    through = max([*days, *([ask.state.through] if ask.state.through else [])], default=None)
+    count = result.count if result.count is not None else ask.state.count
+    queries = 0 if result.complete else ask.state.queries + result.queries
+    return GrowthState(count=count, through=through, pending=result.pending, queries=queries)
+
+
+def _cost(state: GrowthState, count: int) -> int:
+    """Queries a series is expected to take: the whole history on a first fetch, what is
+    left of a backfill that stopped, and the new items (at least a query) otherwise."""
+    if state.count is None or state.pending:
+        return max(1, queries_needed(count) - state.queries)
+    return max(1, queries_needed(count - state.count))
+
+
+def _count(observation: Observation, series: Series) -> int:
+    repo = observation.repo
+    return repo.stars if series is Series.STARS else repo.forks
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _points_low(points: Points) -> RateLimitedError:
+    when = f" until {points.reset_at:%H:%M} UTC" if points.reset_at else ""
+    return RateLimitedError(
+        f"GitHub's GraphQL points ran low{when}: {points.used:,} used this run, "
+        f"{points.remaining if points.remaining is not None else 0:,} left, "
+        f"{points.reserve:,} kept in reserve.",
+        fix="What was fetched is kept; the next run goes on where this one stopped.",
+    )

@@ -1,0 +1,58 @@
+"""What state.json keeps of stars and forks between runs, and what a run plans to ask."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from traffic_sync.collect_growth import (
+    STATE_KEY,
+    read_growth_state,
+    write_growth_state,
+)
+from traffic_sync.graphql import Position
+from traffic_sync.growth import GrowthRow, Series
+from traffic_sync.models import GrowthState, GrowthUpdate
+
+KEPT = GrowthState(
+    count=1_234,
+    through=dt.date(2026, 1, 20),
+    pending=(Position("Y3Vyc29y", dt.date(2024, 5, 1), 7, None),),
+    queries=96,
+)
+
+
+def test_state_round_trips_through_the_entry() -> None:
+    """What a run writes is what the next run reads, series by series."""
+    entry: dict[str, object] = {}
+    write_growth_state(entry, [GrowthUpdate(Series.STARS, (), KEPT)])
+    assert read_growth_state(entry, Series.STARS) == KEPT
+    assert read_growth_state(entry, Series.FORKS) == GrowthState()
+
+
+def test_writing_keeps_the_keys_and_series_others_own() -> None:
+    """A run that touched only stars keeps the forks' state and the entry's other keys."""
+    entry: dict[str, object] = {"posthog": {"views": "2026-01-01"}}
+    write_growth_state(entry, [GrowthUpdate(Series.FORKS, (), GrowthState(count=3))])
+    write_growth_state(
+        entry, [GrowthUpdate(Series.STARS, (GrowthRow(dt.date(2026, 1, 2), 1, 1),), KEPT)]
+    )
+    assert entry["posthog"] == {"views": "2026-01-01"}
+    assert read_growth_state(entry, Series.FORKS) == GrowthState(count=3)
+    assert read_growth_state(entry, Series.STARS) == KEPT
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "oops",
+        {"stars": "oops"},
+        {"stars": {"count": "12", "through": "not a day"}},
+        {"stars": {"count": 12, "pending": [{"cursor": ""}]}},
+        {"stars": {"count": True, "queries": -1}},
+    ],
+)
+def test_a_state_it_cannot_read_counts_as_never_fetched(kept: object) -> None:
+    """A hand-edited or damaged state costs a backfill again, never a wrong row."""
+    assert read_growth_state({STATE_KEY: kept}, Series.STARS) == GrowthState()

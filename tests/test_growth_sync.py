@@ -1,0 +1,301 @@
+"""Stars, forks and release downloads in whole runs: the simulated GitHub (REST and GraphQL,
+its queries checked against GitHub's published schema where it is installed) and a real git
+data branch in a bare repo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import branch
+from tests.graphql_schema import GitHubValidator, optional_validator
+from tests.test_sync import FAST, TOKEN, ListLog, settings_for
+from traffic_sync.charts import downloads_per_day
+from traffic_sync.github import GitHubSource
+from traffic_sync.graphql import DEFAULT_RESERVE
+from traffic_sync.growth import GrowthRow, daily_growth, queries_needed
+from traffic_sync.models import ReleaseRow, RunReport
+from traffic_sync.render import render_summary
+from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.sync import run
+
+# today: the GraphQL client reads the points' reset time against the real clock
+NOW = dt.datetime.now(dt.UTC).replace(hour=13, minute=0, second=0, microsecond=0)
+HUGE = SimRepo("octo/huge", 1, dt.date(2019, 4, 1), stars=45_000, forks=1_234, seed=2)
+SMALL = SimRepo("octo/small", 2, dt.date(2025, 6, 1), stars=250, forks=7, seed=4, releases=2)
+BIG = SimRepo("octo/big", 3, dt.date(2022, 1, 1), stars=25_000, forks=0, seed=6)
+
+
+@pytest.fixture
+def validator() -> GitHubValidator | None:
+    return optional_validator(os.environ)
+
+
+@pytest.fixture
+def sim(validator: GitHubValidator | None) -> Iterator[SimulatedGitHub]:
+    with SimulatedGitHub(
+        [HUGE, SMALL, BIG], now=NOW, token=TOKEN, viewer="octo", graphql_validator=validator
+    ) as server:
+        yield server
+
+
+def sync(
+    sim: SimulatedGitHub, remote: Path, tmp_path: Path, log: ListLog | None = None, **inputs: str
+) -> RunReport:
+    """One run on the simulator's day, its requests logged apart from the earlier runs'."""
+    sim.requests.clear()
+    work = tmp_path / f"work-{time.monotonic_ns()}"
+    work.mkdir()
+    return run(
+        settings_for(remote, **inputs),
+        today=sim.now.date(),
+        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        log=log or ListLog(),
+        workdir=work,
+        cwd=tmp_path,
+        sleep=lambda _s: None,
+    )
+
+
+def stored(remote: Path, name: str, series: str) -> tuple[GrowthRow, ...]:
+    rows = branch.rows(branch.files(remote), name, series)
+    return tuple(GrowthRow(dt.date.fromisoformat(r["date"]), r["new"], r["total"]) for r in rows)
+
+
+def growth_state(remote: Path, repo_id: int) -> dict[str, dict[str, object]]:
+    state = json.loads(branch.files(remote)[".traffic-sync/state.json"])
+    growth: dict[str, dict[str, object]] = state["repos"][str(repo_id)]["growth"]
+    return growth
+
+
+def queries(sim: SimulatedGitHub) -> list[dict[str, object]]:
+    """The variables of every GraphQL query of the run, in order."""
+    return [r.body["variables"] for r in sim.requests if r.path == "/graphql"]
+
+
+def rest_paths(sim: SimulatedGitHub, name: str) -> list[str]:
+    return [r.path for r in sim.requests if r.path.startswith(f"/repos/{name}")]
+
+
+def next_day(sim: SimulatedGitHub) -> None:
+    sim.now += dt.timedelta(days=1)
+    sim.new_hour()
+
+
+def test_first_run_backfills_more_stars_than_rest_can_list(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """45,000 stars (REST stops at 40,000): the first run walks GraphQL's cursors to the first
+    star, one query per 100, and stores every day since the repo's creation exactly."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    report = sync(sim, remote, tmp_path, repos="octo/huge")
+    assert stored(remote, "octo/huge", "stars") == daily_growth(sim.timeline("octo/huge", "stars"))
+    assert stored(remote, "octo/huge", "forks") == daily_growth(sim.timeline("octo/huge", "forks"))
+    asked = queries(sim)
+    assert len(asked) == queries_needed(45_000) + queries_needed(1_234)
+    cursors = [q["cursor"] for q in asked if q["cursor"] is not None]
+    assert len(asked) - len(cursors) == 2, "stars and forks each start at the top once"
+    assert len(set(cursors)) == len(cursors), "each query goes on from the one before"
+    assert stored(remote, "octo/huge", "stars")[0].date >= HUGE.created
+    assert stored(remote, "octo/huge", "stars")[-1].total == 45_000
+    assert growth_state(remote, 1)["stars"] == {
+        "count": 45_000,
+        "through": sim.timeline("octo/huge", "stars")[-1].date().isoformat(),
+        "pending": [],
+        "queries": 0,
+    }
+    assert report.growth is not None
+    assert (report.growth.fetched, report.growth.waiting) == (2, 0)
+    assert report.growth.points.used == len(asked)
+    summary = render_summary(report, with_charts=False)
+    assert f"GraphQL points: {len(asked):,} used" in summary
+    assert f"of {queries_needed(45_000) + queries_needed(1_234):,} planned" in summary
+    page = branch.files(remote)["octo/huge/README.md"].decode()
+    assert f"Stars since the repository's creation, 2019-04-01 to {NOW.date()}" in page
+
+
+def test_an_incremental_day_asks_newest_first_down_to_the_newest_day_held(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """New stars: one query, from the top down to the newest stored day; forks did not grow,
+    so they are not asked for; the new day lands with its running total."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync(sim, remote, tmp_path, repos="octo/small")
+    next_day(sim)
+    sim.star("octo/small", sim.now - dt.timedelta(hours=2), count=3)
+    report = sync(sim, remote, tmp_path, repos="octo/small")
+    (asked,) = queries(sim)
+    assert asked["cursor"] is None  # from the top
+    rows = stored(remote, "octo/small", "stars")
+    assert rows == daily_growth(sim.timeline("octo/small", "stars"))
+    assert rows[-1] == GrowthRow(sim.now.date(), 3, 253)
+    assert growth_state(remote, 2)["stars"]["count"] == 253
+    assert report.growth is not None
+    assert (report.growth.fetched, report.growth.quiet) == (1, 1)
+
+
+def test_a_quiet_day_costs_five_requests_and_no_query(sim: SimulatedGitHub, tmp_path: Path) -> None:
+    """Counts unchanged: GET /repos and the four traffic calls, nothing else (six with
+    release-downloads, the sixth its releases), and no GraphQL query; nothing changes but the
+    day's snapshots."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync(sim, remote, tmp_path, repos="octo/small octo/huge")
+    before = (stored(remote, "octo/small", "stars"), stored(remote, "octo/huge", "forks"))
+    next_day(sim)
+    report = sync(sim, remote, tmp_path, repos="octo/small octo/huge")
+    assert queries(sim) == []
+    for name in ("octo/small", "octo/huge"):
+        assert rest_paths(sim, name) == [
+            f"/repos/{name}",
+            f"/repos/{name}/traffic/views",
+            f"/repos/{name}/traffic/clones",
+            f"/repos/{name}/traffic/popular/referrers",
+            f"/repos/{name}/traffic/popular/paths",
+        ]
+    assert (stored(remote, "octo/small", "stars"), stored(remote, "octo/huge", "forks")) == before
+    assert report.growth is not None
+    assert (report.growth.quiet, report.growth.points.queries) == (4, 0)
+    next_day(sim)
+    sync(sim, remote, tmp_path, repos="octo/small", **{"release-downloads": "true"})
+    assert rest_paths(sim, "octo/small")[5:] == ["/repos/octo/small/releases"]
+    assert queries(sim) == []
+
+
+def test_an_unstar_keeps_the_day_and_the_stats_keep_the_net_count(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """Stars taken back: no query, no stored day lowered, the stats row has GitHub's net count
+    and the page says why the two differ; a later star is still noticed."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sync(sim, remote, tmp_path, repos="octo/small")
+    before = stored(remote, "octo/small", "stars")
+    next_day(sim)
+    sim.unstar("octo/small", 2)
+    sync(sim, remote, tmp_path, repos="octo/small")
+    assert queries(sim) == []
+    assert stored(remote, "octo/small", "stars") == before
+    tree = branch.files(remote)
+    assert branch.rows(tree, "octo/small", "stats")[-1]["stars"] == 248
+    assert growth_state(remote, 2)["stars"]["count"] == 248
+    page = tree["octo/small/README.md"].decode()
+    assert "Stars: 250 in the history; GitHub counted 248" in page
+    assert "2 taken back since they were given" in page
+    next_day(sim)
+    sim.star("octo/small", sim.now - dt.timedelta(hours=1))
+    sync(sim, remote, tmp_path, repos="octo/small")
+    assert len(queries(sim)) == 1
+    rows = stored(remote, "octo/small", "stars")
+    assert rows[:-1] == before
+    assert rows[-1] == GrowthRow(sim.now.date(), 1, 251)
+
+
+def test_points_running_out_mid_backfill_stop_cleanly_and_the_next_run_resumes(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """300 points an hour and 200 kept in reserve: the first run stops after 100 queries of a
+    250-query backfill, keeps what it counted and where it stopped, and says so; the next
+    run, a new hour, goes on from there and the history comes out exact."""
+    sim.graphql_points = DEFAULT_RESERVE + 100
+    remote = branch.init_bare(tmp_path / "data.git")
+    # one at a time, so the count of queries before the reserve is exact
+    report = sync(sim, remote, tmp_path, repos="octo/big octo/small", concurrency="1")
+    assert report.repos_synced == 2
+    assert report.repos_failed == 0
+    assert report.growth is not None
+    assert report.growth.points.stopped
+    assert report.growth.waiting >= 1
+    assert len(queries(sim)) == 100
+    walked = sum(q["name"] == "big" for q in queries(sim))
+    # the small repo's histories are cheaper, so they went first and are whole
+    small = daily_growth(sim.timeline("octo/small", "stars"))
+    assert stored(remote, "octo/small", "stars") == small
+    truth = daily_growth(sim.timeline("octo/big", "stars"))
+    partial = {row.date: row.new for row in stored(remote, "octo/big", "stars")}
+    exact = {row.date: row.new for row in truth}
+    assert partial
+    assert all(new <= exact[day] for day, new in partial.items())
+    assert sum(partial.values()) < 25_000
+    state = growth_state(remote, 3)["stars"]
+    assert state["pending"]
+    assert state["queries"]
+    assert "1 history waits for the next run" in render_summary(report, with_charts=False)
+
+    next_day(sim)
+    sim.graphql_points = 5_000
+    report = sync(sim, remote, tmp_path, repos="octo/big octo/small")
+    assert report.growth is not None
+    assert report.growth.waiting == 0
+    assert stored(remote, "octo/big", "stars") == truth
+    assert growth_state(remote, 3)["stars"]["pending"] == []
+    # the top down to the newest day held, then on from the cursor kept: no page twice
+    # (the top page, and at most one page more than the rest, where the walk stopped mid-page)
+    assert len(queries(sim)) <= 1 + queries_needed(25_000) - walked + 1
+
+
+def test_release_downloads_are_a_daily_snapshot_and_never_make_a_negative_day(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """Each run keeps every asset's count; a deleted asset leaves the day's snapshot, one
+    uploaded again starts over, and the page's downloads per day never go below zero."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    downloads = {"release-downloads": "true"}
+    sync(sim, remote, tmp_path, repos="octo/small", **downloads)
+    first = sim.assets_of("octo/small")
+    next_day(sim)
+    tag, asset = next(iter(sorted(first)))
+    sim.delete_asset("octo/small", "v1.1.0", "checksums.txt")
+    sim.delete_asset("octo/small", tag, asset)
+    sim.upload_asset("octo/small", tag, asset, downloads=4)  # uploaded again: from 0, then 4
+    sync(sim, remote, tmp_path, repos="octo/small", **downloads)
+    tree = branch.files(remote)
+    rows = [
+        ReleaseRow(dt.date.fromisoformat(r["date"]), r["tag"], r["asset"], r["downloads"])
+        for r in branch.rows(tree, "octo/small", "releases")
+    ]
+    days = sorted({row.date for row in rows})
+    assert days == [NOW.date(), NOW.date() + dt.timedelta(days=1)]
+    by_day = {d: {(r.tag, r.asset): r.downloads for r in rows if r.date == d} for d in days}
+    assert by_day[days[0]] == first
+    assert by_day[days[1]] == sim.assets_of("octo/small")
+    assert ("v1.1.0", "checksums.txt") not in by_day[days[1]]
+    gained = downloads_per_day(rows)
+    kept = [key for key in by_day[days[1]] if key != (tag, asset)]
+    expected = 4 + sum(by_day[days[1]][k] - by_day[days[0]][k] for k in kept)
+    assert gained == {days[1]: expected}
+    assert all(value >= 0 for value in gained.values())
+    page = tree["octo/small/README.md"].decode()
+    assert "## Release downloads" in page
+    assert f"bar [{expected}]" in page
+    assert branch.dataset_files(tree, "octo/small", "releases") == sorted(
+        {f"octo/small/releases/{day:%Y-%m}.json" for day in days}
+    )
+
+
+def test_releases_a_token_cannot_read_cost_a_warning_not_the_traffic(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """A token that reads traffic but not contents gets 403 on the releases: the repo's
+    traffic is saved, no releases file is written, and a warning says what to grant."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    sim.fail(
+        r"^/repos/octo/small/releases$",
+        403,
+        message="Resource not accessible by personal access token",
+    )
+    log = ListLog()
+    report = sync(sim, remote, tmp_path, log, repos="octo/small", **{"release-downloads": "true"})
+    assert report.repos_synced == 1
+    assert report.repos_failed == 0
+    tree = branch.files(remote)
+    assert branch.rows(tree, "octo/small", "views")
+    assert not branch.dataset_files(tree, "octo/small", "releases")
+    ((warning, where),) = log.warnings
+    assert where == "octo/small"
+    assert warning.title == "Release downloads not read"
+    assert "Contents: read" in warning.fix
