@@ -18,6 +18,7 @@ from traffic_sync.alltime import (
     encode_index,
     index_row,
 )
+from traffic_sync.growth import GrowthRow, merge_growth
 from traffic_sync.models import DailyRow, History, StatsRow
 from traffic_sync.render import render_index, render_repo_page
 
@@ -27,7 +28,8 @@ TODAY = dt.date(2026, 3, 2)
 @st.composite
 def histories(draw: st.DrawFn) -> History:
     """Views, clones and stats up to TODAY over up to five years, with gaps and not-final
-    days; stats always hold TODAY, as every run writes a stats row."""
+    days, and stars since before the first of them; stats always hold TODAY, as every run
+    writes a stats row."""
     span = draw(st.integers(0, 5 * 365))
     first = TODAY - dt.timedelta(days=span)
     gap_from = draw(st.integers(0, span))
@@ -48,8 +50,13 @@ def histories(draw: st.DrawFn) -> History:
     stats = tuple(
         StatsRow(TODAY - dt.timedelta(days=d), 3 * d, d, 1, 0, 5, 2, 1, 1) for d in run_days
     )
+    star_days = sorted(draw(st.sets(st.integers(0, span + 400), max_size=40)))
+    stars = merge_growth([GrowthRow(TODAY - dt.timedelta(days=d), 1 + d % 4, 0) for d in star_days])
     return History(
-        views=series(3), clones=series(7), stats=tuple(sorted(stats, key=lambda r: r.date))
+        views=series(3),
+        clones=series(7),
+        stats=tuple(sorted(stats, key=lambda r: r.date)),
+        stars=stars,
     )
 
 
@@ -59,6 +66,7 @@ def newest_years(history: History, since: dt.date) -> History:
         views=tuple(r for r in history.views if r.date >= year),
         clones=tuple(r for r in history.clones if r.date >= year),
         stats=tuple(r for r in history.stats if r.date >= year),
+        stars=history.stars,  # read whole
     )
 
 
