@@ -14,7 +14,8 @@ with the schema, `last_success` and folder fingerprint a run records). One commi
 sees: it fetches the tip alone (`--depth 1`). So that 10,000 x 10 years builds in minutes, the
 period files older than the 14-day window of the measured days are drawn from a small pool of
 variants (`--pool`; git stores each once), while every file the window reaches, and every page,
-is each repo's own, as with real repos. Every row is 3 referrers and 3 paths a day.
+is each repo's own, as with real repos; `--pool 0` gives every repo its own files throughout
+(1,000 x 3 years then builds in about 3 minutes). Each day has 3 referrers and 3 paths.
 
 Each measurement is `store()`, the Action's own path, in a fresh process:
 - *unchanged run*: the tip's day observed again (no commit expected: this also proves the
@@ -27,10 +28,11 @@ Reported per run: wall time; peak memory of the Python process (VmHWM, exact) an
 process tree (Python plus its git commands, summed, sampled every 20 ms); bytes fetched, the
 size of the packs the run received from the data repo (a partial repo keeps each fetch from its
 promisor remote as one pack, as sent, marked `.promisor`); bytes pushed, what the data repo's
-object store grew by. Because old period files are shared, a run that reads every file fetches
-each shared one once: "files read at most" gives what a real branch would make it fetch.
-With `--profile`, each run's `store()` is profiled and its time split between git, merging and
-rendering. The worker's address space is capped (`--memory-limit`), so a run that would need
+object store grew by. A run that reads a shared file fetches it once for all repos, so with a
+pool the bytes fetched understate a real branch's (the build line says how much the files hold
+in all and how much of it is distinct); `--pool 0` gives the real figure.
+With `--profile DIR`, each run's `store()` is profiled and its time split between git, merging
+and rendering. The worker's address space is capped (`--memory-limit`), so a run that would need
 more than the machine has fails with MemoryError instead of exhausting it.
 """
 
@@ -518,6 +520,14 @@ def profile_breakdown(path: str) -> list[tuple[str, float]]:
     return found
 
 
+def _profile_path(folder: str | None, run: str) -> str:
+    """Where a run's profile goes ("": not profiled; git alone never is)."""
+    if not folder or run == "git-alone":
+        return ""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return str(Path(folder) / f"{run}.prof")
+
+
 def _mib(count: float) -> str:
     return f"{count / 2**20:,.1f} MiB"
 
@@ -533,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--runs", default=",".join(RUNS), help=f"of {', '.join(RUNS)}")
     parser.add_argument("--checkout", action="store_true", help="a data folder with a work tree")
-    parser.add_argument("--profile", action="store_true", help="profile each store()")
+    parser.add_argument("--profile", metavar="DIR", help="profile each store() into DIR")
     parser.add_argument("--memory-limit", type=float, default=8, help="GiB a worker may map")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -582,7 +592,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "synced": args.synced,
                 "day": (TODAY if run == "unchanged" else NEW_DAY).isoformat(),
                 "memory_limit": args.memory_limit * 2**30,
-                "profile": str(root / f"{run}.prof") if args.profile and run != "git-alone" else "",
+                "profile": _profile_path(args.profile, run),
             }
             result = measure(job)
             if "error" in result:
