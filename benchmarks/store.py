@@ -51,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -447,8 +448,12 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
             if profile:
                 profile.disable()
         result["sha"] = sha
-    except MemoryError:
-        result["error"] = f"MemoryError (address space capped at {limit / 2**30:.0f} GiB)"
+    except MemoryError as error:
+        frames = traceback.extract_tb(error.__traceback__)
+        where = " > ".join(f.name for f in frames if "traffic_sync" in f.filename)
+        result["error"] = (
+            f"MemoryError (address space capped at {limit / 2**30:.0f} GiB) in {where}"
+        )
     result["wall"] = time.perf_counter() - started
     result["python_peak"] = _vmhwm()
     if profile:
@@ -647,7 +652,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             result = measure(job)
             if "error" in result:
                 print(f"{run:10} {result['wall']:7.2f} s  FAILED: {result['error']}")
-                continue
+                if "tree_peak" not in result:
+                    continue
+                result["sha"] = "(failed)"
             print(
                 f"{run:10} {result['wall']:7.2f} s  commit {result['sha'][:7] or 'none'}  "
                 f"peak {_mib(result['python_peak'])} / {_mib(result['tree_peak'])}  "
