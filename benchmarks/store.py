@@ -62,7 +62,6 @@ from traffic_sync.alltime import IndexRow, by_year, encode_all_time, encode_inde
 from traffic_sync.branchview import INDEX_FILE, STATE_FILE, STATE_SCHEMA, TOTALS_FOLDER
 from traffic_sync.codec import (
     CLONES,
-    DATASETS,
     PATHS,
     REFERRERS,
     STATS,
@@ -193,10 +192,10 @@ class Layout:
         start = TODAY - dt.timedelta(days=days)
         # the oldest day a run on TODAY or NEW_DAY rewrites
         reach = TODAY - dt.timedelta(days=WINDOW_DAYS + 1)
-        current = {d.name: _periods(d, max(start, reach), TODAY) for d in DATASETS}
+        current = {d.name: _periods(d, max(start, reach), TODAY) for d in _ORDER}
         pooled = {
             d.name: [p for p in _periods(d, start, TODAY) if p not in current[d.name]]
-            for d in DATASETS
+            for d in _ORDER
         }
         return cls(start, current, pooled)
 
@@ -310,7 +309,7 @@ def build_branch(
     shared: list[dict[str, dict[str, tuple[tuple[Any, ...], Files]]]] = []
     for variant in range(pool):
         by_dataset: dict[str, dict[str, tuple[tuple[Any, ...], Files]]] = {}
-        for dataset in DATASETS:
+        for dataset in _ORDER:
             by_dataset[dataset.name] = {}
             for period in layout.pooled[dataset.name]:
                 rows = _period_rows(dataset, period, variant, layout.start)

@@ -621,9 +621,7 @@ class DataBranch:
         time: the trees of one level are fetched in one request and read by one process."""
         if tip is None:
             return {}
-        scope = None if prefixes is None else {p.strip("/") for p in prefixes}
-        if scope is not None and "" in scope and recursive:
-            scope = None
+        scope = _Scope(prefixes, recursive=recursive)
         level = [("", self._root_tree(tip))]
         entries: dict[str, _Entry] = {}
         while level:
@@ -633,9 +631,9 @@ class DataBranch:
                 for mode, name, child in _tree_entries(trees[sha]):
                     path = f"{folder}{name}"
                     if mode == "40000":
-                        if _enters(path, scope, recursive=recursive):
+                        if scope.enters(path):
                             below.append((f"{path}/", child))
-                    elif _holds(folder.rstrip("/"), scope, recursive=recursive):
+                    elif scope.holds(folder.rstrip("/")):
                         kind = "commit" if mode == "160000" else "blob"
                         entries[path] = _Entry(mode, kind, child)
             level = below
@@ -737,7 +735,7 @@ class Staging:
         *,
         tops: set[str] | None = None,
     ) -> None:
-        self._scope = scope
+        self._scope = _Scope(scope, recursive=True)
         self._tops = tops or {""}
         self._branch = branch
         self._current = current
@@ -781,7 +779,7 @@ class Staging:
         newer bytes."""
         for path, data in files.items():
             folder = path.rpartition("/")[0]
-            if folder not in self._tops and not _holds(folder, self._scope, recursive=True):
+            if folder not in self._tops and not self._scope.holds(folder):
                 raise ValueError(f"{path!r} is outside the folders this commit may write")
             if self._given.get(path) is data:
                 continue  # these very bytes were added before (the plan's files are)
@@ -862,24 +860,40 @@ def _tree_entries(tree: bytes) -> Iterator[tuple[str, str, str]]:
         at = nul + 21
 
 
-def _enters(folder: str, scope: set[str] | None, *, recursive: bool) -> bool:
-    """Whether a walk limited to `scope` goes into `folder`: on the way to a scope folder, or
-    (recursive) inside one."""
-    if scope is None:
-        return True
-    return any(
-        f == folder or f.startswith(f"{folder}/") or (recursive and folder.startswith(f"{f}/"))
-        for f in scope
-    )
+class _Scope:
+    """Folders a tree walk is limited to (None: everything), answered by set lookups, so a
+    walk limited to thousands of folders stays linear in the entries it meets."""
 
+    def __init__(self, folders: Iterable[str] | None, *, recursive: bool) -> None:
+        self._all = folders is None
+        self._folders = set() if folders is None else {f.strip("/") for f in folders}
+        self._recursive = recursive
+        if recursive and "" in self._folders:
+            self._all = True
+        self._on_the_way = {
+            "/".join(parts[:n])
+            for folder in self._folders
+            for parts in [folder.split("/")]
+            for n in range(len(parts))
+        }
 
-def _holds(folder: str, scope: set[str] | None, *, recursive: bool) -> bool:
-    """Whether the files right in `folder` are listed."""
-    if scope is None:
-        return True
-    return any(
-        f == folder or (recursive and (f == "" or folder.startswith(f"{f}/"))) for f in scope
-    )
+    def enters(self, folder: str) -> bool:
+        """Whether the walk goes into `folder`: on the way to a scope folder, or (recursive)
+        inside one."""
+        return (
+            self._all
+            or folder in self._folders
+            or folder in self._on_the_way
+            or (self._recursive and self._inside(folder))
+        )
+
+    def holds(self, folder: str) -> bool:
+        """Whether the files right in `folder` are listed."""
+        return self._all or folder in self._folders or (self._recursive and self._inside(folder))
+
+    def _inside(self, folder: str) -> bool:
+        parts = folder.split("/")
+        return any("/".join(parts[:n]) in self._folders for n in range(1, len(parts)))
 
 
 def blob_sha(data: bytes) -> str:
