@@ -191,11 +191,25 @@ def _traffic(rows: Sequence[DailyRow]) -> Traffic:
         return Traffic()
     weeks: dict[dt.date, Sum] = {}
     months: dict[dt.date, Sum] = {}
-    for row in rows:
-        one = Sum(row.count, 1, row.final)
-        week, month = _monday(row.date), row.date.replace(day=1)
-        weeks[week] = weeks.get(week, Sum()) + one
-        months[month] = months.get(month, Sum()) + one
+    # rows come sorted by date: each week's and month's rows are summed in one pass
+    for sums, start_of in ((weeks, _monday), (months, _first_of_month)):
+        key: dt.date | None = None
+        end = dt.date.min
+        total = days = 0
+        final = True
+        for row in sorted(rows, key=_date_of):
+            if row.date > end:
+                if key is not None:
+                    sums[key] = Sum(total, days, final)
+                key = start_of(row.date)
+                end = _period_end(key, weekly=sums is weeks)
+                total = days = 0
+                final = True
+            total += row.count
+            days += 1
+            final = final and row.final
+        if key is not None:
+            sums[key] = Sum(total, days, final)
     active = [row.date for row in rows if row.count > 0]
     return Traffic(
         first=min(row.date for row in rows),
@@ -205,6 +219,21 @@ def _traffic(rows: Sequence[DailyRow]) -> Traffic:
         weeks=weeks,
         months=months,
     )
+
+
+def _date_of(row: DailyRow | StatsRow) -> dt.date:
+    return row.date
+
+
+def _first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _period_end(start: dt.date, *, weekly: bool) -> dt.date:
+    if weekly:
+        return start + dt.timedelta(days=6)
+    following = (start + dt.timedelta(days=31)).replace(day=1)
+    return following - dt.timedelta(days=1)
 
 
 def _counters(history: History) -> Counters:
