@@ -457,7 +457,7 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         if job["run"] == "git-alone":
-            sha = git_alone(settings, remote, work)
+            sha = git_alone(settings, remote, work, [r.full_name for r in repos])
         else:
             obs = [observation(r, day) for r in repos]
             if profile:
@@ -479,18 +479,25 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def git_alone(settings: Settings, remote: Any, work: Path) -> str:
-    """Fetch the branch, rewrite each repo's current period files with one more line (as a
-    new day does), commit and push: git's share of a new day."""
+def git_alone(settings: Settings, remote: Any, work: Path, names: Sequence[str]) -> str:
+    """Fetch the tip, read each synced repo's current period files, write them with one more
+    line (as a new day does), commit and push: git's share of a new day, with no merging or
+    rendering."""
     branch = DataBranch(remote=remote, branch=settings.data_branch, workdir=work)
     branch.fetch()
-    current = branch.read_files()
-    with branch.staging() as staging:
+    start = f"{settings.data_path}/" if settings.data_path else ""
+    folders = [start + name for name in sorted(names)]
+    listed = branch.list_files(folders)
+    wanted = [
+        path
+        for path in listed
+        if (parsed := parse_data_file(path.split("/", 2)[-1])) is not None
+        and parsed.period == parsed.dataset.period(NEW_DAY)
+    ]
+    current = branch.read_paths(wanted)
+    with branch.staging(folders) as staging:
         for path, data in current.items():
-            name = path.split("/", 2)[-1]
-            parsed = parse_data_file(name)
-            if parsed is not None and parsed.period == parsed.dataset.period(NEW_DAY):
-                staging.add({path: data + b"\n"})
+            staging.add({path: data + b"\n"})
         sha = staging.commit({}, "git alone") or ""
     branch.push(sha)
     return sha

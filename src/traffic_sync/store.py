@@ -222,7 +222,8 @@ def plan_files(
             continue
         if old_folder is not None:
             draft.remove_folder(moved_from, old_folder)
-        merged_repos.append((repo, merged.after))
+        if "posthog" in settings.sinks:  # PostHog's events come from the history as written
+            merged_repos.append((repo, merged.after))
         if old_folder is None and _unchanged(read, repo.full_name, merged):
             draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name])
         else:
@@ -243,6 +244,8 @@ def plan_files(
         draft.results.append(
             RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
         )
+        for done in (repo.full_name, moved_from):  # their files are merged: memory goes
+            folders.pop(done, None)
     for name in sorted(draft.layout1 - handled):
         draft.move(folders[name], state, today=today, server_url=settings.server_url)
     files = draft.files
