@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import json
@@ -270,6 +271,7 @@ def period_file(dataset: Dataset[Any], period: str, ext: str = "json") -> str:
     return f"{dataset.name}/{period}.{ext}"
 
 
+@functools.lru_cache(maxsize=4096)  # the same few names in every repo folder
 def parse_data_file(name: str) -> DataFile | None:
     """The data file `name` (relative to a repo folder) is, or None for any other file (the
     page, or a file someone added: those are never read, written or removed)."""

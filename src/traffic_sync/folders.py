@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -124,7 +125,7 @@ def repo_folders(files: Mapping[str, bytes], prefix: str) -> dict[str, Folder]:
     return {name: folder for name, folder in folders.items() if folder.files}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Merged:
     """One repo folder before and after a write, and what the write changes in it.
 
@@ -141,9 +142,18 @@ class Merged:
     deletes: tuple[str, ...]
     fingerprint: str  # of the folder's data files after the write
     datasets: frozenset[str]  # the datasets that have files after the write
-    parts: Mapping[int, AllTime] = field(default_factory=dict)  # each year's figures, after
+    past: Mapping[int, AllTime] = field(default_factory=dict)  # stored figures of older years
+    first_year: int = 0  # `after` holds the years from this one on; `past` the ones before
 
-    @property
+    @functools.cached_property
+    def parts(self) -> dict[int, AllTime]:
+        """Each year's figures after the write (made when a page or a stored file needs them:
+        a repo whose files stay the same needs neither)."""
+        parts = {year: part for year, part in self.past.items() if year < self.first_year}
+        parts.update(alltime.by_year(self.after))
+        return parts
+
+    @functools.cached_property
     def figures(self) -> AllTime:
         """The all-time figures after the write (`after` may hold only the newest years)."""
         return alltime.combine(self.parts.values())
@@ -216,9 +226,7 @@ def _rewrite(folder: Folder, before: History, after: History) -> Merged:
     files = {name: text.encode() for name, text in encode_history(after).items()}
     deletes = tuple(sorted(name for name in folder.ids if name not in files))
     datasets = _datasets_of(files)
-    return Merged(
-        before, after, files, deletes, fingerprint(files), datasets, alltime.by_year(after)
-    )
+    return Merged(before, after, files, deletes, fingerprint(files), datasets)
 
 
 def _merge_window(
@@ -274,10 +282,15 @@ def _merge_window(
     for name in deletes:
         ids.pop(name, None)
     ids.update((name, blob_sha(data)) for name, data in out.items())
-    parts = {year: part for year, part in past.items() if year < first_year.year}
-    parts.update(alltime.by_year(after))
     return Merged(
-        before, after, out, tuple(sorted(deletes)), _digest(ids), _datasets_of(ids), parts
+        before,
+        after,
+        out,
+        tuple(sorted(deletes)),
+        _digest(ids),
+        _datasets_of(ids),
+        past,
+        first_year.year,
     )
 
 

@@ -225,7 +225,7 @@ def plan_files(
         if "posthog" in settings.sinks:  # PostHog's events come from the history as written
             merged_repos.append((repo, merged.after))
         if old_folder is None and _unchanged(read, repo.full_name, merged):
-            draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name])
+            draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name], read=read)
         else:
             draft.write(
                 repo.full_name,
@@ -309,9 +309,14 @@ class _Draft:
         self.index[name] = entry
         self._moved(name)
 
-    def keep(self, name: str, merged: Merged, *, tree: str) -> None:
-        """A repo folder whose files stay as they are: only its index row is needed."""
-        self.index[name] = (tree, index_row(merged.after, merged.figures))
+    def keep(self, name: str, merged: Merged, *, tree: str, read: Survey) -> None:
+        """A repo folder whose files stay as they are: only its index row is needed, and the
+        stored one is it when it was made from this very folder."""
+        stored = read.index.get(name)
+        if stored is not None and stored[0] == tree:
+            self.index[name] = stored
+        else:
+            self.index[name] = (tree, index_row(merged.after, merged.figures))
 
     def remove_folder(self, name: str, folder: Folder) -> None:
         """A renamed repo's old folder goes, every file of it (its rows are in the new one)."""
