@@ -134,10 +134,18 @@ def of_rows(history: History) -> AllTime:
 
 def by_year(history: History) -> dict[int, AllTime]:
     """Each UTC year's figures (views, clones and stats rows dated in that year)."""
-    years = {
-        row.date.year for rows in (history.views, history.clones, history.stats) for row in rows
+    split: dict[int, dict[str, list[Any]]] = {}
+    for name, rows in (
+        ("views", history.views),
+        ("clones", history.clones),
+        ("stats", history.stats),
+    ):
+        for row in rows:
+            split.setdefault(row.date.year, {}).setdefault(name, []).append(row)
+    return {
+        year: of_rows(History(**{name: tuple(rows) for name, rows in parts.items()}))
+        for year, parts in sorted(split.items())
     }
-    return {year: of_rows(_year(history, year)) for year in sorted(years)}
 
 
 def combine(parts: Iterable[AllTime]) -> AllTime:
@@ -176,14 +184,6 @@ def _spans_at_most(first: dt.date | None, last: dt.date | None, *, weeks: int) -
     if first is None or last is None:
         return True
     return (_monday(last) - _monday(first)).days // 7 + 1 <= weeks
-
-
-def _year(history: History, year: int) -> History:
-    return History(
-        views=tuple(r for r in history.views if r.date.year == year),
-        clones=tuple(r for r in history.clones if r.date.year == year),
-        stats=tuple(r for r in history.stats if r.date.year == year),
-    )
 
 
 def _traffic(rows: Sequence[DailyRow]) -> Traffic:
