@@ -138,12 +138,7 @@ def survey_branch(
     more = _check_totals(survey, totals, files, start=start)
     files.update(branch.read_paths(more))
     for name, inside in survey.listings.items():
-        path = start + name
-        survey.folders[name] = Folder.of(
-            path,
-            {rel: files[f"{path}/{rel}"] for rel in inside if f"{path}/{rel}" in files},
-            ids={rel: sha for rel, (_, sha) in inside.items()},
-        )
+        survey.folders[name] = _folder(start + name, inside, files)
     layout1 = {name for name, folder in survey.folders.items() if folder.layout1}
     survey.scope = [start + name for name in sorted(written | layout1)]
     survey.scope.append(start + ".traffic-sync")
@@ -165,21 +160,20 @@ def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], pref
         for rel in inside
         if parse_data_file(rel) is not None
     )
-    folders = {
-        name: Folder.of(
-            start + name,
-            {
-                rel: files[f"{start}{name}/{rel}"]
-                for rel in inside
-                if f"{start}{name}/{rel}" in files
-            },
-            ids={rel: sha for rel, (_, sha) in inside.items()},
-        )
-        for name, inside in listings.items()
-    }
+    folders = {name: _folder(start + name, inside, files) for name, inside in listings.items()}
     trees = {name: tree_sha(inside) for name, inside in listings.items()}
     folders = {name: folder for name, folder in folders.items() if folder.ids}
     return Survey(LAYOUT1_SCHEMA, state, trees, folders, listings)
+
+
+def _folder(path: str, inside: Listing, files: Mapping[str, bytes]) -> Folder:
+    """The repo folder at `path` whose files are listed in `inside` (paths inside it), with
+    the contents of those among `files` (paths in the branch) that were read."""
+    return Folder.of(
+        path,
+        {rel: data for rel in inside if (data := files.get(f"{path}/{rel}")) is not None},
+        ids={rel: sha for rel, (_, sha) in inside.items()},
+    )
 
 
 def _written_folders(
@@ -216,7 +210,7 @@ def _first_reads(
         repo = observation.repo
         entry = survey.state.get(str(repo.id), {})
         inside = survey.listings.get(repo.full_name, {})
-        folder = Folder.of(start + repo.full_name, {}, ids={r: s for r, (_, s) in inside.items()})
+        folder = _folder(start + repo.full_name, inside, {})
         old, known = entry.get("full_name"), entry.get(FINGERPRINT)
         renamed = old != repo.full_name and old in survey.trees
         if renamed or not isinstance(known, str) or not trusted(folder, known=known):
