@@ -10,12 +10,13 @@ The data branch is generated, not produced by running the tool for years of simu
 one `git fast-import` writes a single commit, the tip, holding what traffic-sync's own encoders
 and renderers write (layout 2: `views/`, `clones/`, `stats/` a file a year, `referrers/`,
 `paths/` a file a month, JSON and CSV; each repo's page; the index; `.traffic-sync/state.json`
-with the schema, `last_success` and folder fingerprint a run records). One commit is all a run
-sees: it fetches the tip alone (`--depth 1`). So that 10,000 x 10 years builds in minutes, the
-period files older than the 14-day window of the measured days are drawn from a small pool of
-variants (`--pool`; git stores each once), while every file the window reaches, and every page,
-is each repo's own, as with real repos; `--pool 0` gives every repo its own files throughout
-(1,000 x 3 years then builds in about 3 minutes). Each day has 3 referrers and 3 paths.
+with the schema, `last_success`, folder fingerprint and `seen` key a run records). One commit
+is all a run sees: it fetches the tip alone (`--depth 1`). So that 10,000 x 10 years builds in
+minutes, the period files older than the 14-day window of the measured days are drawn from a
+small pool of variants (`--pool`; git stores each once), while every file the window reaches,
+and every page, is each repo's own, as with real repos; `--pool 0` gives every repo its own
+files throughout (1,000 x 3 years then builds in about 2 minutes; `--keep DIR` keeps a built
+branch for the next measurements). Each day has 3 referrers and 3 paths.
 
 Each measurement is `store()`, the Action's own path, in a fresh process:
 - *unchanged run*: the tip's day observed again (no commit expected: this also proves the
@@ -39,6 +40,7 @@ more than the machine has fails with MemoryError instead of exhausting it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import hashlib
@@ -46,6 +48,7 @@ import json
 import os
 import pstats
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,7 +62,14 @@ from pathlib import Path
 from typing import Any
 
 from traffic_sync.alltime import IndexRow, by_year, encode_all_time, encode_index, index_row
-from traffic_sync.branchview import INDEX_FILE, STATE_FILE, STATE_SCHEMA, TOTALS_FOLDER
+from traffic_sync.branchview import (
+    INDEX_FILE,
+    SEEN,
+    STATE_FILE,
+    STATE_SCHEMA,
+    TOTALS_FOLDER,
+    seen_key,
+)
 from traffic_sync.codec import (
     CLONES,
     PATHS,
@@ -327,7 +337,8 @@ def build_branch(
                 for ds in _ORDER
             )
         )
-        current = apply_observation(current, observation(repo, TODAY))
+        seen = observation(repo, TODAY)
+        current = apply_observation(current, seen)
         folder: Tree = {}
         ids: dict[str, str] = {}
         whole: dict[str, tuple[Any, ...]] = {}
@@ -360,9 +371,14 @@ def build_branch(
         tree = out.close_folder(f"{prefix}{repo.full_name}", folder)
         fingerprint = _fingerprint(ids)
         totals = encode_all_time(by_year(history), source=fingerprint)
-        out.put(top, f"{TOTALS_FOLDER}/{repo.full_name}.json", out.blob(totals), len(totals))
+        totals_id = out.blob(totals)
+        out.put(top, f"{TOTALS_FOLDER}/{repo.full_name}.json", totals_id, len(totals))
+        key = seen_key(
+            seen, today=TODAY, server_url=settings.server_url, tree=tree, totals=totals_id
+        )
         state[str(repo.id)] = {
             FINGERPRINT: fingerprint,
+            SEEN: key,
             "full_name": repo.full_name,
             "last_success": TODAY.isoformat(),
         }
@@ -612,6 +628,38 @@ def _mib(count: float) -> str:
     return f"{count / 2**20:,.1f} MiB"
 
 
+def build(
+    root: Path, repos: Sequence[RepoInfo], *, days: int, pool: int, checkout: bool
+) -> dict[str, str]:
+    """Generate the data branch in `root/data`: its tip, and the line that says what was built."""
+    data = root / "data"
+    settings = bench_settings(data)
+    remote = resolve_remote(settings.data_repository, server_url="", cwd=root)
+    if not checkout:
+        subprocess.run(["git", "init", "--bare", "--quiet", str(data)], check=True)
+    prepare_local(remote, branch=settings.data_branch)
+    git_dir = data if not checkout else data / ".git"
+    started = time.perf_counter()
+    pool = pool if 0 < pool < len(repos) else len(repos)
+    sizes = build_branch(git_dir, repos, days=days, pool=pool, settings=settings)
+    if checkout:
+        subprocess.run(["git", "-C", str(data), "reset", "--hard", "--quiet"], check=True)
+    pack = _object_bytes(git_dir / "objects")
+    line = (
+        f"built {len(repos):,} repos x {days:,} days ({days / 365:.1f} years) in "
+        f"{time.perf_counter() - started:.1f} s: {sizes['files']:,} files, "
+        f"{_mib(sizes['logical_bytes'])} of files ({_mib(sizes['stored_bytes'])} distinct, "
+        f"pool of {pool}), data repo {_mib(pack)}"
+    )
+    return {"line": line, "tip": _git(git_dir, "rev-parse", f"refs/heads/{settings.data_branch}")}
+
+
+def _git(git_dir: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "--git-dir", str(git_dir), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repos", type=int, default=1000)
@@ -625,6 +673,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--checkout", action="store_true", help="a data folder with a work tree")
     parser.add_argument("--profile", metavar="DIR", help="profile each store() into DIR")
     parser.add_argument("--memory-limit", type=float, default=8, help="GiB a worker may map")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="build the branch in DIR once; later runs reuse it"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -635,59 +686,69 @@ def main(argv: Sequence[str] | None = None) -> None:
     unknown = set(runs) - set(RUNS)
     if unknown:
         parser.error(f"unknown runs: {', '.join(sorted(unknown))}")
-    repos = repo_list(args.repos)
-    with tempfile.TemporaryDirectory(prefix="store-bench-") as tmp:
-        root = Path(tmp)
-        data = root / "data"
-        settings = bench_settings(data)
-        remote = resolve_remote(settings.data_repository, server_url="", cwd=root)
-        if not args.checkout:
-            subprocess.run(["git", "init", "--bare", "--quiet", str(data)], check=True)
-        prepare_local(remote, branch=settings.data_branch)
-        git_dir = data if not args.checkout else data / ".git"
-        started = time.perf_counter()
-        pool = args.pool if 0 < args.pool < args.repos else args.repos
-        sizes = build_branch(git_dir, repos, days=days, pool=pool, settings=settings)
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            root = Path(args.keep)
+            root.mkdir(parents=True, exist_ok=True)
+        else:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="store-bench-")))
+        built = root / "built.json"  # a kept branch: what it was built from, its tip, its line
+        wanted = [args.repos, days, args.pool, args.checkout]
+        kept: dict[str, Any] = json.loads(built.read_text()) if built.exists() else {}
+        kept.setdefault("args", wanted)
+        if kept["args"] != wanted:
+            parser.error(f"{root} holds another branch: {kept['line']}")
+        if "tip" not in kept:
+            kept.update(
+                build(
+                    root, repo_list(args.repos), days=days, pool=args.pool, checkout=args.checkout
+                )
+            )
+            built.write_text(json.dumps(kept))
+        print(kept["line"])
+        measure_runs(root, runs, args, tip=kept["tip"])
+
+
+def measure_runs(root: Path, runs: Sequence[str], args: argparse.Namespace, *, tip: str) -> None:
+    """Measure each run on the built branch (reset to its `tip` before each) and print it."""
+    data = root / "data"
+    git_dir = data if not args.checkout else data / ".git"
+    synced = len(synced_repos(repo_list(args.repos), args.synced))
+    print(
+        f"measured: {synced:,} repos synced; memory: Python's peak (exact) / whole process "
+        f"tree's (Python + git, sampled every {SAMPLE_EVERY * 1000:.0f} ms); fetched: packs "
+        "received from the data repo; pushed: growth of its object store"
+    )
+    for n, run in enumerate(runs):
+        _git(git_dir, "update-ref", f"refs/heads/{bench_settings(data).data_branch}", tip)
         if args.checkout:
             subprocess.run(["git", "-C", str(data), "reset", "--hard", "--quiet"], check=True)
-        pack = _object_bytes(git_dir / "objects")
+        work = root / f"w{n}"
+        shutil.rmtree(work, ignore_errors=True)
+        job = {
+            "run": run,
+            "root": str(root),
+            "work": str(work),
+            "repos": args.repos,
+            "synced": args.synced,
+            "day": (TODAY if run == "unchanged" else NEW_DAY).isoformat(),
+            "memory_limit": args.memory_limit * 2**30,
+            "profile": _profile_path(args.profile, run),
+        }
+        result = measure(job)
+        if "error" in result:
+            print(f"{run:10} {result['wall']:7.2f} s  FAILED: {result['error']}")
+            if "tree_peak" not in result:
+                continue
+            result["sha"] = "(failed)"
         print(
-            f"built {args.repos:,} repos x {days:,} days ({days / 365:.1f} years) in "
-            f"{time.perf_counter() - started:.1f} s: {sizes['files']:,} files, "
-            f"{_mib(sizes['logical_bytes'])} of files ({_mib(sizes['stored_bytes'])} distinct, "
-            f"pool of {pool}), data repo {_mib(pack)}"
+            f"{run:10} {result['wall']:7.2f} s  commit {result['sha'][:7] or 'none'}  "
+            f"peak {_mib(result['python_peak'])} / {_mib(result['tree_peak'])}  "
+            f"fetched {_mib(result['fetched'])}  pushed {_mib(result['pushed'])}"
         )
-        synced = len(synced_repos(repos, args.synced))
-        print(
-            f"measured: {synced:,} repos synced; memory: Python's peak (exact) / whole process "
-            f"tree's (Python + git, sampled every {SAMPLE_EVERY * 1000:.0f} ms); fetched: packs "
-            "received from the data repo; pushed: growth of its object store"
-        )
-        for n, run in enumerate(runs):
-            job = {
-                "run": run,
-                "root": str(root),
-                "work": str(root / f"w{n}"),
-                "repos": args.repos,
-                "synced": args.synced,
-                "day": (TODAY if run == "unchanged" else NEW_DAY).isoformat(),
-                "memory_limit": args.memory_limit * 2**30,
-                "profile": _profile_path(args.profile, run),
-            }
-            result = measure(job)
-            if "error" in result:
-                print(f"{run:10} {result['wall']:7.2f} s  FAILED: {result['error']}")
-                if "tree_peak" not in result:
-                    continue
-                result["sha"] = "(failed)"
-            print(
-                f"{run:10} {result['wall']:7.2f} s  commit {result['sha'][:7] or 'none'}  "
-                f"peak {_mib(result['python_peak'])} / {_mib(result['tree_peak'])}  "
-                f"fetched {_mib(result['fetched'])}  pushed {_mib(result['pushed'])}"
-            )
-            if job["profile"]:
-                for label, seconds in profile_breakdown(job["profile"]):
-                    print(f"    {label:36} {seconds:7.2f} s")
+        if job["profile"]:
+            for label, seconds in profile_breakdown(job["profile"]):
+                print(f"    {label:36} {seconds:7.2f} s")
 
 
 if __name__ == "__main__":
