@@ -4,6 +4,7 @@ are missing, stale or edited are rebuilt, and the branch ends as if they had bee
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -158,6 +159,59 @@ def test_a_run_that_learns_nothing_new_commits_nothing(tmp_path: Path) -> None:
     commits = branch.commit_count(remote)
     assert run(remote, tmp_path / "again", [observation(r, TODAY) for r in REPOS], TODAY) == ""
     assert branch.commit_count(remote) == commits
+
+
+def test_a_rerun_with_nothing_new_reads_no_file_of_any_repo(tmp_path: Path) -> None:
+    """The same observations again: state.json's `seen` keys tell the run that merging them
+    would change nothing, before it reads a period file, a page or the figures of any repo."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    seed(remote, tmp_path)
+    before = branch.files(remote)
+    commits = branch.commit_count(remote)
+    assert run(remote, tmp_path / "again", [observation(r, TODAY) for r in REPOS], TODAY) == ""
+    assert branch.commit_count(remote) == commits
+    read = blobs_in(tmp_path / "again")
+    assert blob_of(before, ".traffic-sync/state.json") in read
+    assert blob_of(before, ".traffic-sync/index.json") in read
+    repo_files = {
+        blob_of(before, p) for p in before if p.startswith(("octo/", ".traffic-sync/totals/"))
+    }
+    assert repo_files
+    assert not repo_files & read
+
+
+def test_a_rerun_with_something_new_or_a_file_edited_since_writes(tmp_path: Path) -> None:
+    """What the `seen` keys do not vouch for is read and written as ever: a repo whose
+    observation changed (one more view today), and a repo whose figures were deleted by hand
+    since (rebuilt to the bytes they had)."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    seed(remote, tmp_path)
+    before = branch.files(remote)
+    edit = tmp_path / "edit"
+    git("clone", "--quiet", "--branch", BRANCH, str(remote), str(edit))
+    git("rm", "--quiet", ".traffic-sync/totals/octo/r3.json", cwd=edit)
+    git("commit", "--quiet", "-m", "deleted by hand", cwd=edit)
+    git("push", "--quiet", "origin", BRANCH, cwd=edit)
+
+    more = observation(REPOS[1], TODAY)
+    views = more.views
+    busier = (*views.buckets, Bucket(TODAY, 1, 1))
+    more = dataclasses.replace(more, views=TrafficAnswer(views.count + 1, views.uniques, busier))
+    again = [observation(REPOS[0], TODAY), more, observation(REPOS[2], TODAY)]
+    assert run(remote, tmp_path / "again", again, TODAY)
+    after = branch.files(remote)
+    assert after[".traffic-sync/totals/octo/r3.json"] == before[".traffic-sync/totals/octo/r3.json"]
+    assert branch.rows(after, "octo/r2", "views")[-1] == {
+        "date": TODAY.isoformat(),
+        "count": 1,
+        "uniques": 1,
+        "final": False,
+    }
+    for path in before:
+        if path.startswith(("octo/r1/", "octo/r3/")):
+            assert after[path] == before[path], path
+    # and a rerun of that is quiet again
+    assert run(remote, tmp_path / "third", again, TODAY) == ""
 
 
 def test_reading_part_of_a_folder_writes_what_reading_all_of_it_writes(tmp_path: Path) -> None:

@@ -15,19 +15,29 @@ run lists the repo folders (their git tree ids, two levels down) and reads:
   clones and stats) and its row made anew.
 
 A branch still in layout 1 (state.json's schema 1) is read whole: it moves to layout 2 once.
+
+A run that learns nothing new stops before the folders: when each of its repos' observation
+is the one the last write of its folder merged, and the folder and its figures are as that
+write left them (state.json's `seen`, see `seen_key`), merging it again would change nothing
+(merging is idempotent), so no period file is read, and when the index rows match every
+folder too, the run knows from state.json, the index rows and two tree listings that it has
+nothing to commit (`Survey.quiet`). A run that sends to PostHog reads its repos still: the
+days PostHog has not had yet come from their files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from traffic_sync import charts
 from traffic_sync.alltime import AllTime, IndexRow, decode_all_time, decode_index
 from traffic_sync.codec import FORKS, PATHS, REFERRERS, RELEASES, STARS, DataFile, parse_data_file
+from traffic_sync.collect_growth import write_growth_state
 from traffic_sync.errors import StoreError
 from traffic_sync.folders import FINGERPRINT, INDEXED, Folder, trusted, window
 from traffic_sync.gitstore import blob_sha, tree_sha
@@ -37,6 +47,7 @@ from traffic_sync.settings import Settings
 
 INDEX_FILE = ".traffic-sync/index.json"
 TOTALS_FOLDER = ".traffic-sync/totals"
+SEEN = "seen"  # the state.json key of what the last write of a repo's folder saw (`seen_key`)
 Listing = dict[str, tuple[str, str]]  # path -> (git mode, blob sha)
 
 
@@ -93,7 +104,9 @@ class Survey:
     index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # stored rows
     past: dict[str, dict[int, AllTime]] = field(default_factory=dict)  # stored figures
     since: dict[str, dt.date] = field(default_factory=dict)  # read from this day on
+    totals_ids: dict[str, str] = field(default_factory=dict)  # blob ids of the figures in `past`
     scope: list[str] | None = None  # the folders a commit may write (None: anywhere)
+    quiet: bool = False  # nothing to write: no folder was read (see the module's docstring)
 
 
 def survey_branch(
@@ -119,6 +132,10 @@ def survey_branch(
         if not path.removeprefix(start).startswith(".")
     }
     survey = Survey(schema, state, trees, index=decode_index(head.get(index_path)))
+    if not whole and "posthog" not in settings.sinks:
+        survey.quiet = _nothing_new(branch, survey, observations, today=today, settings=settings)
+        if survey.quiet:
+            return survey
     written = _written_folders(observations, state, trees) | set(whole)
     changed = {
         name
@@ -143,6 +160,62 @@ def survey_branch(
     survey.scope = [start + name for name in sorted(written | layout1)]
     survey.scope.append(start + ".traffic-sync")
     return survey
+
+
+def seen_key(
+    observation: Observation, *, today: dt.date, server_url: str, tree: str, totals: str
+) -> str:
+    """What a write of a repo's folder was made of: the observation merged (but its warnings,
+    which are not written, and its stars and forks rows), the day and server its page is drawn
+    for, and the git ids of the folder (`tree`) and of its all-time figures (`totals`) after
+    the write. A run whose key for a repo is the one state.json keeps, and that brings no
+    stars or forks rows, has nothing to add to its folder."""
+    made_of = (today, server_url, tree, totals, replace(observation, warnings=(), growth=()))
+    return hashlib.sha256(repr(made_of).encode()).hexdigest()
+
+
+def _nothing_new(
+    branch: BranchFiles,
+    survey: Survey,
+    observations: Sequence[Observation],
+    *,
+    today: dt.date,
+    settings: Settings,
+) -> bool:
+    """Whether storing `observations` would leave the branch as it is, known without reading a
+    repo's files: every folder has its index row (same tree id, no row of a folder gone), and
+    every repo observed is under the name state.json has, with the `seen_key` its last write
+    recorded, and the same state.json entry once this run's day is put in."""
+    if (
+        survey.schema != STATE_SCHEMA
+        or not observations
+        or survey.index.keys() != survey.trees.keys()
+    ):
+        return False
+    if any(survey.index[name][0] != tree for name, tree in survey.trees.items()):
+        return False
+    totals = branch.list_entries([join_path(settings.data_path, TOTALS_FOLDER)])
+    for observation in observations:
+        repo = observation.repo
+        entry = survey.state.get(str(repo.id))
+        tree = survey.trees.get(repo.full_name)
+        if entry is None or tree is None or entry.get("full_name") != repo.full_name:
+            return False
+        if any(update.rows for update in observation.growth):
+            return False  # rows already merged, maybe; the folder's files tell
+        figures = totals.get(totals_path(settings.data_path, repo.full_name))
+        key = seen_key(
+            observation,
+            today=today,
+            server_url=settings.server_url,
+            tree=tree,
+            totals=figures[1] if figures else "",
+        )
+        after = {**entry, "last_success": today.isoformat()}
+        write_growth_state(after, observation.growth)
+        if entry.get(SEEN) != key or after != entry:
+            return False
+    return True
 
 
 def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], prefix: str) -> Survey:
@@ -274,8 +347,9 @@ def _check_totals(
     for name, (path, known) in totals.items():
         raw = files.get(path)
         parts = decode_all_time(raw, source=known) if raw is not None else None
-        if parts is not None:
+        if raw is not None and parts is not None:
             survey.past[name] = parts
+            survey.totals_ids[name] = blob_sha(raw)
             continue
         survey.since[name] = dt.date.min
         for rel in survey.listings.get(name, {}):

@@ -20,6 +20,7 @@ from traffic_sync.alltime import IndexRow, encode_all_time, encode_index, index_
 from traffic_sync.branchview import (
     INDEX_FILE,
     LAYOUT1_SCHEMA,
+    SEEN,
     STATE_FILE,
     STATE_SCHEMA,
     FilesInMemory,
@@ -29,6 +30,7 @@ from traffic_sync.branchview import (
     folder_prefix,
     join_path,
     load_state,
+    seen_key,
     survey_branch,
     totals_path,
 )
@@ -96,7 +98,7 @@ def store(
     def attempt() -> tuple[str, Plan]:
         branch.fetch()
         survey = survey_branch(branch, observations, today=today, settings=settings)
-        if settings.dry_run:
+        if settings.dry_run or survey.quiet:
             return "", plan_files(survey, observations, today=today, settings=settings)
         # git stores each repo's files while the next repo is merged
         staging = branch.staging(survey.scope, shallow=[settings.data_path])
@@ -195,6 +197,12 @@ def plan_files(
     """
     if not isinstance(read, Survey):
         read = survey_branch(FilesInMemory(read), observations, today=today, settings=settings)
+    if read.quiet:  # nothing new: every repo's files stay as they are
+        return Plan(
+            files={},
+            results=tuple(RepoResult.saved(o, 0) for o in observations),
+            index=tuple(sorted((name, row) for name, (_, row) in read.index.items())),
+        )
     prefix = settings.data_path
     state, folders = read.state, read.folders
     draft = _Draft(prefix, on_repo, {n for n, f in folders.items() if f.layout1}, read.listings)
@@ -235,10 +243,17 @@ def plan_files(
                 created=repo.created,
             )
         entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
+        seen = seen_key(
+            observation,
+            today=today,
+            server_url=settings.server_url,
+            tree=draft.index[repo.full_name][0],
+            totals=draft.totals_ids.get(repo.full_name, ""),
+        )
         entry.update(
             full_name=repo.full_name,
             last_success=today.isoformat(),
-            **{FINGERPRINT: merged.fingerprint},
+            **{FINGERPRINT: merged.fingerprint, SEEN: seen},
         )
         write_growth_state(entry, observation.growth)
         draft.results.append(
@@ -281,6 +296,7 @@ class _Draft:
     results: list[RepoResult] = field(default_factory=list)
     errors: list[tuple[str, RepoError]] = field(default_factory=list)
     index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # name -> (tree, row)
+    totals_ids: dict[str, str] = field(default_factory=dict)  # name -> its figures' blob id
 
     def write(
         self,
@@ -304,6 +320,7 @@ class _Draft:
         )
         self.on_repo(written)
         self.files.update(written)
+        self.totals_ids[name] = blob_sha(written[totals_path(self.prefix, name)])
         folder = join_path(self.prefix, name)
         self.deletes.extend(f"{folder}/{file}" for file in merged.deletes)
         self.index[name] = entry
@@ -312,6 +329,7 @@ class _Draft:
     def keep(self, name: str, merged: Merged, *, tree: str, read: Survey) -> None:
         """A repo folder whose files stay as they are: only its index row is needed, and the
         stored one is it when it was made from this very folder."""
+        self.totals_ids[name] = read.totals_ids[name]
         stored = read.index.get(name)
         if stored is not None and stored[0] == tree:
             self.index[name] = stored
