@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,6 +14,7 @@ import pytest
 
 from tests import branch
 from traffic_sync import cli
+from traffic_sync.branchview import SEEN
 from traffic_sync.codec import encode_history
 from traffic_sync.collect import collect
 from traffic_sync.errors import PrivacyError, TrafficSyncError
@@ -331,6 +333,8 @@ def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:
     state = json.loads(tree["stats/traffic/.traffic-sync/state.json"])
     today = sim.now.date().isoformat()
     folders = repo_folders(tree, "stats/traffic/")
+    for entry in state["repos"].values():  # what the write was made of (branchview.seen_key)
+        assert re.fullmatch("[0-9a-f]{64}", entry.pop(SEEN))
     assert state == {
         "schema": 2,
         "repos": {
