@@ -628,12 +628,13 @@ class DataBranch:
             trees = self._read_trees({sha for _, sha in level})
             below = []
             for folder, sha in level:
+                held = scope.holds(folder.rstrip("/"))
                 for mode, name, child in _tree_entries(trees[sha]):
                     path = f"{folder}{name}"
                     if mode == "40000":
                         if scope.enters(path):
                             below.append((f"{path}/", child))
-                    elif scope.holds(folder.rstrip("/")):
+                    elif held:
                         kind = "commit" if mode == "160000" else "blob"
                         entries[path] = _Entry(mode, kind, child)
             level = below
