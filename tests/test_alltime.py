@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from traffic_sync import alltime
@@ -17,6 +17,7 @@ from traffic_sync.alltime import (
     encode_all_time,
     encode_index,
     index_row,
+    update_parts,
 )
 from traffic_sync.growth import GrowthRow, merge_growth
 from traffic_sync.models import DailyRow, History, StatsRow
@@ -60,29 +61,56 @@ def histories(draw: st.DrawFn) -> History:
     )
 
 
-def newest_years(history: History, since: dt.date) -> History:
-    year = dt.date(since.year, 1, 1)
+def newest_days(history: History, since: dt.date) -> History:
     return History(
-        views=tuple(r for r in history.views if r.date >= year),
-        clones=tuple(r for r in history.clones if r.date >= year),
-        stats=tuple(r for r in history.stats if r.date >= year),
+        views=tuple(r for r in history.views if r.date >= since),
+        clones=tuple(r for r in history.clones if r.date >= since),
+        stats=tuple(r for r in history.stats if r.date >= since),
         stars=history.stars,  # read whole
     )
 
 
-@settings(max_examples=60, deadline=None)
-@given(histories(), st.integers(alltime.DAYS, 3 * 365))
-def test_a_page_from_stored_figures_is_the_page_from_every_row(history: History, back: int) -> None:
-    """A run reads the years from `since` on (never later than the charts' first day) and takes
-    the older years' figures from the stored file: its page is byte for byte the page drawn
-    from the whole history, and so is the index."""
-    since = TODAY - dt.timedelta(days=back)
+def daily_since(first: dt.date) -> History:
+    """Views, clones and a stats row every day from `first` to TODAY."""
+    days = [first + dt.timedelta(days=d) for d in range((TODAY - first).days + 1)]
+    return History(
+        views=tuple(DailyRow(d, d.day, 1, final=d < TODAY) for d in days),
+        clones=tuple(DailyRow(d, 1, 1, final=d < TODAY) for d in days),
+        stats=tuple(StatsRow(d, d.toordinal() % 7, 1, 1, 0, 5, 2, 1, 1) for d in days),
+    )
+
+
+def sparse(first: dt.date, *, gap: tuple[dt.date, dt.date]) -> History:
+    """`daily_since(first)` without the days from gap[0] to before gap[1]."""
+    whole = daily_since(first)
+    kept = [r.date for r in whole.views if not gap[0] <= r.date < gap[1]]
+    return History(
+        views=tuple(r for r in whole.views if r.date in kept),
+        clones=tuple(r for r in whole.clones if r.date in kept),
+        stats=tuple(r for r in whole.stats if r.date in kept),
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(histories(), st.integers(alltime.DAYS, 3 * 365), st.integers(14, 3 * 365))
+# stars and forks drawn daily (86 days), from readings of last year read in part
+@example(daily_since(dt.date(2025, 12, 7)), alltime.DAYS, 14)
+# the charts' first day before the first row read; no day with data for a year before TODAY
+@example(sparse(dt.date(2025, 12, 1), gap=(dt.date(2025, 12, 2), dt.date(2025, 12, 5))), 90, 14)
+@example(sparse(dt.date(2024, 6, 1), gap=(dt.date(2025, 1, 1), TODAY)), 90, 14)
+def test_a_page_from_stored_figures_is_the_page_from_every_row(
+    history: History, back: int, reach: int
+) -> None:
+    """A run makes anew the figures of the years its observation reaches (`reach` days back),
+    reading them whole, and reads of the years before only the days from `back` days ago on
+    (never later than the charts' first day), taking their figures from the stored file: its
+    page is byte for byte the page drawn from the whole history, and so is the index."""
+    first_year = (TODAY - dt.timedelta(days=reach)).year
+    since = min(TODAY - dt.timedelta(days=back), dt.date(first_year, 1, 1))
     stored = decode_all_time(encode_all_time(by_year(history), source="f"), source="f")
     assert stored is not None
-    recent = newest_years(history, since)
-    parts = {year: part for year, part in stored.items() if year < since.year}
-    parts.update(by_year(recent))
-    figures = combine(parts.values())
+    recent = newest_days(history, since)
+    figures = combine(update_parts(stored, recent, first_year=first_year).values())
     whole = render_repo_page("o/r", history, today=TODAY)
     assert render_repo_page("o/r", recent, today=TODAY, figures=figures) == whole
     row = index_row(recent, figures)

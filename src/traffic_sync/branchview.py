@@ -8,8 +8,10 @@ run lists the repo folders (their git tree ids, two levels down) and reads:
   (its fingerprint is state.json's), only the newest period files: views, clones and stats of
   the years from the charts' first day (or the first day PostHog still needs) on, referrers
   and paths of the charts' days, and the repo's stored all-time figures
-  (`.traffic-sync/totals/<owner>/<name>.json`) for the years before; a folder that is not, or
-  whose figures are missing or do not match it, is read whole;
+  (`.traffic-sync/totals/<owner>/<name>.json`) for the years before the new days; of those
+  files, `folders` decodes only the years the new days reach and the charts' days before
+  them. A folder that is not as this tool wrote it, or whose figures are missing or do not
+  match it, is read whole;
 - for each other repo, its stored index row (`.traffic-sync/index.json`), when the row was made
   from the folder as it is (same tree id); a folder that changed since is read (its views,
   clones and stats) and its row made anew.

@@ -131,15 +131,21 @@ def _x_labels(labels: tuple[str, ...]) -> str:
 
 
 def daily_chart(
-    rows: Sequence[DailyRow], *, noun: str, unique_noun: str, counted: bool | None = None
+    rows: Sequence[DailyRow],
+    *,
+    noun: str,
+    unique_noun: str,
+    counted: bool | None = None,
+    since: dt.date | None = None,
 ) -> Chart | None:
-    """Counts and uniques per day for the newest `DAYS` days with data; None if all are zero
-    (`counted`: whether any day of the whole history, not only of `rows`, has a count)."""
+    """Counts and uniques per day for the `DAYS` days up to the newest day with data (from the
+    first day, if later); None if all are zero. `counted`: whether any day of the whole
+    history has a count, `since`: its first day (`rows` may hold only its newest days)."""
     by_date = {row.date: row for row in rows}
     if not rows or not (any(row.count for row in rows) if counted is None else counted):
         return None
     last = max(by_date)
-    first = max(min(by_date), last - dt.timedelta(days=DAYS - 1))
+    first = max(since or min(by_date), last - dt.timedelta(days=DAYS - 1))
     dates = _days(first, last)
     found = [by_date.get(day) for day in dates]
     top = _bar_top(max(row.count for row in found if row))

@@ -143,15 +143,13 @@ class Merged:
     fingerprint: str  # of the folder's data files after the write
     datasets: frozenset[str]  # the datasets that have files after the write
     past: Mapping[int, AllTime] = field(default_factory=dict)  # stored figures of older years
-    first_year: int = 0  # `after` holds the years from this one on; `past` the ones before
+    first_year: int = 0  # `after` holds the years from this one on whole; `past` the ones before
 
     @functools.cached_property
     def parts(self) -> dict[int, AllTime]:
         """Each year's figures after the write (made when a page or a stored file needs them:
         a repo whose files stay the same needs neither)."""
-        parts = {year: part for year, part in self.past.items() if year < self.first_year}
-        parts.update(alltime.by_year(self.after))
-        return parts
+        return alltime.update_parts(self.past, self.after, first_year=self.first_year)
 
     @functools.cached_property
     def figures(self) -> AllTime:
@@ -256,13 +254,16 @@ def _merge_window(
                 rows.extend(read_window(dataset, json_data, start, csv_data=csv_data))
         return tuple(rows)
 
-    first_year = dt.date(since_read.year, 1, 1) if since_read > dt.date.min else since_read
+    # the years the observation reaches are read whole, their figures made anew; of the
+    # years before, the days from `since_read` on (the pages', PostHog's) and `past`
+    first_year = dt.date(since.year, 1, 1) if since_read > dt.date.min else since_read
+    read_from = min(since_read, first_year)
     before = History(
-        views=read(VIEWS, first_year),
-        clones=read(CLONES, first_year),
+        views=read(VIEWS, read_from),
+        clones=read(CLONES, read_from),
         referrers=read(REFERRERS, shown),
         paths=read(PATHS, shown),
-        stats=read(STATS, first_year),
+        stats=read(STATS, read_from),
         stars=read(STARS, dt.date.min),  # small (a row per day with stars): read whole
         forks=read(FORKS, dt.date.min),
         releases=read(RELEASES, shown),

@@ -373,9 +373,13 @@ def _daily_section(history: History, recent_days: int, figures: AllTime) -> list
     if not dates:
         return [*lines, "No views or clones recorded yet.", ""]
     lines += _traffic_charts(history, figures)
-    shown = dates[:recent_days]
+    # of the charts' days (older ones are in the files, which a run may not have read)
+    oldest = dates[0] - dt.timedelta(days=charts.DAYS - 1)
+    shown = [day for day in dates[:recent_days] if day >= oldest]
     days = "day" if len(shown) == 1 else f"{len(shown):,} days"
     intro = f"The most recent {days} with data, newest first."
+    if len(shown) < min(recent_days, figures.dates):
+        intro = f"The {days} with data in the {charts.DAYS} days up to {dates[0]}, newest first."
     if figures.dates > len(shown):
         intro += " The whole history is in the folders [views](views) and [clones](clones)."
     rows = [_daily_row(day, views.get(day), clones.get(day)) for day in shown]
@@ -407,7 +411,7 @@ def _traffic_charts(history: History, figures: AllTime) -> list[str]:
         (history.clones, figures.clones, "clones", "unique cloners"),
     ):
         chart = charts.daily_chart(
-            rows, noun=noun, unique_noun=unique_noun, counted=traffic.count > 0
+            rows, noun=noun, unique_noun=unique_noun, counted=traffic.count > 0, since=traffic.first
         )
         if chart is not None:
             lines += [*charts.to_markdown(chart), ""]
