@@ -100,9 +100,9 @@ def test_a_new_day_reads_the_newest_files_of_its_repo_and_nothing_else(tmp_path:
     read = blobs_in(tmp_path / "work")
     after = branch.files(remote)
 
-    # read: r1's files of this year and last (the charts' 90 days reach into it), its
+    # read: r1's files of this year, last year's CSV (the charts' 90 days reach into it), its
     # referrers of the charts' months, its figures, state.json and the index rows
-    for path in ("octo/r1/views/2026.json", "octo/r1/views/2025.json", "octo/r1/stats/2025.csv"):
+    for path in ("octo/r1/views/2026.json", "octo/r1/views/2025.csv", "octo/r1/stats/2025.csv"):
         assert blob_of(before, path) in read, path
     for path in (
         ".traffic-sync/state.json",
@@ -110,8 +110,11 @@ def test_a_new_day_reads_the_newest_files_of_its_repo_and_nothing_else(tmp_path:
         ".traffic-sync/totals/octo/r1.json",
     ):
         assert blob_of(before, path) in read, path
-    # not read: r1's older years and older referrers, and any file of the other repos
+    # not read: r1's older years and older referrers, last year's JSON (the new day does
+    # not reach it), and any file of the other repos
     for path in (
+        "octo/r1/views/2025.json",
+        "octo/r1/stats/2025.json",
         "octo/r1/views/2024.json",
         "octo/r1/views/2023.csv",
         "octo/r1/referrers/2025-06.json",

@@ -24,7 +24,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,6 +48,17 @@ class Sum:
 
     def __add__(self, other: Sum) -> Sum:
         return Sum(self.total + other.total, self.days + other.days, self.final and other.final)
+
+
+_NONE = Sum()
+
+
+def _months(start: dt.date, end: dt.date) -> Iterator[dt.date]:
+    """The 1st of each month from `start`'s to `end`'s (a period of whole months)."""
+    month = start.replace(day=1)
+    while month <= end:
+        yield month
+        month = (month + dt.timedelta(days=31)).replace(day=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +90,8 @@ class Traffic:
                 raise ValueError("weekly sums are not kept for a history this long")
             return self.weeks.get(start, Sum())
         total = Sum()
-        for month, part in self.months.items():
-            if start <= month <= end:
-                total += part
+        for month in _months(start, end):
+            total += self.months.get(month, _NONE)
         return total
 
 
@@ -103,7 +113,7 @@ class Counters:
             if kept is None:
                 raise ValueError(f"counter readings per {unit} are not kept for this history")
             return kept.get(start)
-        found = [r for month, r in self.months.items() if start <= month <= end]
+        found = [r for month in _months(start, end) if (r := self.months.get(month))]
         return max(found, key=lambda r: r.date, default=None)
 
 

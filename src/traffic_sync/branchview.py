@@ -290,8 +290,8 @@ def _first_reads(
         renamed = old != repo.full_name and old in survey.trees
         if renamed or not isinstance(known, str) or not trusted(folder, known=known):
             continue
-        since, shown = window(observation)
-        since = min(since, today - dt.timedelta(days=charts.DAYS))
+        changes, shown = window(observation)
+        since = min(changes, today - dt.timedelta(days=charts.DAYS))
         if marks is not None:
             sent = [marks.get((repo.id, metric)) for metric in Metric]
             since = min(
@@ -301,7 +301,9 @@ def _first_reads(
         fast.add(repo.full_name)
         for rel in inside:
             data_file = parse_data_file(rel)
-            if data_file is not None and _reads(data_file, since=since, shown=shown):
+            if data_file is not None and _reads(
+                data_file, since=since, shown=shown, changes=changes
+            ):
                 wanted.add(f"{start}{repo.full_name}/{rel}")
         totals[repo.full_name] = (totals_path(settings.data_path, repo.full_name), known)
     for name, inside in survey.listings.items():
@@ -324,15 +326,20 @@ def totals_path(data_path: str, full_name: str) -> str:
     return join_path(data_path, f"{TOTALS_FOLDER}/{full_name}.json")
 
 
-def _reads(data_file: DataFile, *, since: dt.date, shown: dt.date) -> bool:
-    """Whether a trusted folder's period file is read for a run that changes days from `since`
-    on and draws referrers and paths from `shown` on."""
+def _reads(data_file: DataFile, *, since: dt.date, shown: dt.date, changes: dt.date) -> bool:
+    """Whether a trusted folder's period file is read for a run that decodes days from `since`
+    on, draws referrers and paths from `shown` on and changes days from `changes` on. Views,
+    clones and stats are decoded from their CSV twins: the JSON of a year the new days do not
+    reach is not read (it is not written either)."""
     if not data_file.period:
         return False
-    if data_file.dataset in (STARS, FORKS):
+    dataset = data_file.dataset
+    if dataset in (STARS, FORKS):
         return True  # a row per day with stars or forks: small, and the page draws them all
-    if data_file.dataset in (REFERRERS, PATHS, RELEASES):
-        return data_file.period >= data_file.dataset.period(shown)
+    if dataset in (REFERRERS, PATHS, RELEASES):
+        return data_file.period >= dataset.period(shown)
+    if data_file.ext == "json" and dataset.from_csv and data_file.period < dataset.period(changes):
+        return False
     return data_file.period >= f"{since.year:04}"
 
 

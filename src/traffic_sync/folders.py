@@ -249,8 +249,11 @@ def _merge_window(
         first = dataset.period(start)
         for period in folder.periods.get(dataset.name, ()):
             if period >= first:
-                json_data = files[period_file(dataset, period, "json")]
                 csv_data = files[period_file(dataset, period, "csv")]
+                if dataset.from_csv:  # decoded from the CSV: its JSON twin may not be read
+                    json_data = files.get(period_file(dataset, period, "json"), b"")
+                else:
+                    json_data = files[period_file(dataset, period, "json")]
                 rows.extend(read_window(dataset, json_data, start, csv_data=csv_data))
         return tuple(rows)
 
@@ -334,6 +337,9 @@ def write_periods(
         csv_name = period_file(dataset, period, "csv")
         new_rows = fresh.get(period, ())
         old_json = folder.files.get(json_name)
+        if old_json is None and period in folder.periods.get(dataset.name, ()):
+            # the branch holds it, but it was not read: writing would drop its older rows
+            raise RuntimeError(f"{folder.path}/{json_name} is written but was not read")
         if old_json is None:
             out[json_name] = encode_json(dataset, new_rows).encode()
             out[csv_name] = encode_csv(dataset, new_rows).encode()
