@@ -34,6 +34,7 @@ from traffic_sync.models import DailyRow, History, StatsRow
 DAYS = 90  # = charts.DAYS: the daily charts' window (charts imports this module)
 MAX_PERIODS = 160  # = charts.MAX_PERIODS: an all-time chart's bars before it goes monthly
 SCHEMA = 1
+INDEX_SCHEMA = 2  # 2: each repo's days as columns (1 was a list per day)
 _MIN = dt.date.min
 
 
@@ -420,19 +421,21 @@ def encode_index(rows: Mapping[str, tuple[str, IndexRow]]) -> bytes:
     repos = {
         name: {"source": source, **_index_json(row)} for name, (source, row) in sorted(rows.items())
     }
-    return _with_check({"schema": SCHEMA, "repos": repos})
+    return _with_check({"schema": INDEX_SCHEMA, "repos": repos})
 
 
 def decode_index(data: bytes | None) -> dict[str, tuple[str, IndexRow]]:
     """The stored index rows with their sources; {} for a missing or damaged file (then every
     row is rebuilt), and a row that cannot be read is left out (and rebuilt)."""
     body = _checked(data) if data is not None else None
-    if body is None or body.get("schema") != SCHEMA or not isinstance(body.get("repos"), dict):
+    repos = body.get("repos") if body and body.get("schema") == INDEX_SCHEMA else None
+    if not isinstance(repos, dict):
         return {}
     rows: dict[str, tuple[str, IndexRow]] = {}
-    for name, entry in body["repos"].items():
+    made: dict[tuple[Any, ...], DailyRow] = {}  # rows alike are one object (quiet repos' zeros)
+    for name, entry in repos.items():
         try:
-            rows[name] = (str(entry["source"]), _index_of(entry))
+            rows[name] = (str(entry["source"]), _index_of(entry, made))
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
     return rows
@@ -562,14 +565,14 @@ def _index_json(row: IndexRow) -> dict[str, Any]:
         "active": _day(row.active),
         "first_views": _day(row.first_views),
         "first_clones": _day(row.first_clones),
-        "views": _daily_json(row.views),
-        "clones": _daily_json(row.clones),
+        "views": _days_json(row.views),
+        "clones": _days_json(row.clones),
         "starred": row.starred,
         "stars": [[r.date.isoformat(), r.new, r.total] for r in row.stars],
     }
 
 
-def _index_of(data: Mapping[str, Any]) -> IndexRow:
+def _index_of(data: Mapping[str, Any], made: dict[tuple[Any, ...], DailyRow]) -> IndexRow:
     stats = data["stats"]
     return IndexRow(
         stats=None
@@ -578,8 +581,8 @@ def _index_of(data: Mapping[str, Any]) -> IndexRow:
         active=_date(data["active"]),
         first_views=_date(data["first_views"]),
         first_clones=_date(data["first_clones"]),
-        views=_daily_of(data["views"]),
-        clones=_daily_of(data["clones"]),
+        views=_days_of(data["views"], made),
+        clones=_days_of(data["clones"], made),
         starred=bool(data["starred"]),
         stars=tuple(
             GrowthRow(dt.date.fromisoformat(d), int(n), int(s)) for d, n, s in data["stars"]
@@ -587,12 +590,45 @@ def _index_of(data: Mapping[str, Any]) -> IndexRow:
     )
 
 
-def _daily_json(rows: Sequence[DailyRow]) -> list[list[Any]]:
-    return [[r.date.isoformat(), r.count, r.uniques, r.final] for r in rows]
+def _days_json(rows: Sequence[DailyRow]) -> list[Any] | None:
+    """Daily rows (sorted, one per day) as columns: `[first day, counts, uniques, finals]`, a
+    slot per day from the first to the last, `null` and `-` for a day without a row, `1` for a
+    final row and `0` for one that is not."""
+    if not rows:
+        return None
+    first = rows[0].date
+    size = (rows[-1].date - first).days + 1
+    counts: list[int | None] = [None] * size
+    uniques: list[int | None] = [None] * size
+    finals = ["-"] * size
+    for row in rows:
+        at = (row.date - first).days
+        counts[at], uniques[at], finals[at] = row.count, row.uniques, "1" if row.final else "0"
+    return [first.isoformat(), counts, uniques, "".join(finals)]
 
 
-def _daily_of(data: Iterable[Sequence[Any]]) -> tuple[DailyRow, ...]:
-    return tuple(DailyRow(_day_of(d), int(c), int(u), bool(f)) for d, c, u, f in data)
+def _days_of(
+    data: Sequence[Any] | None, made: dict[tuple[Any, ...], DailyRow]
+) -> tuple[DailyRow, ...]:
+    if data is None:
+        return ()
+    first, counts, uniques, finals = data
+    day = _day_of(first)
+    rows = []
+    for count, unique, final in zip(counts, uniques, finals, strict=True):
+        if final != "-":
+            key = (day, count, unique, final)
+            row = made.get(key)
+            if row is None:
+                if type(count) is not int or type(unique) is not int or final not in "01":
+                    raise ValueError(f"not a day's row: {key}")
+                row = made[key] = DailyRow(day, count, unique, final == "1")
+            rows.append(row)
+        day += _ONE_DAY
+    return tuple(rows)
+
+
+_ONE_DAY = dt.timedelta(days=1)
 
 
 @functools.lru_cache(maxsize=1024)
