@@ -527,26 +527,19 @@ def _vmhwm() -> float:
 
 
 def _tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants now."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    """Resident bytes of `pid` and all its descendants now (found through each thread's
+    `children` file, so sampling costs what the tree holds, not a walk of every process)."""
     page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rpartition(")")[2].split()
-        me = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(me)
-        rss[me] = int(fields[21]) * page
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        total += rss.get(current, 0)
-        todo.extend(children.get(current, ()))
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            for task in os.scandir(f"/proc/{current}/task"):
+                todo.extend(int(c) for c in Path(task.path, "children").read_text().split())
+        except OSError:
+            continue  # it ended meanwhile
+        total += int(stat.rpartition(")")[2].split()[21]) * page
     return total
 
 
