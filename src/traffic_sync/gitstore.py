@@ -535,7 +535,11 @@ class DataBranch:
             return staging.commit(files, message, deletes=deletes)
 
     def staging(
-        self, scope: Iterable[str] | None = None, *, shallow: Iterable[str] = ()
+        self,
+        scope: Iterable[str] | None = None,
+        *,
+        shallow: Iterable[str] = (),
+        known: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
     ) -> Staging:
         """A commit built while its files are still being computed: `git fast-import` stores
         each file handed to `Staging.add` at once, on another core, and `Staging.commit`
@@ -543,10 +547,17 @@ class DataBranch:
 
         `scope` names the folders the commit may write or delete in, besides the files right
         in the top folder and in the `shallow` folders (None: anywhere): only their part of
-        the tree is fetched and compared, and a path outside them is refused.
+        the tree is fetched and compared, and a path outside them is refused. `known` gives
+        the files of some scope folders as listed already (folder -> path inside it -> (mode,
+        blob sha), as `list_entries` lists them): they are not walked again.
         """
         tip = self._fetched_tip()
-        current = self._list_tree(tip, prefixes=scope)
+        listed = {} if scope is None or known is None else known
+        walk = None if scope is None else [f for f in scope if f.strip("/") not in listed]
+        current = self._list_tree(tip, prefixes=walk) if walk is None or walk else {}
+        for folder, files in listed.items():
+            for rel, (mode, sha) in files.items():
+                current[f"{folder}/{rel}"] = _Entry(mode, "blob", sha)
         tops = {"", *(folder.strip("/") for folder in shallow)}
         if scope is not None:
             current.update(self._list_tree(tip, prefixes=tops, recursive=False))

@@ -101,7 +101,11 @@ def store(
         if settings.dry_run or survey.quiet:
             return "", plan_files(survey, observations, today=today, settings=settings)
         # git stores each repo's files while the next repo is merged
-        staging = branch.staging(survey.scope, shallow=[settings.data_path])
+        start = folder_prefix(settings.data_path)
+        listed = {start + name: inside for name, inside in survey.listings.items()}
+        scoped = set(survey.scope or ())
+        known = {folder: inside for folder, inside in listed.items() if folder in scoped}
+        staging = branch.staging(survey.scope, shallow=[settings.data_path], known=known)
         with staging, _no_cycle_collection():
             plan = plan_files(
                 survey, observations, today=today, settings=settings, on_repo=staging.add
