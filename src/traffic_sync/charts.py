@@ -433,22 +433,36 @@ def overview_chart(repos: Mapping[str, IndexRow], *, metric: str) -> Chart | Non
     starts = [first for repo_rows, first in series.values() if repo_rows and first is not None]
     first = max(min(starts), last - dt.timedelta(days=DAYS - 1))
     dates = _days(first, last)
+    # per day: the repos tracked then (their first day to their newest row), the rows found,
+    # the final ones among them, and their sum; one pass over the rows
+    at = {day: n for n, day in enumerate(dates)}
+    tracked = [0] * (len(dates) + 1)  # as differences: +1 where a repo's span starts, -1 after
+    found = [0] * len(dates)
+    final = [0] * len(dates)
+    totals = [0] * len(dates)
+    for repo_rows, start in series.values():
+        if not repo_rows:
+            continue
+        begin, end = max(start or repo_rows[0].date, first), repo_rows[-1].date
+        if begin <= end:
+            tracked[(begin - first).days] += 1
+            tracked[(end - first).days + 1] -= 1
+        for row in repo_rows:
+            n = at.get(row.date)
+            if n is not None and row.date >= begin:
+                found[n] += 1
+                final[n] += row.final
+                totals[n] += row.count
     complete: list[int] = []
     partial: list[int] = []
     gaps: list[bool] = []
-    spans = [
-        ({row.date: row for row in repo_rows}, start or repo_rows[0].date, repo_rows[-1].date)
-        for repo_rows, start in series.values()
-        if repo_rows
-    ]
-    for day in dates:
-        tracked = [by_date.get(day) for by_date, start, end in spans if start <= day <= end]
-        found = [row for row in tracked if row is not None]
-        total = sum(row.count for row in found)
-        whole = len(found) == len(tracked) and all(row.final for row in found)
-        complete.append(total if whole else 0)
-        partial.append(0 if whole else total)
-        gaps.append(not found)
+    spanning = 0
+    for n in range(len(dates)):
+        spanning += tracked[n]
+        whole = found[n] == spanning and final[n] == found[n]
+        complete.append(totals[n] if whole else 0)
+        partial.append(0 if whole else totals[n])
+        gaps.append(not found[n])
     top = _bar_top(max(complete + partial))
     noun = metric
     legend = [f"Blue: {noun} of all repositories, every one recorded and final"]
@@ -480,21 +494,22 @@ def sparkline(rows: Sequence[DailyRow], *, end: dt.date, weeks: int = 12, gaps: 
     week without a row is a week of zero, as for stars)."""
     last = _monday(end + dt.timedelta(days=1)) - dt.timedelta(days=7)
     mondays = [last - dt.timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
-    sums: dict[dt.date, int] = {}
+    start = mondays[0].toordinal()
+    sums: dict[int, int] = {}  # by week, 0 for the first shown (mondays[0] is a Monday)
     for row in rows:
-        if row.date >= mondays[0]:  # a long history has years before the weeks shown
-            monday = _monday(row.date)
-            sums[monday] = sums.get(monday, 0) + row.count
-    peak = max((sums.get(m, 0) for m in mondays), default=0)
+        at = row.date.toordinal() - start
+        if at >= 0:  # a long history has years before the weeks shown
+            sums[at // 7] = sums.get(at // 7, 0) + row.count
+    peak = max((sums.get(week, 0) for week in range(weeks)), default=0)
     blocks = "▁▂▃▄▅▆▇█"
     out = []
-    for monday in mondays:
-        if monday not in sums and gaps:
+    for week in range(weeks):
+        if week not in sums and gaps:
             out.append("·")
-        elif peak == 0 or sums.get(monday, 0) == 0:
+        elif peak == 0 or sums.get(week, 0) == 0:
             out.append(blocks[0])
         else:
-            out.append(blocks[max(0, -(-sums[monday] * len(blocks) // peak) - 1)])
+            out.append(blocks[max(0, -(-sums[week] * len(blocks) // peak) - 1)])
     return "".join(out)
 
 
