@@ -188,36 +188,42 @@ def _nothing_new(
     repo's files: every folder has its index row (same tree id, no row of a folder gone), and
     every repo observed is under the name state.json has, with the `seen_key` its last write
     recorded, and the same state.json entry once this run's day is put in."""
-    if (
-        survey.schema != STATE_SCHEMA
-        or not observations
-        or survey.index.keys() != survey.trees.keys()
-    ):
+    indexed = survey.index.keys() == survey.trees.keys() and all(
+        survey.index[name][0] == tree for name, tree in survey.trees.items()
+    )
+    if survey.schema != STATE_SCHEMA or not observations or not indexed:
         return False
-    if any(survey.index[name][0] != tree for name, tree in survey.trees.items()):
-        return False
+    if not all(_same_entry(survey, observation, today) for observation in observations):
+        return False  # a new day ends here, before any listing
     totals = branch.list_entries([join_path(settings.data_path, TOTALS_FOLDER)])
     for observation in observations:
-        repo = observation.repo
-        entry = survey.state.get(str(repo.id))
-        tree = survey.trees.get(repo.full_name)
-        if entry is None or tree is None or entry.get("full_name") != repo.full_name:
-            return False
-        if any(update.rows for update in observation.growth):
-            return False  # rows already merged, maybe; the folder's files tell
-        figures = totals.get(totals_path(settings.data_path, repo.full_name))
+        name = observation.repo.full_name
+        figures = totals.get(totals_path(settings.data_path, name))
         key = seen_key(
             observation,
             today=today,
             server_url=settings.server_url,
-            tree=tree,
+            tree=survey.trees[name],
             totals=figures[1] if figures else "",
         )
-        after = {**entry, "last_success": today.isoformat()}
-        write_growth_state(after, observation.growth)
-        if entry.get(SEEN) != key or after != entry:
+        if survey.state[str(observation.repo.id)].get(SEEN) != key:
             return False
     return True
+
+
+def _same_entry(survey: Survey, observation: Observation, today: dt.date) -> bool:
+    """Whether the repo's folder is there under the name its state.json entry has, and the
+    entry stays as it is once this run's day and stars and forks states are put in (and no
+    stars or forks rows come: merged already, maybe, but only the files tell)."""
+    repo = observation.repo
+    entry = survey.state.get(str(repo.id))
+    if entry is None or entry.get("full_name") != repo.full_name:
+        return False
+    if repo.full_name not in survey.trees or any(u.rows for u in observation.growth):
+        return False
+    after = {**entry, "last_success": today.isoformat()}
+    write_growth_state(after, observation.growth)
+    return after == entry
 
 
 def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], prefix: str) -> Survey:
