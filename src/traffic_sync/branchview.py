@@ -38,7 +38,16 @@ from typing import Protocol
 
 from traffic_sync import charts
 from traffic_sync.alltime import AllTime, IndexRow, decode_all_time, decode_index
-from traffic_sync.codec import FORKS, PATHS, REFERRERS, RELEASES, STARS, DataFile, parse_data_file
+from traffic_sync.codec import (
+    DATASETS,
+    FORKS,
+    PATHS,
+    REFERRERS,
+    RELEASES,
+    STARS,
+    DataFile,
+    parse_data_file,
+)
 from traffic_sync.collect_growth import write_growth_state
 from traffic_sync.errors import StoreError
 from traffic_sync.folders import FINGERPRINT, INDEXED, Folder, trusted, window
@@ -305,11 +314,10 @@ def _first_reads(
             )
         survey.since[repo.full_name] = since
         fast.add(repo.full_name)
+        reads = _Reads(since=since, shown=shown, changes=changes)
         for rel in inside:
             data_file = parse_data_file(rel)
-            if data_file is not None and _reads(
-                data_file, since=since, shown=shown, changes=changes
-            ):
+            if data_file is not None and reads(data_file):
                 wanted.add(f"{start}{repo.full_name}/{rel}")
         totals[repo.full_name] = (totals_path(settings.data_path, repo.full_name), known)
     for name, inside in survey.listings.items():
@@ -332,21 +340,30 @@ def totals_path(data_path: str, full_name: str) -> str:
     return join_path(data_path, f"{TOTALS_FOLDER}/{full_name}.json")
 
 
-def _reads(data_file: DataFile, *, since: dt.date, shown: dt.date, changes: dt.date) -> bool:
+class _Reads:
     """Whether a trusted folder's period file is read for a run that decodes days from `since`
     on, draws referrers and paths from `shown` on and changes days from `changes` on. Views,
     clones and stats are decoded from their CSV twins: the JSON of a year the new days do not
-    reach is not read (it is not written either)."""
-    if not data_file.period:
-        return False
-    dataset = data_file.dataset
-    if dataset in (STARS, FORKS):
-        return True  # a row per day with stars or forks: small, and the page draws them all
-    if dataset in (REFERRERS, PATHS, RELEASES):
-        return data_file.period >= dataset.period(shown)
-    if data_file.ext == "json" and dataset.from_csv and data_file.period < dataset.period(changes):
-        return False
-    return data_file.period >= f"{since.year:04}"
+    reach is not read (it is not written either). Each dataset's first period is worked out
+    once: a folder of ten years lists hundreds of files."""
+
+    def __init__(self, *, since: dt.date, shown: dt.date, changes: dt.date) -> None:
+        self._first: dict[str, tuple[str, str]] = {}  # dataset -> (first read, first written)
+        for dataset in DATASETS:
+            if dataset in (STARS, FORKS):  # a row per day with stars: small, read whole
+                self._first[dataset.name] = ("", "")
+            elif dataset in (REFERRERS, PATHS, RELEASES):
+                self._first[dataset.name] = (dataset.period(shown), "")
+            else:
+                self._first[dataset.name] = (f"{since.year:04}", dataset.period(changes))
+
+    def __call__(self, data_file: DataFile) -> bool:
+        if not data_file.period:
+            return False
+        first, written = self._first[data_file.dataset.name]
+        if data_file.ext == "json" and data_file.dataset.from_csv and data_file.period < written:
+            return False
+        return data_file.period >= first
 
 
 def _check_totals(

@@ -377,6 +377,9 @@ def _streaming(
 # --- the data branch ------------------------------------------------------------------------
 
 
+_new_tuple = tuple.__new__  # makes an _Entry without NamedTuple's Python-level __new__
+
+
 class _Entry(NamedTuple):
     mode: str
     kind: str
@@ -647,7 +650,7 @@ class DataBranch:
                             below.append((f"{path}/", child))
                     elif held:
                         kind = "commit" if mode == "160000" else "blob"
-                        entries[path] = _Entry(mode, kind, child)
+                        entries[path] = _new_tuple(_Entry, (mode, kind, child))
             level = below
         return entries
 
