@@ -230,9 +230,18 @@ def _same_entry(survey: Survey, observation: Observation, today: dt.date) -> boo
         return False
     if repo.full_name not in survey.trees or any(u.rows for u in observation.growth):
         return False
-    after = {**entry, "last_success": today.isoformat()}
+    return entry_after(entry, observation, today=today) == entry
+
+
+def entry_after(
+    entry: Mapping[str, object], observation: Observation, *, today: dt.date
+) -> dict[str, object]:
+    """A repo's state.json entry once a run that stores `observation` on `today` has put in
+    the repo's name, the day and its stars and forks states (the keys other parts of the tool
+    own kept); the folder's fingerprint and `seen` key come on top, from the write."""
+    after = {**entry, "full_name": observation.repo.full_name, "last_success": today.isoformat()}
     write_growth_state(after, observation.growth)
-    return after == entry
+    return after
 
 
 def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], prefix: str) -> Survey:

@@ -27,6 +27,7 @@ from traffic_sync.branchview import (
     Listing,
     Survey,
     encode_state,
+    entry_after,
     folder_prefix,
     join_path,
     load_state,
@@ -34,7 +35,6 @@ from traffic_sync.branchview import (
     survey_branch,
     totals_path,
 )
-from traffic_sync.collect_growth import write_growth_state
 from traffic_sync.errors import HistoryFormatError, PushRejectedError, RepoError, StoreError
 from traffic_sync.folders import FINGERPRINT, Folder, Merged, index_row_of, merge_into, move_folder
 from traffic_sync.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
@@ -101,10 +101,12 @@ def store(
         if settings.dry_run or survey.quiet:
             return "", plan_files(survey, observations, today=today, settings=settings)
         # git stores each repo's files while the next repo is merged
-        start = folder_prefix(settings.data_path)
-        listed = {start + name: inside for name, inside in survey.listings.items()}
-        scoped = set(survey.scope or ())
-        known = {folder: inside for folder, inside in listed.items() if folder in scoped}
+        start, scoped = folder_prefix(settings.data_path), set(survey.scope or ())
+        known = {
+            start + name: inside
+            for name, inside in survey.listings.items()
+            if start + name in scoped
+        }
         staging = branch.staging(survey.scope, shallow=[settings.data_path], known=known)
         with staging, _no_cycle_collection():
             plan = plan_files(
@@ -255,11 +257,9 @@ def plan_files(
             totals=draft.totals_ids.get(repo.full_name, ""),
         )
         entry.update(
-            full_name=repo.full_name,
-            last_success=today.isoformat(),
+            entry_after(entry, observation, today=today),
             **{FINGERPRINT: merged.fingerprint, SEEN: seen},
         )
-        write_growth_state(entry, observation.growth)
         draft.results.append(
             RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
         )
