@@ -25,8 +25,8 @@ from traffic_sync.render import render_summary
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.sync import run
 
-# today: the GraphQL client reads the points' reset time against the real clock
-NOW = dt.datetime.now(dt.UTC).replace(hour=13, minute=0, second=0, microsecond=0)
+# a fixed instant: the simulator and the code under test read one clock, the simulator's
+NOW = dt.datetime(2026, 3, 10, 13, 0, tzinfo=dt.UTC)
 HUGE = SimRepo("octo/huge", 1, dt.date(2019, 4, 1), stars=45_000, forks=1_234, seed=2)
 SMALL = SimRepo("octo/small", 2, dt.date(2025, 6, 1), stars=250, forks=7, seed=4, releases=2)
 BIG = SimRepo("octo/big", 3, dt.date(2022, 1, 1), stars=25_000, forks=0, seed=6)
@@ -55,7 +55,7 @@ def sync(
     return run(
         settings_for(remote, **inputs),
         today=sim.now.date(),
-        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST, clock=sim.clock),
         log=log or ListLog(),
         workdir=work,
         cwd=tmp_path,
@@ -195,12 +195,19 @@ def test_an_unstar_keeps_the_day_and_the_stats_keep_the_net_count(
     assert rows[-1] == GrowthRow(sim.now.date(), 1, 251)
 
 
+@pytest.mark.parametrize(
+    "start",
+    [NOW.replace(minute=59, second=59), NOW.replace(hour=14, second=1)],
+    ids=["13:59:59", "14:00:01"],
+)
 def test_points_running_out_mid_backfill_stop_cleanly_and_the_next_run_resumes(
-    sim: SimulatedGitHub, tmp_path: Path
+    sim: SimulatedGitHub, tmp_path: Path, start: dt.datetime
 ) -> None:
     """300 points an hour and 200 kept in reserve: the first run stops after 100 queries of a
     250-query backfill, keeps what it counted and where it stopped, and says so; the next
-    run, a new hour, goes on from there and the history comes out exact."""
+    run, a new hour, goes on from there and the history comes out exact. At any instant:
+    the client reads the resets against the simulator's clock, not the machine's."""
+    sim.now = start
     sim.graphql_points = DEFAULT_RESERVE + 100
     remote = branch.init_bare(tmp_path / "data.git")
     # one at a time, so the count of queries before the reserve is exact

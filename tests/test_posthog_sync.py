@@ -81,7 +81,7 @@ def sync_on(
     return run(
         settings,
         today=sim.now.date(),
-        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST, clock=sim.clock),
         log=log or ListLog(),
         workdir=work,
         cwd=tmp_path,

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,8 @@ from traffic_sync.store import plan_files, push_token_for
 from traffic_sync.sync import index_url, run
 
 TOKEN = "ghp_syncTestToken"
+# a fixed instant: the simulator and the code under test read one clock, the simulator's
+NOW = dt.datetime(2026, 3, 10, 13, 0, tzinfo=dt.UTC)
 FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)
 REPOS = [
     SimRepo("octo/alpha", 1, dt.date(2025, 1, 1), daily_views=30, seed=2),
@@ -69,9 +72,13 @@ class ListLog:
 
 @pytest.fixture
 def sim() -> Iterator[SimulatedGitHub]:
-    now = dt.datetime.now(dt.UTC).replace(hour=13)
-    with SimulatedGitHub(REPOS, now=now, token=TOKEN, viewer="octo") as server:
+    with SimulatedGitHub(REPOS, now=NOW, token=TOKEN, viewer="octo") as server:
         yield server
+
+
+def source_for(sim: SimulatedGitHub, *, token: str = TOKEN, **kwargs: Any) -> GitHubSource:
+    """A client of the simulated GitHub that reads rate-limit resets on the simulator's clock."""
+    return GitHubSource(token=token, api_url=sim.url, policy=FAST, clock=sim.clock, **kwargs)
 
 
 def settings_for(remote: Path | str, **inputs: str) -> Settings:
@@ -96,7 +103,7 @@ def sync_once(
     return run(
         settings,
         today=sim.now.date(),
-        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST, pacer=pacer),
+        source=source_for(sim, pacer=pacer),
         log=log or ListLog(),
         workdir=work,
         cwd=tmp_path,
@@ -111,7 +118,7 @@ def test_private_repo_never_lands_in_a_public_data_repo(sim: SimulatedGitHub) ->
     collected = collect(
         settings,
         today=sim.now.date(),
-        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        source=source_for(sim),
         log=log,
     )
     assert [o.repo.full_name for o in collected.observations] == ["octo/alpha"]
@@ -137,7 +144,7 @@ def test_private_repo_allowed_where_safe(
     collected = collect(
         settings,
         today=sim.now.date(),
-        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        source=source_for(sim),
         log=ListLog(),
     )
     assert [o.repo.full_name for o in collected.observations] == ["octo/gamma"]
@@ -149,7 +156,7 @@ def test_unknown_data_repo_visibility_counts_as_public(sim: SimulatedGitHub) -> 
     collected = collect(
         settings,
         today=sim.now.date(),
-        source=GitHubSource(token=TOKEN, api_url=sim.url, policy=FAST),
+        source=source_for(sim),
         log=ListLog(),
     )
     assert collected.observations == []
@@ -161,7 +168,7 @@ def test_rate_limit_saves_what_was_collected(sim: SimulatedGitHub, tmp_path: Pat
     Serial here, so "the rest" is exact; with workers, repos already in flight are kept too.
     """
     remote = branch.init_bare(tmp_path / "data.git")
-    reset = str(int(time.time()) + 3600)
+    reset = str(int(sim.now.timestamp()) + 3600)
     sim.fail(
         r"^/repos/octo/beta$",
         403,
@@ -197,7 +204,7 @@ def test_bad_token_fails_every_repo_and_writes_nothing(
     report = run(
         settings,
         today=sim.now.date(),
-        source=GitHubSource(token="ghp_revoked", api_url=sim.url, policy=FAST),
+        source=source_for(sim, token="ghp_revoked"),
         log=ListLog(),
         workdir=tmp_path,
         cwd=tmp_path,

@@ -215,12 +215,16 @@ class _BoundedRetry(GithubRetry):
     the pacer like any request. A rate-limit answer holds back every worker, not only this one.
     """
 
-    def __init__(self, *, pacer: Pacer, **kwargs: Any) -> None:
+    def __init__(
+        self, *, pacer: Pacer, clock: Callable[[], float] = time.time, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.pacer = pacer
+        self.clock = clock
 
     def new(self, **kw: Any) -> Any:
         kw.setdefault("pacer", self.pacer)
+        kw.setdefault("clock", self.clock)
         return super().new(**kw)
 
     def sleep(self, response: Any = None) -> None:
@@ -236,7 +240,7 @@ class _BoundedRetry(GithubRetry):
     def get_retry_after(self, response: Any) -> float | None:
         wait: float | None = super().get_retry_after(response)
         if wait is None and response.status in (403, 429):
-            wait = _until_reset(response.headers)
+            wait = _until_reset(response.headers, now=self.clock())
         limit = self.max_rate_limit_wait
         if wait is not None and limit is not None and wait > limit:
             raise RateLimitExceededExceedsMaxWait(
@@ -245,23 +249,32 @@ class _BoundedRetry(GithubRetry):
         return wait
 
 
-def _until_reset(headers: Any) -> float | None:
+def _until_reset(headers: Any, *, now: float) -> float | None:
     """A primary rate limit (403 or 429 with `x-ratelimit-remaining: 0`) lasts until
     `x-ratelimit-reset` (epoch seconds), plus a second as PyGithub adds: which part of that
-    second it resets in is unknown. None for any other answer.
+    second it resets in is unknown. None for any other answer. `now`: epoch seconds.
     https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
     """
     reset = str(headers.get("x-ratelimit-reset") or "")
     if headers.get("x-ratelimit-remaining") != "0" or not reset.isdigit():
         return None
-    return max(0.0, int(reset) - time.time()) + 1
+    return max(0.0, int(reset) - now) + 1
 
 
-def new_client(*, token: str, api_url: str, policy: RetryPolicy, pacer: Pacer) -> Github:
+def new_client(
+    *,
+    token: str,
+    api_url: str,
+    policy: RetryPolicy,
+    pacer: Pacer,
+    clock: Callable[[], float] = time.time,
+) -> Github:
     """A PyGithub client whose every request, retries included, takes its turn from `pacer`
-    and is retried as `policy` says. Not thread-safe: one per thread."""
+    and is retried as `policy` says; rate-limit resets are read against `clock` (epoch
+    seconds). Not thread-safe: one per thread."""
     retry = _BoundedRetry(
         pacer=pacer,
+        clock=clock,
         total=policy.attempts,
         backoff_factor=policy.backoff,
         backoff_jitter=policy.backoff / 2,
@@ -294,11 +307,15 @@ class GitHubSource:
         policy: RetryPolicy = RetryPolicy(),
         pacer: Pacer | None = None,
         graphql_url: str = "",
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` (epoch seconds) is the one clock both APIs' rate-limit resets are read
+        against: the wall clock, or a simulated GitHub's."""
         self._token = token
         self._api_url = api_url
         self._graphql_url = graphql_url  # GITHUB_GRAPHQL_URL, taken only on the API's host
         self._policy = policy
+        self._clock = clock
         self.pacer = pacer or Pacer()
         self._local = threading.local()
         self._growth: GraphQLClient | None = None
@@ -314,7 +331,11 @@ class GitHubSource:
 
     def _new_client(self) -> Github:
         return new_client(
-            token=self._token, api_url=self._api_url, policy=self._policy, pacer=self.pacer
+            token=self._token,
+            api_url=self._api_url,
+            policy=self._policy,
+            pacer=self.pacer,
+            clock=self._clock,
         )
 
     @property
@@ -443,6 +464,7 @@ class GitHubSource:
                     token=self._token,
                     url=graphql_url(self._api_url, self._graphql_url),
                     policy=self._policy,
+                    clock=self._clock,
                 )
             return self._growth
 

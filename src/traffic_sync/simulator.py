@@ -567,6 +567,11 @@ class SimulatedGitHub:
         aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
         self._now = aware.astimezone(dt.UTC)
 
+    def clock(self) -> float:
+        """The simulated now in epoch seconds: the clock a client of this server reads, so both
+        sides agree on when a rate limit resets whatever the machine's time."""
+        return self._now.timestamp()
+
     # lifecycle
 
     def start(self) -> str:
