@@ -316,18 +316,22 @@ def test_push_token_only_goes_to_the_github_server(data_repository: str, sent: b
         ),
         ("https://gitlab.example/octo/data.git", {}, ""),
         ("./folder", {}, ""),
+        (
+            "https://x-access-token:secret@GitHub.example/octo/data.git",
+            {},
+            "https://github.example/octo/data/blob/traffic-data/README.md",
+        ),
     ],
 )
 def test_index_page_url_for_a_data_repository_on_github(
     data_repository: str, inputs: dict[str, str], url: str
 ) -> None:
-    """The summary links the index page when the data repository is `owner/name` here."""
+    """The summary links the index page when the data repository is on this server."""
     settings = parse_settings(
         {"token": "t", "repos": "o/r", "data-repository": data_repository, **inputs},
         {"GITHUB_SERVER_URL": "https://github.example"},
     )
-    remote = resolve_remote(data_repository, server_url=settings.server_url, cwd=Path("/tmp"))
-    assert index_url(settings, remote) == url
+    assert index_url(settings) == url
 
 
 def test_data_path_and_state(sim: SimulatedGitHub, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from traffic_sync.actions import Log
 from traffic_sync.collect_growth import collect_growth
 from traffic_sync.errors import AuthError, PrivacyError, RateLimitedError, RepoError
 from traffic_sync.github import Declined, TrafficSource
+from traffic_sync.gitstore import repo_on_server
 from traffic_sync.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
 from traffic_sync.settings import Settings
 from traffic_sync.shard import Selection, known_ids, select
@@ -325,11 +326,10 @@ def _skip(
 
 
 def _data_repository_is_public(settings: Settings, source: TrafficSource) -> bool:
-    """Only an `owner/name` data repository is checked; unknown visibility counts as public."""
-    parts = settings.data_repository.split("/")
-    if len(parts) != 2 or settings.data_repository.startswith((".", "/", "~")) or ":" in parts[0]:
-        return False
-    return source.is_private(settings.data_repository) is not True
+    """A data repository on this GitHub server (`owner/name` or its URL) is checked; unknown
+    visibility counts as public. Another host or a local folder cannot be checked."""
+    name = repo_on_server(settings.data_repository, server_url=settings.server_url)
+    return name is not None and source.is_private(name) is not True
 
 
 def _check_privacy(observation: Observation, *, public: bool, settings: Settings) -> None:

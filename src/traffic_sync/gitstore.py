@@ -102,6 +102,38 @@ def resolve_remote(spec: str, *, server_url: str, cwd: Path) -> Remote:
     return Remote(url=str(path), display=str(path), local_path=path)
 
 
+def repo_on_server(spec: str, *, server_url: str) -> str | None:
+    """The `owner/name` a data repository names on this GitHub server, else None.
+
+    `owner/name` itself, or a URL of a repo on `server_url`'s host: https or http
+    (`https://<server>/<owner>/<name>[.git][/]`, credentials or not), `ssh://git@<server>/...`
+    or `git@<server>:<owner>/<name>[.git]`, any case. Another host's URL or a local path is
+    None: nothing on this server says whether it is public.
+    """
+    spec = spec.strip()
+    if _URL_SCHEME.match(spec):
+        parts = urlsplit(spec)
+        host, path = parts.hostname or "", parts.path
+    elif _SCP_LIKE.match(spec):
+        host, _, path = spec.partition("@")[2].partition(":")
+        path = "/" + path.lstrip("/")
+    else:
+        match = _OWNER_NAME.fullmatch(spec)
+        ok = match is not None and match[2].removesuffix(".git") not in {"", ".", ".."}
+        return spec.removesuffix(".git") if ok else None
+    server = urlsplit(server_url)
+    if host.lower() != (server.hostname or "").lower():
+        return None
+    prefix = server.path.rstrip("/").lower()
+    if not path.lower().startswith(prefix + "/"):
+        return None
+    match = _OWNER_NAME.fullmatch(path[len(prefix) :].strip("/"))
+    if match is None:
+        return None
+    name = match[2].removesuffix(".git")
+    return None if name in {"", ".", ".."} else f"{match[1]}/{name}"
+
+
 def _display_url(url: str) -> str:
     """The URL without credentials: any userinfo of http(s), the password of others."""
     if not _URL_SCHEME.match(url):
