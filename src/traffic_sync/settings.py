@@ -203,6 +203,12 @@ def _parse_sinks(text: str, *, posthog_key: str, problems: list[str]) -> frozens
     names = {s for s in _SPLIT_RE.split(text.lower()) if s}
     if names == {"auto"}:
         return frozenset({"branch", "posthog"} if posthog_key else {"branch"})
+    if "auto" in names:
+        problems.append(
+            f"`sink` {text!r}: `auto` stands alone (it means `branch`, plus `posthog` when "
+            f"`posthog-api-key` is set); to choose, list the sinks instead: {', '.join(SINKS)}."
+        )
+        names.discard("auto")
     unknown = sorted(names - set(SINKS))
     if unknown:
         problems.append(
@@ -281,21 +287,39 @@ _BAD_REF = re.compile(
 
 
 def _check_branch(branch: str, problems: list[str]) -> str:
-    # the rules of `git check-ref-format --branch`, checked here so no git call is needed
+    # the rules of `git check-ref-format --branch`, checked here so no git call is needed;
+    # a plain name only: `HEAD` and `refs/...` name other things than a branch to git
     if _BAD_REF.search(branch) or branch == "@":
         problems.append(
             f"`data-branch` {branch!r} is not a valid git branch name (no spaces, `..`, "
             "`~^:?*[\\`, or leading `-`). The default is `traffic-data`."
         )
+    elif branch == "HEAD" or branch.startswith("refs/"):
+        problems.append(
+            f"`data-branch` {branch!r} is not a plain branch name: give the name alone, as in "
+            "`traffic-data` (not `HEAD`, not `refs/heads/...`)."
+        )
     return branch
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _check_data_path(text: str, problems: list[str]) -> str:
     path = PurePosixPath(text.replace("\\", "/"))
-    if text.startswith(("/", "\\")) or path.is_absolute() or ".." in path.parts or ":" in text:
+    if (
+        text.startswith(("/", "\\"))
+        or path.is_absolute()
+        or ".." in path.parts
+        or ":" in text
+        or _CONTROL.search(text)
+        # git refuses a `.git` entry in a tree, in any case
+        or any(part.lower() == ".git" for part in path.parts)
+    ):
         problems.append(
-            f"`data-path` {text!r} must be a relative folder inside the branch (no `..`, not "
-            "absolute), e.g. `traffic`; leave it empty for the branch root."
+            f"`data-path` {text!r} must be a relative folder inside the branch (no `..`, no "
+            "`.git`, no line breaks or control characters, not absolute), e.g. `traffic`; "
+            "leave it empty for the branch root."
         )
         return ""
     return "/".join(p for p in path.parts if p not in ("", "."))
