@@ -112,3 +112,10 @@ class KeepaliveError(TrafficSyncError):
     """The workflow could not be re-enabled: a warning only, the run's data and result stand."""
 
     title = "Workflow keepalive failed"
+
+
+class ClearTextKeyWarning(TrafficSyncError):
+    """`posthog-host` is plain http on another machine: the project key crosses the network
+    unencrypted. A warning, since a self-hosted PostHog may be reached that way on purpose."""
+
+    title = "PostHog key sent in clear"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import ipaddress
 import random
 import time
 import uuid
@@ -22,10 +23,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import requests
 
-from traffic_sync.errors import PostHogError, PostHogRejectedError
+from traffic_sync.errors import ClearTextKeyWarning, PostHogError, PostHogRejectedError
 from traffic_sync.history import WINDOW_DAYS
 from traffic_sync.models import DailyRow, History, Metric, RepoInfo
 
@@ -303,12 +305,37 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def sends_in_clear(host: str) -> bool:
+    """Whether events to `host` (a checked http(s) URL) cross a network unencrypted: plain
+    http to anything but this machine."""
+    parts = urlsplit(host)
+    if parts.scheme != "http":
+        return False
+    name = parts.hostname or ""
+    if name == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return True
+
+
+def clear_text_warning(host: str) -> ClearTextKeyWarning:
+    return ClearTextKeyWarning(
+        f"`posthog-host` {host} is plain http: the project key and the events cross the "
+        "network unencrypted, readable by anyone on the way.",
+        fix="Use the https address of your PostHog (PostHog Cloud: `https://us.i.posthog.com` "
+        "or `https://eu.i.posthog.com`).",
+    )
+
+
 class PostHogSender:
     """`POST {host}/batch/` in order, batch after batch; stops at the first batch that fails.
 
     Stopping keeps what was acknowledged a prefix of the events, which is what `advance` needs.
     Network errors, 408, 429 and 5xx are retried (bounded, jittered, honouring Retry-After);
-    413 splits the batch in two; 400 and 401 stop at once.
+    413 splits the batch in two; 400 and 401 stop at once, and so does a redirect: the body
+    carries the project key, so it goes to `host` and nowhere else.
     """
 
     def __init__(
@@ -373,7 +400,9 @@ class PostHogSender:
             }
             wait: float | None = None
             try:
-                response = self._session.post(self._url, json=body, timeout=self._timeout)
+                response = self._session.post(
+                    self._url, json=body, timeout=self._timeout, allow_redirects=False
+                )
             except requests.RequestException as error:
                 problem = f"no answer ({type(error).__name__})"
             else:
@@ -423,6 +452,16 @@ class PostHogSender:
 
     def _refused(self, response: requests.Response) -> PostHogError:
         status = response.status_code
+        if 300 <= status < 400:
+            # the body holds the project key: never re-sent to where a server points
+            where = " ".join(response.headers.get("Location", "").split())[:300]
+            return PostHogError(
+                f"PostHog answered HTTP {status} at {self._url}, a redirect"
+                + (f" to {where}" if where else "")
+                + "; the events were not sent on, so the project key stays where you put it.",
+                fix="Set `posthog-host` to the ingestion host itself (like "
+                "`https://us.i.posthog.com`), if the address it redirects to is yours to trust.",
+            )
         said = " ".join(response.text.split())[:300]
         detail = f": {said}" if said else ""
         if status in (400, 401):

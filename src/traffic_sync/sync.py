@@ -19,9 +19,14 @@ from traffic_sync.branchview import join_path
 from traffic_sync.collect import collect
 from traffic_sync.errors import StoreError
 from traffic_sync.github import TrafficSource
-from traffic_sync.gitstore import Remote, resolve_remote
+from traffic_sync.gitstore import repo_on_server, resolve_remote
 from traffic_sync.models import RepoResult, RunReport
-from traffic_sync.posthog import EventSender, PostHogSender
+from traffic_sync.posthog import (
+    EventSender,
+    PostHogSender,
+    clear_text_warning,
+    sends_in_clear,
+)
 from traffic_sync.publish import publish
 from traffic_sync.settings import Settings
 from traffic_sync.store import Plan, moved_line, read_state, store
@@ -44,6 +49,8 @@ def run(
     written, so PostHog can never block or lose the branch data.
     """
     remote = resolve_remote(settings.data_repository, server_url=settings.server_url, cwd=cwd)
+    if "posthog" in settings.sinks and sends_in_clear(settings.posthog_host):
+        log.warning(clear_text_warning(settings.posthog_host))
     state: list[dict[str, dict[str, object]]] = []
 
     def read_state_once() -> dict[str, dict[str, object]]:
@@ -118,16 +125,17 @@ def run(
         index=index,
         shard=str(settings.shard) if settings.shard.count > 1 else "",
         index_path=join_path(settings.data_path, "README.md") if "branch" in settings.sinks else "",
-        index_url=index_url(settings, remote) if "branch" in settings.sinks else "",
+        index_url=index_url(settings) if "branch" in settings.sinks else "",
         growth=collected.growth,
     )
 
 
-def index_url(settings: Settings, remote: Remote) -> str:
-    """The data branch's index page on GitHub for an `owner/name` data repository, else ""."""
-    server = settings.server_url.rstrip("/")
-    if remote.local_path is not None or remote.url != f"{server}/{remote.display}.git":
+def index_url(settings: Settings) -> str:
+    """The data branch's index page for a data repository on this GitHub server (`owner/name`
+    or its URL), else ""."""
+    name = repo_on_server(settings.data_repository, server_url=settings.server_url)
+    if name is None:
         return ""
     branch = quote(settings.data_branch, safe="/")
     page = quote(join_path(settings.data_path, "README.md"), safe="/")
-    return f"{server}/{remote.display}/blob/{branch}/{page}"
+    return f"{settings.server_url.rstrip('/')}/{name}/blob/{branch}/{page}"
