@@ -38,8 +38,20 @@ def escape_property(text: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """Untrusted text printed to the log: no line breaks, so no line can start with `::`."""
-    return " ".join(text.splitlines())
+    """Untrusted text printed to the log: one line that the runner cannot read as a workflow
+    command (it reads a line as one when it starts with `::` after leading white space)."""
+    line = " ".join(text.splitlines())
+    return f"> {line}" if line.lstrip().startswith("::") else line
+
+
+def mask_forms(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Every form in which a secret can be used: as given, trimmed (what settings use), and
+    each trimmed line of one pasted over several lines. Longest first, so a secret that holds
+    another is redacted whole."""
+    forms: set[str] = set()
+    for secret in secrets:
+        forms.update((secret, secret.strip(), *(line.strip() for line in secret.splitlines())))
+    return tuple(sorted((f for f in forms if f), key=lambda form: (-len(form), form)))
 
 
 def run_outputs(report: RunReport) -> dict[str, str]:
@@ -73,7 +85,7 @@ class Reporter:
     ) -> None:
         self._env = env
         self._out = out  # None: whatever sys.stdout is when printing
-        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        self._secrets = mask_forms(secrets)
         self.in_actions = env.get("GITHUB_ACTIONS") == "true"
 
     def redact(self, text: str) -> str:
@@ -83,10 +95,12 @@ class Reporter:
         return text
 
     def mask_secrets(self) -> None:
-        """Ask the runner to hide the tokens in every later log line."""
+        """Ask the runner to hide the tokens in every later log line, in each form they can
+        be used in (a form that spans lines is masked line by line)."""
         if self.in_actions:
             for secret in self._secrets:
-                self._print(f"::add-mask::{secret}", redact=False)
+                if "\n" not in secret and "\r" not in secret:
+                    self._print(f"::add-mask::{secret}", redact=False)
 
     def progress(self, line: str) -> None:
         self._print(one_line(line))

@@ -26,7 +26,7 @@ from traffic_sync.imports import Tool
 from traffic_sync.keepalive import keep_alive
 from traffic_sync.models import RunReport
 from traffic_sync.pacer import Pacer
-from traffic_sync.render import render_summary
+from traffic_sync.render import escape_text, render_summary
 from traffic_sync.settings import (
     INPUT_DEFAULTS,
     SECRET_INPUTS,
@@ -222,7 +222,7 @@ def report_crash(
     else:
         named = sum(not p.is_wildcard and not p.exclude for p in settings.repos)
         reporter.write_outputs(crash_outputs(repos_named=named))
-    reporter.write_summary(_crash_summary(error, report))
+    reporter.write_summary(crash_summary(reporter.redact(repr(error)), report))
 
 
 def collect_inputs(flags: Mapping[str, object], env: Mapping[str, str]) -> dict[str, str]:
@@ -297,7 +297,9 @@ def _config_summary(error: ConfigError) -> str:
     )
 
 
-def _crash_summary(error: Exception, report: RunReport | None) -> str:
+def crash_summary(error: str, report: RunReport | None) -> str:
+    """The step summary of a crash; `error` is the exception's text, redacted (and untrusted:
+    it may quote what a server sent), so it is escaped, not put in a code span."""
     if report is not None:
         saved = (
             f"The run itself had ended: {report.repos_synced} repos saved, "
@@ -312,7 +314,8 @@ def _crash_summary(error: Exception, report: RunReport | None) -> str:
         )
     return (
         "## traffic-sync: unexpected error\n\n"
-        f"The run stopped on an error it does not know how to handle: `{error!r}`.\n\n"
+        "The run stopped on an error it does not know how to handle: "
+        f"{escape_text(error)}.\n\n"
         f"{saved}\n\n"
         "This is a bug in traffic-sync: please report it with the log of this step "
         "(tokens are masked in it).\n"
