@@ -102,6 +102,22 @@ def test_token_without_actions_write_warns_and_changes_nothing_else(
     assert any(path.startswith("octo-org/lib/") for path in branch.files(remote))
 
 
+def test_keepalive_uses_its_own_token_when_the_push_token_may_not(
+    github: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """A push token that may only push (a token for another repository) leaves keepalive to
+    `workflow-token`, the workflow's own token with actions write: no warning, enabled."""
+    workflow_token = "ghs_keepaliveE2eOwnWorkflowToken789"
+    github.grant(PUSH_TOKEN, "github-token")  # contents: write only
+    github.grant(workflow_token, "github-token", actions_write=True)
+    result = step(github, tmp_path, "schedule", **{"workflow-token": workflow_token})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert enables(github) == [ENABLE]
+    assert "keepalive: workflow traffic.yml of octo-org/site enabled" in result.stdout
+    assert "::warning" not in result.stdout
+    assert workflow_token not in shown(result)
+
+
 @pytest.mark.parametrize("event", ["push", "workflow_dispatch"])
 def test_other_events_send_no_keepalive(
     github: SimulatedGitHub, tmp_path: Path, event: str

@@ -53,8 +53,8 @@ HELP = {
     "data-repository": "where the data branch lives: owner/name, a git URL, or a local folder",
     "data-branch": "branch for the data (created as an orphan on the first run)",
     "data-path": "folder inside the branch (default: its root)",
-    "push-token": "token that pushes to data-repository and keeps the workflow alive "
-    "(default: the token)",
+    "push-token": "token that pushes to data-repository (default: the token)",
+    "workflow-token": "token that re-enables the workflow for keepalive (default: push-token)",
     "posthog-api-key": "PostHog project API key (phc_...): sends the settled days to PostHog",
     "posthog-host": "PostHog ingestion host (EU Cloud: https://eu.i.posthog.com, or self-hosted)",
     "include-forks": "include forks when expanding owner/*",

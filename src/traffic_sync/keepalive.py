@@ -40,7 +40,7 @@ permissions:
   contents: write
   actions: write
 
-If `push-token` is a personal access token, a classic one needs the `repo` scope and a \
+If `workflow-token` is a personal access token, a classic one needs the `repo` scope and a \
 fine-grained one "Actions: Read and write" on {repository}. Without it GitHub disables this \
 scheduled workflow after 60 days without activity in a public repository. To stop trying, set \
 the input `keepalive: false`."""
@@ -144,7 +144,7 @@ def keep_alive(
     # a pacer of its own: another token than the traffic one, and one request that a spent
     # `max-requests` budget must not refuse
     client = new_client(
-        token=settings.push_token,
+        token=settings.workflow_token,
         api_url=settings.api_url,
         policy=policy or RetryPolicy(timeout=settings.request_timeout),
         pacer=Pacer(per_minute=settings.requests_per_minute),

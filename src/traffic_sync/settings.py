@@ -23,6 +23,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "data-branch": "traffic-data",
     "data-path": "",
     "push-token": "",  # the action defaults it to ${{ github.token }}
+    "workflow-token": "",  # the action defaults it to ${{ github.token }}
     "posthog-api-key": "",
     "posthog-host": "https://us.i.posthog.com",
     "include-forks": "false",
@@ -38,7 +39,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "shard": "1/1",
     "release-downloads": "false",
 }
-SECRET_INPUTS = ("token", "push-token", "posthog-api-key")
+SECRET_INPUTS = ("token", "push-token", "workflow-token", "posthog-api-key")
 SINKS = ("branch", "posthog")
 
 # GitHub logins are alphanumerics with single inner hyphens (39 at most); repo names are
@@ -103,10 +104,14 @@ class Settings:
     keepalive: bool = True  # re-enable the calling workflow on a scheduled run
     shard: Shard = WHOLE  # the part of the repos this run takes, split by repo id
     release_downloads: bool = False  # a daily snapshot of every release asset's downloads
+    # keepalive's token: its own input, so a push-token for another repository does not take
+    # keepalive's permission away ("" outside the action: then the push token)
+    workflow_token: str = ""
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.token, self.push_token, self.posthog_api_key) if s)
+        tokens = (self.token, self.push_token, self.workflow_token, self.posthog_api_key)
+        return tuple(dict.fromkeys(s for s in tokens if s))
 
 
 def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
@@ -137,6 +142,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         data_branch=_check_branch(values["data-branch"], problems),
         data_path=_check_data_path(values["data-path"], problems),
         push_token=values["push-token"] or values["token"],
+        workflow_token=values["workflow-token"] or values["push-token"] or values["token"],
         posthog_api_key=_check_posthog_key(values["posthog-api-key"], problems),
         posthog_host=_check_posthog_host(values["posthog-host"], problems),
         include_forks=flags["include-forks"],
