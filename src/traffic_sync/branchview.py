@@ -49,7 +49,7 @@ from traffic_sync.codec import (
     parse_data_file,
 )
 from traffic_sync.collect_growth import write_growth_state
-from traffic_sync.errors import StoreError
+from traffic_sync.errors import NotADataBranchError, StoreError
 from traffic_sync.folders import FINGERPRINT, INDEXED, Folder, trusted, window
 from traffic_sync.gitstore import blob_sha, tree_sha
 from traffic_sync.models import Metric, Observation
@@ -134,6 +134,8 @@ def survey_branch(
     start = folder_prefix(prefix)
     index_path = join_path(prefix, INDEX_FILE)
     head = branch.read_paths([join_path(prefix, STATE_FILE), index_path])
+    if join_path(prefix, STATE_FILE) not in head:
+        _check_empty(branch, settings)
     schema, state = read_state_file(head, prefix)
     if schema == LAYOUT1_SCHEMA:
         return _survey_whole(branch, state, prefix)
@@ -171,6 +173,15 @@ def survey_branch(
     survey.scope = [start + name for name in sorted(written | layout1)]
     survey.scope.append(start + ".traffic-sync")
     return survey
+
+
+def _check_empty(branch: BranchFiles, settings: Settings) -> None:
+    """A branch (or, with a `data-path`, that folder of it) without state.json is this
+    tool's only while it holds nothing: anything else (`main`, a docs branch, another tool's
+    data) is never written on top of."""
+    held = sorted(branch.list_entries([settings.data_path]))
+    if held:
+        raise NotADataBranchError(settings.data_branch, settings.data_path, held)
 
 
 def seen_key(

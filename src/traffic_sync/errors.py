@@ -112,3 +112,23 @@ class KeepaliveError(TrafficSyncError):
     """The workflow could not be re-enabled: a warning only, the run's data and result stand."""
 
     title = "Workflow keepalive failed"
+
+
+class NotADataBranchError(StoreError):
+    """The data branch holds other files and no state.json: it is not written on top of."""
+
+    title = "Not a data branch"
+
+    def __init__(self, branch: str, data_path: str, held: Sequence[str]) -> None:
+        where = f"The branch `{branch}`"
+        if data_path:
+            where = f"`{data_path}/` in the branch `{branch}`"
+        shown = ", ".join(held[:3]) + (f" and {len(held) - 3:,} more" if len(held) > 3 else "")
+        super().__init__(
+            f"{where} holds other files ({shown}) and no .traffic-sync/state.json, so it is "
+            "not a traffic-sync data branch; nothing was written to it.",
+            fix="Set `data-branch` to a branch of its own (a new name is created on the first "
+            "run), or `data-path` to a folder nothing else uses. To bring another tool's "
+            "traffic data over, use `traffic-sync import`. If this is a traffic-sync branch "
+            "whose state.json was deleted, restore it from the branch's history.",
+        )

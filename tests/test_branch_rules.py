@@ -1,0 +1,133 @@
+"""What the data branch never loses or overwrites, through the real entrypoint: a branch that
+is not a data branch is refused, two repo ids never share a folder, and a CSV twin edited or
+left alone is reported or recovered from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from tests import branch
+from tests.runner import StepResult, run_step
+from traffic_sync import store
+from traffic_sync.branchview import STATE_FILE, encode_state
+from traffic_sync.errors import NotADataBranchError
+from traffic_sync.settings import parse_settings
+from traffic_sync.simulator import SimRepo, SimulatedGitHub
+
+TOKEN = "ghp_branchRulesToken0123456789abc"
+DAY = dt.date(2026, 3, 10)
+WORLD = [
+    SimRepo("octo-org/busy-lib", 101, dt.date(2024, 3, 1), daily_views=180, daily_clones=12),
+]
+# a code branch: its README, a folder two levels down that looks like a repo's, and one that
+# has a README of its own
+CODE = {
+    "README.md": b"# The project\n",
+    "docs/api/index.md": b"# API\n",
+    "octo-org/busy-lib/README.md": b"# not traffic\n",
+    "src/app.py": b"print('hi')\n",
+}
+
+
+def at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, 30), tzinfo=dt.UTC)
+
+
+def seed_branch(remote: Path, name: str, files: Mapping[str, bytes], tmp: Path) -> str:
+    """Push a branch holding `files`, as a person's commit would; returns its tip."""
+    work = tmp / f"seed-{name}"
+    branch.git("init", "--quiet", "-b", name, str(work))
+    for path, data in files.items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_bytes(data)
+    branch.git("add", "-A", cwd=work)
+    branch.git("commit", "--quiet", "-m", "code", cwd=work)
+    branch.git("push", "--quiet", str(remote), f"{name}:{name}", cwd=work)
+    return branch.tip(remote, name)
+
+
+def step(
+    sim: SimulatedGitHub, remote: Path, tmp: Path, now: dt.datetime, **extra: str
+) -> StepResult:
+    sim.now = now
+    inputs = {
+        "token": TOKEN,
+        "repos": "octo-org/*",
+        "data-repository": str(remote),
+        "push-token": "ghs_pushTokenNotUsedForLocalPaths",
+        "fail-on-error": "true",
+        **extra,
+    }
+    return run_step(inputs, now=now, api_url=sim.url, workspace=tmp / "workspace")
+
+
+def test_a_branch_with_other_files_and_no_state_is_refused_untouched(tmp_path: Path) -> None:
+    """`data-branch: main` holding code: nothing is written to it, the run fails saying why."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    before = seed_branch(remote, "main", CODE, tmp_path)
+    with SimulatedGitHub(WORLD, now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        result = step(sim, remote, tmp_path, at(DAY), **{"data-branch": "main"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert branch.tip(remote, "main") == before
+    assert branch.files(remote, "main") == CODE
+    assert result.outputs["repos-synced"] == "0"
+    assert result.outputs["commit-sha"] == ""
+    error = next(line for line in result.stdout.splitlines() if line.startswith("::error"))
+    assert "Not a data branch" in error
+    assert "`main`" in error
+    assert "data-branch" in error
+    assert "traffic-sync import" in error
+
+
+def test_a_data_path_inside_a_code_branch_writes_only_there(tmp_path: Path) -> None:
+    """With a `data-path`, the folder decides: an unused one in `main` is written, nothing else."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    seed_branch(remote, "main", CODE, tmp_path)
+    with SimulatedGitHub(WORLD, now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        extra = {"data-branch": "main", "data-path": "traffic"}
+        result = step(sim, remote, tmp_path, at(DAY), **extra)
+        assert result.returncode == 0, result.stdout + result.stderr
+        after = branch.files(remote, "main")
+        assert {p: after[p] for p in CODE} == CODE
+        assert all(p in CODE or p.startswith("traffic/") for p in after)
+        assert "traffic/octo-org/busy-lib/views/2026.json" in after
+        assert "traffic/.traffic-sync/state.json" in after
+        # the next day finds its state.json there and goes on
+        result = step(sim, remote, tmp_path, at(DAY + dt.timedelta(days=1)), **extra)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_data_path_folder_holding_other_files_is_refused(tmp_path: Path) -> None:
+    """A `data-path` folder that holds other files and no state.json is not written either."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    before = seed_branch(remote, "main", CODE, tmp_path)
+    with SimulatedGitHub(WORLD, now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        extra = {"data-branch": "main", "data-path": "docs"}
+        result = step(sim, remote, tmp_path, at(DAY), **extra)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert branch.tip(remote, "main") == before
+    assert "`docs/` in the branch `main`" in result.stdout
+
+
+def _plan(files: Mapping[str, bytes], data_path: str = "") -> store.Plan:
+    settings = parse_settings(
+        {"token": "t", "repos": "octo-org/*", "data-repository": "./d", "data-path": data_path},
+        {},
+    )
+    return store.plan_files(files, [], today=DAY, settings=settings)
+
+
+def test_only_an_empty_branch_or_one_with_state_json_is_planned() -> None:
+    """The data-branch rule, pure: empty or state.json passes; other files raise, naming some."""
+    assert _plan({}).files
+    assert _plan({**CODE, STATE_FILE: encode_state({})}).files
+    assert _plan({**CODE, f"traffic/{STATE_FILE}": encode_state({})}, "traffic").files
+    assert _plan(CODE, "traffic").files  # an unused folder of a code branch
+    with pytest.raises(NotADataBranchError, match=r"README\.md, docs/api/index\.md"):
+        _plan(CODE)
+    with pytest.raises(NotADataBranchError, match="`docs/` in the branch"):
+        _plan(CODE, "docs")
