@@ -5,6 +5,8 @@ left alone is reported or recovered from."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,7 +16,16 @@ from tests import branch
 from tests.runner import StepResult, run_step
 from traffic_sync import store
 from traffic_sync.branchview import STATE_FILE, encode_state
-from traffic_sync.errors import NotADataBranchError
+from traffic_sync.codec import VIEWS as VIEWS_DATASET
+from traffic_sync.codec import decode_csv, encode_csv, encode_json
+from traffic_sync.errors import (
+    CsvEditedWarning,
+    HistoryFormatError,
+    JsonRecoveredWarning,
+    NotADataBranchError,
+)
+from traffic_sync.folders import Folder, read_folder
+from traffic_sync.models import DailyRow
 from traffic_sync.settings import parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
@@ -131,3 +142,111 @@ def test_only_an_empty_branch_or_one_with_state_json_is_planned() -> None:
         _plan(CODE)
     with pytest.raises(NotADataBranchError, match="`docs/` in the branch"):
         _plan(CODE, "docs")
+
+
+def edit_branch(
+    remote: Path, tmp: Path, *, write: Mapping[str, bytes], remove: tuple[str, ...] = ()
+) -> None:
+    """Change the data branch as a person would: clone, edit or remove files, push."""
+    work = tmp / "editor"
+    branch.git("clone", "--quiet", "--branch", "traffic-data", str(remote), str(work))
+    for path, data in write.items():
+        (work / path).write_bytes(data)
+    for path in remove:
+        branch.git("rm", "--quiet", path, cwd=work)
+    branch.git("add", "-A", cwd=work)
+    branch.git("commit", "--quiet", "-m", "by hand", cwd=work)
+    branch.git("push", "--quiet", "origin", "traffic-data", cwd=work)
+    shutil.rmtree(work)
+
+
+VIEWS = "octo-org/busy-lib/views/2026"
+
+
+def warnings_of(result: StepResult) -> list[str]:
+    return [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+
+
+def test_a_csv_edited_by_hand_is_reported_by_name_then_rebuilt(tmp_path: Path) -> None:
+    """A hand-edited CSV twin: the run warns naming it, then rebuilds it from its JSON."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    with SimulatedGitHub(WORLD, now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        assert step(sim, remote, tmp_path, at(DAY)).returncode == 0
+        written = branch.files(remote)[f"{VIEWS}.csv"]
+        edited = written.replace(b",false\n", b",false\n2026-01-01,999999,1,true\n", 1)
+        assert edited != written
+        edit_branch(remote, tmp_path, write={f"{VIEWS}.csv": edited})
+        result = step(sim, remote, tmp_path, at(DAY + dt.timedelta(days=1)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (warning,) = warnings_of(result)
+    assert "CSV edited by hand" in warning
+    assert f"{VIEWS}.csv differs from {VIEWS}.json" in warning
+    after = branch.files(remote)
+    assert b"999999" not in after[f"{VIEWS}.csv"]
+    assert len(json.loads(after[f"{VIEWS}.json"])) == after[f"{VIEWS}.csv"].count(b"\n") - 1
+    message = branch.git("-C", str(remote), "log", "-1", "--format=%B", "traffic-data").decode()
+    assert f"{VIEWS}.csv differs" in message
+
+
+def test_a_json_deleted_while_its_csv_remains_is_recovered_from_the_csv(tmp_path: Path) -> None:
+    """A period JSON deleted, its CSV kept: its days come back from the CSV, with a warning."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    later = DAY + dt.timedelta(days=20)  # GitHub's window no longer reaches the first run's days
+    with SimulatedGitHub(WORLD, now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        assert step(sim, remote, tmp_path, at(DAY)).returncode == 0
+        first = json.loads(branch.files(remote)[f"{VIEWS}.json"])
+        edit_branch(remote, tmp_path, write={}, remove=(f"{VIEWS}.json",))
+        result = step(sim, remote, tmp_path, at(later))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {row["date"]: row for row in json.loads(branch.files(remote)[f"{VIEWS}.json"])}
+    assert min(rows) == first[0]["date"]
+    for row in first:  # every day the first run stored is still there, never lowered
+        assert rows[row["date"]]["count"] >= row["count"], row
+    assert any(f"{VIEWS}.json was missing" in line for line in warnings_of(result))
+
+
+def _views_folder(files: Mapping[str, bytes]) -> Folder:
+    return Folder.of("o/r", files)
+
+
+ROWS = (
+    DailyRow(dt.date(2026, 1, 1), 5, 2, final=True),
+    DailyRow(dt.date(2026, 1, 2), 0, 0, final=False),
+)
+
+
+def test_decode_csv_reads_what_encode_csv_wrote_and_refuses_anything_else() -> None:
+    """The strict CSV reader: a written CSV round-trips; a bad header, cell or line is named."""
+    text = encode_csv(VIEWS_DATASET, ROWS)
+    assert decode_csv(VIEWS_DATASET, text, path="v.csv") == ROWS
+    for bad in (
+        text.replace("uniques", "unique"),
+        text.replace(",5,", ",-5,"),
+        text.replace(",5,", ",five,"),
+        text.replace("true", "yes"),
+        text.replace(",0,0,", ",0,"),
+        text.replace("2026-01-02", "2026-02-30"),
+        "",
+    ):
+        with pytest.raises(HistoryFormatError, match=r"v\.csv"):
+            decode_csv(VIEWS_DATASET, bad, path="v.csv")
+
+
+def test_reading_a_folder_notes_edited_csvs_and_recovers_missing_jsons() -> None:
+    """read_folder: an edited CSV is noted; a CSV without its JSON gives the rows, noted."""
+    json_text = encode_json(VIEWS_DATASET, ROWS).encode()
+    csv_text = encode_csv(VIEWS_DATASET, ROWS).encode()
+    history, notes = read_folder(
+        _views_folder({"views/2026.json": json_text, "views/2026.csv": csv_text})
+    )
+    assert history.views == ROWS
+    assert notes == ()
+    _, notes = read_folder(
+        _views_folder({"views/2026.json": json_text, "views/2026.csv": csv_text + b"x\n"})
+    )
+    assert [type(n) for n in notes] == [CsvEditedWarning]
+    assert "o/r/views/2026.csv differs from o/r/views/2026.json" in notes[0].message
+    history, notes = read_folder(_views_folder({"views/2026.csv": csv_text}))
+    assert history.views == ROWS
+    assert [type(n) for n in notes] == [JsonRecoveredWarning]
+    assert "o/r/views/2026.json was missing" in notes[0].message

@@ -132,3 +132,37 @@ class NotADataBranchError(StoreError):
             "traffic data over, use `traffic-sync import`. If this is a traffic-sync branch "
             "whose state.json was deleted, restore it from the branch's history.",
         )
+
+
+class TwinWarning(TrafficSyncError):
+    """A period file's CSV twin and its JSON disagree; the run goes on (see the subclasses)."""
+
+    title = "CSV and JSON disagree"
+
+
+class CsvEditedWarning(TwinWarning):
+    """A CSV differs from its JSON (edited by hand): it is rebuilt from the JSON."""
+
+    title = "CSV edited by hand"
+
+    def __init__(self, csv_path: str, json_path: str) -> None:
+        super().__init__(
+            f"{csv_path} differs from {json_path} and was rebuilt from it: the JSON file is "
+            "the source of truth.",
+            fix=f"To keep an edit, make it in {json_path}; the branch's history has "
+            f"{csv_path} as it was.",
+        )
+
+
+class JsonRecoveredWarning(TwinWarning):
+    """A JSON file is missing while its CSV is there: its rows are read from the CSV."""
+
+    title = "JSON recovered from its CSV"
+
+    def __init__(self, json_path: str, csv_path: str) -> None:
+        super().__init__(
+            f"{json_path} was missing; its rows were recovered from {csv_path} and the JSON "
+            "file written again.",
+            fix=f"Nothing to do, unless {json_path} was removed on purpose: the branch's "
+            "history has it as it was.",
+        )

@@ -35,7 +35,13 @@ from traffic_sync.branchview import (
     survey_branch,
     totals_path,
 )
-from traffic_sync.errors import HistoryFormatError, PushRejectedError, RepoError, StoreError
+from traffic_sync.errors import (
+    HistoryFormatError,
+    PushRejectedError,
+    RepoError,
+    StoreError,
+    TwinWarning,
+)
 from traffic_sync.folders import FINGERPRINT, Folder, Merged, index_row_of, merge_into, move_folder
 from traffic_sync.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
 from traffic_sync.history import count_new_days
@@ -54,6 +60,7 @@ class Plan:
     files: dict[str, bytes]
     results: tuple[RepoResult, ...]
     errors: tuple[tuple[str, RepoError], ...] = ()
+    warnings: tuple[tuple[str, TwinWarning], ...] = ()  # by repo: twins found to disagree
     histories: tuple[tuple[RepoInfo, History], ...] = ()  # each saved repo, merged as written
     index: tuple[tuple[str, IndexRow], ...] = ()  # every repo of the branch, as the index shows it
     deletes: tuple[str, ...] = ()  # files removed: renamed repos' folders, emptied periods, ...
@@ -116,7 +123,11 @@ def store(
             if not any(r.status is RepoStatus.SAVED for r in plan.results):
                 return "", plan
             message = commit_message(
-                today, plan.results, moved=plan.moved, layout1_left=plan.layout1_left
+                today,
+                plan.results,
+                moved=plan.moved,
+                layout1_left=plan.layout1_left,
+                notes=[note for _, note in plan.warnings],
             )
             sha = staging.commit(plan.files, message, deletes=plan.deletes)
         if sha is None:
@@ -236,6 +247,7 @@ def plan_files(
             continue
         if old_folder is not None:
             draft.remove_folder(moved_from, old_folder)
+        draft.warnings.extend((repo.full_name, note) for note in merged.notes)
         if "posthog" in settings.sinks:  # PostHog's events come from the history as written
             merged_repos.append((repo, merged.after))
         if old_folder is None and _unchanged(read, repo.full_name, merged):
@@ -277,6 +289,7 @@ def plan_files(
         files=files,
         results=tuple(draft.results),
         errors=tuple(draft.errors),
+        warnings=tuple(draft.warnings),
         histories=tuple(merged_repos),
         index=tuple(sorted(rows.items())),
         deletes=tuple(sorted(p for p in set(draft.deletes) if p not in files)),
@@ -299,6 +312,7 @@ class _Draft:
     deletes: list[str] = field(default_factory=list)
     results: list[RepoResult] = field(default_factory=list)
     errors: list[tuple[str, RepoError]] = field(default_factory=list)
+    warnings: list[tuple[str, TwinWarning]] = field(default_factory=list)
     index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # name -> (tree, row)
     totals_ids: dict[str, str] = field(default_factory=dict)  # name -> its figures' blob id
 
@@ -363,6 +377,7 @@ class _Draft:
         except HistoryFormatError as error:
             self.fail(name, error)
             return
+        self.warnings.extend((name, note) for note in merged.notes)
         last_day = merged.after.stats[-1].date if merged.after.stats else today
         self.write(name, merged, today=last_day, server_url=server_url)
         for entry in state.values():
@@ -490,10 +505,15 @@ def _fingerprint_in(entry: Mapping[str, object]) -> str | None:
 
 
 def commit_message(
-    today: dt.date, results: Sequence[RepoResult], *, moved: int = 0, layout1_left: int = 0
+    today: dt.date,
+    results: Sequence[RepoResult],
+    *,
+    moved: int = 0,
+    layout1_left: int = 0,
+    notes: Sequence[TwinWarning] = (),
 ) -> str:
     """`traffic-sync: <date>, <n> repos, <k> new days`, a line on the move to layout 2 when
-    folders moved, and one line per saved repo."""
+    folders moved, one line per saved repo, and one per CSV rebuilt or JSON recovered."""
     saved = [r for r in results if r.status is RepoStatus.SAVED]
     days = sum(r.days_added for r in saved)
     body = "\n".join(
@@ -503,6 +523,8 @@ def commit_message(
     )
     if moved:
         body = f"{_move_summary(moved, layout1_left)}\n\n{body}"
+    if notes:
+        body += "\n\n" + "\n".join(f"- {note.message}" for note in notes)
     return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
 
 
