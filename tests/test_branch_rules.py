@@ -15,7 +15,7 @@ import pytest
 from tests import branch
 from tests.runner import StepResult, run_step
 from traffic_sync import store
-from traffic_sync.branchview import STATE_FILE, encode_state
+from traffic_sync.branchview import STATE_FILE, encode_state, set_aside
 from traffic_sync.codec import VIEWS as VIEWS_DATASET
 from traffic_sync.codec import decode_csv, encode_csv, encode_json
 from traffic_sync.errors import (
@@ -25,7 +25,7 @@ from traffic_sync.errors import (
     NotADataBranchError,
 )
 from traffic_sync.folders import Folder, read_folder
-from traffic_sync.models import DailyRow
+from traffic_sync.models import DailyRow, Metric, Observation, RepoInfo, TrafficAnswer
 from traffic_sync.settings import parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
@@ -250,3 +250,128 @@ def test_reading_a_folder_notes_edited_csvs_and_recovers_missing_jsons() -> None
     assert history.views == ROWS
     assert [type(n) for n in notes] == [JsonRecoveredWarning]
     assert "o/r/views/2026.json was missing" in notes[0].message
+
+
+BUSY = "octo-org/busy-lib"
+NEWCOMER = SimRepo(BUSY, 201, dt.date(2025, 6, 1), daily_views=3, daily_clones=1, seed=5)
+
+
+def final_views(tree: Mapping[str, bytes], folder: str) -> dict[str, int]:
+    """date -> count of a folder's final views rows."""
+    return {r["date"]: r["count"] for r in branch.rows(dict(tree), folder, "views") if r["final"]}
+
+
+def test_a_repo_taking_a_deleted_repos_name_never_gets_its_history(tmp_path: Path) -> None:
+    """Another id under a stored name: the old history moves to `<name>~<old id>/`, is kept,
+    listed and reported; the newcomer's folder holds its own days only."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    with SimulatedGitHub(WORLD, now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        assert step(sim, remote, tmp_path, at(DAY)).returncode == 0
+    first = branch.files(remote)
+    next_day = DAY + dt.timedelta(days=1)
+    # busy-lib (id 101) is deleted; another repo (id 201) is renamed into its name
+    with SimulatedGitHub([NEWCOMER], now=at(next_day), token=TOKEN, orgs=["octo-org"]) as sim:
+        result = step(sim, remote, tmp_path, at(next_day))
+        fresh = branch.init_bare(tmp_path / "fresh.git")  # the newcomer alone, on a new branch
+        alone = step(sim, fresh, tmp_path, at(next_day), **{"data-repository": str(fresh)})
+        assert alone.returncode == 0, alone.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = branch.files(remote)
+    kept = f"{BUSY}~101"
+    for path, data in first.items():  # the old history, every file of it, is kept whole
+        if path.startswith(f"{BUSY}/") and path.endswith((".json", ".csv")):
+            assert after[f"{kept}/{path.removeprefix(BUSY + '/')}"] == data, path
+    assert final_views(after, BUSY) == final_views(branch.files(fresh), BUSY)
+    assert final_views(after, BUSY) != final_views(first, BUSY)
+    index = after["README.md"].decode()
+    assert f"]({kept}/README.md)" in index
+    assert "repo id 101, once named octo-org/busy-lib" in after[f"{kept}/README.md"].decode()
+    state = json.loads(after[".traffic-sync/state.json"])["repos"]
+    assert state["101"]["full_name"] == kept
+    assert state["201"]["full_name"] == BUSY
+    (warning,) = warnings_of(result)
+    assert "History moved aside" in warning
+    assert f"{kept}/" in warning
+    message = branch.git("-C", str(remote), "log", "-1", "--format=%B", "traffic-data").decode()
+    assert f"{kept}/" in message
+
+
+def test_a_repo_renamed_into_a_name_another_renamed_away_from_gets_only_its_own(
+    tmp_path: Path,
+) -> None:
+    """Two renames in one run, one into the other's old name: each history follows its repo."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    other = SimRepo("octo-org/aardvark", 102, dt.date(2025, 6, 1), daily_views=3, seed=5)
+    with SimulatedGitHub([*WORLD, other], now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        assert step(sim, remote, tmp_path, at(DAY)).returncode == 0
+        first = branch.files(remote)
+        sim.rename(BUSY, "octo-org/zebra")
+        sim.rename("octo-org/aardvark", BUSY)
+        result = step(sim, remote, tmp_path, at(DAY + dt.timedelta(days=1)))
+        truth = {
+            name: {
+                day: sim.true_traffic(name, Metric.VIEWS, dt.date.fromisoformat(day))[0]
+                for day in final_views(first, was)
+            }
+            for name, was in ((BUSY, "octo-org/aardvark"), ("octo-org/zebra", BUSY))
+        }
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = branch.files(remote)
+    assert branch.repo_folders(after) == {BUSY, "octo-org/zebra"}
+    for name, was in ((BUSY, "octo-org/aardvark"), ("octo-org/zebra", BUSY)):
+        now, before = final_views(after, name), final_views(first, was)
+        # each day is its own repo's, merged by the max with what GitHub says now
+        assert {day: now[day] for day in before} == {
+            day: max(count, truth[name][day]) for day, count in before.items()
+        }, name
+
+
+def test_a_history_set_aside_is_kept_then_joins_its_repo_when_it_reappears(
+    tmp_path: Path,
+) -> None:
+    """A kept `~<id>` folder is listed but synced by no repo; when its repo shows up under a
+    new name (it was renamed, not deleted), the history joins it there."""
+    remote = branch.init_bare(tmp_path / "data.git")
+    with SimulatedGitHub(WORLD, now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        assert step(sim, remote, tmp_path, at(DAY)).returncode == 0
+    first = branch.files(remote)
+    kept = f"{BUSY}~101"
+    with SimulatedGitHub([NEWCOMER], now=at(DAY), token=TOKEN, orgs=["octo-org"]) as sim:
+        for days in (1, 2):
+            result = step(sim, remote, tmp_path, at(DAY + dt.timedelta(days=days)))
+            assert result.returncode == 0, result.stdout + result.stderr
+    second = branch.files(remote)
+    assert {p: d for p, d in second.items() if p.startswith(f"{kept}/")} == {
+        p.replace(f"{BUSY}/", f"{kept}/", 1): d
+        for p, d in first.items()
+        if p.startswith(f"{BUSY}/") and p.endswith((".json", ".csv"))
+    } | {f"{kept}/README.md": second[f"{kept}/README.md"]}
+    classic = SimRepo("octo-org/busy-lib-classic", 101, dt.date(2024, 3, 1), daily_views=180)
+    world = [NEWCOMER, classic]
+    later = DAY + dt.timedelta(days=3)
+    with SimulatedGitHub(world, now=at(later), token=TOKEN, orgs=["octo-org"]) as sim:
+        result = step(sim, remote, tmp_path, at(later))
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = branch.files(remote)
+    assert branch.repo_folders(after) == {BUSY, "octo-org/busy-lib-classic"}
+    before = final_views(first, BUSY)
+    now = final_views(after, "octo-org/busy-lib-classic")
+    assert all(now[day] >= count for day, count in before.items())
+    assert f"{kept} is now octo-org/busy-lib-classic" in result.stdout
+
+
+def _seen(name: str, repo_id: int) -> Observation:
+    repo = RepoInfo(name, repo_id, dt.date(2025, 1, 1), private=False)
+    return Observation(repo, DAY, TrafficAnswer(0, 0), TrafficAnswer(0, 0))
+
+
+def test_set_aside_names_folders_another_unseen_id_claims() -> None:
+    """Only a folder another id claims, whose repo is not this run's under another name."""
+    state: dict[str, dict[str, object]] = {"1": {"full_name": "o/a"}, "2": {"full_name": "o/b"}}
+    trees = {"o/a": "t1", "o/b": "t2"}
+    assert set_aside([_seen("o/a", 1)], state, trees) == {}  # its own
+    assert set_aside([_seen("o/a", 9)], state, trees) == {"o/a": ("1", "o/a~1")}
+    assert set_aside([_seen("o/a", 9)], state, {}) == {}  # no folder to move
+    # id 1 is this run's as o/z: renamed away, its rename takes the folder
+    assert set_aside([_seen("o/a", 9), _seen("o/z", 1)], state, trees) == {}
+    assert set_aside([_seen("o/b", 1)], state, trees) == {"o/b": ("2", "o/b~2")}

@@ -52,7 +52,7 @@ from traffic_sync.collect_growth import write_growth_state
 from traffic_sync.errors import NotADataBranchError, StoreError
 from traffic_sync.folders import FINGERPRINT, INDEXED, Folder, trusted, window
 from traffic_sync.gitstore import blob_sha, tree_sha
-from traffic_sync.models import Metric, Observation
+from traffic_sync.models import Metric, Observation, RepoInfo
 from traffic_sync.posthog import read_watermarks
 from traffic_sync.settings import Settings
 
@@ -170,7 +170,8 @@ def survey_branch(
     for name, inside in survey.listings.items():
         survey.folders[name] = _folder(start + name, inside, files)
     layout1 = {name for name, folder in survey.folders.items() if folder.layout1}
-    survey.scope = [start + name for name in sorted(written | layout1)]
+    kept = {moved for _, moved in set_aside(observations, state, trees).values()}
+    survey.scope = [start + name for name in sorted(written | layout1 | kept)]
     survey.scope.append(start + ".traffic-sync")
     return survey
 
@@ -299,6 +300,41 @@ def _written_folders(
         if isinstance(old, str) and old != observation.repo.full_name and old in trees:
             names.add(old)
     return names
+
+
+def set_aside(
+    observations: Sequence[Observation],
+    state: Mapping[str, Mapping[str, object]],
+    trees: Mapping[str, str],
+) -> dict[str, tuple[str, str]]:
+    """The folders of this run's repos that hold another repo id's history, by name: (that
+    id, the folder its history moves to, `<owner>/<name>~<id>`). Two ids never share a
+    folder: a repo that takes the name of a deleted one (or whose folder state.json gives to
+    another id) starts its own history there. A folder whose other id is this run's under
+    another name is not set aside: that repo was renamed away, and its rename takes it."""
+    names = {str(o.repo.id): o.repo.full_name for o in observations}
+    aside: dict[str, tuple[str, str]] = {}
+    for observation in observations:
+        name = observation.repo.full_name
+        other = other_owner(state, observation.repo)
+        if other is not None and name in trees and names.get(other, name) == name:
+            aside[name] = (other, kept_name(name, other))
+    return aside
+
+
+def other_owner(state: Mapping[str, Mapping[str, object]], repo: RepoInfo) -> str | None:
+    """The id of another repo whose state.json entry claims `repo`'s folder, when the repo's
+    own entry does not."""
+    if state.get(str(repo.id), {}).get("full_name") == repo.full_name:
+        return None
+    others = (k for k, e in sorted(state.items()) if e.get("full_name") == repo.full_name)
+    return next((k for k in others if k != str(repo.id)), None)
+
+
+def kept_name(full_name: str, repo_id: str) -> str:
+    """The folder the history of repo `repo_id` moves to when another repo takes its name
+    `full_name` (`~` cannot appear in a GitHub name, so no repo can ever claim it)."""
+    return f"{full_name}~{repo_id}"
 
 
 def _first_reads(

@@ -166,3 +166,33 @@ class JsonRecoveredWarning(TwinWarning):
             fix=f"Nothing to do, unless {json_path} was removed on purpose: the branch's "
             "history has it as it was.",
         )
+
+
+class HistorySetAsideWarning(TrafficSyncError):
+    """A repo took the name of another repo id's folder: that history moved to a kept folder."""
+
+    title = "History moved aside"
+
+    def __init__(self, name: str, kept: str, old_id: str) -> None:
+        super().__init__(
+            f"{name} is now another repo than the one (id {old_id}) whose history its folder "
+            f"held: that history moved to {kept}/, kept apart and listed in the index; {name}/ "
+            "starts the new repo's own history.",
+            fix=f"Nothing is lost. If repo {old_id} was renamed or transferred rather than "
+            "deleted, add its new name to `repos` and its history joins it there.",
+        )
+
+
+class FolderTakenError(RepoError):
+    """A repo's folder still holds the history of the repo renamed away from its name."""
+
+    title = "Folder still held by another repo"
+
+    def __init__(self, name: str, old_id: str) -> None:
+        super().__init__(
+            f"{name}/ still holds the history of repo id {old_id}, renamed away from this name, "
+            "which could not be moved this run (see its error); this repo was not saved, so "
+            "neither history mixes with the other.",
+            fix=f"Mend the error of repo id {old_id}; the next run moves its history and then "
+            "saves this repo.",
+        )

@@ -224,6 +224,13 @@ def move_folder(folder: Folder) -> Merged:
     return _rewrite(folder, history, history, notes)
 
 
+def move_to(folder: Folder, path: str) -> Merged:
+    """A folder's history as the period files of a new folder at `path`: every row kept, read
+    strictly (HistoryFormatError names a file that cannot be read)."""
+    history, notes = read_folder(folder)
+    return _rewrite(Folder.of(path, {}), history, history, notes)
+
+
 def _rewrite(
     folder: Folder, before: History, after: History, notes: tuple[TwinWarning, ...]
 ) -> Merged:

@@ -31,18 +31,30 @@ from traffic_sync.branchview import (
     folder_prefix,
     join_path,
     load_state,
+    other_owner,
     seen_key,
+    set_aside,
     survey_branch,
     totals_path,
 )
 from traffic_sync.errors import (
+    FolderTakenError,
     HistoryFormatError,
+    HistorySetAsideWarning,
     PushRejectedError,
     RepoError,
     StoreError,
-    TwinWarning,
+    TrafficSyncError,
 )
-from traffic_sync.folders import FINGERPRINT, Folder, Merged, index_row_of, merge_into, move_folder
+from traffic_sync.folders import (
+    FINGERPRINT,
+    Folder,
+    Merged,
+    index_row_of,
+    merge_into,
+    move_folder,
+    move_to,
+)
 from traffic_sync.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
 from traffic_sync.history import count_new_days
 from traffic_sync.models import History, Observation, RepoInfo, RepoResult, RepoStatus
@@ -60,7 +72,7 @@ class Plan:
     files: dict[str, bytes]
     results: tuple[RepoResult, ...]
     errors: tuple[tuple[str, RepoError], ...] = ()
-    warnings: tuple[tuple[str, TwinWarning], ...] = ()  # by repo: twins found to disagree
+    warnings: tuple[tuple[str, TrafficSyncError], ...] = ()  # by repo: histories set aside, ...
     histories: tuple[tuple[RepoInfo, History], ...] = ()  # each saved repo, merged as written
     index: tuple[tuple[str, IndexRow], ...] = ()  # every repo of the branch, as the index shows it
     deletes: tuple[str, ...] = ()  # files removed: renamed repos' folders, emptied periods, ...
@@ -225,7 +237,8 @@ def plan_files(
     draft = _Draft(prefix, on_repo, {n for n, f in folders.items() if f.layout1}, read.listings)
     merged_repos: list[tuple[RepoInfo, History]] = []
     handled: set[str] = set()  # folders this run's repos own (now or under an old name)
-    for observation in observations:
+    aside = set_aside(observations, state, read.trees)
+    for observation in _claimed_last(observations, state):
         repo = observation.repo
         handled.add(repo.full_name)
         entry = state.get(str(repo.id), {})
@@ -233,24 +246,28 @@ def plan_files(
         old_folder = folders.get(moved_from) if moved_from else None
         if moved_from:
             handled.add(moved_from)
+        here = folders.get(repo.full_name)
         try:
+            kept = _kept_aside(here, aside.get(repo.full_name), state, repo, prefix=prefix)
             merged = merge_into(
-                folders.get(repo.full_name) or Folder.of(join_path(prefix, repo.full_name), {}),
+                (None if kept else here) or Folder.of(join_path(prefix, repo.full_name), {}),
                 observation,
                 known=_fingerprint_in(entry),
                 moved_from=old_folder,
                 past=read.past.get(repo.full_name),
                 since=read.since.get(repo.full_name, dt.date.min),
             )
-        except HistoryFormatError as error:
+        except (HistoryFormatError, FolderTakenError) as error:
             draft.fail(repo.full_name, error)
             continue
         if old_folder is not None:
             draft.remove_folder(moved_from, old_folder)
+        if kept is not None:
+            draft.set_aside(repo.full_name, kept, state, today=today, server=settings.server_url)
         draft.warnings.extend((repo.full_name, note) for note in merged.notes)
         if "posthog" in settings.sinks:  # PostHog's events come from the history as written
             merged_repos.append((repo, merged.after))
-        if old_folder is None and _unchanged(read, repo.full_name, merged):
+        if old_folder is None and kept is None and _unchanged(read, repo.full_name, merged):
             draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name], read=read)
         else:
             draft.write(
@@ -285,9 +302,10 @@ def plan_files(
     )
     schema = LAYOUT1_SCHEMA if draft.layout1 else STATE_SCHEMA
     files[join_path(prefix, STATE_FILE)] = encode_state(state, schema=schema)
+    order = {o.repo.full_name: n for n, o in enumerate(observations)}
     return Plan(
         files=files,
-        results=tuple(draft.results),
+        results=tuple(sorted(draft.results, key=lambda r: order.get(r.full_name, len(order)))),
         errors=tuple(draft.errors),
         warnings=tuple(draft.warnings),
         histories=tuple(merged_repos),
@@ -312,7 +330,7 @@ class _Draft:
     deletes: list[str] = field(default_factory=list)
     results: list[RepoResult] = field(default_factory=list)
     errors: list[tuple[str, RepoError]] = field(default_factory=list)
-    warnings: list[tuple[str, TwinWarning]] = field(default_factory=list)
+    warnings: list[tuple[str, TrafficSyncError]] = field(default_factory=list)
     index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # name -> (tree, row)
     totals_ids: dict[str, str] = field(default_factory=dict)  # name -> its figures' blob id
 
@@ -333,7 +351,7 @@ class _Draft:
             merged,
             today=today,
             server_url=server_url,
-            listing=self.listings.get(name, {}),
+            listing={} if name in self.removed else self.listings.get(name, {}),
             created=created,
         )
         self.on_repo(written)
@@ -361,6 +379,26 @@ class _Draft:
         self.removed.add(name)
         self._moved(name)
 
+    def set_aside(
+        self,
+        name: str,
+        kept: _Kept,
+        state: dict[str, dict[str, object]],
+        *,
+        today: dt.date,
+        server: str,
+    ) -> None:
+        """The history of another repo id that `name`'s folder held moves, whole, to its kept
+        folder, with its page, figures and index row; that id's state.json entry follows it
+        there (so a rename of that repo, seen later, takes it)."""
+        self.remove_folder(name, kept.folder)
+        self.write(kept.name, kept.merged, today=_page_day(kept.merged, today), server_url=server)
+        entry = state[kept.old_id]
+        entry.pop(SEEN, None)
+        entry.update(full_name=kept.name, **{FINGERPRINT: kept.merged.fingerprint})
+        self.warnings.append((name, HistorySetAsideWarning(name, kept.name, kept.old_id)))
+        self.warnings.extend((kept.name, note) for note in kept.merged.notes)
+
     def move(
         self,
         folder: Folder,
@@ -378,13 +416,12 @@ class _Draft:
             self.fail(name, error)
             return
         self.warnings.extend((name, note) for note in merged.notes)
-        last_day = merged.after.stats[-1].date if merged.after.stats else today
-        self.write(name, merged, today=last_day, server_url=server_url)
+        self.write(name, merged, today=_page_day(merged, today), server_url=server_url)
         for entry in state.values():
             if entry.get("full_name") == name:
                 entry[FINGERPRINT] = merged.fingerprint
 
-    def fail(self, name: str, error: HistoryFormatError) -> None:
+    def fail(self, name: str, error: RepoError) -> None:
         self.results.append(RepoResult.failed(name, error))
         self.errors.append((name, error))
 
@@ -489,6 +526,53 @@ def _tree_after(before: Listing, written: Mapping[str, bytes], deletes: Iterable
     return tree_sha(files)
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """Another repo id's history found in a repo's folder, and where it moves."""
+
+    folder: Folder  # as found
+    old_id: str
+    name: str  # the kept folder's, `<owner>/<name>~<old id>`
+    merged: Merged  # its files there
+
+
+def _kept_aside(
+    here: Folder | None,
+    taken: tuple[str, str] | None,
+    state: Mapping[str, Mapping[str, object]],
+    repo: RepoInfo,
+    *,
+    prefix: str,
+) -> _Kept | None:
+    """The history another repo id left in `repo`'s folder (`here`), moved to the kept folder
+    `set_aside` chose (`taken`: that id and folder), or None when the folder is the repo's
+    own. Raises FolderTakenError when the repo renamed away from this name is still in it
+    (its own move failed), HistoryFormatError when it cannot be read."""
+    if here is None:
+        return None
+    if taken is None:
+        other = other_owner(state, repo)
+        if other is not None:
+            raise FolderTakenError(repo.full_name, other)
+        return None
+    old_id, name = taken
+    return _Kept(here, old_id, name, move_to(here, join_path(prefix, name)))
+
+
+def _page_day(merged: Merged, today: dt.date) -> dt.date:
+    """The day a folder no repo of the run writes is drawn as of: the last day it was saved."""
+    return merged.after.stats[-1].date if merged.after.stats else today
+
+
+def _claimed_last(
+    observations: Sequence[Observation], state: Mapping[str, Mapping[str, object]]
+) -> list[Observation]:
+    """The observations, last those of repos whose folder another repo id's entry claims: a
+    repo renamed away from a name takes its folder before the repo that took the name starts
+    its own history there."""
+    return sorted(observations, key=lambda o: other_owner(state, o.repo) is not None)
+
+
 def _old_name(entry: Mapping[str, object], full_name: str, folders: Mapping[str, Folder]) -> str:
     """The folder this repo's history is in under an earlier name (renamed or transferred:
     state.json is keyed by repo id), or "" when it has not moved."""
@@ -510,10 +594,11 @@ def commit_message(
     *,
     moved: int = 0,
     layout1_left: int = 0,
-    notes: Sequence[TwinWarning] = (),
+    notes: Sequence[TrafficSyncError] = (),
 ) -> str:
     """`traffic-sync: <date>, <n> repos, <k> new days`, a line on the move to layout 2 when
-    folders moved, one line per saved repo, and one per CSV rebuilt or JSON recovered."""
+    folders moved, one line per saved repo, and one per note (a history set aside, a CSV
+    rebuilt, a JSON recovered)."""
     saved = [r for r in results if r.status is RepoStatus.SAVED]
     days = sum(r.days_added for r in saved)
     body = "\n".join(
