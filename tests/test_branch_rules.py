@@ -17,7 +17,7 @@ from tests.runner import StepResult, run_step
 from traffic_sync import store
 from traffic_sync.branchview import STATE_FILE, encode_state, set_aside
 from traffic_sync.codec import VIEWS as VIEWS_DATASET
-from traffic_sync.codec import decode_csv, encode_csv, encode_json
+from traffic_sync.codec import decode_csv, encode_csv, encode_history, encode_json
 from traffic_sync.errors import (
     CsvEditedWarning,
     HistoryFormatError,
@@ -25,7 +25,14 @@ from traffic_sync.errors import (
     NotADataBranchError,
 )
 from traffic_sync.folders import Folder, read_folder
-from traffic_sync.models import DailyRow, Metric, Observation, RepoInfo, TrafficAnswer
+from traffic_sync.models import (
+    DailyRow,
+    History,
+    Metric,
+    Observation,
+    RepoInfo,
+    TrafficAnswer,
+)
 from traffic_sync.settings import parse_settings
 from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
@@ -375,3 +382,30 @@ def test_set_aside_names_folders_another_unseen_id_claims() -> None:
     # id 1 is this run's as o/z: renamed away, its rename takes the folder
     assert set_aside([_seen("o/a", 9), _seen("o/z", 1)], state, trees) == {}
     assert set_aside([_seen("o/b", 1)], state, trees) == {"o/b": ("2", "o/b~2")}
+
+
+def _stored(count: int) -> dict[str, bytes]:
+    """A folder's files holding one final views day of `count`."""
+    history = History(views=(DailyRow(DAY - dt.timedelta(days=30), count, 1, final=True),))
+    return {name: text.encode() for name, text in encode_history(history).items()}
+
+
+def test_a_chain_of_renames_in_one_run_keeps_each_history_with_its_repo() -> None:
+    """a -> b, b -> c and a new repo in a, in one plan: no history mixes, none is lost."""
+    state = {"1": {"full_name": "o/a"}, "2": {"full_name": "o/b"}}
+    files = {f"o/{n}/{p}": d for n, c in (("a", 11), ("b", 22)) for p, d in _stored(c).items()}
+    files[STATE_FILE] = json.dumps({"schema": 2, "repos": state}).encode()
+    seen = [_seen("o/a", 3), _seen("o/b", 1), _seen("o/c", 2)]
+    settings = parse_settings({"token": "t", "repos": "o/*", "data-repository": "./d"}, {})
+    plan = store.plan_files(files, seen, today=DAY, settings=settings)
+    assert not plan.errors
+    old_day = (DAY - dt.timedelta(days=30)).isoformat()
+    views = {
+        name: [
+            r["count"]
+            for r in json.loads(plan.files[f"o/{name}/views/2026.json"])
+            if r["date"] == old_day
+        ]
+        for name in ("a", "b", "c")
+    }
+    assert views == {"a": [], "b": [11], "c": [22]}

@@ -313,22 +313,36 @@ def set_aside(
     another id) starts its own history there. A folder whose other id is this run's under
     another name is not set aside: that repo was renamed away, and its rename takes it."""
     names = {str(o.repo.id): o.repo.full_name for o in observations}
+    claims = folder_claims(state)
     aside: dict[str, tuple[str, str]] = {}
     for observation in observations:
         name = observation.repo.full_name
-        other = other_owner(state, observation.repo)
+        other = other_owner(claims, state, observation.repo)
         if other is not None and name in trees and names.get(other, name) == name:
             aside[name] = (other, kept_name(name, other))
     return aside
 
 
-def other_owner(state: Mapping[str, Mapping[str, object]], repo: RepoInfo) -> str | None:
-    """The id of another repo whose state.json entry claims `repo`'s folder, when the repo's
-    own entry does not."""
+def folder_claims(state: Mapping[str, Mapping[str, object]]) -> dict[str, list[str]]:
+    """Folder name -> the ids of the state.json entries that name it, in id order."""
+    claims: dict[str, list[str]] = {}
+    for key, entry in sorted(state.items()):
+        name = entry.get("full_name")
+        if isinstance(name, str):
+            claims.setdefault(name, []).append(key)
+    return claims
+
+
+def other_owner(
+    claims: Mapping[str, Sequence[str]],
+    state: Mapping[str, Mapping[str, object]],
+    repo: RepoInfo,
+) -> str | None:
+    """The id of another repo whose state.json entry claims `repo`'s folder (`claims`, see
+    `folder_claims`), when the repo's own entry does not."""
     if state.get(str(repo.id), {}).get("full_name") == repo.full_name:
         return None
-    others = (k for k, e in sorted(state.items()) if e.get("full_name") == repo.full_name)
-    return next((k for k in others if k != str(repo.id)), None)
+    return next((k for k in claims.get(repo.full_name, ()) if k != str(repo.id)), None)
 
 
 def kept_name(full_name: str, repo_id: str) -> str:

@@ -28,6 +28,7 @@ from traffic_sync.branchview import (
     Survey,
     encode_state,
     entry_after,
+    folder_claims,
     folder_prefix,
     join_path,
     load_state,
@@ -237,8 +238,8 @@ def plan_files(
     draft = _Draft(prefix, on_repo, {n for n, f in folders.items() if f.layout1}, read.listings)
     merged_repos: list[tuple[RepoInfo, History]] = []
     handled: set[str] = set()  # folders this run's repos own (now or under an old name)
-    aside = set_aside(observations, state, read.trees)
-    for observation in _claimed_last(observations, state):
+    aside, claims = set_aside(observations, state, read.trees), folder_claims(state)
+    for observation in _claimed_last(observations, state, claims):
         repo = observation.repo
         handled.add(repo.full_name)
         entry = state.get(str(repo.id), {})
@@ -248,7 +249,8 @@ def plan_files(
             handled.add(moved_from)
         here = folders.get(repo.full_name)
         try:
-            kept = _kept_aside(here, aside.get(repo.full_name), state, repo, prefix=prefix)
+            taken = aside.get(repo.full_name)
+            kept = _kept_aside(here, taken, claims, state, repo, prefix=prefix)
             merged = merge_into(
                 (None if kept else here) or Folder.of(join_path(prefix, repo.full_name), {}),
                 observation,
@@ -539,6 +541,7 @@ class _Kept:
 def _kept_aside(
     here: Folder | None,
     taken: tuple[str, str] | None,
+    claims: Mapping[str, Sequence[str]],
     state: Mapping[str, Mapping[str, object]],
     repo: RepoInfo,
     *,
@@ -551,7 +554,7 @@ def _kept_aside(
     if here is None:
         return None
     if taken is None:
-        other = other_owner(state, repo)
+        other = other_owner(claims, state, repo)
         if other is not None:
             raise FolderTakenError(repo.full_name, other)
         return None
@@ -565,12 +568,22 @@ def _page_day(merged: Merged, today: dt.date) -> dt.date:
 
 
 def _claimed_last(
-    observations: Sequence[Observation], state: Mapping[str, Mapping[str, object]]
+    observations: Sequence[Observation],
+    state: Mapping[str, Mapping[str, object]],
+    claims: Mapping[str, Sequence[str]],
 ) -> list[Observation]:
-    """The observations, last those of repos whose folder another repo id's entry claims: a
-    repo renamed away from a name takes its folder before the repo that took the name starts
-    its own history there."""
-    return sorted(observations, key=lambda o: other_owner(state, o.repo) is not None)
+    """The observations in the order their folders free up: a repo renamed away from a name
+    takes its folder before the repo that took the name starts its own history there (and so
+    on along a chain of renames in one run)."""
+    by_id = {str(o.repo.id): o for o in observations}
+
+    def waits(observation: Observation, seen: frozenset[str]) -> int:
+        other = other_owner(claims, state, observation.repo)
+        if other is None or other not in by_id or other in seen:
+            return 0
+        return 1 + waits(by_id[other], seen | {other})
+
+    return sorted(observations, key=lambda o: waits(o, frozenset({str(o.repo.id)})))
 
 
 def _old_name(entry: Mapping[str, object], full_name: str, folders: Mapping[str, Folder]) -> str:
