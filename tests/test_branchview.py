@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests import branch
 from tests.test_gitstore import blobs_in, git
+from traffic_sync.branchview import STATE_FILE, encode_state
 from traffic_sync.codec import encode_history
 from traffic_sync.gitstore import DataBranch, blob_sha, resolve_remote
 from traffic_sync.models import (
@@ -59,12 +60,14 @@ def old_history(repo: RepoInfo) -> History:
 
 def seed(remote: Path, tmp: Path) -> None:
     """A branch as an earlier run left it: three repos with three years each (written without
-    derived files), then one run for all of them on TODAY, which writes those."""
+    derived files, with a state.json that knows none of them yet), then one run for all of
+    them on TODAY, which writes those."""
     files = {
         f"{repo.full_name}/{name}": text.encode()
         for repo in REPOS
         for name, text in encode_history(old_history(repo)).items()
     }
+    files[STATE_FILE] = encode_state({})
     writer = DataBranch(
         remote=resolve_remote(str(remote), server_url="", cwd=tmp),
         branch=BRANCH,

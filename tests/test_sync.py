@@ -15,7 +15,7 @@ import pytest
 
 from tests import branch
 from traffic_sync import cli
-from traffic_sync.branchview import SEEN
+from traffic_sync.branchview import SEEN, STATE_FILE, encode_state
 from traffic_sync.codec import encode_history
 from traffic_sync.collect import collect
 from traffic_sync.errors import PrivacyError, TrafficSyncError
@@ -508,6 +508,7 @@ def test_a_repo_that_fails_stays_in_the_index() -> None:
     files = encode_history(apply_observation(History(), observation))
     current = {f"o/r/{name}": text.encode() for name, text in files.items()}
     current["o/r/referrers/2026-01.json"] = b"[oops"
+    current[STATE_FILE] = encode_state({})
     settings = parse_settings({"token": "t", "repos": "o/r", "data-repository": "./d"}, {})
     later = replace(observation, fetched_on=day + dt.timedelta(days=1))
     plan = plan_files(current, [later], today=later.fetched_on, settings=settings)

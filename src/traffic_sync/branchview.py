@@ -49,10 +49,10 @@ from traffic_sync.codec import (
     parse_data_file,
 )
 from traffic_sync.collect_growth import write_growth_state
-from traffic_sync.errors import StoreError
+from traffic_sync.errors import NotADataBranchError, StoreError
 from traffic_sync.folders import FINGERPRINT, INDEXED, Folder, trusted, window
 from traffic_sync.gitstore import blob_sha, tree_sha
-from traffic_sync.models import Metric, Observation
+from traffic_sync.models import Metric, Observation, RepoInfo
 from traffic_sync.posthog import read_watermarks
 from traffic_sync.settings import Settings
 
@@ -134,6 +134,8 @@ def survey_branch(
     start = folder_prefix(prefix)
     index_path = join_path(prefix, INDEX_FILE)
     head = branch.read_paths([join_path(prefix, STATE_FILE), index_path])
+    if join_path(prefix, STATE_FILE) not in head:
+        _check_empty(branch, settings)
     schema, state = read_state_file(head, prefix)
     if schema == LAYOUT1_SCHEMA:
         return _survey_whole(branch, state, prefix)
@@ -168,9 +170,19 @@ def survey_branch(
     for name, inside in survey.listings.items():
         survey.folders[name] = _folder(start + name, inside, files)
     layout1 = {name for name, folder in survey.folders.items() if folder.layout1}
-    survey.scope = [start + name for name in sorted(written | layout1)]
+    kept = {moved for _, moved in set_aside(observations, state, trees).values()}
+    survey.scope = [start + name for name in sorted(written | layout1 | kept)]
     survey.scope.append(start + ".traffic-sync")
     return survey
+
+
+def _check_empty(branch: BranchFiles, settings: Settings) -> None:
+    """A branch (or, with a `data-path`, that folder of it) without state.json is this
+    tool's only while it holds nothing: anything else (`main`, a docs branch, another tool's
+    data) is never written on top of."""
+    held = sorted(branch.list_entries([settings.data_path]))
+    if held:
+        raise NotADataBranchError(settings.data_branch, settings.data_path, held)
 
 
 def seen_key(
@@ -288,6 +300,55 @@ def _written_folders(
         if isinstance(old, str) and old != observation.repo.full_name and old in trees:
             names.add(old)
     return names
+
+
+def set_aside(
+    observations: Sequence[Observation],
+    state: Mapping[str, Mapping[str, object]],
+    trees: Mapping[str, str],
+) -> dict[str, tuple[str, str]]:
+    """The folders of this run's repos that hold another repo id's history, by name: (that
+    id, the folder its history moves to, `<owner>/<name>~<id>`). Two ids never share a
+    folder: a repo that takes the name of a deleted one (or whose folder state.json gives to
+    another id) starts its own history there. A folder whose other id is this run's under
+    another name is not set aside: that repo was renamed away, and its rename takes it."""
+    names = {str(o.repo.id): o.repo.full_name for o in observations}
+    claims = folder_claims(state)
+    aside: dict[str, tuple[str, str]] = {}
+    for observation in observations:
+        name = observation.repo.full_name
+        other = other_owner(claims, state, observation.repo)
+        if other is not None and name in trees and names.get(other, name) == name:
+            aside[name] = (other, kept_name(name, other))
+    return aside
+
+
+def folder_claims(state: Mapping[str, Mapping[str, object]]) -> dict[str, list[str]]:
+    """Folder name -> the ids of the state.json entries that name it, in id order."""
+    claims: dict[str, list[str]] = {}
+    for key, entry in sorted(state.items()):
+        name = entry.get("full_name")
+        if isinstance(name, str):
+            claims.setdefault(name, []).append(key)
+    return claims
+
+
+def other_owner(
+    claims: Mapping[str, Sequence[str]],
+    state: Mapping[str, Mapping[str, object]],
+    repo: RepoInfo,
+) -> str | None:
+    """The id of another repo whose state.json entry claims `repo`'s folder (`claims`, see
+    `folder_claims`), when the repo's own entry does not."""
+    if state.get(str(repo.id), {}).get("full_name") == repo.full_name:
+        return None
+    return next((k for k in claims.get(repo.full_name, ()) if k != str(repo.id)), None)
+
+
+def kept_name(full_name: str, repo_id: str) -> str:
+    """The folder the history of repo `repo_id` moves to when another repo takes its name
+    `full_name` (`~` cannot appear in a GitHub name, so no repo can ever claim it)."""
+    return f"{full_name}~{repo_id}"
 
 
 def _first_reads(

@@ -326,6 +326,42 @@ def decode_json(dataset: Dataset[Row], text: str, *, path: str) -> tuple[Row, ..
         raise _unreadable(path, f"it is not valid JSON ({exc})") from exc
     if not isinstance(data, list):
         raise _unreadable(path, "it is not a JSON array of rows")
+    return _checked_rows(dataset, data, path=path)
+
+
+def decode_csv(dataset: Dataset[Row], text: str, *, path: str) -> tuple[Row, ...]:
+    """Parse a stored CSV strictly, as `decode_json` parses its twin: the header line must be
+    the dataset's columns, and each cell what its column holds (HistoryFormatError names
+    `path` otherwise). Only read when the JSON twin is missing: the CSV is all that is left."""
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    if not lines or tuple(lines[0]) != dataset.columns:
+        want = ",".join(dataset.columns)
+        raise _unreadable(path, f"its header line is not {want}")
+    # a line of the wrong length stays a list, which the checks refuse
+    items: list[Any] = [
+        dict(zip(dataset.columns, map(_csv_cell, dataset.kinds, line), strict=True))
+        if len(line) == len(dataset.columns)
+        else line
+        for line in lines[1:]
+    ]
+    return _checked_rows(dataset, items, path=path)
+
+
+def _csv_cell(kind: str, cell: str) -> Any:
+    """A CSV cell as its JSON value would be; a cell of the wrong kind stays a string, which
+    the checks refuse."""
+    if kind == "count" and _DIGITS.fullmatch(cell):
+        return int(cell)
+    if kind == "flag":
+        return {"true": True, "false": False}.get(cell, cell)
+    return cell
+
+
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _checked_rows(dataset: Dataset[Row], data: list[Any], *, path: str) -> tuple[Row, ...]:
+    """Rows from JSON-like objects, each checked: exactly the columns, each of its kind."""
     columns = set(dataset.columns)
     checks = [
         (name, _CHECKS[kind]) for name, kind in zip(dataset.columns, dataset.kinds, strict=True)
@@ -398,13 +434,27 @@ def decode_history(files: Mapping[str, str], *, folder: str) -> History:
     Each dataset is its period files' rows joined in period order. Stars and forks totals are
     recomputed over all the rows read (a total edited by hand is not trusted), so `files`
     should hold every period of those datasets."""
-    parts: dict[str, dict[str, tuple[Any, ...]]] = {d.name: {} for d in DATASETS}
+    return join_history(decode_periods(files, folder=folder))
+
+
+Parts = dict[str, dict[str, tuple[Any, ...]]]  # dataset name -> period -> its rows
+
+
+def decode_periods(files: Mapping[str, str], *, folder: str) -> Parts:
+    """The rows of each period JSON file among `files`, read strictly (see `decode_history`)."""
+    parts: Parts = {d.name: {} for d in DATASETS}
     for name, text in files.items():
         data_file = parse_data_file(name)
         if data_file is None or not data_file.period or data_file.ext != "json":
             continue
         rows = decode_json(data_file.dataset, text, path=f"{folder}/{name}")
         parts[data_file.dataset.name][data_file.period] = rows
+    return parts
+
+
+def join_history(parts: Parts) -> History:
+    """A history from its period files' rows, each dataset's joined in period order, stars
+    and forks totals recomputed."""
     joined = {name: join_periods(periods) for name, periods in parts.items()}
     for dataset in GROWTH:
         joined[dataset.name] = merge_growth(joined[dataset.name])

@@ -119,3 +119,85 @@ class ClearTextKeyWarning(TrafficSyncError):
     unencrypted. A warning, since a self-hosted PostHog may be reached that way on purpose."""
 
     title = "PostHog key sent in clear"
+class NotADataBranchError(StoreError):
+    """The data branch holds other files and no state.json: it is not written on top of."""
+
+    title = "Not a data branch"
+
+    def __init__(self, branch: str, data_path: str, held: Sequence[str]) -> None:
+        where = f"The branch `{branch}`"
+        if data_path:
+            where = f"`{data_path}/` in the branch `{branch}`"
+        shown = ", ".join(held[:3]) + (f" and {len(held) - 3:,} more" if len(held) > 3 else "")
+        super().__init__(
+            f"{where} holds other files ({shown}) and no .traffic-sync/state.json, so it is "
+            "not a traffic-sync data branch; nothing was written to it.",
+            fix="Set `data-branch` to a branch of its own (a new name is created on the first "
+            "run), or `data-path` to a folder nothing else uses. To bring another tool's "
+            "traffic data over, use `traffic-sync import`. If this is a traffic-sync branch "
+            "whose state.json was deleted, restore it from the branch's history.",
+        )
+
+
+class TwinWarning(TrafficSyncError):
+    """A period file's CSV twin and its JSON disagree; the run goes on (see the subclasses)."""
+
+    title = "CSV and JSON disagree"
+
+
+class CsvEditedWarning(TwinWarning):
+    """A CSV differs from its JSON (edited by hand): it is rebuilt from the JSON."""
+
+    title = "CSV edited by hand"
+
+    def __init__(self, csv_path: str, json_path: str) -> None:
+        super().__init__(
+            f"{csv_path} differs from {json_path} and was rebuilt from it: the JSON file is "
+            "the source of truth.",
+            fix=f"To keep an edit, make it in {json_path}; the branch's history has "
+            f"{csv_path} as it was.",
+        )
+
+
+class JsonRecoveredWarning(TwinWarning):
+    """A JSON file is missing while its CSV is there: its rows are read from the CSV."""
+
+    title = "JSON recovered from its CSV"
+
+    def __init__(self, json_path: str, csv_path: str) -> None:
+        super().__init__(
+            f"{json_path} was missing; its rows were recovered from {csv_path} and the JSON "
+            "file written again.",
+            fix=f"Nothing to do, unless {json_path} was removed on purpose: the branch's "
+            "history has it as it was.",
+        )
+
+
+class HistorySetAsideWarning(TrafficSyncError):
+    """A repo took the name of another repo id's folder: that history moved to a kept folder."""
+
+    title = "History moved aside"
+
+    def __init__(self, name: str, kept: str, old_id: str) -> None:
+        super().__init__(
+            f"{name} is now another repo than the one (id {old_id}) whose history its folder "
+            f"held: that history moved to {kept}/, kept apart and listed in the index; {name}/ "
+            "starts the new repo's own history.",
+            fix=f"Nothing is lost. If repo {old_id} was renamed or transferred rather than "
+            "deleted, add its new name to `repos` and its history joins it there.",
+        )
+
+
+class FolderTakenError(RepoError):
+    """A repo's folder still holds the history of the repo renamed away from its name."""
+
+    title = "Folder still held by another repo"
+
+    def __init__(self, name: str, old_id: str) -> None:
+        super().__init__(
+            f"{name}/ still holds the history of repo id {old_id}, renamed away from this name, "
+            "which could not be moved this run (see its error); this repo was not saved, so "
+            "neither history mixes with the other.",
+            fix=f"Mend the error of repo id {old_id}; the next run moves its history and then "
+            "saves this repo.",
+        )

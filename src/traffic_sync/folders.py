@@ -47,11 +47,13 @@ from traffic_sync.codec import (
     Dataset,
     Row,
     dataset_rows,
-    decode_history,
+    decode_csv,
     decode_layout1,
+    decode_periods,
     encode_csv,
     encode_history,
     encode_json,
+    join_history,
     parse_data_file,
     period_file,
     read_window,
@@ -59,6 +61,7 @@ from traffic_sync.codec import (
     total_before,
     write_window,
 )
+from traffic_sync.errors import CsvEditedWarning, JsonRecoveredWarning, TwinWarning
 from traffic_sync.gitstore import blob_sha
 from traffic_sync.growth import GrowthRow, continue_totals, merge_growth
 from traffic_sync.history import WINDOW_DAYS, apply_observation, merge_histories
@@ -144,6 +147,7 @@ class Merged:
     datasets: frozenset[str]  # the datasets that have files after the write
     past: Mapping[int, AllTime] = field(default_factory=dict)  # stored figures of older years
     first_year: int = 0  # `after` holds the years from this one on whole; `past` the ones before
+    notes: tuple[TwinWarning, ...] = ()  # CSV twins found edited, JSON files recovered
 
     @functools.cached_property
     def parts(self) -> dict[int, AllTime]:
@@ -196,10 +200,11 @@ def merge_into(
         if past is None:
             past, since = {}, dt.date.min
         return _merge_window(folder, observation, dict(folder.ids), past, since)
-    stored = decode_folder(folder)
+    stored, notes = read_folder(folder)
     if moved_from is not None:
-        stored = merge_histories(decode_folder(moved_from), stored)
-    return _rewrite(folder, stored, apply_observation(stored, observation))
+        older, moved_notes = read_folder(moved_from)
+        stored, notes = merge_histories(older, stored), moved_notes + notes
+    return _rewrite(folder, stored, apply_observation(stored, observation), notes)
 
 
 def merge_history(folder: Folder, history: History) -> Merged:
@@ -207,24 +212,34 @@ def merge_history(folder: Folder, history: History) -> Merged:
     fetch's rows merge by: views and clones by the max per day, stars and forks by the max
     `new` per day, and a snapshot day `history` holds replaces that day's rows. Raises
     HistoryFormatError naming a stored file that cannot be read."""
-    stored = decode_folder(folder)
-    return _rewrite(folder, stored, merge_histories(stored, history))
+    stored, notes = read_folder(folder)
+    return _rewrite(folder, stored, merge_histories(stored, history), notes)
 
 
 def move_folder(folder: Folder) -> Merged:
     """A folder with layout-1 files, as period files only: every row kept (a day both layouts
     hold is merged as two runs' rows are), the whole files removed. Raises HistoryFormatError
     naming a file that cannot be read."""
-    history = decode_folder(folder)
-    return _rewrite(folder, history, history)
+    history, notes = read_folder(folder)
+    return _rewrite(folder, history, history, notes)
 
 
-def _rewrite(folder: Folder, before: History, after: History) -> Merged:
-    """The strict way: every period file of `after`, and every other data file removed."""
+def move_to(folder: Folder, path: str) -> Merged:
+    """A folder's history as the period files of a new folder at `path`: every row kept, read
+    strictly (HistoryFormatError names a file that cannot be read)."""
+    history, notes = read_folder(folder)
+    return _rewrite(Folder.of(path, {}), history, history, notes)
+
+
+def _rewrite(
+    folder: Folder, before: History, after: History, notes: tuple[TwinWarning, ...]
+) -> Merged:
+    """The strict way: every period file of `after`, and every other data file removed
+    (`notes`: what reading `before` found to report)."""
     files = {name: text.encode() for name, text in encode_history(after).items()}
     deletes = tuple(sorted(name for name in folder.ids if name not in files))
     datasets = _datasets_of(files)
-    return Merged(before, after, files, deletes, fingerprint(files), datasets)
+    return Merged(before, after, files, deletes, fingerprint(files), datasets, notes=notes)
 
 
 def _merge_window(
@@ -402,10 +417,32 @@ def _datasets(history: History) -> tuple[tuple[Any, ...], ...]:
 def decode_folder(folder: Folder) -> History:
     """A repo folder's whole history, read strictly (HistoryFormatError names a bad file):
     its period files and any layout-1 whole files, merged, in file order."""
+    return read_folder(folder)[0]
+
+
+def read_folder(folder: Folder) -> tuple[History, tuple[TwinWarning, ...]]:
+    """`decode_folder`, and what a rewrite of the folder must report first: each period CSV
+    that differs from its JSON (edited by hand: the JSON is the source of truth, the CSV is
+    rebuilt from it), and each period whose JSON is missing while its CSV is there (its rows
+    are read from the CSV, strictly, so the JSON is recovered rather than made anew from
+    GitHub's window alone)."""
     texts = {name: _text(data) for name, data in folder.files.items() if name.endswith(".json")}
-    periods = decode_history(texts, folder=folder.path)
+    parts = decode_periods(texts, folder=folder.path)
+    notes: list[TwinWarning] = []
+    for name, data in sorted(folder.files.items()):
+        data_file = parse_data_file(name)
+        if data_file is None or not data_file.period or data_file.ext != "csv":
+            continue
+        dataset, period = data_file.dataset, data_file.period
+        csv_path, json_name = f"{folder.path}/{name}", period_file(dataset, period, "json")
+        read = parts[dataset.name]
+        if json_name not in folder.ids:
+            read[period] = decode_csv(dataset, _text(data), path=csv_path)
+            notes.append(JsonRecoveredWarning(f"{folder.path}/{json_name}", csv_path))
+        elif period in read and encode_csv(dataset, read[period]).encode() != data:
+            notes.append(CsvEditedWarning(csv_path, f"{folder.path}/{json_name}"))
     whole = decode_layout1(texts, folder=folder.path) if folder.layout1 else History()
-    return merge_histories(whole, periods)
+    return merge_histories(whole, join_history(parts)), tuple(notes)
 
 
 def _text(data: bytes) -> str:

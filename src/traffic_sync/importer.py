@@ -149,8 +149,9 @@ def import_folder(
             listing=read.listings.get(name, {}),
         )
         index_files(read, {name: entry}, prefix=settings.data_path, today=None, into=written)
-        if _record_fingerprint(read.state, name, merged.fingerprint):
-            written[f"{prefix}{STATE_FILE}"] = encode_state(read.state, schema=read.schema)
+        _record_fingerprint(read.state, name, merged.fingerprint)
+        # always written: state.json is what makes a new branch a data branch
+        written[f"{prefix}{STATE_FILE}"] = encode_state(read.state, schema=read.schema)
         deletes = [f"{prefix}{name}/{file}" for file in merged.deletes]
         message = commit_message(imported, tool=tool, folder=str(path), repo=name)
         sha = branch.commit(written, message, deletes=deletes)

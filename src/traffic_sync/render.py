@@ -176,6 +176,12 @@ def render_index(repos: Mapping[str, IndexRow], *, today: dt.date) -> str:
     rows = [_index_row(name, repos[name], end=end) for name in sorted(repos, key=_name_order)]
     lines += _table(header, "lrrrrrrlllll", rows)
     lines.append("")
+    if any("~" in name for name in repos):
+        lines += [
+            "A name ending in `~<id>` is the history of an earlier repository of that name "
+            "(GitHub's repo id), kept apart when another repository took the name.",
+            "",
+        ]
     if end is not None:
         lines += [
             f"*Views per week* shows the 12 full weeks (Monday to Sunday) up to {end}, each "
@@ -208,10 +214,17 @@ def render_repo_page(
     figures = figures or alltime.of_rows(history)
     name = escape_text(full_name)
     repo_url = f"{server_url.rstrip('/')}/{quote(full_name, safe='/')}"
+    whose = f"[{name}]({repo_url})"
+    was, kept, old_id = full_name.partition("~")
+    if kept:  # a history set aside: another repo took the name
+        whose = (
+            f"repo id {escape_text(old_id)}, once named {escape_text(was)} (another repo "
+            "took that name, so this history is kept apart)"
+        )
     lines = [
         f"# {name}",
         "",
-        f"Traffic history of [{name}]({repo_url}), kept by traffic-sync (GitHub itself keeps "
+        f"Traffic history of {whose}, kept by traffic-sync (GitHub itself keeps "
         f"only 14 days). Updated {today.isoformat()}. [All repositories](../../README.md)",
         "",
     ]

@@ -28,15 +28,34 @@ from traffic_sync.branchview import (
     Survey,
     encode_state,
     entry_after,
+    folder_claims,
     folder_prefix,
     join_path,
     load_state,
+    other_owner,
     seen_key,
+    set_aside,
     survey_branch,
     totals_path,
 )
-from traffic_sync.errors import HistoryFormatError, PushRejectedError, RepoError, StoreError
-from traffic_sync.folders import FINGERPRINT, Folder, Merged, index_row_of, merge_into, move_folder
+from traffic_sync.errors import (
+    FolderTakenError,
+    HistoryFormatError,
+    HistorySetAsideWarning,
+    PushRejectedError,
+    RepoError,
+    StoreError,
+    TrafficSyncError,
+)
+from traffic_sync.folders import (
+    FINGERPRINT,
+    Folder,
+    Merged,
+    index_row_of,
+    merge_into,
+    move_folder,
+    move_to,
+)
 from traffic_sync.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
 from traffic_sync.history import count_new_days
 from traffic_sync.models import History, Observation, RepoInfo, RepoResult, RepoStatus
@@ -54,6 +73,7 @@ class Plan:
     files: dict[str, bytes]
     results: tuple[RepoResult, ...]
     errors: tuple[tuple[str, RepoError], ...] = ()
+    warnings: tuple[tuple[str, TrafficSyncError], ...] = ()  # by repo: histories set aside, ...
     histories: tuple[tuple[RepoInfo, History], ...] = ()  # each saved repo, merged as written
     index: tuple[tuple[str, IndexRow], ...] = ()  # every repo of the branch, as the index shows it
     deletes: tuple[str, ...] = ()  # files removed: renamed repos' folders, emptied periods, ...
@@ -116,7 +136,11 @@ def store(
             if not any(r.status is RepoStatus.SAVED for r in plan.results):
                 return "", plan
             message = commit_message(
-                today, plan.results, moved=plan.moved, layout1_left=plan.layout1_left
+                today,
+                plan.results,
+                moved=plan.moved,
+                layout1_left=plan.layout1_left,
+                notes=[note for _, note in plan.warnings],
             )
             sha = staging.commit(plan.files, message, deletes=plan.deletes)
         if sha is None:
@@ -214,7 +238,8 @@ def plan_files(
     draft = _Draft(prefix, on_repo, {n for n, f in folders.items() if f.layout1}, read.listings)
     merged_repos: list[tuple[RepoInfo, History]] = []
     handled: set[str] = set()  # folders this run's repos own (now or under an old name)
-    for observation in observations:
+    aside, claims = set_aside(observations, state, read.trees), folder_claims(state)
+    for observation in _claimed_last(observations, state, claims):
         repo = observation.repo
         handled.add(repo.full_name)
         entry = state.get(str(repo.id), {})
@@ -222,23 +247,29 @@ def plan_files(
         old_folder = folders.get(moved_from) if moved_from else None
         if moved_from:
             handled.add(moved_from)
+        here = folders.get(repo.full_name)
         try:
+            taken = aside.get(repo.full_name)
+            kept = _kept_aside(here, taken, claims, state, repo, prefix=prefix)
             merged = merge_into(
-                folders.get(repo.full_name) or Folder.of(join_path(prefix, repo.full_name), {}),
+                (None if kept else here) or Folder.of(join_path(prefix, repo.full_name), {}),
                 observation,
                 known=_fingerprint_in(entry),
                 moved_from=old_folder,
                 past=read.past.get(repo.full_name),
                 since=read.since.get(repo.full_name, dt.date.min),
             )
-        except HistoryFormatError as error:
+        except (HistoryFormatError, FolderTakenError) as error:
             draft.fail(repo.full_name, error)
             continue
         if old_folder is not None:
             draft.remove_folder(moved_from, old_folder)
+        if kept is not None:
+            draft.set_aside(repo.full_name, kept, state, today=today, server=settings.server_url)
+        draft.warnings.extend((repo.full_name, note) for note in merged.notes)
         if "posthog" in settings.sinks:  # PostHog's events come from the history as written
             merged_repos.append((repo, merged.after))
-        if old_folder is None and _unchanged(read, repo.full_name, merged):
+        if old_folder is None and kept is None and _unchanged(read, repo.full_name, merged):
             draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name], read=read)
         else:
             draft.write(
@@ -273,10 +304,12 @@ def plan_files(
     )
     schema = LAYOUT1_SCHEMA if draft.layout1 else STATE_SCHEMA
     files[join_path(prefix, STATE_FILE)] = encode_state(state, schema=schema)
+    order = {o.repo.full_name: n for n, o in enumerate(observations)}
     return Plan(
         files=files,
-        results=tuple(draft.results),
+        results=tuple(sorted(draft.results, key=lambda r: order.get(r.full_name, len(order)))),
         errors=tuple(draft.errors),
+        warnings=tuple(draft.warnings),
         histories=tuple(merged_repos),
         index=tuple(sorted(rows.items())),
         deletes=tuple(sorted(p for p in set(draft.deletes) if p not in files)),
@@ -299,6 +332,7 @@ class _Draft:
     deletes: list[str] = field(default_factory=list)
     results: list[RepoResult] = field(default_factory=list)
     errors: list[tuple[str, RepoError]] = field(default_factory=list)
+    warnings: list[tuple[str, TrafficSyncError]] = field(default_factory=list)
     index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # name -> (tree, row)
     totals_ids: dict[str, str] = field(default_factory=dict)  # name -> its figures' blob id
 
@@ -319,7 +353,7 @@ class _Draft:
             merged,
             today=today,
             server_url=server_url,
-            listing=self.listings.get(name, {}),
+            listing={} if name in self.removed else self.listings.get(name, {}),
             created=created,
         )
         self.on_repo(written)
@@ -347,6 +381,26 @@ class _Draft:
         self.removed.add(name)
         self._moved(name)
 
+    def set_aside(
+        self,
+        name: str,
+        kept: _Kept,
+        state: dict[str, dict[str, object]],
+        *,
+        today: dt.date,
+        server: str,
+    ) -> None:
+        """The history of another repo id that `name`'s folder held moves, whole, to its kept
+        folder, with its page, figures and index row; that id's state.json entry follows it
+        there (so a rename of that repo, seen later, takes it)."""
+        self.remove_folder(name, kept.folder)
+        self.write(kept.name, kept.merged, today=_page_day(kept.merged, today), server_url=server)
+        entry = state[kept.old_id]
+        entry.pop(SEEN, None)
+        entry.update(full_name=kept.name, **{FINGERPRINT: kept.merged.fingerprint})
+        self.warnings.append((name, HistorySetAsideWarning(name, kept.name, kept.old_id)))
+        self.warnings.extend((kept.name, note) for note in kept.merged.notes)
+
     def move(
         self,
         folder: Folder,
@@ -363,13 +417,13 @@ class _Draft:
         except HistoryFormatError as error:
             self.fail(name, error)
             return
-        last_day = merged.after.stats[-1].date if merged.after.stats else today
-        self.write(name, merged, today=last_day, server_url=server_url)
+        self.warnings.extend((name, note) for note in merged.notes)
+        self.write(name, merged, today=_page_day(merged, today), server_url=server_url)
         for entry in state.values():
             if entry.get("full_name") == name:
                 entry[FINGERPRINT] = merged.fingerprint
 
-    def fail(self, name: str, error: HistoryFormatError) -> None:
+    def fail(self, name: str, error: RepoError) -> None:
         self.results.append(RepoResult.failed(name, error))
         self.errors.append((name, error))
 
@@ -474,6 +528,64 @@ def _tree_after(before: Listing, written: Mapping[str, bytes], deletes: Iterable
     return tree_sha(files)
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """Another repo id's history found in a repo's folder, and where it moves."""
+
+    folder: Folder  # as found
+    old_id: str
+    name: str  # the kept folder's, `<owner>/<name>~<old id>`
+    merged: Merged  # its files there
+
+
+def _kept_aside(
+    here: Folder | None,
+    taken: tuple[str, str] | None,
+    claims: Mapping[str, Sequence[str]],
+    state: Mapping[str, Mapping[str, object]],
+    repo: RepoInfo,
+    *,
+    prefix: str,
+) -> _Kept | None:
+    """The history another repo id left in `repo`'s folder (`here`), moved to the kept folder
+    `set_aside` chose (`taken`: that id and folder), or None when the folder is the repo's
+    own. Raises FolderTakenError when the repo renamed away from this name is still in it
+    (its own move failed), HistoryFormatError when it cannot be read."""
+    if here is None:
+        return None
+    if taken is None:
+        other = other_owner(claims, state, repo)
+        if other is not None:
+            raise FolderTakenError(repo.full_name, other)
+        return None
+    old_id, name = taken
+    return _Kept(here, old_id, name, move_to(here, join_path(prefix, name)))
+
+
+def _page_day(merged: Merged, today: dt.date) -> dt.date:
+    """The day a folder no repo of the run writes is drawn as of: the last day it was saved."""
+    return merged.after.stats[-1].date if merged.after.stats else today
+
+
+def _claimed_last(
+    observations: Sequence[Observation],
+    state: Mapping[str, Mapping[str, object]],
+    claims: Mapping[str, Sequence[str]],
+) -> list[Observation]:
+    """The observations in the order their folders free up: a repo renamed away from a name
+    takes its folder before the repo that took the name starts its own history there (and so
+    on along a chain of renames in one run)."""
+    by_id = {str(o.repo.id): o for o in observations}
+
+    def waits(observation: Observation, seen: frozenset[str]) -> int:
+        other = other_owner(claims, state, observation.repo)
+        if other is None or other not in by_id or other in seen:
+            return 0
+        return 1 + waits(by_id[other], seen | {other})
+
+    return sorted(observations, key=lambda o: waits(o, frozenset({str(o.repo.id)})))
+
+
 def _old_name(entry: Mapping[str, object], full_name: str, folders: Mapping[str, Folder]) -> str:
     """The folder this repo's history is in under an earlier name (renamed or transferred:
     state.json is keyed by repo id), or "" when it has not moved."""
@@ -490,10 +602,16 @@ def _fingerprint_in(entry: Mapping[str, object]) -> str | None:
 
 
 def commit_message(
-    today: dt.date, results: Sequence[RepoResult], *, moved: int = 0, layout1_left: int = 0
+    today: dt.date,
+    results: Sequence[RepoResult],
+    *,
+    moved: int = 0,
+    layout1_left: int = 0,
+    notes: Sequence[TrafficSyncError] = (),
 ) -> str:
     """`traffic-sync: <date>, <n> repos, <k> new days`, a line on the move to layout 2 when
-    folders moved, and one line per saved repo."""
+    folders moved, one line per saved repo, and one per note (a history set aside, a CSV
+    rebuilt, a JSON recovered)."""
     saved = [r for r in results if r.status is RepoStatus.SAVED]
     days = sum(r.days_added for r in saved)
     body = "\n".join(
@@ -503,6 +621,8 @@ def commit_message(
     )
     if moved:
         body = f"{_move_summary(moved, layout1_left)}\n\n{body}"
+    if notes:
+        body += "\n\n" + "\n".join(f"- {note.message}" for note in notes)
     return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
 
 

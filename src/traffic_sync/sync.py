@@ -83,6 +83,8 @@ def run(
             )
         for name, repo_error in plan.errors:
             log.error(repo_error, where=name)
+        for name, warning in plan.warnings:
+            log.warning(warning, where=name)
         if plan.moved:
             log.progress(moved_line(plan, dry_run=settings.dry_run))
         for result in plan.results:
