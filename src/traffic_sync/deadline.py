@@ -6,7 +6,7 @@ timer when it sends a request; when the time is up the timer shuts the socket, t
 ends, and the try fails as a read timeout. The body is read whole before urllib3 hands the
 answer back, so a slow body fails inside urllib3's retry loop and is retried like any timeout
 (PyGithub's retry policy is urllib3's); callers that retry by themselves (the GraphQL client)
-see a `requests.ConnectionError`.
+see a `requests.ReadTimeout`.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ class _DeadlineHTTPConnection(HTTPConnection):
             reason=response.reason,
             preload_content=False,
             decode_content=response.decode_content,
+            # read whole and closed: urllib3 gives the connection back to its pool once it
+            # sees this closed, so the next request reuses it
+            original_response=response._original_response,
             request_url=response.url,
         )
 
