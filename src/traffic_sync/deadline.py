@@ -91,7 +91,8 @@ _POOLS = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
 
 
 class DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter whose connections (through a proxy too) keep the whole deadline."""
+    """requests' adapter whose connections (through an HTTP proxy too) keep the whole
+    deadline."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -99,7 +100,8 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
         manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = _POOLS
+        if not proxy.lower().startswith("socks"):  # a SOCKS proxy's pools are its own
+            manager.pool_classes_by_scheme = _POOLS
         return manager
 
 

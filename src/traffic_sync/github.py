@@ -4,6 +4,10 @@ Requests per repo are exactly five: `GET /repos/{o}/{r}` (canonical name, id, cr
 visibility, and `subscribers_count`, which listings lack) and the four traffic calls; a renamed
 repo's old name costs one more (the 301 and the request it leads to). With `release-downloads`,
 `GET /repos/{o}/{r}/releases` is one more (a request per 100 releases).
+
+PyGithub's requester sends the requests (auth, pacing, retries, status to exception); each
+answer's JSON is read by `answers`, never by PyGithub's objects, so an answer GitHub never
+sends fails its repo with a MalformedAnswerError instead of surprising the run.
 https://docs.github.com/rest/metrics/traffic
 https://docs.github.com/rest/releases/releases#list-releases
 """
