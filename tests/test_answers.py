@@ -110,14 +110,15 @@ def test_popular_lists_and_releases_are_checked() -> None:
     assert answers.paths([row]) == (PopularPath("/o/r", "t", 2, 1),)
     release = {"tag_name": "v1", "draft": False, "assets": [{"name": "a", "download_count": 5}]}
     draft = {**release, "draft": True, "assets": "never read"}
-    assert answers.release_assets([release, draft]) == [ReleaseAsset("v1", "a", 5)]
+    assert answers.release_assets(release) == [ReleaseAsset("v1", "a", 5)]
+    assert answers.release_assets(draft) == []
     for bad in ({"x": 1}, [{"referrer": 3, "count": 1, "uniques": 1}], [None]):
         with pytest.raises(BadAnswer):
             answers.referrers(bad)
     with pytest.raises(BadAnswer, match="title"):
         answers.paths([{**row, "title": None}])
     with pytest.raises(BadAnswer, match="download_count"):
-        answers.release_assets([{**release, "assets": [{"name": "a", "download_count": -1}]}])
+        answers.release_assets({**release, "assets": [{"name": "a", "download_count": -1}]})
 
 
 def test_listings_and_accounts_are_checked() -> None:

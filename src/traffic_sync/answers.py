@@ -143,18 +143,14 @@ def paths(data: Any) -> tuple[PopularPath, ...]:
 
 
 def release_assets(data: Any) -> list[ReleaseAsset]:
-    """One page of `GET /repos/{o}/{r}/releases`: every asset of every release but drafts
-    (they have no downloads)."""
-    assets: list[ReleaseAsset] = []
-    for item in _list(data, "the releases"):
-        release = _object(item, "a release")
-        if _bool(release, "draft"):
-            continue
-        tag = _text(release, "tag_name")
-        for entry in _list(release.get("assets"), f"the assets of {tag}"):
-            asset = _object(entry, "an asset")
-            assets.append(ReleaseAsset(tag, _text(asset, "name"), _count(asset, "download_count")))
-    return assets
+    """One release of `GET /repos/{o}/{r}/releases`: its assets, none for a draft (drafts
+    have no downloads)."""
+    release = _object(data, "a release")
+    if _bool(release, "draft"):
+        return []
+    tag = _text(release, "tag_name")
+    assets = [_object(entry, "an asset") for entry in _list(release.get("assets"), "assets")]
+    return [ReleaseAsset(tag, _text(a, "name"), _count(a, "download_count")) for a in assets]
 
 
 def listing(data: Any) -> list[Any]:

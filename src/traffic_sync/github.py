@@ -484,8 +484,10 @@ class GitHubSource:
         (a fine-grained token without "Contents: read") must not cost the repo its traffic.
         A rate limit or a 401 still stops collection, as for any request."""
         try:
-            pages = self._pages(f"/repos/{full_name}/releases", full_name, answers.release_assets)
-            assets = (asset for page in pages for asset in page)
+            releases = self._pages(
+                f"/repos/{full_name}/releases", full_name, answers.release_assets
+            )
+            assets = (asset for release in releases for asset in release)
             return tuple(sorted(assets, key=lambda a: (a.tag, a.asset))), None
         except (AuthError, RateLimitedError):
             raise
