@@ -96,8 +96,8 @@ def test_the_repository_example_reads_and_its_fields_are_checked() -> None:
     for key, value in [("stargazers_count", "80"), ("private", "no"), ("created_at", None)]:
         with pytest.raises(BadAnswer, match=key):
             answers.repo_info({**example, key: value})
-    with pytest.raises(BadAnswer, match="`id` is 0"):
-        answers.repo_info({**example, "id": 0})
+    with pytest.raises(BadAnswer, match="`id`"):
+        answers.repo_info({**example, "id": -1})
     assert answers.repo_private(example) is False
 
 

@@ -51,7 +51,7 @@ def repo_info(data: Any) -> RepoInfo:
     repo = _object(data, "the repository")
     return RepoInfo(
         full_name=full_name(repo.get("full_name")),
-        id=_id(repo, "id"),
+        id=_count(repo, "id"),
         created=_instant(repo, "created_at").date(),
         private=_bool(repo, "private"),
         fork=_bool(repo, "fork"),
@@ -67,7 +67,7 @@ def repo_info(data: Any) -> RepoInfo:
 def listed_repo(data: Any) -> tuple[RepoRef, bool, bool]:
     """One repo of an owner's listing: (its name and id, fork, archived)."""
     repo = _object(data, "a listed repository")
-    ref = RepoRef(full_name(repo.get("full_name")), _id(repo, "id"))
+    ref = RepoRef(full_name(repo.get("full_name")), _count(repo, "id"))
     return ref, _bool(repo, "fork"), _bool(repo, "archived")
 
 
@@ -193,13 +193,6 @@ def _count(data: Mapping[str, Any], key: str) -> int:
     # bool is an int in Python, never a count in JSON
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise BadAnswer(f"`{key}` is {_show(value)}, not a count from 0 to {MAX_COUNT:,}")
-    return value
-
-
-def _id(data: Mapping[str, Any], key: str) -> int:
-    value = _count(data, key)
-    if value == 0:
-        raise BadAnswer(f"`{key}` is 0, not an id")
     return value
 
 
