@@ -7,12 +7,21 @@ parts at work together; here each rule is checked by itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pytest
 
-from tests.test_sync import settings_for
-from traffic_sync.collect import REQUESTS_PER_REPO, gap_risk, plan_budget, requests_per_repo
+from tests.test_sync import TOKEN, ListLog, settings_for
+from traffic_sync.collect import (
+    REQUESTS_PER_REPO,
+    collect,
+    gap_risk,
+    plan_budget,
+    requests_per_repo,
+)
+from traffic_sync.github import GitHubSource, RetryPolicy
+from traffic_sync.models import Observation, RepoStatus
+from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
 NAMES = ["o/fresh", "o/never", "o/stale", "o/middle"]
 STATE = {
@@ -88,3 +97,39 @@ def test_release_downloads_make_a_repo_cost_six_requests() -> None:
     )
     assert picked == ["o/never", "o/stale", "o/middle"]
     assert deferred == ["o/fresh"]
+
+
+class _SurprisingSource(GitHubSource):
+    """GitHub, except that observing one repo raises what nothing expects."""
+
+    def observe(
+        self,
+        full_name: str,
+        *,
+        fetched_on: dt.date,
+        accept: Callable[[int], bool] | None = None,
+        releases: bool = False,
+    ) -> Observation:
+        if full_name == "octo/beta":
+            raise KeyError("views")
+        return super().observe(full_name, fetched_on=fetched_on, accept=accept, releases=releases)
+
+
+def test_an_unexpected_exception_fails_its_repo_only() -> None:
+    """An exception no one expected, raised for one repo, is that repo's error; the others
+    are collected."""
+    world = [
+        SimRepo("octo/alpha", 1, dt.date(2025, 1, 1)),
+        SimRepo("octo/beta", 2, dt.date(2025, 1, 1)),
+    ]
+    now = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
+    log = ListLog()
+    with SimulatedGitHub(world, now=now, token=TOKEN) as sim:
+        source = _SurprisingSource(token=TOKEN, api_url=sim.url, policy=RetryPolicy(attempts=0))
+        collected = collect(settings_for("./x"), today=now.date(), source=source, log=log)
+    assert [o.repo.full_name for o in collected.observations] == ["octo/alpha"]
+    (result,) = collected.results
+    assert (result.full_name, result.status) == ("octo/beta", RepoStatus.FAILED)
+    ((error, where),) = log.errors
+    assert where == "octo/beta"
+    assert "KeyError" in error.message

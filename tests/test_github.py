@@ -14,6 +14,7 @@ import pytest
 from traffic_sync.errors import (
     AccessDeniedError,
     AuthError,
+    MalformedAnswerError,
     RateLimitedError,
     RepoNotFoundError,
     TransientError,
@@ -135,6 +136,33 @@ def test_unknown_owner_is_reported(sim: SimulatedGitHub) -> None:
     )
     assert refs == [RepoRef("octo-org/lib")]  # named: no id until its own request
     assert [(p, type(e)) for p, e in failures] == [("nobody-here/*", RepoNotFoundError)]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'[{"full_name": "Octo-Org/../x", "id": 1, "fork": false, "archived": false}]', {}),
+        (b'{"message": "not a list"}', {}),
+        (b"[]", {"Link": '<https://elsewhere.example/orgs/octo-org/repos?page=2>; rel="next"'}),
+    ],
+    ids=["bad-full-name", "not-a-list", "next-page-on-another-host"],
+)
+def test_a_malformed_listing_fails_its_pattern_only(
+    sim: SimulatedGitHub, body: bytes, headers: dict[str, str]
+) -> None:
+    """A listing page in a shape GitHub never sends fails that `owner/*` entry, naming the
+    endpoint; the other entries are kept."""
+    sim.fail("^/orgs/Octo-Org/repos$", 200, body=body, headers=headers)
+    refs, failures = source(sim).expand(
+        [RepoPattern("octo-org", "*"), RepoPattern("someone", "*")],
+        include_forks=False,
+        include_archived=False,
+    )
+    assert refs == [RepoRef("someone/theirs", 5)]
+    [(pattern, error)] = failures
+    assert pattern == "octo-org/*"
+    assert isinstance(error, MalformedAnswerError)
+    assert "/orgs/Octo-Org/repos" in error.message
 
 
 def test_named_repo_learns_its_id_from_a_listing(sim: SimulatedGitHub) -> None:

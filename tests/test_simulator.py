@@ -548,6 +548,31 @@ def test_fail_with_delay_is_a_slow_answer(sim: SimulatedGitHub) -> None:
     assert get(sim, "/repos/Octo-Org/Lib/traffic/popular/paths").status_code == 200
 
 
+def test_fail_can_send_any_answer(sim: SimulatedGitHub) -> None:
+    """Any status, headers (Content-Length too) and body bytes; GitHub's headers stay unless
+    replaced; the next request is answered as usual."""
+    path = "/repos/Octo-Org/Lib/traffic/views"
+    sim.fail(f"^{path}$", 299, body=b"<html>", headers={"Content-Type": "text/html"})
+    answer = get(sim, path)
+    assert (answer.status_code, answer.content) == (299, b"<html>")
+    assert answer.headers["Content-Type"] == "text/html"
+    assert answer.headers["x-ratelimit-resource"] == "core"
+    assert get(sim, path).json()["views"]
+
+
+def test_fail_can_cut_or_trickle_a_body(sim: SimulatedGitHub) -> None:
+    """`cut` drops the connection after that many bytes of the full length announced; `rate`
+    sends the body that many bytes a second."""
+    path = "/repos/Octo-Org/Lib/traffic/clones"
+    sim.fail(f"^{path}$", 200, body=b'{"count": 1234567}', cut=5)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):  # the body ended early
+        get(sim, path)
+    sim.fail(f"^{path}$", 200, body=b"0123456789", rate=20)
+    started = time.monotonic()
+    assert get(sim, path).content == b"0123456789"
+    assert 0.4 < time.monotonic() - started < 2
+
+
 def test_rate_limit_counts_requests_but_not_itself(sim: SimulatedGitHub) -> None:
     """core.remaining is 5000 minus the requests served; /rate_limit is free."""
     for _ in range(3):

@@ -233,6 +233,14 @@ def _observe_all(
         except (RateLimitedError, AuthError):
             stop.set()
             raise
+        except (RepoError, Declined):
+            raise
+        except Exception as exc:  # one repo's surprise must not end the run
+            raise RepoError(
+                f"{name}: collecting it failed unexpectedly ({type(exc).__name__}: {exc}).",
+                fix="Nothing stored for it changed and the other repos are saved. This is a "
+                "bug in traffic-sync: please report it with this message.",
+            ) from exc
 
     workers = max(1, min(settings.concurrency, len(names)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="traffic-sync") as pool:

@@ -62,6 +62,14 @@ class PrivacyError(RepoError):
     title = "Private repo in a public data repository"
 
 
+class MalformedAnswerError(RepoError):
+    """GitHub's answer is not in the shape it documents (a count that is not a count, a day
+    outside the window, a body that is not its JSON, redirects without end): nothing of the
+    repo is stored from it."""
+
+    title = "Answer GitHub never sends"
+
+
 class TransientError(RepoError):
     """5xx, timeouts or rate limits that outlasted the bounded retries."""
 

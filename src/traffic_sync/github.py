@@ -4,6 +4,10 @@ Requests per repo are exactly five: `GET /repos/{o}/{r}` (canonical name, id, cr
 visibility, and `subscribers_count`, which listings lack) and the four traffic calls; a renamed
 repo's old name costs one more (the 301 and the request it leads to). With `release-downloads`,
 `GET /repos/{o}/{r}/releases` is one more (a request per 100 releases).
+
+PyGithub's requester sends the requests (auth, pacing, retries, status to exception); each
+answer's JSON is read by `answers`, never by PyGithub's objects, so an answer GitHub never
+sends fails its repo with a MalformedAnswerError instead of surprising the run.
 https://docs.github.com/rest/metrics/traffic
 https://docs.github.com/rest/releases/releases#list-releases
 """
@@ -14,14 +18,13 @@ import datetime as dt
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
-from github.Repository import Repository
 from github.Requester import (
     HTTPRequestsConnectionClass,
     HTTPSRequestsConnectionClass,
@@ -29,25 +32,19 @@ from github.Requester import (
     WithRequester,
 )
 
+from traffic_sync import answers
+from traffic_sync.deadline import DeadlineAdapter, deadline_session
 from traffic_sync.errors import (
     AccessDeniedError,
     AuthError,
+    MalformedAnswerError,
     RateLimitedError,
     ReleasesUnreadError,
     RepoError,
     RepoNotFoundError,
     TransientError,
 )
-from traffic_sync.models import (
-    Bucket,
-    Observation,
-    PopularPath,
-    Referrer,
-    ReleaseAsset,
-    RepoInfo,
-    RepoRef,
-    TrafficAnswer,
-)
+from traffic_sync.models import Observation, ReleaseAsset, RepoRef, TrafficAnswer
 from traffic_sync.pacer import Pacer
 from traffic_sync.settings import RepoPattern
 
@@ -118,23 +115,44 @@ class TrafficSource(Protocol):
     def requests_made(self) -> int: ...
 
 
-class _PacedAdapter(requests.adapters.HTTPAdapter):
-    """Sends each request once the shared pacer gives it a turn.
+# GitHub sends a renamed repo's old name one 301; PyGithub follows 301s (and asks again after
+# a 202) without a limit, so a server that sends them round and round is stopped here.
+MAX_BOUNCES = 5
+
+
+class RedirectLoop(requests.TooManyRedirects):
+    """More than MAX_BOUNCES 301s (or 202s) in a row: an answer GitHub never sends."""
+
+
+class _PacedAdapter(DeadlineAdapter):
+    """Sends each request once the shared pacer gives it a turn, within `request-timeout`
+    as a whole (see `deadline`).
 
     Every request of a client passes here, those PyGithub makes on its own included: it follows
     a 301 (a renamed or transferred repo) and asks again after a 202, re-sending the headers it
     already has. urllib3's retries within one `send` take their turn in `_BoundedRetry.sleep`.
+    A client is one thread's, so its 301s and 202s in a row are one request's.
     """
 
     def __init__(self, pacer: Pacer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._pacer = pacer
+        self._bounces = 0
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
         self._pacer.acquire()
-        return super().send(request, *args, **kwargs)
+        response = super().send(request, *args, **kwargs)
+        bounced = response.status_code in (202, 301, 302, 303, 307, 308)
+        self._bounces = self._bounces + 1 if bounced else 0
+        if self._bounces > MAX_BOUNCES:
+            self._bounces = 0
+            raise RedirectLoop(
+                f"it sent the request elsewhere (or asked it again) {MAX_BOUNCES + 1} times "
+                f"in a row, the last time with {response.status_code}"
+            )
+        return response
 
 
 class _PacedConnection:
@@ -347,14 +365,15 @@ class GitHubSource:
         """What the token has left this hour (the free `GET /rate_limit`), None if unknown."""
         try:
             self.pacer.acquire(free=True)
-            answer = requests.get(
-                f"{self._api_url}/rate_limit",
-                headers={
-                    "Authorization": f"token {self._token}",
-                    "Accept": "application/vnd.github+json",
-                },
-                timeout=self._policy.timeout,
-            )
+            with deadline_session() as session:
+                answer = session.get(
+                    f"{self._api_url}/rate_limit",
+                    headers={
+                        "Authorization": f"token {self._token}",
+                        "Accept": "application/vnd.github+json",
+                    },
+                    timeout=self._policy.timeout,
+                )
             core = answer.json()["resources"]["core"] if answer.ok else None
             return int(core["remaining"]) if core else None
         except (requests.RequestException, ValueError, KeyError, TypeError):
@@ -372,10 +391,8 @@ class GitHubSource:
                 refs.setdefault(str(pattern).lower(), RepoRef(str(pattern)))
                 continue
             try:
-                for repo in self._list_owner(pattern.owner):
-                    if (repo.fork and not include_forks) or (
-                        repo.archived and not include_archived
-                    ):
+                for repo, fork, archived in self._list_owner(pattern.owner):
+                    if (fork and not include_forks) or (archived and not include_archived):
                         continue
                     # a repo also named keeps its place and spelling, and learns its id
                     named = refs.get(repo.full_name.lower())
@@ -388,16 +405,16 @@ class GitHubSource:
         kept = [r for r in refs.values() if not any(x.matches(r.full_name) for x in excludes)]
         return kept, failures
 
-    def _list_owner(self, owner: str) -> Iterable[Repository]:
-        """Every repo of a user or org the token can see, 100 a page."""
-        account = _call(lambda: self._github.get_user(owner), f"{owner}/*")
-        if account.type == "Organization":
-            lazy = self._github.withLazy(True)
-            return _listing(lazy.get_organization(account.login).get_repos(type="all"), owner)
-        viewer = self._github.get_user()
-        if _call(lambda: viewer.login, f"{owner}/*").lower() == owner.lower():
-            return _listing(viewer.get_repos(affiliation="owner"), owner)
-        return _listing(account.get_repos(), owner)
+    def _list_owner(self, owner: str) -> list[tuple[RepoRef, bool, bool]]:
+        """Every repo of a user or org the token can see, 100 a page: (repo, fork, archived)."""
+        what = f"{owner}/*"
+        login, kind = self._fetch(f"/users/{owner}", what, answers.account)
+        if kind == "Organization":
+            return self._pages(f"/orgs/{login}/repos", what, answers.listed_repo, type="all")
+        viewer, _ = self._fetch("/user", what, answers.account)
+        if viewer.lower() == owner.lower():
+            return self._pages("/user/repos", what, answers.listed_repo, affiliation="owner")
+        return self._pages(f"/users/{login}/repos", what, answers.listed_repo)
 
     def observe(
         self,
@@ -407,38 +424,92 @@ class GitHubSource:
         accept: Callable[[int], bool] | None = None,
         releases: bool = False,
     ) -> Observation:
-        """The five requests for one repo (six with `releases`), turned into typed records.
+        """The five requests for one repo (six with `releases`), each answer checked and turned
+        into typed records (see `answers`): an answer GitHub never sends fails the repo.
 
         With `accept`, a repo whose id it refuses raises Declined after the first request, so
         it costs no traffic request (a sharded run learning a named repo's id).
         """
-        repo = _call(lambda: self._github.get_repo(full_name), full_name)
+        repo = self._fetch(f"/repos/{full_name}", full_name, answers.repo_info)
         if accept is not None and not accept(repo.id):
             raise Declined(repo.full_name, repo.id)
-        views = _call(lambda: repo.get_views_traffic(per="day"), full_name)
-        clones = _call(lambda: repo.get_clones_traffic(per="day"), full_name)
-        referrers = _call(repo.get_top_referrers, full_name) or []
-        paths = _call(repo.get_top_paths, full_name) or []
-        assets, failure = self._releases(repo, full_name) if releases else (None, None)
+        # the canonical name: a renamed repo's old one would cost a 301 per request
+        base = f"/repos/{repo.full_name}"
+        day = {"per": "day"}
+        views = self._fetch(f"{base}/traffic/views", full_name, _traffic("views", fetched_on), day)
+        clones = self._fetch(
+            f"{base}/traffic/clones", full_name, _traffic("clones", fetched_on), day
+        )
+        referrers = self._fetch(f"{base}/traffic/popular/referrers", full_name, answers.referrers)
+        paths = self._fetch(f"{base}/traffic/popular/paths", full_name, answers.paths)
+        assets, failure = self._releases(repo.full_name) if releases else (None, None)
         return Observation(
-            repo=_repo_info(repo),
+            repo=repo,
             fetched_on=fetched_on,
-            views=_answer(views, "views"),
-            clones=_answer(clones, "clones"),
-            referrers=tuple(Referrer(r.referrer, r.count, r.uniques) for r in referrers),
-            paths=tuple(PopularPath(p.path, p.title, p.count, p.uniques) for p in paths),
+            views=views,
+            clones=clones,
+            referrers=referrers,
+            paths=paths,
             releases=assets,
             warnings=(failure,) if failure else (),
         )
 
-    def _releases(
-        self, repo: Repository, full_name: str
-    ) -> tuple[tuple[ReleaseAsset, ...] | None, RepoError | None]:
+    def _fetch(
+        self,
+        path: str,
+        what: str,
+        read: Callable[[Any], T],
+        parameters: dict[str, Any] | None = None,
+    ) -> T:
+        """`GET path`, its answer checked by `read`: one that breaks GitHub's documented shape
+        is `what`'s MalformedAnswerError, naming the endpoint."""
+        return self._get(path, what, read, parameters)[1]
+
+    def _get(
+        self,
+        path: str,
+        what: str,
+        read: Callable[[Any], T],
+        parameters: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], T]:
+        """(headers, checked answer) of `GET path` (or of a next page's whole URL)."""
+        requester = self._github.requester  # built outside `_call`: a failure here is a bug
+        headers, data = _call(
+            lambda: requester.requestJsonAndCheck("GET", path, parameters), what, path
+        )
+        try:
+            return headers, read(data)
+        except answers.BadAnswer as error:
+            raise malformed(what, path, str(error)) from None
+
+    def _pages(self, path: str, what: str, read: Callable[[Any], T], **query: str) -> list[T]:
+        """Every item of a listing, following GitHub's `Link: <...>; rel="next"` header,
+        which must stay on the API's own host (the token goes with each request)."""
+        items: list[T] = []
+        url: str | None = path
+        parameters: dict[str, Any] | None = {**query, "per_page": 100}
+        seen: set[str] = set()
+        while url is not None:
+            headers, page = self._get(url, what, answers.listing, parameters)
+            items.extend(_checked(what, url, read, item) for item in page)
+            seen.add(url)
+            try:
+                url = answers.next_page(headers.get("link"), self._api_url, seen=seen)
+            except answers.BadAnswer as error:
+                raise malformed(what, path, str(error)) from None
+            parameters = None  # the next page's URL carries them
+        return items
+
+    def _releases(self, full_name: str) -> tuple[tuple[ReleaseAsset, ...] | None, RepoError | None]:
         """The release assets, or None and why: a token that reads traffic but not contents
         (a fine-grained token without "Contents: read") must not cost the repo its traffic.
         A rate limit or a 401 still stops collection, as for any request."""
         try:
-            return _call(lambda: _release_assets(repo), full_name), None
+            releases = self._pages(
+                f"/repos/{full_name}/releases", full_name, answers.release_assets
+            )
+            assets = (asset for release in releases for asset in release)
+            return tuple(sorted(assets, key=lambda a: (a.tag, a.asset))), None
         except (AuthError, RateLimitedError):
             raise
         except AccessDeniedError as error:
@@ -471,59 +542,38 @@ class GitHubSource:
     def is_private(self, full_name: str) -> bool | None:
         """The data repository's visibility, or None when the token cannot see it."""
         try:
-            return bool(_call(lambda: self._github.get_repo(full_name), full_name).private)
-        except RepoNotFoundError:
+            return self._fetch(f"/repos/{full_name}", full_name, answers.repo_private)
+        except (RepoNotFoundError, MalformedAnswerError):
             return None
 
 
-def _repo_info(repo: Repository) -> RepoInfo:
-    return RepoInfo(
-        full_name=repo.full_name,
-        id=repo.id,
-        created=repo.created_at.astimezone(dt.UTC).date(),
-        private=bool(repo.private),
-        fork=bool(repo.fork),
-        archived=bool(repo.archived),
-        stars=repo.stargazers_count,
-        forks=repo.forks_count,
-        # the API's watchers_count is the star count; watchers are subscribers
-        watchers=repo.subscribers_count,
-        open_issues=repo.open_issues_count,
+def _traffic(key: str, fetched_on: dt.date) -> Callable[[Any], TrafficAnswer]:
+    return functools.partial(answers.traffic, key=key, fetched_on=fetched_on)
+
+
+def _checked(what: str, path: str, read: Callable[[Any], T], item: Any) -> T:
+    try:
+        return read(item)
+    except answers.BadAnswer as error:
+        raise malformed(what, path, str(error)) from None
+
+
+def malformed(what: str, path: str, problem: str) -> MalformedAnswerError:
+    """`what`'s error for an answer to `GET path` in a shape GitHub never sends."""
+    return MalformedAnswerError(
+        f"{what}: GitHub's answer to GET {path} is not in the shape GitHub documents: {problem}.",
+        fix="Nothing of it was stored and the stored history is unchanged; the next run asks "
+        "again. If it keeps happening, a proxy or a GitHub Enterprise Server in between may be "
+        "answering instead of GitHub's API.",
     )
 
 
-def _release_assets(repo: Repository) -> tuple[ReleaseAsset, ...]:
-    """Every asset of every release (drafts have no downloads and are left out), sorted."""
-    assets = (
-        ReleaseAsset(release.tag_name, asset.name, asset.download_count or 0)
-        for release in repo.get_releases()
-        if not release.draft
-        for asset in release.assets
-    )
-    return tuple(sorted(assets, key=lambda a: (a.tag, a.asset)))
-
-
-def _answer(traffic: Any, key: str) -> TrafficAnswer:
-    if traffic is None:
-        return TrafficAnswer(0, 0)
-    items = getattr(traffic, key) or []
-    return TrafficAnswer(
-        count=traffic.count or 0,
-        uniques=traffic.uniques or 0,
-        buckets=tuple(
-            Bucket(i.timestamp.astimezone(dt.UTC).date(), i.count, i.uniques) for i in items
-        ),
-    )
-
-
-def _listing(pages: Iterable[Repository], owner: str) -> list[Repository]:
-    return _call(lambda: list(pages), f"{owner}/*")
-
-
-def _call(fetch: Callable[[], T], what: str) -> T:
+def _call(fetch: Callable[[], T], what: str, path: str = "") -> T:
     """Run one API call, turning every failure into our error hierarchy (status first)."""
     try:
         return fetch()
+    except RedirectLoop as exc:
+        raise malformed(what, path, str(exc)) from None
     except RateLimitExceededExceedsMaxWait as exc:
         wait = exc.wait or 0.0
         raise RateLimitedError(
@@ -538,6 +588,10 @@ def _call(fetch: Callable[[], T], what: str) -> T:
             f"{what}: GitHub did not answer after retries ({type(exc).__name__}).",
             fix="This is usually temporary; the next run collects the same 14 days again.",
         ) from None
+    except ValueError as exc:  # a body that is not JSON, or not UTF-8
+        raise malformed(what, path, f"the body is not JSON ({type(exc).__name__})") from None
+    except RuntimeError as exc:  # PyGithub refuses a redirect to another host or to itself
+        raise malformed(what, path, f"a redirect PyGithub cannot follow ({exc})") from None
 
 
 def _message(data: Any) -> str:

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from traffic_sync.deadline import deadline_session
 from traffic_sync.errors import (
     AccessDeniedError,
     AuthError,
@@ -374,7 +375,7 @@ class GraphQLClient:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = deadline_session()
         return session
 
     def _headers(self) -> dict[str, str]:

@@ -151,6 +151,9 @@ class _Failure:
     headers: dict[str, str]
     message: str
     delay: float
+    body: bytes | None = None  # None: GitHub's own answer (its error shape from 400 on)
+    rate: float = 0.0  # bytes a second the body is sent at; 0: all at once
+    cut: int | None = None  # send only this many bytes of the body, then drop the connection
 
 
 @dataclass(slots=True)
@@ -180,6 +183,8 @@ class _Reply:
     headers: dict[str, str]
     payload: bytes
     delay: float  # seconds to wait before answering: a slow GitHub
+    rate: float = 0.0  # bytes a second the body trickles at; 0: all at once
+    cut: int | None = None  # bytes of the body sent before the connection drops; None: all
 
 
 # --- the true traffic model (pure) -------------------------------------------------------------
@@ -620,13 +625,28 @@ class SimulatedGitHub:
         headers: Mapping[str, str] | None = None,
         message: str = "",
         delay: float = 0.0,
+        body: bytes | None = None,
+        rate: float = 0.0,
+        cut: int | None = None,
     ) -> None:
         """The next `times` requests whose path matches the regex get this answer.
 
-        A status below 400 (with a `delay`) answers normally, only late: a slow answer.
+        A status below 400 (with a `delay`) answers normally, only late: a slow answer. With
+        `body`, the answer is exactly `status`, these bytes and GitHub's headers (`headers`
+        replace them, `Content-Length` included): any answer a broken or hostile server could
+        send. `rate` trickles the body at that many bytes a second; `cut` sends only its first
+        `cut` bytes (the full length announced) and drops the connection.
         """
         failure = _Failure(
-            re.compile(path_pattern), status, times, dict(headers or {}), message, delay
+            re.compile(path_pattern),
+            status,
+            times,
+            dict(headers or {}),
+            message,
+            delay,
+            body,
+            rate,
+            cut,
         )
         with self._lock:
             self._failures.append(failure)
@@ -802,7 +822,12 @@ class SimulatedGitHub:
         kept = {k: v for k, v in headers.items() if k.lower() not in {i.lower() for i in injected}}
         payload = b"" if answer.status == 204 else json.dumps(answer.body).encode()
         delay = self.latency + (failure.delay if failure else 0.0)
-        return _Reply(answer.status, {**kept, **answer.headers, **injected}, payload, delay)
+        if failure is None:
+            return _Reply(answer.status, {**kept, **answer.headers}, payload, delay)
+        if failure.body is not None:
+            answer, payload = _Answer(failure.status, None), failure.body
+        headers = {**kept, **answer.headers, **injected}
+        return _Reply(answer.status, headers, payload, delay, failure.rate, failure.cut)
 
     def _answer(
         self,
@@ -814,7 +839,7 @@ class SimulatedGitHub:
         failure: _Failure | None,
         body: bytes = b"",
     ) -> _Answer:
-        if failure and failure.status >= 400:
+        if failure and failure.status >= 400 and failure.body is None:
             message = failure.message or HTTPStatus(failure.status).phrase
             return _error(
                 failure.status, message, RATE_DOCS if "rate limit" in message.lower() else DOCS
@@ -1498,9 +1523,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.payload)))
+        if "content-length" not in {name.lower() for name in reply.headers}:
+            self.send_header("Content-Length", str(len(reply.payload)))
         self.end_headers()
-        self.wfile.write(reply.payload)
+        payload = reply.payload if reply.cut is None else reply.payload[: reply.cut]
+        if reply.rate > 0:
+            _trickle(self.wfile, payload, reply.rate)
+        else:
+            self.wfile.write(payload)
+        if reply.cut is not None:
+            self.close_connection = True  # the rest never comes
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: `SimulatedGitHub.requests` is the request log."""
+
+
+def _trickle(out: Any, payload: bytes, rate: float) -> None:
+    """Write `payload` at `rate` bytes a second, a piece every tenth of a second at most."""
+    piece = max(1, int(rate / 10))
+    for start in range(0, len(payload), piece):
+        out.write(payload[start : start + piece])
+        out.flush()
+        time.sleep(piece / rate)
