@@ -411,6 +411,7 @@ def test_cli_runs_the_same_path(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`traffic-sync --repos o/r --data-repository ./dir` with GITHUB_TOKEN syncs and reports."""
+    monkeypatch.setattr(cli, "utc_now", lambda: sim.now)  # the simulator's clock, one for both
     monkeypatch.chdir(tmp_path)
     for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_REPOSITORY"):
         monkeypatch.delenv(name, raising=False)

@@ -191,7 +191,7 @@ def import_main(argv: Sequence[str], *, env: Mapping[str, str]) -> int:
                 tool=Tool(flags["tool"]),
                 path=Path(str(flags["path"])),
                 repo=repo,
-                today=dt.datetime.now(dt.UTC).date(),
+                today=utc_now().date(),
                 workdir=Path(workdir),
                 cwd=Path.cwd(),
             )
@@ -241,9 +241,14 @@ def collect_inputs(flags: Mapping[str, object], env: Mapping[str, str]) -> dict[
     return raw
 
 
+def utc_now() -> dt.datetime:
+    """The one clock of a real run: the fetch day, and when GitHub's rate limits reset."""
+    return dt.datetime.now(dt.UTC)
+
+
 def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> RunReport:
     """One real run: today's UTC date, the GitHub API, a temporary git dir."""
-    today = dt.datetime.now(dt.UTC).date()
+    today = utc_now().date()
     pacer = Pacer(per_minute=settings.requests_per_minute, budget=settings.max_requests or None)
     policy = RetryPolicy(timeout=settings.request_timeout)
     source = GitHubSource(
@@ -252,6 +257,7 @@ def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> R
         policy=policy,
         pacer=pacer,
         graphql_url=settings.graphql_url,
+        clock=lambda: utc_now().timestamp(),
     )
     with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root(env)) as workdir:
         return run(

@@ -127,6 +127,8 @@ class ClearTextKeyWarning(TrafficSyncError):
     unencrypted. A warning, since a self-hosted PostHog may be reached that way on purpose."""
 
     title = "PostHog key sent in clear"
+
+
 class NotADataBranchError(StoreError):
     """The data branch holds other files and no state.json: it is not written on top of."""
 
