@@ -65,7 +65,7 @@ HELP = {
     "concurrency": "repos fetched at once (1-100, default 8)",
     "requests-per-minute": "API requests per minute for the whole run (default 900)",
     "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
-    "request-timeout": "seconds one API request may take before it is retried (default 30)",
+    "request-timeout": "seconds one API request may take in all before it is retried (default 30)",
     "keepalive": "on a scheduled Actions run, re-enable the calling workflow (default on)",
     "release-downloads": "also keep a daily snapshot of every release asset's download count "
     "(one more request per repo; default off)",
