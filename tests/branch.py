@@ -109,3 +109,26 @@ def repo_folders(tree: dict[str, bytes]) -> set[str]:
         for path in tree
         if path.count("/") == 3 and not path.startswith(".")
     }
+
+
+def assert_rows_kept(
+    before: dict[str, bytes], after: dict[str, bytes], *, data_path: str = ""
+) -> None:
+    """Every row of every period JSON file (`<data_path>/<owner>/<name>/<dataset>/...`) of
+    `before` is in `after`: none dropped, no number lower, no `final` day made not final."""
+    prefix = f"{data_path}/" if data_path else ""
+    for path, data in before.items():
+        inside = path[len(prefix) :] if path.startswith(prefix) else ""
+        if not inside.endswith(".json") or inside.count("/") < 3 or inside.startswith("."):
+            continue
+        assert path in after, f"{path} was dropped"
+        new_rows = json.loads(after[path])
+        for row in json.loads(data):
+            key = {k: v for k, v in row.items() if not isinstance(v, int | bool)}
+            same = [r for r in new_rows if all(r.get(k) == v for k, v in key.items())]
+            assert same, f"{path}: {row} was dropped"
+            for name, value in row.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    assert max(r[name] for r in same) >= value, f"{path}: {row} was lowered"
+            if row.get("final") is True:
+                assert any(r["final"] for r in same), f"{path}: {row} was made not final"

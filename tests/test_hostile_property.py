@@ -203,20 +203,7 @@ def real_answer(sim: SimulatedGitHub, path: str) -> Any:
 
 def rows_kept(before: dict[str, bytes], after: dict[str, bytes]) -> None:
     """No stored row of any repo is dropped or lowered, no final day made not final."""
-    for path, data in before.items():
-        if not path.endswith(".json") or path.count("/") < 4 or "/." in path:
-            continue
-        assert path in after, f"{path} was dropped"
-        new_rows = json.loads(after[path])
-        for row in json.loads(data):
-            key = {k: v for k, v in row.items() if not isinstance(v, int | bool)}
-            same = [r for r in new_rows if all(r.get(k) == v for k, v in key.items())]
-            assert same, f"{path}: {row} was dropped"
-            for name, value in row.items():
-                if isinstance(value, int) and not isinstance(value, bool):
-                    assert max(r[name] for r in same) >= value, f"{path}: {row} was lowered"
-            if row.get("final") is True:
-                assert any(r["final"] for r in same), f"{path}: {row} was made not final"
+    branch.assert_rows_kept(before, after, data_path=DATA_PATH)
 
 
 @settings(
