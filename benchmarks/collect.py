@@ -25,11 +25,11 @@ from typing import Any
 
 import requests
 
-from traffic_sync.errors import TrafficSyncError
-from traffic_sync.github import GitHubSource, RetryPolicy
-from traffic_sync.pacer import Pacer
+from traffic_sync.core.errors import TrafficSyncError
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.pacer import Pacer
+from traffic_sync.github.rest import GitHubSource, RetryPolicy
 from traffic_sync.settings import parse_settings
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.sync import run
 
 TOKEN = "ghp_benchmark"  # noqa: S105 - the fake server's token

@@ -61,16 +61,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from traffic_sync.alltime import IndexRow, by_year, encode_all_time, encode_index, index_row
-from traffic_sync.branchview import (
-    INDEX_FILE,
-    SEEN,
-    STATE_FILE,
-    STATE_SCHEMA,
-    TOTALS_FOLDER,
-    seen_key,
-)
-from traffic_sync.codec import (
+from traffic_sync.branch.alltime import IndexRow, by_year, encode_all_time, encode_index, index_row
+from traffic_sync.branch.codec import (
     CLONES,
     PATHS,
     REFERRERS,
@@ -83,10 +75,17 @@ from traffic_sync.codec import (
     parse_data_file,
     period_file,
 )
-from traffic_sync.folders import FINGERPRINT
-from traffic_sync.gitstore import DataBranch, prepare_local, resolve_remote
-from traffic_sync.history import WINDOW_DAYS, apply_observation
-from traffic_sync.models import (
+from traffic_sync.branch.folders import FINGERPRINT
+from traffic_sync.branch.view import (
+    INDEX_FILE,
+    SEEN,
+    STATE_FILE,
+    STATE_SCHEMA,
+    TOTALS_FOLDER,
+    seen_key,
+)
+from traffic_sync.core.history import WINDOW_DAYS, apply_observation
+from traffic_sync.core.models import (
     Bucket,
     DailyRow,
     History,
@@ -99,9 +98,10 @@ from traffic_sync.models import (
     StatsRow,
     TrafficAnswer,
 )
-from traffic_sync.render import render_index, render_repo_page
+from traffic_sync.pages.render import render_index, render_repo_page
 from traffic_sync.settings import Settings, parse_settings
-from traffic_sync.store import store
+from traffic_sync.sinks.gitstore import DataBranch, prepare_local, resolve_remote
+from traffic_sync.stages.store import store
 
 TODAY = dt.date(2026, 3, 2)
 NEW_DAY = TODAY + dt.timedelta(days=1)

@@ -7,8 +7,8 @@ import io
 from pathlib import Path
 
 from traffic_sync.actions import Reporter, escape_data, escape_property, run_outputs
-from traffic_sync.errors import ConfigError, RepoNotFoundError
-from traffic_sync.models import RepoResult, RepoStatus, RunReport
+from traffic_sync.core.errors import ConfigError, RepoNotFoundError
+from traffic_sync.core.models import RepoResult, RepoStatus, RunReport
 
 REPORT = RunReport(
     fetched_on=dt.date(2026, 1, 5),

@@ -8,8 +8,8 @@ import datetime as dt
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from traffic_sync import alltime
-from traffic_sync.alltime import (
+from traffic_sync.branch import alltime
+from traffic_sync.branch.alltime import (
     by_year,
     combine,
     decode_all_time,
@@ -19,9 +19,9 @@ from traffic_sync.alltime import (
     index_row,
     update_parts,
 )
-from traffic_sync.growth import GrowthRow, merge_growth
-from traffic_sync.models import DailyRow, History, StatsRow
-from traffic_sync.render import render_index, render_repo_page
+from traffic_sync.core.growth import GrowthRow, merge_growth
+from traffic_sync.core.models import DailyRow, History, StatsRow
+from traffic_sync.pages.render import render_index, render_repo_page
 
 TODAY = dt.date(2026, 3, 2)
 

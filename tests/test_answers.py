@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from traffic_sync import answers
-from traffic_sync.answers import MAX_COUNT, BadAnswer
-from traffic_sync.models import Bucket, PopularPath, Referrer, ReleaseAsset, RepoRef
+from traffic_sync.core.models import Bucket, PopularPath, Referrer, ReleaseAsset, RepoRef
+from traffic_sync.github import answers
+from traffic_sync.github.answers import MAX_COUNT, BadAnswer
 
 F = dt.date(2026, 4, 2)
 API = "https://api.github.com"
 # GitHub's own examples (its OpenAPI description), as the simulator serves them
-SIMDATA = Path(__file__).resolve().parent.parent / "src" / "traffic_sync" / "simdata"
+SIMDATA = Path(__file__).resolve().parent.parent / "src" / "traffic_sync" / "demo" / "simdata"
 
 
 def views(*buckets: dict[str, Any], count: Any = 3, uniques: Any = 2) -> dict[str, Any]:

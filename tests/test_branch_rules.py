@@ -14,18 +14,17 @@ import pytest
 
 from tests import branch
 from tests.runner import StepResult, run_step
-from traffic_sync import store
-from traffic_sync.branchview import STATE_FILE, encode_state, set_aside
-from traffic_sync.codec import VIEWS as VIEWS_DATASET
-from traffic_sync.codec import decode_csv, encode_csv, encode_history, encode_json
-from traffic_sync.errors import (
+from traffic_sync.branch.codec import VIEWS as VIEWS_DATASET
+from traffic_sync.branch.codec import decode_csv, encode_csv, encode_history, encode_json
+from traffic_sync.branch.folders import Folder, read_folder
+from traffic_sync.branch.view import STATE_FILE, encode_state, set_aside
+from traffic_sync.core.errors import (
     CsvEditedWarning,
     HistoryFormatError,
     JsonRecoveredWarning,
     NotADataBranchError,
 )
-from traffic_sync.folders import Folder, read_folder
-from traffic_sync.models import (
+from traffic_sync.core.models import (
     DailyRow,
     History,
     Metric,
@@ -33,8 +32,9 @@ from traffic_sync.models import (
     RepoInfo,
     TrafficAnswer,
 )
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.stages import store
 
 TOKEN = "ghp_branchRulesToken0123456789abc"
 DAY = dt.date(2026, 3, 10)

@@ -11,10 +11,9 @@ from pathlib import Path
 
 from tests import branch
 from tests.test_gitstore import blobs_in, git
-from traffic_sync.branchview import STATE_FILE, encode_state
-from traffic_sync.codec import encode_history
-from traffic_sync.gitstore import DataBranch, blob_sha, resolve_remote
-from traffic_sync.models import (
+from traffic_sync.branch.codec import encode_history
+from traffic_sync.branch.view import STATE_FILE, encode_state
+from traffic_sync.core.models import (
     Bucket,
     DailyRow,
     History,
@@ -27,7 +26,8 @@ from traffic_sync.models import (
     TrafficAnswer,
 )
 from traffic_sync.settings import parse_settings
-from traffic_sync.store import store
+from traffic_sync.sinks.gitstore import DataBranch, blob_sha, resolve_remote
+from traffic_sync.stages.store import store
 
 TODAY = dt.date(2026, 3, 2)
 BRANCH = "traffic-data"

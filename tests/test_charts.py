@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_render import TODAY, busy_history, day, three_year_history
-from traffic_sync import charts
-from traffic_sync.alltime import Counters, index_row, of_rows
-from traffic_sync.charts import (
+from traffic_sync.branch.alltime import Counters, index_row, of_rows
+from traffic_sync.core.growth import GrowthRow
+from traffic_sync.core.models import DailyRow, History, ReferrerRow, ReleaseRow, StatsRow
+from traffic_sync.pages import charts
+from traffic_sync.pages.charts import (
     DAYS,
     GREY,
     MAX_LABELS,
@@ -27,9 +29,7 @@ from traffic_sync.charts import (
     sparkline,
     to_markdown,
 )
-from traffic_sync.growth import GrowthRow
-from traffic_sync.models import DailyRow, History, ReferrerRow, ReleaseRow, StatsRow
-from traffic_sync.render import escape_text, render_repo_page, render_summary
+from traffic_sync.pages.render import escape_text, render_repo_page, render_summary
 
 LABEL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from traffic_sync import cli
-from traffic_sync.models import RepoResult, RepoStatus, RunReport
+from traffic_sync.core.models import RepoResult, RepoStatus, RunReport
 
 TOKEN = "ghp_cliSecretToken0123456789"
 

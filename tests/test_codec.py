@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traffic_sync.codec import (
+from traffic_sync.branch.codec import (
     DATASETS,
     FORKS,
     LAYOUT1_FILES,
@@ -41,9 +41,9 @@ from traffic_sync.codec import (
     total_before,
     write_window,
 )
-from traffic_sync.errors import HistoryFormatError
-from traffic_sync.growth import GrowthRow, merge_growth
-from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, ReleaseRow, StatsRow
+from traffic_sync.core.errors import HistoryFormatError
+from traffic_sync.core.growth import GrowthRow, merge_growth
+from traffic_sync.core.models import DailyRow, History, PathRow, ReferrerRow, ReleaseRow, StatsRow
 
 GOLDEN = Path(__file__).parent / "golden" / "codec"
 D0, D1, D2 = dt.date(2025, 12, 31), dt.date(2026, 1, 4), dt.date(2026, 1, 5)

@@ -12,16 +12,16 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from tests.test_sync import TOKEN, ListLog, settings_for
-from traffic_sync.collect import (
+from traffic_sync.core.models import Observation, RepoStatus
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.stages.collect import (
     REQUESTS_PER_REPO,
     collect,
     gap_risk,
     plan_budget,
     requests_per_repo,
 )
-from traffic_sync.github import GitHubSource, RetryPolicy
-from traffic_sync.models import Observation, RepoStatus
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
 NAMES = ["o/fresh", "o/never", "o/stale", "o/middle"]
 STATE = {

@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 
-from traffic_sync.collect_growth import (
+from traffic_sync.core.growth import GrowthRow, Series
+from traffic_sync.core.models import GrowthState, GrowthUpdate
+from traffic_sync.github.graphql import Position
+from traffic_sync.stages.collect_growth import (
     STATE_KEY,
     read_growth_state,
     write_growth_state,
 )
-from traffic_sync.graphql import Position
-from traffic_sync.growth import GrowthRow, Series
-from traffic_sync.models import GrowthState, GrowthUpdate
 
 KEPT = GrowthState(
     count=1_234,

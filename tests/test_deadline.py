@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from traffic_sync.deadline import deadline_session
-from traffic_sync.errors import TransientError
-from traffic_sync.github import GitHubSource, RetryPolicy
-from traffic_sync.graphql import GraphQLClient
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.core.errors import TransientError
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.deadline import deadline_session
+from traffic_sync.github.graphql import GraphQLClient
+from traffic_sync.github.rest import GitHubSource, RetryPolicy
 
 TOKEN = "ghp_deadlineToken"
 NOW = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)

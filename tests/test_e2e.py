@@ -18,8 +18,8 @@ import pytest
 
 from tests import branch
 from tests.runner import ENTRYPOINT, StepResult, faketime_env, run_step
-from traffic_sync.growth import GrowthRow, daily_growth, queries_needed
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
 TOKEN = "ghp_e2eSimulatedToken0123456789"
 START = dt.date(2026, 1, 1)

@@ -44,7 +44,7 @@ from tests.runner import (
     start_step,
     wait_for_exit,
 )
-from traffic_sync.simulator import Metric, SimRepo, SimulatedGitHub
+from traffic_sync.demo.simulator import Metric, SimRepo, SimulatedGitHub
 
 SEED = 20260301
 SEEDS = [int(s) for s in os.environ.get("TRAFFIC_SYNC_FAULT_SEEDS", "").split(",") if s.strip()]

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from traffic_sync.alltime import index_row
-from traffic_sync.codec import (
+from traffic_sync.branch.alltime import index_row
+from traffic_sync.branch.codec import (
     DATASETS,
     FORKS,
     STARS,
@@ -22,8 +22,7 @@ from traffic_sync.codec import (
     encode_json,
     period_file,
 )
-from traffic_sync.errors import HistoryFormatError
-from traffic_sync.folders import (
+from traffic_sync.branch.folders import (
     Folder,
     Merged,
     decode_folder,
@@ -35,9 +34,10 @@ from traffic_sync.folders import (
     stored_total_before,
     write_periods,
 )
-from traffic_sync.growth import GrowthRow, merge_growth
-from traffic_sync.history import apply_observation, count_new_days
-from traffic_sync.models import (
+from traffic_sync.core.errors import HistoryFormatError
+from traffic_sync.core.growth import GrowthRow, merge_growth
+from traffic_sync.core.history import apply_observation, count_new_days
+from traffic_sync.core.models import (
     Bucket,
     History,
     Observation,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from traffic_sync.errors import (
+from traffic_sync.core.errors import (
     AccessDeniedError,
     AuthError,
     MalformedAnswerError,
@@ -19,10 +19,10 @@ from traffic_sync.errors import (
     RepoNotFoundError,
     TransientError,
 )
-from traffic_sync.github import Declined, GitHubSource, RetryPolicy, classify
-from traffic_sync.models import RepoRef
+from traffic_sync.core.models import RepoRef
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.rest import Declined, GitHubSource, RetryPolicy, classify
 from traffic_sync.settings import RepoPattern
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
 TOKEN = "ghp_collectToken"
 NOW = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)

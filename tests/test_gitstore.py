@@ -19,9 +19,9 @@ import pytest
 
 from tests.branch import install_hook
 from tests.git_host import GitHost
-from traffic_sync import gitstore
-from traffic_sync.errors import PushRejectedError, StoreError
-from traffic_sync.gitstore import (
+from traffic_sync.core.errors import PushRejectedError, StoreError
+from traffic_sync.sinks import gitstore
+from traffic_sync.sinks.gitstore import (
     BOT,
     DataBranch,
     Identity,

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from tests.graphql_schema import GitHubValidator, optional_validator
-from traffic_sync.errors import AccessDeniedError, AuthError, RepoNotFoundError, TransientError
-from traffic_sync.github import GitHubSource, RetryPolicy
-from traffic_sync.graphql import (
+from traffic_sync.core.errors import AccessDeniedError, AuthError, RepoNotFoundError, TransientError
+from traffic_sync.core.growth import GrowthRow, Series, daily_growth, merge_growth, should_fetch
+from traffic_sync.demo.simulator import GRAPHQL_PATHS, SimRepo, SimulatedGitHub
+from traffic_sync.github.graphql import (
     STARGAZERS_QUERY,
     GraphQLClient,
     GraphQLQueryError,
@@ -25,10 +26,9 @@ from traffic_sync.graphql import (
     fetch_growth,
     graphql_url,
 )
-from traffic_sync.growth import GrowthRow, Series, daily_growth, merge_growth, should_fetch
-from traffic_sync.pacer import Pacer
+from traffic_sync.github.pacer import Pacer
+from traffic_sync.github.rest import GitHubSource, RetryPolicy
 from traffic_sync.settings import parse_settings
-from traffic_sync.simulator import GRAPHQL_PATHS, SimRepo, SimulatedGitHub
 
 TOKEN = "ghp_graphqlTestToken0123456789"
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)

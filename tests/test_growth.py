@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traffic_sync.growth import (
+from traffic_sync.core.growth import (
     GrowthRow,
     continue_totals,
     daily_growth,

@@ -16,13 +16,13 @@ import pytest
 from tests import branch
 from tests.graphql_schema import GitHubValidator, optional_validator
 from tests.test_sync import FAST, TOKEN, ListLog, settings_for
-from traffic_sync.charts import downloads_per_day
-from traffic_sync.github import GitHubSource
-from traffic_sync.graphql import DEFAULT_RESERVE
-from traffic_sync.growth import GrowthRow, daily_growth, queries_needed
-from traffic_sync.models import ReleaseRow, RunReport
-from traffic_sync.render import render_summary
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
+from traffic_sync.core.models import ReleaseRow, RunReport
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.graphql import DEFAULT_RESERVE
+from traffic_sync.github.rest import GitHubSource
+from traffic_sync.pages.charts import downloads_per_day
+from traffic_sync.pages.render import render_summary
 from traffic_sync.sync import run
 
 # a fixed instant: the simulator and the code under test read one clock, the simulator's

@@ -8,8 +8,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traffic_sync.growth import GrowthRow, merge_growth
-from traffic_sync.history import (
+from traffic_sync.core.growth import GrowthRow, merge_growth
+from traffic_sync.core.history import (
     apply_observation,
     count_new_days,
     merge_daily,
@@ -17,7 +17,7 @@ from traffic_sync.history import (
     observe_daily,
     replace_snapshot,
 )
-from traffic_sync.models import (
+from traffic_sync.core.models import (
     Bucket,
     DailyRow,
     History,

@@ -24,7 +24,7 @@ import requests
 
 from tests import branch
 from tests.runner import StepResult, run_step
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
 TOKEN = "ghp_hostileAnswersToken0123456789"
 DAY0 = dt.datetime(2026, 4, 1, 12, 30, tzinfo=dt.UTC)

@@ -17,8 +17,8 @@ from tests import branch
 from tests.runner import run_step
 from tests.test_contract import readme_section
 from traffic_sync import cli
-from traffic_sync.folders import fingerprint
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.branch.folders import fingerprint
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
 REPO = "octo-org/busy-lib"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from traffic_sync.growth import GrowthRow
-from traffic_sync.importer import load_folder
-from traffic_sync.imports import (
+from traffic_sync.core.growth import GrowthRow
+from traffic_sync.core.models import DailyRow, PathRow, ReferrerRow
+from traffic_sync.imports.formats import (
     Imported,
     ImportFormatError,
     Tool,
@@ -20,7 +20,7 @@ from traffic_sync.imports import (
     read_sangonzal,
     wanted_files,
 )
-from traffic_sync.models import DailyRow, PathRow, ReferrerRow
+from traffic_sync.imports.importer import load_folder
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
 D = dt.date

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 import pytest
 
 from traffic_sync.actions import Reporter
-from traffic_sync.github import RetryPolicy
-from traffic_sync.keepalive import Decision, Workflow, decide, keep_alive, parse_workflow_ref
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.keepalive import Decision, Workflow, decide, keep_alive, parse_workflow_ref
+from traffic_sync.github.rest import RetryPolicy
 from traffic_sync.settings import Settings, parse_settings
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
 
 TOKEN = "ghp_keepaliveTrafficToken"
 PUSH_TOKEN = "ghs_keepaliveWorkflowToken"

@@ -14,7 +14,7 @@ import pytest
 
 from tests import branch
 from tests.runner import StepResult, run_step
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
 TOKEN = "ghp_keepaliveE2eTrafficToken0123"
 PUSH_TOKEN = "ghs_keepaliveE2eWorkflowToken456"

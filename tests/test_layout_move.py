@@ -33,12 +33,13 @@ from tests.runner import (
     wait_for_exit,
 )
 from tests.test_faults import check_tree, hold_script
-from traffic_sync import codec, store
-from traffic_sync.errors import StoreError
-from traffic_sync.history import apply_observation
-from traffic_sync.models import History, Observation, RepoInfo, TrafficAnswer
+from traffic_sync.branch import codec
+from traffic_sync.core.errors import StoreError
+from traffic_sync.core.history import apply_observation
+from traffic_sync.core.models import History, Observation, RepoInfo, TrafficAnswer
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.stages import store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "layout1.bundle"
 FIXTURE_END = dt.date(2025, 12, 20)  # its last run

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.fake_posthog import FakePostHog
-from traffic_sync.errors import PostHogRejectedError
-from traffic_sync.history import apply_observation
-from traffic_sync.models import (
+from traffic_sync.core.errors import PostHogRejectedError
+from traffic_sync.core.history import apply_observation
+from traffic_sync.core.models import (
     Bucket,
     DailyRow,
     History,
@@ -23,7 +23,7 @@ from traffic_sync.models import (
     RepoInfo,
     TrafficAnswer,
 )
-from traffic_sync.posthog import (
+from traffic_sync.sinks.posthog import (
     Event,
     PostHogSender,
     SeriesKey,

@@ -17,9 +17,9 @@ import pytest
 from tests import branch
 from tests.fake_posthog import FakePostHog
 from tests.runner import StepResult, run_step
-from traffic_sync.models import Metric
-from traffic_sync.posthog import event_uuid
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.core.models import Metric
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.sinks.posthog import event_uuid
 
 TOKEN = "ghp_posthogE2eToken0123456789"
 KEY = "phc_e2eProjectKey0123456789abcdef"

@@ -15,14 +15,14 @@ from tests import branch
 from tests.fake_posthog import FakePostHog
 from tests.test_sync import ListLog
 from traffic_sync import cli
-from traffic_sync.branchview import STATE_FILE
-from traffic_sync.github import GitHubSource, RetryPolicy
-from traffic_sync.gitstore import resolve_remote
-from traffic_sync.models import Metric, RepoStatus, RunReport
-from traffic_sync.posthog import PostHogSender, SeriesKey, event_uuid
-from traffic_sync.publish import save_watermarks
+from traffic_sync.branch.view import STATE_FILE
+from traffic_sync.core.models import Metric, RepoStatus, RunReport
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.rest import GitHubSource, RetryPolicy
 from traffic_sync.settings import Settings, parse_settings
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.sinks.gitstore import resolve_remote
+from traffic_sync.sinks.posthog import PostHogSender, SeriesKey, event_uuid
+from traffic_sync.stages.publish import save_watermarks
 from traffic_sync.sync import run
 
 TOKEN = "ghp_posthogSyncTestToken"

@@ -15,10 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traffic_sync.alltime import IndexRow, index_row
-from traffic_sync.graphql import Points
-from traffic_sync.growth import GrowthRow
-from traffic_sync.models import (
+from traffic_sync.branch.alltime import IndexRow, index_row
+from traffic_sync.core.growth import GrowthRow
+from traffic_sync.core.models import (
     DailyRow,
     GrowthReport,
     History,
@@ -31,7 +30,8 @@ from traffic_sync.models import (
     RunReport,
     StatsRow,
 )
-from traffic_sync.render import (
+from traffic_sync.github.graphql import Points
+from traffic_sync.pages.render import (
     SUMMARY_BUDGET,
     escape_cell,
     escape_text,

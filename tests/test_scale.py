@@ -12,8 +12,8 @@ import pytest
 from tests import branch
 from tests.runner import StepResult, finish_step, start_step
 from tests.test_sync import REPOS, TOKEN, ListLog, settings_for, sync_once
-from traffic_sync.codec import encode_history
-from traffic_sync.models import (
+from traffic_sync.branch.codec import encode_history
+from traffic_sync.core.models import (
     DailyRow,
     History,
     Observation,
@@ -21,9 +21,9 @@ from traffic_sync.models import (
     RepoStatus,
     TrafficAnswer,
 )
-from traffic_sync.pacer import Pacer
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.store import plan_files
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.pacer import Pacer
+from traffic_sync.stages.store import plan_files
 
 START = dt.date(2026, 3, 2)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from traffic_sync.errors import ConfigError
+from traffic_sync.core.errors import ConfigError
 from traffic_sync.settings import RepoPattern, parse_settings
 
 ENV = {"GITHUB_REPOSITORY": "octo/site"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traffic_sync.models import RepoRef
-from traffic_sync.shard import Shard, known_ids, select
+from traffic_sync.core.models import RepoRef
+from traffic_sync.core.shard import Shard, known_ids, select
 
 
 def shards(count: int) -> list[Shard]:

@@ -19,9 +19,14 @@ from tests.graphql_schema import (
     require_schema,
     schema_validator,
 )
-from traffic_sync.graphql import FORKS_QUERY, STARGAZERS_QUERY, GraphQLClient, GraphQLQueryError
-from traffic_sync.simgraphql import QuerySyntaxError, decode_cursor, encode_cursor, read_query
-from traffic_sync.simulator import SimRepo, SimulatedGitHub, growth_timeline
+from traffic_sync.demo.simgraphql import QuerySyntaxError, decode_cursor, encode_cursor, read_query
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub, growth_timeline
+from traffic_sync.github.graphql import (
+    FORKS_QUERY,
+    STARGAZERS_QUERY,
+    GraphQLClient,
+    GraphQLQueryError,
+)
 
 TOKEN = "ghp_simGraphqlToken"
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)

@@ -14,7 +14,7 @@ import pytest
 import requests
 from github import Auth, Github
 
-from traffic_sync.simulator import Request, SimRepo, SimulatedGitHub, demo_world
+from traffic_sync.demo.simulator import Request, SimRepo, SimulatedGitHub, demo_world
 
 TOKEN = "ghp_simulatorTestToken"
 NOON = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)  # a Tuesday

@@ -11,16 +11,16 @@ import json
 
 import pytest
 
-from traffic_sync.branchview import (
+from traffic_sync.branch.view import (
     LAYOUT1_SCHEMA,
     STATE_FILE,
     STATE_SCHEMA,
     encode_state,
     read_state_file,
 )
-from traffic_sync.errors import PushRejectedError, StoreError
-from traffic_sync.models import RepoResult, RepoStatus
-from traffic_sync.store import commit_message, until_pushed
+from traffic_sync.core.errors import PushRejectedError, StoreError
+from traffic_sync.core.models import RepoResult, RepoStatus
+from traffic_sync.stages.store import commit_message, until_pushed
 
 
 def test_a_branch_without_state_is_new_and_in_the_current_layout() -> None:

@@ -15,15 +15,12 @@ import pytest
 
 from tests import branch
 from traffic_sync import cli
-from traffic_sync.branchview import SEEN, STATE_FILE, encode_state
-from traffic_sync.codec import encode_history
-from traffic_sync.collect import collect
-from traffic_sync.errors import PrivacyError, TrafficSyncError
-from traffic_sync.folders import FINGERPRINT, fingerprint, repo_folders
-from traffic_sync.github import GitHubSource, RetryPolicy
-from traffic_sync.gitstore import resolve_remote
-from traffic_sync.history import apply_observation
-from traffic_sync.models import (
+from traffic_sync.branch.codec import encode_history
+from traffic_sync.branch.folders import FINGERPRINT, fingerprint, repo_folders
+from traffic_sync.branch.view import SEEN, STATE_FILE, encode_state
+from traffic_sync.core.errors import PrivacyError, TrafficSyncError
+from traffic_sync.core.history import apply_observation
+from traffic_sync.core.models import (
     Bucket,
     History,
     Observation,
@@ -33,10 +30,13 @@ from traffic_sync.models import (
     RunReport,
     TrafficAnswer,
 )
-from traffic_sync.pacer import Pacer
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.github.pacer import Pacer
+from traffic_sync.github.rest import GitHubSource, RetryPolicy
 from traffic_sync.settings import Settings, parse_settings
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.store import plan_files, push_token_for
+from traffic_sync.sinks.gitstore import resolve_remote
+from traffic_sync.stages.collect import collect
+from traffic_sync.stages.store import plan_files, push_token_for
 from traffic_sync.sync import index_url, run
 
 TOKEN = "ghp_syncTestToken"

@@ -17,12 +17,12 @@ from tests.git_host import GitHost
 from tests.runner import StepResult, run_step
 from traffic_sync.actions import Reporter, mask_forms, one_line
 from traffic_sync.cli import crash_summary
-from traffic_sync.errors import PostHogError
-from traffic_sync.gitstore import repo_on_server
-from traffic_sync.history import WINDOW_DAYS
-from traffic_sync.models import Metric
-from traffic_sync.posthog import Event, PostHogSender, sends_in_clear
-from traffic_sync.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.core.errors import PostHogError
+from traffic_sync.core.history import WINDOW_DAYS
+from traffic_sync.core.models import Metric
+from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.sinks.gitstore import repo_on_server
+from traffic_sync.sinks.posthog import Event, PostHogSender, sends_in_clear
 
 TOKEN = "ghp_trustTestToken0123456789"
 PUSH_TOKEN = "ghs_trustPushToken0123456789"

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from traffic_sync.errors import ConfigError, TrafficSyncError
-from traffic_sync.models import RunReport
+from traffic_sync.core.errors import ConfigError, TrafficSyncError
+from traffic_sync.core.models import RunReport
 
 REDACTED = "***"
 

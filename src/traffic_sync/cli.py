@@ -18,15 +18,14 @@ from pathlib import Path
 
 from traffic_sync import __version__
 from traffic_sync.actions import Reporter, crash_outputs, run_outputs
-from traffic_sync.errors import ConfigError, TrafficSyncError
-from traffic_sync.github import GitHubSource, RetryPolicy
-from traffic_sync.gitstore import resolve_remote
-from traffic_sync.importer import import_folder
-from traffic_sync.imports import Tool
-from traffic_sync.keepalive import keep_alive
-from traffic_sync.models import RunReport
-from traffic_sync.pacer import Pacer
-from traffic_sync.render import escape_text, render_summary
+from traffic_sync.core.errors import ConfigError, TrafficSyncError
+from traffic_sync.core.models import RunReport
+from traffic_sync.github.keepalive import keep_alive
+from traffic_sync.github.pacer import Pacer
+from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.imports.formats import Tool
+from traffic_sync.imports.importer import import_folder
+from traffic_sync.pages.render import escape_text, render_summary
 from traffic_sync.settings import (
     INPUT_DEFAULTS,
     SECRET_INPUTS,
@@ -34,6 +33,7 @@ from traffic_sync.settings import (
     parse_branch_settings,
     parse_settings,
 )
+from traffic_sync.sinks.gitstore import resolve_remote
 from traffic_sync.sync import run
 
 _REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script, `python -m traffic_sync` and the action."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["demo"]:
-        from traffic_sync.demo import main as demo_main  # noqa: PLC0415 - only the demo needs it
+        from traffic_sync.demo.run import main as demo_main  # noqa: PLC0415 - only the demo needs it
 
         return demo_main(args[1:])
     if args[:1] == ["import"]:

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from traffic_sync.errors import ConfigError
-from traffic_sync.shard import WHOLE, Shard
+from traffic_sync.core.errors import ConfigError
+from traffic_sync.core.shard import WHOLE, Shard
 
 INPUT_DEFAULTS: dict[str, str] = {
     "token": "",

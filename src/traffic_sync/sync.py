@@ -14,22 +14,22 @@ from pathlib import Path
 from urllib.parse import quote
 
 from traffic_sync.actions import Log
-from traffic_sync.alltime import IndexRow
-from traffic_sync.branchview import join_path
-from traffic_sync.collect import collect
-from traffic_sync.errors import StoreError
-from traffic_sync.github import TrafficSource
-from traffic_sync.gitstore import repo_on_server, resolve_remote
-from traffic_sync.models import RepoResult, RunReport
-from traffic_sync.posthog import (
+from traffic_sync.branch.alltime import IndexRow
+from traffic_sync.branch.view import join_path
+from traffic_sync.core.errors import StoreError
+from traffic_sync.core.models import RepoResult, RunReport
+from traffic_sync.github.rest import TrafficSource
+from traffic_sync.settings import Settings
+from traffic_sync.sinks.gitstore import repo_on_server, resolve_remote
+from traffic_sync.sinks.posthog import (
     EventSender,
     PostHogSender,
     clear_text_warning,
     sends_in_clear,
 )
-from traffic_sync.publish import publish
-from traffic_sync.settings import Settings
-from traffic_sync.store import Plan, moved_line, read_state, store
+from traffic_sync.stages.collect import collect
+from traffic_sync.stages.publish import publish
+from traffic_sync.stages.store import Plan, moved_line, read_state, store
 
 
 def run(

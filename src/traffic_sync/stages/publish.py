@@ -11,18 +11,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from traffic_sync.actions import Log
-from traffic_sync.branchview import (
+from traffic_sync.branch.view import (
     STATE_FILE,
     encode_state,
     join_path,
     load_state,
     read_state_file,
 )
-from traffic_sync.errors import PostHogError, StoreError
-from traffic_sync.gitstore import Remote
-from traffic_sync.history import apply_observation
-from traffic_sync.models import History, Observation, PostHogReport
-from traffic_sync.posthog import (
+from traffic_sync.core.errors import PostHogError, StoreError
+from traffic_sync.core.history import apply_observation
+from traffic_sync.core.models import History, Observation, PostHogReport
+from traffic_sync.settings import Settings
+from traffic_sync.sinks.gitstore import Remote
+from traffic_sync.sinks.posthog import (
     EventSender,
     SeriesKey,
     SeriesPlan,
@@ -32,8 +33,7 @@ from traffic_sync.posthog import (
     record_watermarks,
     window_events,
 )
-from traffic_sync.settings import Settings
-from traffic_sync.store import Plan, open_branch, push_attempts, until_pushed
+from traffic_sync.stages.store import Plan, open_branch, push_attempts, until_pushed
 
 
 def publish(

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from traffic_sync.errors import RateLimitedError
+from traffic_sync.core.errors import RateLimitedError
 
 MIN_PER_MINUTE = 30.0  # slowing down never goes below this
 

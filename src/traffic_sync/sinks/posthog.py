@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from traffic_sync.errors import ClearTextKeyWarning, PostHogError, PostHogRejectedError
-from traffic_sync.history import WINDOW_DAYS
-from traffic_sync.models import DailyRow, History, Metric, RepoInfo
+from traffic_sync.core.errors import ClearTextKeyWarning, PostHogError, PostHogRejectedError
+from traffic_sync.core.history import WINDOW_DAYS
+from traffic_sync.core.models import DailyRow, History, Metric, RepoInfo
 
 NAMESPACE = uuid.UUID("45e8f109-f056-4372-9545-9d7b78b20c34")  # github-posthog-sync's
 EVENT_NAMES = {Metric.VIEWS: "repository.viewed", Metric.CLONES: "repository.cloned"}

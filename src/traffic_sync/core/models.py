@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from traffic_sync.growth import GrowthRow, Series
+from traffic_sync.core.growth import GrowthRow, Series
 
 if TYPE_CHECKING:
-    from traffic_sync.alltime import IndexRow
-    from traffic_sync.errors import RepoError, TrafficSyncError
-    from traffic_sync.graphql import Points, Position
+    from traffic_sync.branch.alltime import IndexRow
+    from traffic_sync.core.errors import RepoError, TrafficSyncError
+    from traffic_sync.github.graphql import Points, Position
 
 
 class Metric(StrEnum):

@@ -32,9 +32,7 @@ from github.Requester import (
     WithRequester,
 )
 
-from traffic_sync import answers
-from traffic_sync.deadline import DeadlineAdapter, deadline_session
-from traffic_sync.errors import (
+from traffic_sync.core.errors import (
     AccessDeniedError,
     AuthError,
     MalformedAnswerError,
@@ -44,12 +42,14 @@ from traffic_sync.errors import (
     RepoNotFoundError,
     TransientError,
 )
-from traffic_sync.models import Observation, ReleaseAsset, RepoRef, TrafficAnswer
-from traffic_sync.pacer import Pacer
+from traffic_sync.core.models import Observation, ReleaseAsset, RepoRef, TrafficAnswer
+from traffic_sync.github import answers
+from traffic_sync.github.deadline import DeadlineAdapter, deadline_session
+from traffic_sync.github.pacer import Pacer
 from traffic_sync.settings import RepoPattern
 
 if TYPE_CHECKING:
-    from traffic_sync.graphql import GraphQLClient
+    from traffic_sync.github.graphql import GraphQLClient
 
 T = TypeVar("T")
 
@@ -527,7 +527,7 @@ class GitHubSource:
     def growth_client(self) -> GraphQLClient:
         """One GraphQL client for the run (thread-safe), at the REST API's GraphQL endpoint."""
         # graphql builds on this module's RetryPolicy, so it is imported when first needed
-        from traffic_sync.graphql import GraphQLClient, graphql_url  # noqa: PLC0415
+        from traffic_sync.github.graphql import GraphQLClient, graphql_url  # noqa: PLC0415
 
         with self._growth_lock:
             if self._growth is None:

@@ -33,9 +33,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from traffic_sync import alltime
-from traffic_sync.alltime import Counters, IndexRow, Reading, Traffic
-from traffic_sync.models import DailyRow, PathRow, ReferrerRow
+from traffic_sync.branch import alltime
+from traffic_sync.branch.alltime import Counters, IndexRow, Reading, Traffic
+from traffic_sync.core.models import DailyRow, PathRow, ReferrerRow
 
 DAYS = alltime.DAYS  # the daily charts' window; longer histories also get all-time charts
 MAX_LABELS = 7  # dates under the x axis of a 720 px chart, so that they never touch

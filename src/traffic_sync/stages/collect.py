@@ -13,13 +13,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from traffic_sync.actions import Log
-from traffic_sync.collect_growth import collect_growth
-from traffic_sync.errors import AuthError, PrivacyError, RateLimitedError, RepoError
-from traffic_sync.github import Declined, TrafficSource
-from traffic_sync.gitstore import repo_on_server
-from traffic_sync.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
+from traffic_sync.core.errors import AuthError, PrivacyError, RateLimitedError, RepoError
+from traffic_sync.core.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
+from traffic_sync.core.shard import Selection, known_ids, select
+from traffic_sync.github.rest import Declined, TrafficSource
 from traffic_sync.settings import Settings
-from traffic_sync.shard import Selection, known_ids, select
+from traffic_sync.sinks.gitstore import repo_on_server
+from traffic_sync.stages.collect_growth import collect_growth
 
 REQUESTS_PER_REPO = 5  # GET /repos/{o}/{r} and the four traffic calls
 RELEASE_REQUESTS = 1  # GET /repos/{o}/{r}/releases, with `release-downloads` (per 100 releases)

@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
-from traffic_sync.errors import HistoryFormatError
-from traffic_sync.growth import GrowthRow, merge_growth
-from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow, ReleaseRow, StatsRow
+from traffic_sync.core.errors import HistoryFormatError
+from traffic_sync.core.growth import GrowthRow, merge_growth
+from traffic_sync.core.models import DailyRow, History, PathRow, ReferrerRow, ReleaseRow, StatsRow
 
 Row = TypeVar("Row", DailyRow, ReferrerRow, PathRow, StatsRow, GrowthRow, ReleaseRow)
 Cell = str | int

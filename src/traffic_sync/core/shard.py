@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from traffic_sync.models import RepoRef
+from traffic_sync.core.models import RepoRef
 
 
 @dataclass(frozen=True, slots=True)

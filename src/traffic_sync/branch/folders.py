@@ -30,9 +30,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from traffic_sync import alltime, charts
-from traffic_sync.alltime import AllTime, IndexRow
-from traffic_sync.codec import (
+from traffic_sync.branch import alltime
+from traffic_sync.branch.alltime import AllTime, IndexRow
+from traffic_sync.branch.codec import (
     CLONES,
     DATASETS,
     FORKS,
@@ -61,11 +61,12 @@ from traffic_sync.codec import (
     total_before,
     write_window,
 )
-from traffic_sync.errors import CsvEditedWarning, JsonRecoveredWarning, TwinWarning
-from traffic_sync.gitstore import blob_sha
-from traffic_sync.growth import GrowthRow, continue_totals, merge_growth
-from traffic_sync.history import WINDOW_DAYS, apply_observation, merge_histories
-from traffic_sync.models import History, Observation
+from traffic_sync.core.errors import CsvEditedWarning, JsonRecoveredWarning, TwinWarning
+from traffic_sync.core.growth import GrowthRow, continue_totals, merge_growth
+from traffic_sync.core.history import WINDOW_DAYS, apply_observation, merge_histories
+from traffic_sync.core.models import History, Observation
+from traffic_sync.pages import charts
+from traffic_sync.sinks.gitstore import blob_sha
 
 FINGERPRINT = "files_sha256"  # the state.json key of a folder's fingerprint
 _EMPTY_JSON = encode_json(VIEWS, ()).encode()

@@ -46,10 +46,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
-from traffic_sync.errors import TrafficSyncError
-from traffic_sync.growth import GrowthRow, merge_growth
-from traffic_sync.history import merge_daily
-from traffic_sync.models import DailyRow, History, PathRow, ReferrerRow
+from traffic_sync.core.errors import TrafficSyncError
+from traffic_sync.core.growth import GrowthRow, merge_growth
+from traffic_sync.core.history import merge_daily
+from traffic_sync.core.models import DailyRow, History, PathRow, ReferrerRow
 
 FINAL_AFTER_DAYS = 2  # a day this much older than the tool's last run is final (F-2)
 SNAPSHOT_NAME = re.compile(

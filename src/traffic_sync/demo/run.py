@@ -12,10 +12,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from traffic_sync.errors import TrafficSyncError
-from traffic_sync.github import GitHubSource, RetryPolicy
+from traffic_sync.core.errors import TrafficSyncError
+from traffic_sync.demo.simulator import SimulatedGitHub, demo_world
+from traffic_sync.github.rest import GitHubSource, RetryPolicy
 from traffic_sync.settings import parse_settings
-from traffic_sync.simulator import SimulatedGitHub, demo_world
 from traffic_sync.sync import run
 
 DEMO_TOKEN = "ghp_demo_simulated_token"  # noqa: S105 - the simulator's own token, not a secret

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from traffic_sync.models import (
+from traffic_sync.core.models import (
     Bucket,
     PopularPath,
     Referrer,

@@ -36,9 +36,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from traffic_sync import charts
-from traffic_sync.alltime import AllTime, IndexRow, decode_all_time, decode_index
-from traffic_sync.codec import (
+from traffic_sync.branch.alltime import AllTime, IndexRow, decode_all_time, decode_index
+from traffic_sync.branch.codec import (
     DATASETS,
     FORKS,
     PATHS,
@@ -48,13 +47,14 @@ from traffic_sync.codec import (
     DataFile,
     parse_data_file,
 )
-from traffic_sync.collect_growth import write_growth_state
-from traffic_sync.errors import NotADataBranchError, StoreError
-from traffic_sync.folders import FINGERPRINT, INDEXED, Folder, trusted, window
-from traffic_sync.gitstore import blob_sha, tree_sha
-from traffic_sync.models import Metric, Observation, RepoInfo
-from traffic_sync.posthog import read_watermarks
+from traffic_sync.branch.folders import FINGERPRINT, INDEXED, Folder, trusted, window
+from traffic_sync.core.errors import NotADataBranchError, StoreError
+from traffic_sync.core.models import Metric, Observation, RepoInfo
+from traffic_sync.pages import charts
 from traffic_sync.settings import Settings
+from traffic_sync.sinks.gitstore import blob_sha, tree_sha
+from traffic_sync.sinks.posthog import read_watermarks
+from traffic_sync.stages.collect_growth import write_growth_state
 
 INDEX_FILE = ".traffic-sync/index.json"
 TOTALS_FOLDER = ".traffic-sync/totals"

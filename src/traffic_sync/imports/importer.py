@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from traffic_sync.branch.codec import DATASETS
+from traffic_sync.branch.folders import FINGERPRINT, Folder, merge_history
+
 # A run's own branch plumbing, so that an import writes exactly as a run does.
-from traffic_sync.branchview import STATE_FILE, encode_state, folder_prefix, survey_branch
-from traffic_sync.codec import DATASETS
-from traffic_sync.folders import FINGERPRINT, Folder, merge_history
-from traffic_sync.gitstore import DataBranch, prepare_local, resolve_remote
-from traffic_sync.imports import (
+from traffic_sync.branch.view import STATE_FILE, encode_state, folder_prefix, survey_branch
+from traffic_sync.core.models import History
+from traffic_sync.imports.formats import (
     Imported,
     ImportFormatError,
     Skipped,
@@ -29,9 +30,15 @@ from traffic_sync.imports import (
     read_import,
     wanted_files,
 )
-from traffic_sync.models import History
 from traffic_sync.settings import Settings
-from traffic_sync.store import index_files, push_attempts, push_token_for, repo_files, until_pushed
+from traffic_sync.sinks.gitstore import DataBranch, prepare_local, resolve_remote
+from traffic_sync.stages.store import (
+    index_files,
+    push_attempts,
+    push_token_for,
+    repo_files,
+    until_pushed,
+)
 
 TOOL_NAMES = {Tool.GHRS: "github-repo-stats", Tool.SANGONZAL: "repository-traffic-action"}
 # the folder inside a checkout of the tool's data that holds its files

@@ -28,8 +28,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from traffic_sync.growth import GrowthRow
-from traffic_sync.models import DailyRow, History, StatsRow
+from traffic_sync.core.growth import GrowthRow
+from traffic_sync.core.models import DailyRow, History, StatsRow
 
 DAYS = 90  # = charts.DAYS: the daily charts' window (charts imports this module)
 MAX_PERIODS = 160  # = charts.MAX_PERIODS: an all-time chart's bars before it goes monthly

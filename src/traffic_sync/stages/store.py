@@ -16,8 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from traffic_sync.alltime import IndexRow, encode_all_time, encode_index, index_row
-from traffic_sync.branchview import (
+from traffic_sync.branch.alltime import IndexRow, encode_all_time, encode_index, index_row
+from traffic_sync.branch.folders import (
+    FINGERPRINT,
+    Folder,
+    Merged,
+    index_row_of,
+    merge_into,
+    move_folder,
+    move_to,
+)
+from traffic_sync.branch.view import (
     INDEX_FILE,
     LAYOUT1_SCHEMA,
     SEEN,
@@ -38,7 +47,7 @@ from traffic_sync.branchview import (
     survey_branch,
     totals_path,
 )
-from traffic_sync.errors import (
+from traffic_sync.core.errors import (
     FolderTakenError,
     HistoryFormatError,
     HistorySetAsideWarning,
@@ -47,20 +56,11 @@ from traffic_sync.errors import (
     StoreError,
     TrafficSyncError,
 )
-from traffic_sync.folders import (
-    FINGERPRINT,
-    Folder,
-    Merged,
-    index_row_of,
-    merge_into,
-    move_folder,
-    move_to,
-)
-from traffic_sync.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
-from traffic_sync.history import count_new_days
-from traffic_sync.models import History, Observation, RepoInfo, RepoResult, RepoStatus
-from traffic_sync.render import render_index, render_repo_page
+from traffic_sync.core.history import count_new_days
+from traffic_sync.core.models import History, Observation, RepoInfo, RepoResult, RepoStatus
+from traffic_sync.pages.render import render_index, render_repo_page
 from traffic_sync.settings import Settings
+from traffic_sync.sinks.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
 
 PUSH_ATTEMPTS = 5
 Pushed = TypeVar("Pushed")  # what one push attempt returns

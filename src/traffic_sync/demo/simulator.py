@@ -45,7 +45,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from traffic_sync.simgraphql import (
+from traffic_sync.demo.simgraphql import (
     FieldError,
     Item,
     QuerySyntaxError,
@@ -461,7 +461,9 @@ def demo_world(today: dt.date) -> list[SimRepo]:
 
 @cache
 def _template(name: str) -> Json:
-    text = resources.files("traffic_sync").joinpath("simdata", f"{name}.json").read_text("utf-8")
+    text = (
+        resources.files("traffic_sync.demo").joinpath("simdata", f"{name}.json").read_text("utf-8")
+    )
     return json.loads(text)
 
 

@@ -40,8 +40,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from traffic_sync.deadline import deadline_session
-from traffic_sync.errors import (
+from traffic_sync.core.errors import (
     AccessDeniedError,
     AuthError,
     RateLimitedError,
@@ -50,9 +49,10 @@ from traffic_sync.errors import (
     TrafficSyncError,
     TransientError,
 )
-from traffic_sync.github import RetryPolicy
-from traffic_sync.growth import PAGE_SIZE, GrowthRow, Series, daily_growth, merge_growth
-from traffic_sync.pacer import Pacer
+from traffic_sync.core.growth import PAGE_SIZE, GrowthRow, Series, daily_growth, merge_growth
+from traffic_sync.github.deadline import deadline_session
+from traffic_sync.github.pacer import Pacer
+from traffic_sync.github.rest import RetryPolicy
 
 DEFAULT_RESERVE = 200  # points left unspent for whatever else uses the token this hour
 DOCS = "https://docs.github.com/graphql"

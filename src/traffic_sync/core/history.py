@@ -15,8 +15,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TypeVar
 
-from traffic_sync.growth import GrowthRow, Series, merge_growth
-from traffic_sync.models import (
+from traffic_sync.core.growth import GrowthRow, Series, merge_growth
+from traffic_sync.core.models import (
     DailyRow,
     History,
     Observation,

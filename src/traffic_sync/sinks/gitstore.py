@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from traffic_sync.errors import PushRejectedError, StoreError
+from traffic_sync.core.errors import PushRejectedError, StoreError
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote
 
-from traffic_sync import alltime, charts
-from traffic_sync.alltime import AllTime, Counters, IndexRow, Reading
-from traffic_sync.models import (
+from traffic_sync.branch import alltime
+from traffic_sync.branch.alltime import AllTime, Counters, IndexRow, Reading
+from traffic_sync.core.models import (
     DailyRow,
     History,
     PathRow,
@@ -29,6 +29,7 @@ from traffic_sync.models import (
     RunReport,
     StatsRow,
 )
+from traffic_sync.pages import charts
 
 DASH = "—"
 NOT_FINAL = r"\*"  # marks a day GitHub may still add to; explained under the table

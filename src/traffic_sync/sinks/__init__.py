@@ -1,0 +1,4 @@
+"""Where the history goes: the git writer (gitstore) and PostHog.
+
+Imports `core` only.
+"""
