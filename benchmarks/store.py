@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from traffic_sync.branch.alltime import IndexRow, by_year, encode_all_time, encode_index, index_row
+from traffic_sync.branch.alltime import by_year, encode_all_time, encode_index, index_row
 from traffic_sync.branch.codec import (
     CLONES,
     PATHS,
@@ -89,6 +89,7 @@ from traffic_sync.core.models import (
     Bucket,
     DailyRow,
     History,
+    IndexRow,
     Observation,
     PathRow,
     PopularPath,

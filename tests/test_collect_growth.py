@@ -6,9 +6,8 @@ import datetime as dt
 
 import pytest
 
-from traffic_sync.core.growth import GrowthRow, Series
+from traffic_sync.core.growth import GrowthRow, Position, Series
 from traffic_sync.core.models import GrowthState, GrowthUpdate
-from traffic_sync.github.graphql import Position
 from traffic_sync.stages.collect_growth import (
     STATE_KEY,
     read_growth_state,

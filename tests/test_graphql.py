@@ -15,14 +15,20 @@ import pytest
 
 from tests.graphql_schema import GitHubValidator, optional_validator
 from traffic_sync.core.errors import AccessDeniedError, AuthError, RepoNotFoundError, TransientError
-from traffic_sync.core.growth import GrowthRow, Series, daily_growth, merge_growth, should_fetch
+from traffic_sync.core.growth import (
+    GrowthRow,
+    Position,
+    Series,
+    daily_growth,
+    merge_growth,
+    should_fetch,
+)
 from traffic_sync.demo.simulator import GRAPHQL_PATHS, SimRepo, SimulatedGitHub
 from traffic_sync.github.graphql import (
     STARGAZERS_QUERY,
     GraphQLClient,
     GraphQLQueryError,
     GrowthFetch,
-    Position,
     fetch_growth,
     graphql_url,
 )

@@ -17,9 +17,8 @@ from tests import branch
 from tests.graphql_schema import GitHubValidator, optional_validator
 from tests.test_sync import FAST, TOKEN, ListLog, settings_for
 from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
-from traffic_sync.core.models import ReleaseRow, RunReport
+from traffic_sync.core.models import DEFAULT_RESERVE, ReleaseRow, RunReport
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.graphql import DEFAULT_RESERVE
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.pages.charts import downloads_per_day
 from traffic_sync.pages.render import render_summary

@@ -15,13 +15,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traffic_sync.branch.alltime import IndexRow, index_row
+from traffic_sync.branch.alltime import index_row
 from traffic_sync.core.growth import GrowthRow
 from traffic_sync.core.models import (
     DailyRow,
     GrowthReport,
     History,
+    IndexRow,
     PathRow,
+    Points,
     PostHogReport,
     ReferrerRow,
     ReleaseRow,
@@ -30,7 +32,6 @@ from traffic_sync.core.models import (
     RunReport,
     StatsRow,
 )
-from traffic_sync.github.graphql import Points
 from traffic_sync.pages.render import (
     SUMMARY_BUDGET,
     escape_cell,

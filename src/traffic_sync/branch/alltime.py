@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from traffic_sync.core.growth import GrowthRow
-from traffic_sync.core.models import DailyRow, History, StatsRow
+from traffic_sync.core.models import DailyRow, History, IndexRow, StatsRow
 
 DAYS = 90  # = charts.DAYS: the daily charts' window (charts imports this module)
 MAX_PERIODS = 160  # = charts.MAX_PERIODS: an all-time chart's bars before it goes monthly
@@ -340,22 +340,6 @@ def _monday(day: dt.date) -> dt.date:
 
 
 # --- the index ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class IndexRow:
-    """One repo as the index shows it: its newest stats row, its last day with any views or
-    clones, the first day of each, and each one's newest `DAYS` days (the overview charts and
-    the weekly trend draw no further back)."""
-
-    stats: StatsRow | None = None
-    active: dt.date | None = None
-    first_views: dt.date | None = None
-    first_clones: dt.date | None = None
-    views: tuple[DailyRow, ...] = ()
-    clones: tuple[DailyRow, ...] = ()
-    starred: bool = False  # whether the repo's stars history has been fetched
-    stars: tuple[GrowthRow, ...] = ()  # its days with stars among those newest days
 
 
 def index_row(history: History, figures: AllTime | None = None) -> IndexRow:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from traffic_sync.branch import alltime
-from traffic_sync.branch.alltime import AllTime, IndexRow
+from traffic_sync.branch.alltime import AllTime
 from traffic_sync.branch.codec import (
     CLONES,
     DATASETS,
@@ -64,7 +64,7 @@ from traffic_sync.branch.codec import (
 from traffic_sync.core.errors import CsvEditedWarning, JsonRecoveredWarning, TwinWarning
 from traffic_sync.core.growth import GrowthRow, continue_totals, merge_growth
 from traffic_sync.core.history import WINDOW_DAYS, apply_observation, merge_histories
-from traffic_sync.core.models import History, Observation
+from traffic_sync.core.models import History, IndexRow, Observation
 from traffic_sync.pages import charts
 from traffic_sync.sinks.gitstore import blob_sha
 

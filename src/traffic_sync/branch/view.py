@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from traffic_sync.branch.alltime import AllTime, IndexRow, decode_all_time, decode_index
+from traffic_sync.branch.alltime import AllTime, decode_all_time, decode_index
 from traffic_sync.branch.codec import (
     DATASETS,
     FORKS,
@@ -49,7 +49,7 @@ from traffic_sync.branch.codec import (
 )
 from traffic_sync.branch.folders import FINGERPRINT, INDEXED, Folder, trusted, window
 from traffic_sync.core.errors import NotADataBranchError, StoreError
-from traffic_sync.core.models import Metric, Observation, RepoInfo
+from traffic_sync.core.models import IndexRow, Metric, Observation, RepoInfo
 from traffic_sync.pages import charts
 from traffic_sync.settings import Settings
 from traffic_sync.sinks.gitstore import blob_sha, tree_sha

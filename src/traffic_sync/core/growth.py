@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 PAGE_SIZE = 100  # the most a GraphQL connection gives in one query (`first: 100`)
 
@@ -114,3 +115,43 @@ def should_fetch(last_count: int | None, count: int, *, pending: bool = False) -
 def queries_needed(count: int) -> int:
     """Queries (of `first: 100`, a point each) that a whole history of `count` items takes."""
     return -(-max(0, count) // PAGE_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a walk that stopped early goes on: after `cursor` (newest first), having counted
+    `seen` items of day `reached` (the oldest day it reached, which may go on past the cursor);
+    it ends at the first item dated before `stop`, or at the end of the list when None."""
+
+    cursor: str
+    reached: dt.date
+    seen: int
+    stop: dt.date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cursor": self.cursor,
+            "reached": self.reached.isoformat(),
+            "seen": self.seen,
+            "stop": None if self.stop is None else self.stop.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> Position:
+        """A stored position; ValueError when it is not one."""
+        try:
+            stop = value["stop"]
+            position = cls(
+                cursor=value["cursor"],
+                reached=dt.date.fromisoformat(value["reached"]),
+                seen=value["seen"],
+                stop=None if stop is None else dt.date.fromisoformat(stop),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a stored position: {value!r}") from exc
+        if not isinstance(position.cursor, str) or not position.cursor:
+            raise ValueError(f"not a stored position: {value!r}")
+        seen = position.seen
+        if isinstance(seen, bool) or not isinstance(seen, int) or seen < 0:
+            raise ValueError(f"not a stored position: {value!r}")
+        return position

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from traffic_sync.core.growth import GrowthRow, Series
+from traffic_sync.core.growth import GrowthRow, Position, Series
 
 if TYPE_CHECKING:
-    from traffic_sync.branch.alltime import IndexRow
     from traffic_sync.core.errors import RepoError, TrafficSyncError
-    from traffic_sync.github.graphql import Points, Position
+
+DEFAULT_RESERVE = 200  # GraphQL points left unspent for whatever else uses the token this hour
 
 
 class Metric(StrEnum):
@@ -277,6 +277,18 @@ class PostHogReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Points:
+    """The GraphQL points budget as the latest answers told it, for the run's summary."""
+
+    queries: int = 0  # queries GitHub answered
+    used: int = 0  # the points they cost (the sum of `rateLimit.cost`)
+    remaining: int | None = None  # left this hour after the latest answer; None before one
+    reset_at: dt.datetime | None = None  # when the hour's points come back
+    reserve: int = DEFAULT_RESERVE
+    stopped: bool = False  # the reserve or GitHub's limit ended collection early
+
+
+@dataclass(frozen=True, slots=True)
 class GrowthReport:
     """The run's stars and forks history fetches and the GraphQL points they took."""
 
@@ -321,3 +333,19 @@ class RunReport:
     @property
     def events_sent(self) -> int:
         return self.posthog.sent if self.posthog else 0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """One repo as the index shows it: its newest stats row, its last day with any views or
+    clones, the first day of each, and each one's newest `alltime.DAYS` days (the overview
+    charts and the weekly trend draw no further back)."""
+
+    stats: StatsRow | None = None
+    active: dt.date | None = None
+    first_views: dt.date | None = None
+    first_clones: dt.date | None = None
+    views: tuple[DailyRow, ...] = ()
+    clones: tuple[DailyRow, ...] = ()
+    starred: bool = False  # whether the repo's stars history has been fetched
+    stars: tuple[GrowthRow, ...] = ()  # its days with stars among those newest days

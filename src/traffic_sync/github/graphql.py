@@ -49,12 +49,19 @@ from traffic_sync.core.errors import (
     TrafficSyncError,
     TransientError,
 )
-from traffic_sync.core.growth import PAGE_SIZE, GrowthRow, Series, daily_growth, merge_growth
+from traffic_sync.core.growth import (
+    PAGE_SIZE,
+    GrowthRow,
+    Position,
+    Series,
+    daily_growth,
+    merge_growth,
+)
+from traffic_sync.core.models import DEFAULT_RESERVE, Points
 from traffic_sync.github.deadline import deadline_session
 from traffic_sync.github.pacer import Pacer
 from traffic_sync.github.rest import RetryPolicy
 
-DEFAULT_RESERVE = 200  # points left unspent for whatever else uses the token this hour
 DOCS = "https://docs.github.com/graphql"
 
 STARGAZERS_QUERY = """\
@@ -137,18 +144,6 @@ def graphql_url(api_url: str, override: str = "") -> str:
     if api.endswith("/api/v3"):
         return api.removesuffix("/v3") + "/graphql"
     return api + "/graphql"
-
-
-@dataclass(frozen=True, slots=True)
-class Points:
-    """The GraphQL points budget as the latest answers told it, for the run's summary."""
-
-    queries: int = 0  # queries GitHub answered
-    used: int = 0  # the points they cost (the sum of `rateLimit.cost`)
-    remaining: int | None = None  # left this hour after the latest answer; None before one
-    reset_at: dt.datetime | None = None  # when the hour's points come back
-    reserve: int = DEFAULT_RESERVE
-    stopped: bool = False  # the reserve or GitHub's limit ended collection early
 
 
 class GraphQLClient:
@@ -484,46 +479,6 @@ def _clock_time(epoch: float) -> str:
 
 
 # --- fetching a history -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where a walk that stopped early goes on: after `cursor` (newest first), having counted
-    `seen` items of day `reached` (the oldest day it reached, which may go on past the cursor);
-    it ends at the first item dated before `stop`, or at the end of the list when None."""
-
-    cursor: str
-    reached: dt.date
-    seen: int
-    stop: dt.date | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "cursor": self.cursor,
-            "reached": self.reached.isoformat(),
-            "seen": self.seen,
-            "stop": None if self.stop is None else self.stop.isoformat(),
-        }
-
-    @classmethod
-    def from_json(cls, value: Any) -> Position:
-        """A stored position; ValueError when it is not one."""
-        try:
-            stop = value["stop"]
-            position = cls(
-                cursor=value["cursor"],
-                reached=dt.date.fromisoformat(value["reached"]),
-                seen=value["seen"],
-                stop=None if stop is None else dt.date.fromisoformat(stop),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not a stored position: {value!r}") from exc
-        if not isinstance(position.cursor, str) or not position.cursor:
-            raise ValueError(f"not a stored position: {value!r}")
-        seen = position.seen
-        if isinstance(seen, bool) or not isinstance(seen, int) or seen < 0:
-            raise ValueError(f"not a stored position: {value!r}")
-        return position
 
 
 @dataclass(frozen=True, slots=True)

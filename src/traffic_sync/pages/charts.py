@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from traffic_sync.branch import alltime
-from traffic_sync.branch.alltime import Counters, IndexRow, Reading, Traffic
-from traffic_sync.core.models import DailyRow, PathRow, ReferrerRow
+from traffic_sync.branch.alltime import Counters, Reading, Traffic
+from traffic_sync.core.models import DailyRow, IndexRow, PathRow, ReferrerRow
 
 DAYS = alltime.DAYS  # the daily charts' window; longer histories also get all-time charts
 MAX_LABELS = 7  # dates under the x axis of a 720 px chart, so that they never touch

@@ -17,10 +17,11 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from traffic_sync.branch import alltime
-from traffic_sync.branch.alltime import AllTime, Counters, IndexRow, Reading
+from traffic_sync.branch.alltime import AllTime, Counters, Reading
 from traffic_sync.core.models import (
     DailyRow,
     History,
+    IndexRow,
     PathRow,
     PostHogReport,
     ReferrerRow,

@@ -23,9 +23,9 @@ from typing import Any
 
 from traffic_sync.actions import Log
 from traffic_sync.core.errors import AuthError, RateLimitedError, RepoError
-from traffic_sync.core.growth import Series, queries_needed, should_fetch
-from traffic_sync.core.models import GrowthReport, GrowthState, GrowthUpdate, Observation
-from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, Points, Position, fetch_growth
+from traffic_sync.core.growth import Position, Series, queries_needed, should_fetch
+from traffic_sync.core.models import GrowthReport, GrowthState, GrowthUpdate, Observation, Points
+from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, fetch_growth
 
 STATE_KEY = "growth"  # the state.json key of a repo entry that this module owns
 

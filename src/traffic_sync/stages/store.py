@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from traffic_sync.branch.alltime import IndexRow, encode_all_time, encode_index, index_row
+from traffic_sync.branch.alltime import encode_all_time, encode_index, index_row
 from traffic_sync.branch.folders import (
     FINGERPRINT,
     Folder,
@@ -57,7 +57,14 @@ from traffic_sync.core.errors import (
     TrafficSyncError,
 )
 from traffic_sync.core.history import count_new_days
-from traffic_sync.core.models import History, Observation, RepoInfo, RepoResult, RepoStatus
+from traffic_sync.core.models import (
+    History,
+    IndexRow,
+    Observation,
+    RepoInfo,
+    RepoResult,
+    RepoStatus,
+)
 from traffic_sync.pages.render import render_index, render_repo_page
 from traffic_sync.settings import Settings
 from traffic_sync.sinks.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
