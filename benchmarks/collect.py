@@ -27,8 +27,8 @@ import requests
 
 from traffic_sync.core.errors import TrafficSyncError
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.pacer import Pacer
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import Pacer, RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import parse_settings
 from traffic_sync.sync import run
 

@@ -14,7 +14,8 @@ import pytest
 from tests.test_sync import TOKEN, ListLog, settings_for
 from traffic_sync.core.models import Observation, RepoStatus
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 from traffic_sync.stages.collect import (
     REQUESTS_PER_REPO,
     collect,

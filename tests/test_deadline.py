@@ -17,7 +17,8 @@ from traffic_sync.core.errors import TransientError
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.deadline import deadline_session
 from traffic_sync.github.graphql import GraphQLClient
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 
 TOKEN = "ghp_deadlineToken"
 NOW = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)

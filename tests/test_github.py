@@ -21,7 +21,8 @@ from traffic_sync.core.errors import (
 )
 from traffic_sync.core.models import RepoRef
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.rest import Declined, GitHubSource, RetryPolicy, classify
+from traffic_sync.github.pacer import RetryPolicy
+from traffic_sync.github.rest import Declined, GitHubSource, classify
 from traffic_sync.settings import RepoPattern
 
 TOKEN = "ghp_collectToken"

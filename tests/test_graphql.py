@@ -32,8 +32,8 @@ from traffic_sync.github.graphql import (
     fetch_growth,
     graphql_url,
 )
-from traffic_sync.github.pacer import Pacer
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import Pacer, RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import parse_settings
 
 TOKEN = "ghp_graphqlTestToken0123456789"

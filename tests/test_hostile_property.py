@@ -32,7 +32,8 @@ from traffic_sync import cli
 from traffic_sync.actions import Reporter
 from traffic_sync.core.models import RunReport
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import Settings
 from traffic_sync.sync import run
 

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.pacer import MIN_PER_MINUTE, BudgetSpentError, Pacer
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import MIN_PER_MINUTE, BudgetSpentError, Pacer, RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 
 
 class FakeClock:

@@ -18,7 +18,8 @@ from traffic_sync import cli
 from traffic_sync.branch.view import STATE_FILE
 from traffic_sync.core.models import Metric, RepoStatus, RunReport
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.sinks.gitstore import resolve_remote
 from traffic_sync.sinks.posthog import PostHogSender, SeriesKey, event_uuid

@@ -31,8 +31,8 @@ from traffic_sync.core.models import (
     TrafficAnswer,
 )
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.pacer import Pacer
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import Pacer, RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import Settings, parse_settings
 from traffic_sync.sinks.gitstore import resolve_remote
 from traffic_sync.stages.collect import collect

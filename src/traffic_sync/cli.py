@@ -21,8 +21,8 @@ from traffic_sync.actions import Reporter, crash_outputs, run_outputs
 from traffic_sync.core.errors import ConfigError, TrafficSyncError
 from traffic_sync.core.models import RunReport
 from traffic_sync.github.keepalive import keep_alive
-from traffic_sync.github.pacer import Pacer
-from traffic_sync.github.rest import GitHubSource, RetryPolicy
+from traffic_sync.github.pacer import Pacer, RetryPolicy
+from traffic_sync.github.rest import GitHubSource
 from traffic_sync.imports.formats import Tool
 from traffic_sync.imports.importer import import_folder
 from traffic_sync.pages.render import escape_text, render_summary

@@ -59,8 +59,7 @@ from traffic_sync.core.growth import (
 )
 from traffic_sync.core.models import DEFAULT_RESERVE, Points
 from traffic_sync.github.deadline import deadline_session
-from traffic_sync.github.pacer import Pacer
-from traffic_sync.github.rest import RetryPolicy
+from traffic_sync.github.pacer import Pacer, RetryPolicy
 
 DOCS = "https://docs.github.com/graphql"
 

@@ -24,8 +24,8 @@ from github import Github, GithubException
 
 from traffic_sync.actions import Log
 from traffic_sync.core.errors import KeepaliveError
-from traffic_sync.github.pacer import Pacer
-from traffic_sync.github.rest import RetryPolicy, new_client
+from traffic_sync.github.pacer import Pacer, RetryPolicy
+from traffic_sync.github.rest import new_client
 from traffic_sync.settings import Settings
 
 # GITHUB_WORKFLOW_REF is `owner/repo/.github/workflows/file.yml@ref`. GitHub runs only the

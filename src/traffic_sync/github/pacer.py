@@ -13,10 +13,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from traffic_sync.core.errors import RateLimitedError
 
 MIN_PER_MINUTE = 30.0  # slowing down never goes below this
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long collection may wait: bounded, so a rate limit never parks a run for an hour."""
+
+    attempts: int = 4  # retries after the first try, for 5xx, 429, timeouts and rate limits
+    backoff: float = 2.0  # seconds, doubled per retry, with jitter
+    max_wait: float = 300.0  # a rate-limit wait longer than this stops collection instead
+    secondary_wait: float = 60.0  # GitHub asks for at least a minute after a secondary limit
+    timeout: float = 30.0  # seconds per request
+    # extra spacing per client; the shared Pacer keeps the whole run under GitHub's secondary
+    # limits, so no per-client pause is needed (PyGithub's default of 250 ms would make a
+    # 1,000-repo run take 20 minutes of sleeping)
+    pause: float = 0.0
 
 
 class BudgetSpentError(RateLimitedError):

@@ -19,8 +19,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -45,11 +44,9 @@ from traffic_sync.core.errors import (
 from traffic_sync.core.models import Observation, ReleaseAsset, RepoRef, TrafficAnswer
 from traffic_sync.github import answers
 from traffic_sync.github.deadline import DeadlineAdapter, deadline_session
-from traffic_sync.github.pacer import Pacer
+from traffic_sync.github.graphql import GraphQLClient, graphql_url
+from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.settings import RepoPattern
-
-if TYPE_CHECKING:
-    from traffic_sync.github.graphql import GraphQLClient
 
 T = TypeVar("T")
 
@@ -58,21 +55,6 @@ TRAFFIC_ACCESS_HELP = (
     "a fine-grained PAT with the repository permission 'Administration: read', or a GitHub App "
     "installation token with administration read. The workflow's GITHUB_TOKEN cannot read traffic."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How long collection may wait: bounded, so a rate limit never parks a run for an hour."""
-
-    attempts: int = 4  # retries after the first try, for 5xx, 429, timeouts and rate limits
-    backoff: float = 2.0  # seconds, doubled per retry, with jitter
-    max_wait: float = 300.0  # a rate-limit wait longer than this stops collection instead
-    secondary_wait: float = 60.0  # GitHub asks for at least a minute after a secondary limit
-    timeout: float = 30.0  # seconds per request
-    # extra spacing per client; the shared Pacer keeps the whole run under GitHub's secondary
-    # limits, so no per-client pause is needed (PyGithub's default of 250 ms would make a
-    # 1,000-repo run take 20 minutes of sleeping)
-    pause: float = 0.0
 
 
 class Declined(Exception):
@@ -526,8 +508,6 @@ class GitHubSource:
 
     def growth_client(self) -> GraphQLClient:
         """One GraphQL client for the run (thread-safe), at the REST API's GraphQL endpoint."""
-        # graphql builds on this module's RetryPolicy, so it is imported when first needed
-        from traffic_sync.github.graphql import GraphQLClient, graphql_url  # noqa: PLC0415
 
         with self._growth_lock:
             if self._growth is None:
