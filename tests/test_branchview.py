@@ -13,6 +13,7 @@ from tests import branch
 from tests.test_gitstore import blobs_in, git
 from traffic_sync.branch.codec import encode_history
 from traffic_sync.branch.view import STATE_FILE, encode_state
+from traffic_sync.core.gitids import blob_sha
 from traffic_sync.core.models import (
     Bucket,
     DailyRow,
@@ -26,7 +27,7 @@ from traffic_sync.core.models import (
     TrafficAnswer,
 )
 from traffic_sync.settings import parse_settings
-from traffic_sync.sinks.gitstore import DataBranch, blob_sha, resolve_remote
+from traffic_sync.sinks.gitstore import DataBranch, resolve_remote
 from traffic_sync.stages.store import store
 
 TODAY = dt.date(2026, 3, 2)

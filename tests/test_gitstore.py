@@ -20,6 +20,7 @@ import pytest
 from tests.branch import install_hook
 from tests.git_host import GitHost
 from traffic_sync.core.errors import PushRejectedError, StoreError
+from traffic_sync.core.gitids import tree_sha
 from traffic_sync.sinks import gitstore
 from traffic_sync.sinks.gitstore import (
     BOT,
@@ -28,7 +29,6 @@ from traffic_sync.sinks.gitstore import (
     Remote,
     prepare_local,
     resolve_remote,
-    tree_sha,
 )
 
 BRANCH = "traffic-data"

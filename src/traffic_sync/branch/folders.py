@@ -62,11 +62,10 @@ from traffic_sync.branch.codec import (
     write_window,
 )
 from traffic_sync.core.errors import CsvEditedWarning, JsonRecoveredWarning, TwinWarning
+from traffic_sync.core.gitids import blob_sha
 from traffic_sync.core.growth import GrowthRow, continue_totals, merge_growth
 from traffic_sync.core.history import WINDOW_DAYS, apply_observation, merge_histories
 from traffic_sync.core.models import History, IndexRow, Observation
-from traffic_sync.pages import charts
-from traffic_sync.sinks.gitstore import blob_sha
 
 FINGERPRINT = "files_sha256"  # the state.json key of a folder's fingerprint
 _EMPTY_JSON = encode_json(VIEWS, ()).encode()
@@ -134,7 +133,7 @@ class Merged:
     """One repo folder before and after a write, and what the write changes in it.
 
     `before` and `after` hold views, clones, stats, stars and forks whole, and referrers, paths
-    and releases at least from `charts.DAYS` days before the observation (all the pages draw):
+    and releases at least from `alltime.DAYS` days before the observation (all the pages draw):
     enough for the pages, the new-day count and PostHog. `files` are the period files written
     (by name inside the folder; some may hold the bytes they had), `deletes` the data files
     removed (periods left without rows, layout-1 whole files).
@@ -320,7 +319,7 @@ def window(observation: Observation) -> tuple[dt.date, dt.date]:
     buckets = (*observation.views.buckets, *observation.clones.buckets)
     day = observation.fetched_on
     since = min([day - dt.timedelta(days=WINDOW_DAYS), *(b.date for b in buckets)])
-    return since, min(since, day - dt.timedelta(days=charts.DAYS))
+    return since, min(since, day - dt.timedelta(days=alltime.DAYS))
 
 
 def _datasets_of(names: Iterable[str]) -> frozenset[str]:

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from traffic_sync.branch import alltime
 from traffic_sync.branch.alltime import AllTime, decode_all_time, decode_index
 from traffic_sync.branch.codec import (
     DATASETS,
@@ -49,10 +50,9 @@ from traffic_sync.branch.codec import (
 )
 from traffic_sync.branch.folders import FINGERPRINT, INDEXED, Folder, trusted, window
 from traffic_sync.core.errors import NotADataBranchError, StoreError
+from traffic_sync.core.gitids import blob_sha, tree_sha
 from traffic_sync.core.models import IndexRow, Metric, Observation, RepoInfo
-from traffic_sync.pages import charts
 from traffic_sync.settings import Settings
-from traffic_sync.sinks.gitstore import blob_sha, tree_sha
 from traffic_sync.sinks.posthog import read_watermarks
 from traffic_sync.stages.collect_growth import write_growth_state
 
@@ -376,7 +376,7 @@ def _first_reads(
         if renamed or not isinstance(known, str) or not trusted(folder, known=known):
             continue
         changes, shown = window(observation)
-        since = min(changes, today - dt.timedelta(days=charts.DAYS))
+        since = min(changes, today - dt.timedelta(days=alltime.DAYS))
         if marks is not None:
             sent = [marks.get((repo.id, metric)) for metric in Metric]
             since = min(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import os
 import queue
 import re
@@ -27,6 +26,7 @@ from typing import IO, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from traffic_sync.core.errors import PushRejectedError, StoreError
+from traffic_sync.core.gitids import blob_sha
 
 
 @dataclass(frozen=True, slots=True)
@@ -943,11 +943,6 @@ class _Scope:
         return any("/".join(parts[:n]) in self._folders for n in range(1, len(parts)))
 
 
-def blob_sha(data: bytes) -> str:
-    """The id git gives these bytes, computed here to skip unchanged files without a process."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
 def _sha_of(entry: _Entry | None) -> str | None:
     return entry.sha if entry and entry.kind == "blob" else None
 
@@ -970,27 +965,3 @@ def _quote_path(path: str) -> str:
     escaped = path.replace("\\", "\\\\").replace('"', '\\"')
     escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\{ord(m[0]):03o}", escaped)
     return f'"{escaped}"'
-
-
-def tree_sha(files: Mapping[str, tuple[str, str]]) -> str:
-    """The id git gives the folder holding `files` (path inside it -> (mode, blob sha)),
-    computed here so a commit's folders can be named before git writes them."""
-    own: dict[str, tuple[str, str]] = {}
-    below: dict[str, dict[str, tuple[str, str]]] = {}
-    for path, entry in files.items():
-        head, _, rest = path.partition("/")
-        if rest:
-            below.setdefault(head, {})[rest] = entry
-        else:
-            own[head] = entry
-    entries = [(name, mode, sha) for name, (mode, sha) in own.items()]
-    entries += [(name, "40000", tree_sha(inside)) for name, inside in below.items()]
-    # git sorts a folder's entries by name, a subfolder's name as if it ended with "/"
-    entries.sort(
-        key=lambda e: e[0].encode("utf-8", "surrogateescape") + (b"/" if e[1] == "40000" else b"")
-    )
-    body = b"".join(
-        f"{mode} {name}\0".encode("utf-8", "surrogateescape") + bytes.fromhex(sha)
-        for name, mode, sha in entries
-    )
-    return hashlib.sha1(b"tree %d\0" % len(body) + body, usedforsecurity=False).hexdigest()

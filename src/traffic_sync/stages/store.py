@@ -56,6 +56,7 @@ from traffic_sync.core.errors import (
     StoreError,
     TrafficSyncError,
 )
+from traffic_sync.core.gitids import blob_sha, tree_sha
 from traffic_sync.core.history import count_new_days
 from traffic_sync.core.models import (
     History,
@@ -67,7 +68,7 @@ from traffic_sync.core.models import (
 )
 from traffic_sync.pages.render import render_index, render_repo_page
 from traffic_sync.settings import Settings
-from traffic_sync.sinks.gitstore import DataBranch, Remote, blob_sha, prepare_local, tree_sha
+from traffic_sync.sinks.gitstore import DataBranch, Remote, prepare_local
 
 PUSH_ATTEMPTS = 5
 Pushed = TypeVar("Pushed")  # what one push attempt returns
