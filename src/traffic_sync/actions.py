@@ -9,22 +9,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from traffic_sync.core.errors import ConfigError, TrafficSyncError
 from traffic_sync.core.models import RunReport
 
 REDACTED = "***"
-
-
-class Log(Protocol):
-    """Where a run says what happens: `Reporter` in production."""
-
-    def progress(self, line: str) -> None: ...
-
-    def error(self, error: TrafficSyncError, *, where: str = "") -> None: ...
-
-    def warning(self, error: TrafficSyncError, *, where: str = "") -> None: ...
 
 
 def escape_data(text: str) -> str:

@@ -22,8 +22,8 @@ from urllib.parse import quote
 import requests
 from github import Github, GithubException
 
-from traffic_sync.actions import Log
 from traffic_sync.core.errors import KeepaliveError
+from traffic_sync.core.log import Log
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import new_client
 from traffic_sync.settings import Settings

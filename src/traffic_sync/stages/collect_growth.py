@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from traffic_sync.actions import Log
 from traffic_sync.core.errors import AuthError, RateLimitedError, RepoError
 from traffic_sync.core.growth import Position, Series, queries_needed, should_fetch
+from traffic_sync.core.log import Log
 from traffic_sync.core.models import GrowthReport, GrowthState, GrowthUpdate, Observation, Points
 from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, fetch_growth
 

@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from traffic_sync.actions import Log
 from traffic_sync.branch.view import (
     STATE_FILE,
     encode_state,
@@ -20,6 +19,7 @@ from traffic_sync.branch.view import (
 )
 from traffic_sync.core.errors import PostHogError, StoreError
 from traffic_sync.core.history import apply_observation
+from traffic_sync.core.log import Log
 from traffic_sync.core.models import History, Observation, PostHogReport
 from traffic_sync.settings import Settings
 from traffic_sync.sinks.gitstore import Remote
