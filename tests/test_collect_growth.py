@@ -6,13 +6,9 @@ import datetime as dt
 
 import pytest
 
+from traffic_sync.branch.state import STATE_KEY, read_growth_state, write_growth_state
 from traffic_sync.core.growth import GrowthRow, Position, Series
 from traffic_sync.core.models import GrowthState, GrowthUpdate
-from traffic_sync.stages.collect_growth import (
-    STATE_KEY,
-    read_growth_state,
-    write_growth_state,
-)
 
 KEPT = GrowthState(
     count=1_234,

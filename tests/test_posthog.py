@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.fake_posthog import FakePostHog
+from traffic_sync.branch.state import read_watermarks, record_watermarks
 from traffic_sync.core.errors import PostHogRejectedError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.models import (
@@ -21,12 +22,12 @@ from traffic_sync.core.models import (
     Metric,
     Observation,
     RepoInfo,
+    SeriesKey,
     TrafficAnswer,
 )
 from traffic_sync.sinks.posthog import (
     Event,
     PostHogSender,
-    SeriesKey,
     advance,
     event_payload,
     event_uuid,
@@ -34,8 +35,6 @@ from traffic_sync.sinks.posthog import (
     merge_watermarks,
     plan_events,
     plan_series,
-    read_watermarks,
-    record_watermarks,
     settled_through,
     window_events,
 )

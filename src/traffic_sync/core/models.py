@@ -25,6 +25,10 @@ class Metric(StrEnum):
     CLONES = "clones"
 
 
+SeriesKey = tuple[int, Metric]  # (repo id, metric): the unit a watermark tracks
+Watermarks = dict[SeriesKey, dt.date]
+
+
 @dataclass(frozen=True, slots=True)
 class DailyRow:
     """One day of views or clones: `final` once the day can no longer change."""

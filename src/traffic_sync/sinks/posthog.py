@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -29,7 +29,7 @@ import requests
 
 from traffic_sync.core.errors import ClearTextKeyWarning, PostHogError, PostHogRejectedError
 from traffic_sync.core.history import WINDOW_DAYS
-from traffic_sync.core.models import DailyRow, History, Metric, RepoInfo
+from traffic_sync.core.models import DailyRow, History, Metric, RepoInfo, SeriesKey, Watermarks
 
 NAMESPACE = uuid.UUID("45e8f109-f056-4372-9545-9d7b78b20c34")  # github-posthog-sync's
 EVENT_NAMES = {Metric.VIEWS: "repository.viewed", Metric.CLONES: "repository.cloned"}
@@ -39,11 +39,7 @@ DEFAULT_HOST = "https://us.i.posthog.com"
 HISTORICAL_AGE = dt.timedelta(hours=48)
 # A request may be up to 20 MB; an event is under 1 KB (names are at most 140 characters).
 BATCH_SIZE = 1000
-WATERMARKS = "posthog_sent_through"  # the key of a repo's state.json entry this module owns
 ONE_DAY = dt.timedelta(days=1)
-
-SeriesKey = tuple[int, Metric]  # (repo id, metric): the unit a watermark tracks
-Watermarks = dict[SeriesKey, dt.date]
 
 KEY_HELP = (
     "Check `posthog-api-key`: it must be the project API key, which starts with `phc_` "
@@ -242,45 +238,6 @@ def merge_watermarks(*marks: Mapping[SeriesKey, dt.date]) -> Watermarks:
         for key, day in mapping.items():
             merged[key] = max(day, merged.get(key, day))
     return merged
-
-
-# --- state.json -------------------------------------------------------------------------------
-
-
-def read_watermarks(state: Mapping[str, Mapping[str, object]]) -> Watermarks:
-    """The sent-through dates kept in state.json's repo entries; ValueError names a bad one."""
-    marks: Watermarks = {}
-    for repo_id, entry in state.items():
-        stored = entry.get(WATERMARKS)
-        if stored is None:
-            continue
-        if not isinstance(stored, dict) or not repo_id.isdigit():
-            raise ValueError(f"repos.{repo_id}.{WATERMARKS} is not an object")
-        for metric in Metric:
-            text = stored.get(metric.value)
-            if text is None:
-                continue
-            try:
-                marks[(int(repo_id), metric)] = dt.date.fromisoformat(str(text))
-            except ValueError:
-                raise ValueError(
-                    f"repos.{repo_id}.{WATERMARKS}.{metric.value} is not a date: {text!r}"
-                ) from None
-    return marks
-
-
-def record_watermarks(
-    state: MutableMapping[str, dict[str, object]], marks: Mapping[SeriesKey, dt.date]
-) -> None:
-    """Write `marks` into state.json's entries; a later date already there wins."""
-    stored_marks = read_watermarks(state)
-    for (repo_id, metric), day in sorted(marks.items()):
-        latest = max(day, stored_marks.get((repo_id, metric), day))
-        entry = state.setdefault(str(repo_id), {})
-        stored = entry.get(WATERMARKS)
-        series = dict(stored) if isinstance(stored, dict) else {}
-        series[metric.value] = latest.isoformat()
-        entry[WATERMARKS] = dict(sorted(series.items()))
 
 
 # --- sending ----------------------------------------------------------------------------------

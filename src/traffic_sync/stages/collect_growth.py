@@ -15,59 +15,16 @@ stop cleanly: every row counted so far is kept, and the next run goes on from th
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
 
+from traffic_sync.branch.state import read_growth_state
 from traffic_sync.core.errors import AuthError, RateLimitedError, RepoError
-from traffic_sync.core.growth import Position, Series, queries_needed, should_fetch
+from traffic_sync.core.growth import Series, queries_needed, should_fetch
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import GrowthReport, GrowthState, GrowthUpdate, Observation, Points
 from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, fetch_growth
-
-STATE_KEY = "growth"  # the state.json key of a repo entry that this module owns
-
-
-def read_growth_state(entry: Mapping[str, object], series: Series) -> GrowthState:
-    """A series' state from a state.json entry; what cannot be read counts as never fetched,
-    which costs a backfill again, never a wrong row (rows merge by max)."""
-    kept = entry.get(STATE_KEY)
-    value = kept.get(str(series)) if isinstance(kept, dict) else None
-    if not isinstance(value, dict):
-        return GrowthState()
-    try:
-        count, through, queries = value.get("count"), value.get("through"), value.get("queries", 0)
-        return GrowthState(
-            count=count if _is_count(count) else None,
-            through=dt.date.fromisoformat(through) if isinstance(through, str) else None,
-            pending=tuple(Position.from_json(p) for p in value.get("pending") or ()),
-            queries=queries if _is_count(queries) else 0,
-        )
-    except (ValueError, TypeError):
-        return GrowthState()
-
-
-def growth_state_json(state: GrowthState) -> dict[str, Any]:
-    """A series' state as state.json keeps it."""
-    return {
-        "count": state.count,
-        "through": None if state.through is None else state.through.isoformat(),
-        "pending": [p.to_json() for p in state.pending],
-        "queries": state.queries,
-    }
-
-
-def write_growth_state(entry: dict[str, object], updates: Sequence[GrowthUpdate]) -> None:
-    """Put this run's series states into a state.json entry, keeping the other keys."""
-    if not updates:
-        return
-    kept = entry.get(STATE_KEY)
-    growth = dict(kept) if isinstance(kept, dict) else {}
-    for update in updates:
-        growth[str(update.series)] = growth_state_json(update.state)
-    entry[STATE_KEY] = dict(sorted(growth.items()))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -203,10 +160,6 @@ def _cost(state: GrowthState, count: int) -> int:
 def _count(observation: Observation, series: Series) -> int:
     repo = observation.repo
     return repo.stars if series is Series.STARS else repo.forks
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _points_low(points: Points) -> RateLimitedError:

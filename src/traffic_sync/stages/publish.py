@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from traffic_sync.branch.state import read_watermarks, record_watermarks
 from traffic_sync.branch.view import (
     STATE_FILE,
     encode_state,
@@ -20,19 +21,10 @@ from traffic_sync.branch.view import (
 from traffic_sync.core.errors import PostHogError, StoreError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.log import Log
-from traffic_sync.core.models import History, Observation, PostHogReport
+from traffic_sync.core.models import History, Observation, PostHogReport, SeriesKey
 from traffic_sync.settings import Settings
 from traffic_sync.sinks.gitstore import Remote
-from traffic_sync.sinks.posthog import (
-    EventSender,
-    SeriesKey,
-    SeriesPlan,
-    advance,
-    plan_events,
-    read_watermarks,
-    record_watermarks,
-    window_events,
-)
+from traffic_sync.sinks.posthog import EventSender, SeriesPlan, advance, plan_events, window_events
 from traffic_sync.stages.store import Plan, open_branch, push_attempts, until_pushed
 
 
