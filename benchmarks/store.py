@@ -84,6 +84,7 @@ from traffic_sync.branch.view import (
     TOTALS_FOLDER,
     seen_key,
 )
+from traffic_sync.core.config import Settings
 from traffic_sync.core.history import WINDOW_DAYS, apply_observation
 from traffic_sync.core.models import (
     Bucket,
@@ -100,7 +101,7 @@ from traffic_sync.core.models import (
     TrafficAnswer,
 )
 from traffic_sync.pages.render import render_index, render_repo_page
-from traffic_sync.settings import Settings, parse_settings
+from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitstore import DataBranch, prepare_local, resolve_remote
 from traffic_sync.stages.store import store
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import (
     AccessDeniedError,
     AuthError,
@@ -23,7 +24,6 @@ from traffic_sync.core.models import RepoRef
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import Declined, GitHubSource, classify
-from traffic_sync.settings import RepoPattern
 
 TOKEN = "ghp_collectToken"
 NOW = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)

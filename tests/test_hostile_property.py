@@ -30,11 +30,11 @@ from hypothesis import strategies as st
 from tests import branch
 from traffic_sync import cli
 from traffic_sync.actions import Reporter
+from traffic_sync.core.config import Settings
 from traffic_sync.core.models import RunReport
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
-from traffic_sync.settings import Settings
 from traffic_sync.sync import run
 
 TOKEN = "ghp_propertyToken0123456789abcdef"

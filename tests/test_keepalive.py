@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterator, Mapping
 import pytest
 
 from traffic_sync.actions import Reporter
+from traffic_sync.core.config import Settings
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.keepalive import Decision, Workflow, decide, keep_alive, parse_workflow_ref
 from traffic_sync.github.pacer import RetryPolicy
-from traffic_sync.settings import Settings, parse_settings
+from traffic_sync.settings import parse_settings
 
 TOKEN = "ghp_keepaliveTrafficToken"
 PUSH_TOKEN = "ghs_keepaliveWorkflowToken"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import ConfigError
-from traffic_sync.settings import RepoPattern, parse_settings
+from traffic_sync.settings import parse_settings
 
 ENV = {"GITHUB_REPOSITORY": "octo/site"}
 

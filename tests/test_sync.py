@@ -18,6 +18,7 @@ from traffic_sync import cli
 from traffic_sync.branch.codec import encode_history
 from traffic_sync.branch.folders import FINGERPRINT, fingerprint, repo_folders
 from traffic_sync.branch.view import SEEN, STATE_FILE, encode_state
+from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import PrivacyError, TrafficSyncError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.models import (
@@ -33,7 +34,7 @@ from traffic_sync.core.models import (
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import GitHubSource
-from traffic_sync.settings import Settings, parse_settings
+from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitstore import resolve_remote
 from traffic_sync.stages.collect import collect
 from traffic_sync.stages.store import plan_files, push_token_for

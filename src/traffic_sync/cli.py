@@ -18,6 +18,7 @@ from pathlib import Path
 
 from traffic_sync import __version__
 from traffic_sync.actions import Reporter, crash_outputs, run_outputs
+from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import ConfigError, TrafficSyncError
 from traffic_sync.core.models import RunReport
 from traffic_sync.github.keepalive import keep_alive
@@ -29,7 +30,6 @@ from traffic_sync.pages.render import escape_text, render_summary
 from traffic_sync.settings import (
     INPUT_DEFAULTS,
     SECRET_INPUTS,
-    Settings,
     parse_branch_settings,
     parse_settings,
 )

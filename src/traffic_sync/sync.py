@@ -14,11 +14,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from traffic_sync.branch.view import join_path
+from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import StoreError
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import IndexRow, RepoResult, RunReport
 from traffic_sync.github.rest import TrafficSource
-from traffic_sync.settings import Settings
 from traffic_sync.sinks.gitstore import repo_on_server, resolve_remote
 from traffic_sync.sinks.posthog import (
     EventSender,

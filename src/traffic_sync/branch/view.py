@@ -50,10 +50,10 @@ from traffic_sync.branch.codec import (
 )
 from traffic_sync.branch.folders import FINGERPRINT, INDEXED, Folder, trusted, window
 from traffic_sync.branch.state import read_watermarks, write_growth_state
+from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import NotADataBranchError, StoreError
 from traffic_sync.core.gitids import blob_sha, tree_sha
 from traffic_sync.core.models import IndexRow, Metric, Observation, RepoInfo
-from traffic_sync.settings import Settings
 
 INDEX_FILE = ".traffic-sync/index.json"
 TOTALS_FOLDER = ".traffic-sync/totals"

@@ -22,11 +22,11 @@ from urllib.parse import quote
 import requests
 from github import Github, GithubException
 
+from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import KeepaliveError
 from traffic_sync.core.log import Log
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import new_client
-from traffic_sync.settings import Settings
 
 # GITHUB_WORKFLOW_REF is `owner/repo/.github/workflows/file.yml@ref`. GitHub runs only the
 # .yml/.yaml files directly in .github/workflows (no subfolders), so a file name has no "/".

@@ -31,6 +31,7 @@ from github.Requester import (
     WithRequester,
 )
 
+from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import (
     AccessDeniedError,
     AuthError,
@@ -46,7 +47,6 @@ from traffic_sync.github import answers
 from traffic_sync.github.deadline import DeadlineAdapter, deadline_session
 from traffic_sync.github.graphql import GraphQLClient, graphql_url
 from traffic_sync.github.pacer import Pacer, RetryPolicy
-from traffic_sync.settings import RepoPattern
 
 T = TypeVar("T")
 

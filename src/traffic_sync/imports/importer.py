@@ -21,6 +21,7 @@ from traffic_sync.branch.folders import FINGERPRINT, Folder, merge_history
 
 # A run's own branch plumbing, so that an import writes exactly as a run does.
 from traffic_sync.branch.view import STATE_FILE, encode_state, folder_prefix, survey_branch
+from traffic_sync.core.config import Settings
 from traffic_sync.core.models import History
 from traffic_sync.imports.formats import (
     Imported,
@@ -30,7 +31,6 @@ from traffic_sync.imports.formats import (
     read_import,
     wanted_files,
 )
-from traffic_sync.settings import Settings
 from traffic_sync.sinks.gitstore import DataBranch, prepare_local, resolve_remote
 from traffic_sync.stages.store import (
     index_files,

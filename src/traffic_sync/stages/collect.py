@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import AuthError, PrivacyError, RateLimitedError, RepoError
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
 from traffic_sync.core.shard import Selection, known_ids, select
 from traffic_sync.github.rest import Declined, TrafficSource
-from traffic_sync.settings import Settings
 from traffic_sync.sinks.gitstore import repo_on_server
 from traffic_sync.stages.collect_growth import collect_growth
 

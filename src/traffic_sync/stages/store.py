@@ -47,6 +47,7 @@ from traffic_sync.branch.view import (
     survey_branch,
     totals_path,
 )
+from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import (
     FolderTakenError,
     HistoryFormatError,
@@ -67,7 +68,6 @@ from traffic_sync.core.models import (
     RepoStatus,
 )
 from traffic_sync.pages.render import render_index, render_repo_page
-from traffic_sync.settings import Settings
 from traffic_sync.sinks.gitstore import DataBranch, Remote, prepare_local
 
 PUSH_ATTEMPTS = 5
