@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script, `python -m traffic_sync` and the action."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["demo"]:
-        from traffic_sync.demo.run import main as demo_main  # noqa: PLC0415 - only the demo needs it
+        from traffic_sync.cli_demo import main as demo_main  # noqa: PLC0415 - only the demo needs it
 
         return demo_main(args[1:])
     if args[:1] == ["import"]:
