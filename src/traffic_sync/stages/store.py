@@ -1,7 +1,7 @@
 """Storage: merge the observations into the data branch's period files and push them.
 
 `plan_files` is pure (what a run read of the branch in, the files to write out; see
-`branchview` for what is read); `store` wraps it in fetch, commit and push, and goes again on
+`branch.view` for what is read); `store` wraps it in fetch, commit and push, and goes again on
 the new tip when another run pushed first.
 """
 
@@ -226,7 +226,7 @@ def plan_files(
     on_repo: Callable[[Mapping[str, bytes]], None] = lambda files: None,
 ) -> Plan:
     """Pure: the files to write for these observations on top of what a run `read` of the
-    branch (`branchview.survey_branch`; or all the branch's files, path -> bytes).
+    branch (`view.survey_branch`; or all the branch's files, path -> bytes).
 
     Every repo folder still in layout 1 moves to layout 2 in the same plan, observed or not;
     one whose files cannot be read fails as a whole and stays as it is.
