@@ -111,19 +111,22 @@ PAGE_DAYS = 90  # charts.DAYS: a page draws the referrers and paths of its last 
 RUNS = ("unchanged", "new-day", "git-alone")
 SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's memory
 PROFILED = {  # where a run's time goes: label -> functions (module suffix, name)
-    "git: fetch tip": [("gitstore.py", "fetch")],
-    "survey_branch (lists and reads the branch)": [("branchview.py", "survey_branch")],
-    "  git: list folders": [("gitstore.py", "list_folders"), ("gitstore.py", "list_entries")],
-    "  git: read files": [("gitstore.py", "read_paths")],
-    "git: list tree for the commit": [("gitstore.py", "staging")],
-    "git: commit (fast-import ends)": [("gitstore.py", "commit")],
-    "git: push": [("gitstore.py", "push")],
-    "plan_files (all below)": [("store.py", "plan_files")],
-    "  merge_into (synced repos)": [("folders.py", "merge_into")],
-    "  render_repo_page (synced repos)": [("render.py", "render_repo_page")],
-    "  index rows (other repos)": [("store.py", "index_files")],
-    "  render_index": [("render.py", "render_index")],
-    "  Staging.add (hash + queue)": [("gitstore.py", "add")],
+    "git: fetch tip": [("sinks/gitstore.py", "fetch")],
+    "survey_branch (lists and reads the branch)": [("branch/view.py", "survey_branch")],
+    "  git: list folders": [
+        ("sinks/gitstore.py", "list_folders"),
+        ("sinks/gitstore.py", "list_entries"),
+    ],
+    "  git: read files": [("sinks/gitstore.py", "read_paths")],
+    "git: list tree for the commit": [("sinks/gitstore.py", "staging")],
+    "git: commit (fast-import ends)": [("sinks/gitstore.py", "commit")],
+    "git: push": [("sinks/gitstore.py", "push")],
+    "plan_files (all below)": [("stages/store.py", "plan_files")],
+    "  merge_into (synced repos)": [("branch/folders.py", "merge_into")],
+    "  render_repo_page (synced repos)": [("pages/render.py", "render_repo_page")],
+    "  index rows (other repos)": [("stages/store.py", "index_files")],
+    "  render_index": [("pages/render.py", "render_index")],
+    "  Staging.add (hash + queue)": [("sinks/gitstore.py", "add")],
 }
 
 
