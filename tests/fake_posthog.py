@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
+from tests.helpers import servers
+
 EVENT_KEYS = {"event", "uuid", "distinct_id", "timestamp", "properties"}
 
 
@@ -48,8 +50,7 @@ class FakePostHog:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return servers.url_of(self._server)
 
     @property
     def uuids(self) -> list[str]:
@@ -74,10 +75,7 @@ class FakePostHog:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self._server = servers.start(Handler)
         return self
 
     def __exit__(
@@ -87,8 +85,7 @@ class FakePostHog:
         traceback: TracebackType | None,
     ) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        servers.stop(self._server)
 
     def _handle(self, path: str, body: bytes) -> tuple[int, dict[str, str]]:
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from tests import branch
+from tests.helpers import servers
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,7 @@ class GitHost:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return servers.url_of(self._server)
 
     def __enter__(self) -> Self:
         host = self
@@ -59,9 +58,7 @@ class GitHost:
         class Handler(_Handler):
             git_host = host
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server = servers.start(Handler)
         return self
 
     def __exit__(
@@ -71,8 +68,7 @@ class GitHost:
         traceback: TracebackType | None,
     ) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        servers.stop(self._server)
 
     def authorized(self, header: str) -> bool:
         expected = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
