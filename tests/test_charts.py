@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.test_render import TODAY, busy_history, day, three_year_history
+from tests.helpers.histories import TODAY, busy_history, day, summary_report, three_year_history
 from traffic_sync.branch.alltime import Counters, index_row, of_rows
 from traffic_sync.core.growth import GrowthRow
 from traffic_sync.core.models import DailyRow, History, ReferrerRow, ReleaseRow, StatsRow
@@ -314,7 +314,6 @@ def test_repo_page_stays_small_after_ten_years() -> None:
 
 def test_summary_charts_only_where_asked() -> None:
     """The step summary carries the overview charts; the terminal version leaves them out."""
-    from tests.test_render import summary_report  # noqa: PLC0415 - shared fixture builder
 
     report = summary_report()
     assert "```mermaid" in render_summary(report)

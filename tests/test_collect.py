@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from tests.test_sync import TOKEN, ListLog, settings_for
+from tests.helpers.sync import TOKEN, ListLog, settings_for
 from traffic_sync.core.models import Observation, RepoStatus
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.helpers.readme import readme_section
 from traffic_sync.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +36,6 @@ def flag_names(parser: argparse.ArgumentParser) -> set[str]:
     }
     negations = {f for f in flags if f.startswith("no-") and f.removeprefix("no-") in flags}
     return flags - negations - {"help", "version"}
-
-
-def readme_section(heading: str) -> str:
-    """The text under `## <heading>` up to the next `## ` heading."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
-    assert match, f"README.md has no '## {heading}' section"
-    return match.group(1)
 
 
 def readme_table(heading: str) -> dict[str, list[str]]:

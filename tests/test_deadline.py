@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 
+from tests.helpers.factories import StartGitHub
 from traffic_sync.core.errors import TransientError
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.deadline import deadline_session
@@ -27,10 +27,9 @@ RATE = 10  # bytes a second: every answer takes longer than a second
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatedGitHub]:
+def sim(start_github: StartGitHub) -> SimulatedGitHub:
     repos = [SimRepo("octo/slow", 1, dt.date(2025, 1, 1)), SimRepo("octo/fine", 2, NOW.date())]
-    with SimulatedGitHub(repos, now=NOW, token=TOKEN) as server:
-        yield server
+    return start_github(repos, now=NOW, token=TOKEN)
 
 
 def test_a_trickled_rest_answer_is_retried_then_fails_in_time(sim: SimulatedGitHub) -> None:

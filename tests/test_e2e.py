@@ -11,12 +11,12 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import branch
+from tests.helpers.factories import StartGitHub
 from tests.runner import ENTRYPOINT, StepResult, faketime_env, run_step
 from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
@@ -78,9 +78,8 @@ def inputs(remote: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def github() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(WORLD, now=at(START), token=TOKEN, orgs=["octo-org"]) as sim:
-        yield sim
+def github(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(WORLD, now=at(START), token=TOKEN, orgs=["octo-org"])
 
 
 def step(

@@ -20,21 +20,21 @@ The seed is in the test id. `TRAFFIC_SYNC_FAULT_SEEDS=1,2,3` runs other seeds (a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import os
 import random
 import re
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests import branch
+from tests.helpers.factories import StartGitHub
+from tests.helpers.gitrepo import hold_script
+from tests.helpers.trees import SNAPSHOT_KEYS, check_tree, folders
 from tests.runner import (
     RunningStep,
     StepResult,
@@ -73,30 +73,6 @@ REQUEST_TIMEOUT = 1  # seconds: the `request-timeout` input
 SLOW = 1.5  # an answer this late trips the timeout
 HELD = 5.0  # a pending answer the test kills the run during
 # The contract's columns (DESIGN.md, "Data branch layout"), in CSV order.
-COLUMNS = {
-    "views": ("date", "count", "uniques", "final"),
-    "clones": ("date", "count", "uniques", "final"),
-    "referrers": ("date", "referrer", "count", "uniques"),
-    "paths": ("date", "path", "title", "count", "uniques"),
-    "stats": (
-        "date",
-        "stars",
-        "forks",
-        "watchers",
-        "open_issues",
-        "views_14d",
-        "view_uniques_14d",
-        "clones_14d",
-        "clone_uniques_14d",
-    ),
-    "stars": ("date", "new", "total"),
-    "forks": ("date", "new", "total"),
-    "releases": ("date", "tag", "asset", "downloads"),
-}
-SNAPSHOT_KEYS = {"referrers": "referrer", "paths": "path", "stats": None}
-MONTHLY = {"referrers", "paths", "releases"}  # a file a month (`2026-03`); others a year
-STATE = ".traffic-sync/state.json"
-INDEX = ".traffic-sync/index.json"
 # How often each fault and event happens in the month; where and to which repo is drawn.
 FAULTS = {"5xx": 7, "timeout": 3, "primary": 2, "secondary": 2, "primary-long": 1, "exhausted": 1}
 EVENTS = {
@@ -271,7 +247,7 @@ class Ledger:
             base = branch.git("-C", str(self.remote), "merge-base", self.tip, tip).decode()
             assert base.strip() == self.tip, f"{what}: the branch was rewritten"
         tree = branch.files(self.remote, tip)
-        check_tree(tree, what)
+        check_tree(tree, what, names=NAMES)
         self.check_growth(tree, what)
         self.tip, self.tree = tip, tree
         return True
@@ -300,65 +276,6 @@ class Ledger:
     def fetch_days(self, name: str) -> set[dt.date]:
         """The days whose fetch of `name` was saved: its stats have a row for each."""
         return {dt.date.fromisoformat(r["date"]) for r in branch.rows(self.tree, name, "stats")}
-
-
-def folders(tree: dict[str, bytes]) -> set[str]:
-    """The repo folders (the tool's own `.traffic-sync/` folder is not one)."""
-    return {
-        "/".join(path.split("/")[:2])
-        for path in tree
-        if path.count("/") >= 2 and not path.startswith(".")
-    }
-
-
-def period_of(dataset: str, date: str) -> str:
-    """The contract's period file of a row's date: its UTC year, or month for snapshots."""
-    return date[:7] if dataset in MONTHLY else date[:4]
-
-
-def check_tree(tree: dict[str, bytes], what: str, *, names: Collection[str] = NAMES) -> None:
-    """Complete and readable, in layout 2: each folder holds its page and a JSON and a CSV file
-    for each period that has rows, nothing else; every file parses, CSV = JSON, each row in the
-    file of its date's period, rows in order and unique across the files of a dataset."""
-    assert folders(tree) <= set(names), f"{what}: unexpected folders {folders(tree)}"
-    state = json.loads(tree[STATE])
-    assert state["schema"] == 2, f"{what}: {STATE}"
-    assert isinstance(state["repos"], dict), f"{what}: {STATE}"
-    # besides the contract's files, the derived ones (README): the index rows, and each
-    # folder's all-time figures
-    expected = {"README.md", STATE, INDEX}
-    for name in folders(tree):
-        expected |= {f"{name}/README.md", f".traffic-sync/totals/{name}.json"}
-        assert branch.dataset_files(tree, name, "stats"), f"{what}: {name} has no stats"
-        for dataset, columns in COLUMNS.items():
-            where = f"{what}: {name}/{dataset}"
-            keys = []
-            for path in branch.dataset_files(tree, name, dataset):
-                period = path.rsplit("/", 1)[1].removesuffix(".json")
-                expected |= {path, path.removesuffix(".json") + ".csv"}
-                rows = json.loads(tree[path])
-                assert rows, f"{where}/{period}.json: an empty period file"
-                assert all(sorted(row) == sorted(columns) for row in rows), f"{where}: columns"
-                assert {period_of(dataset, row["date"]) for row in rows} == {period}, where
-                csv_path = path.removesuffix(".json") + ".csv"
-                table = list(csv.reader(io.StringIO(tree.get(csv_path, b"\n").decode())))
-                assert tuple(table[0]) == columns, f"{where}/{period}.csv: header"
-                assert table[1:] == [[csv_cell(row[c]) for c in columns] for row in rows], where
-                key = SNAPSHOT_KEYS.get(dataset)
-                if dataset == "releases":  # a row per asset of each release
-                    keys += [(row["date"], f"{row['tag']}\0{row['asset']}") for row in rows]
-                else:
-                    keys += [(row["date"], row[key] if key else "") for row in rows]
-            assert len(keys) == len(set(keys)), f"{where}: duplicate rows"
-            assert keys == sorted(keys), f"{where}: rows out of order"
-    missing, extra = sorted(expected - set(tree)), sorted(set(tree) - expected)
-    assert (missing, extra) == ([], []), f"{what}: files missing or extra"
-
-
-def csv_cell(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 # --- running the month --------------------------------------------------------------------------
@@ -515,23 +432,6 @@ class Month:
         return ready
 
 
-def hold_script(path: Path, name: str, control: Path, *, then: str = 'exec "$@"') -> Path:
-    """A hook that holds one fetch or push when `<name>.hold` is in `control` (it becomes
-    `<name>.held`) until `<name>.go` is there, then runs `then`: reading what a receive hook is
-    given, or the command a pack-objects hook is given."""
-    path.write_text(
-        "#!/bin/sh\n"
-        f"ctl='{control}'\n"
-        f'if mv "$ctl/{name}.hold" "$ctl/{name}.held" 2>/dev/null; then\n'
-        "  n=0\n"
-        f'  while [ ! -e "$ctl/{name}.go" ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done\n'
-        "fi\n"
-        f"{then}\n"
-    )
-    path.chmod(0o755)
-    return path
-
-
 def check_reported(outcome: Outcome, ledger: Ledger) -> None:
     """A run that ended by itself says what it saved, and what it says it saved is there; a repo
     whose retries ran out or that met an hour-long rate limit is not saved, the others are."""
@@ -556,9 +456,8 @@ def check_reported(outcome: Outcome, ledger: Ledger) -> None:
 
 
 @pytest.fixture
-def github() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(WORLD, now=at(START, 12), token=TOKEN, orgs=["octo-org"]) as sim:
-        yield sim
+def github(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(WORLD, now=at(START, 12), token=TOKEN, orgs=["octo-org"])
 
 
 @pytest.mark.parametrize("seed", SEEDS or [SEED], ids=lambda seed: f"seed={seed}")

@@ -7,10 +7,10 @@ import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
+from tests.helpers.factories import StartGitHub
 from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import (
     AccessDeniedError,
@@ -39,11 +39,8 @@ REPOS = [
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(
-        REPOS, now=NOW, token=TOKEN, viewer="octocat", orgs=["Octo-Org"]
-    ) as server:
-        yield server
+def sim(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(REPOS, now=NOW, token=TOKEN, viewer="octocat", orgs=["Octo-Org"])
 
 
 def source(sim: SimulatedGitHub, token: str = TOKEN, policy: RetryPolicy = FAST) -> GitHubSource:

@@ -8,17 +8,18 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from tests.branch import install_hook
 from tests.git_host import GitHost
+from tests.helpers import servers
+from tests.helpers.gitrepo import PLAIN_ENV, blobs_in, git, objects_in
 from traffic_sync.core.errors import PushRejectedError, StoreError
 from traffic_sync.core.gitids import tree_sha
 from traffic_sync.sinks import gitstore
@@ -33,23 +34,9 @@ from traffic_sync.sinks.gitstore import (
 
 BRANCH = "traffic-data"
 TOKEN = "ghs_s3cretTokenValue1234567890"
-PLAIN_ENV = {
-    "GIT_AUTHOR_NAME": "someone",
-    "GIT_AUTHOR_EMAIL": "someone@example.com",
-    "GIT_COMMITTER_NAME": "someone",
-    "GIT_COMMITTER_EMAIL": "someone@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 # --- plain git, independent of the code under test ---
-
-
-def git(*args: str, cwd: Path | None = None) -> str:
-    """Run git and return stdout; fail loudly."""
-    env = {**os.environ, **PLAIN_ENV}
-    result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, check=True)
-    return result.stdout.decode().strip()
 
 
 def bare_repo(path: Path) -> Path:
@@ -876,12 +863,8 @@ def git_http_server(tmp_path: Path) -> Iterator[GitServer]:
     repo = bare_repo(root / "data.git")
     credentials = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
     handler = type("Handler", (_GitHttpHandler,), {"root": root, "header": f"basic {credentials}"})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield GitServer(url=f"http://127.0.0.1:{server.server_address[1]}/data.git", repo=repo)
-    server.shutdown()
-    server.server_close()
+    with servers.serving(handler) as server:
+        yield GitServer(url=f"{servers.url_of(server)}/data.git", repo=repo)
 
 
 @pytest.fixture
@@ -994,23 +977,6 @@ def test_local_repo_in_roots_folder_is_left_as_it_is(tmp_path: Path) -> None:
 
 
 # --- partial fetch: file contents only for what is read ---
-
-
-def objects_in(workdir: Path, kind: str) -> set[str]:
-    """The objects of `kind` a work repo holds (plain git; no lazy fetch is possible without
-    the remote)."""
-    listing = git(
-        "--git-dir",
-        str(workdir),
-        "cat-file",
-        "--batch-check=%(objecttype) %(objectname)",
-        "--batch-all-objects",
-    )
-    return {line.split()[1] for line in listing.splitlines() if line.startswith(f"{kind} ")}
-
-
-def blobs_in(workdir: Path) -> set[str]:
-    return objects_in(workdir, "blob")
 
 
 def blob_of(remote: Path, path: str) -> str:

@@ -7,13 +7,12 @@ Every query the client sends is checked against GitHub's published schema when i
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.graphql_schema import GitHubValidator, optional_validator
+from tests.graphql_schema import GitHubValidator
+from tests.helpers.factories import StartGitHub
 from traffic_sync.core.errors import AccessDeniedError, AuthError, RepoNotFoundError, TransientError
 from traffic_sync.core.growth import (
     GrowthRow,
@@ -61,18 +60,11 @@ class FakeTime:
         self.now += seconds
 
 
-@pytest.fixture(scope="module")
-def validator() -> GitHubValidator | None:
-    """GitHub's schema when installed (always under CI=true)."""
-    return optional_validator(os.environ)
-
-
 @pytest.fixture
-def sim(validator: GitHubValidator | None) -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(
+def sim(validator: GitHubValidator | None, start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(
         [BIG, LIB, SECRET, EMPTY], now=NOW, token=TOKEN, graphql_validator=validator
-    ) as server:
-        yield server
+    )
 
 
 def client(

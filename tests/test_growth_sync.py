@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import branch
-from tests.graphql_schema import GitHubValidator, optional_validator
-from tests.test_sync import FAST, TOKEN, ListLog, settings_for
+from tests.graphql_schema import GitHubValidator
+from tests.helpers.factories import StartGitHub
+from tests.helpers.sync import FAST, TOKEN, ListLog, settings_for
 from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
 from traffic_sync.core.models import DEFAULT_RESERVE, ReleaseRow, RunReport
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
@@ -32,16 +31,10 @@ BIG = SimRepo("octo/big", 3, dt.date(2022, 1, 1), stars=25_000, forks=0, seed=6)
 
 
 @pytest.fixture
-def validator() -> GitHubValidator | None:
-    return optional_validator(os.environ)
-
-
-@pytest.fixture
-def sim(validator: GitHubValidator | None) -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(
+def sim(validator: GitHubValidator | None, start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(
         [HUGE, SMALL, BIG], now=NOW, token=TOKEN, viewer="octo", graphql_validator=validator
-    ) as server:
-        yield server
+    )
 
 
 def sync(

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from tests import branch
+from tests.helpers.factories import StartGitHub
 from tests.runner import StepResult, run_step
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
@@ -89,9 +90,8 @@ CASES = {
 
 
 @pytest.fixture
-def github() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(WORLD, now=DAY0, token=TOKEN, orgs=["octo-org"]) as sim:
-        yield sim
+def github(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(WORLD, now=DAY0, token=TOKEN, orgs=["octo-org"])
 
 
 @pytest.fixture(scope="module")

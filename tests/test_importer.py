@@ -8,14 +8,14 @@ import datetime as dt
 import json
 import shlex
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import branch
+from tests.helpers.factories import StartGitHub
+from tests.helpers.readme import readme_section
 from tests.runner import run_step
-from tests.test_contract import readme_section
 from traffic_sync import cli
 from traffic_sync.branch.folders import fingerprint
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
@@ -31,11 +31,6 @@ def run_import(remote: Path, tool: str, folder: Path, *extra: str, repo: str = R
     argv = ["import", "--from", tool, str(folder), "--repo", repo]
     argv += ["--data-repository", str(remote), *extra]
     return cli.main(argv)
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    return branch.init_bare(tmp_path / "data.git")
 
 
 def imported(
@@ -179,11 +174,10 @@ RUN_DAY = dt.date(2026, 1, 12)
 
 
 @pytest.fixture
-def github() -> Iterator[SimulatedGitHub]:
+def github(start_github: StartGitHub) -> SimulatedGitHub:
     world = [SimRepo(REPO, 101, dt.date(2024, 3, 1), daily_views=180, daily_clones=12, seed=2)]
     now = dt.datetime.combine(RUN_DAY, dt.time(12, 30), tzinfo=dt.UTC)
-    with SimulatedGitHub(world, now=now, token=TOKEN, orgs=["octo-org"]) as sim:
-        yield sim
+    return start_github(world, now=now, token=TOKEN, orgs=["octo-org"])
 
 
 def test_import_then_a_run_then_the_same_import_again_makes_no_commit(

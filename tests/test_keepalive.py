@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 
 import pytest
 
+from tests.helpers.factories import StartGitHub
 from traffic_sync.actions import Reporter
 from traffic_sync.core.config import Settings
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
@@ -121,12 +122,12 @@ def test_skips_say_why(enabled: bool, dry_run: bool, env: Mapping[str, str], rea
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatedGitHub]:
+def sim(start_github: StartGitHub) -> SimulatedGitHub:
     site = SimRepo("octo-org/site", 1, dt.date(2025, 1, 1))
-    with SimulatedGitHub([site], now=NOW, token=TOKEN, orgs=["octo-org"]) as server:
-        server.add_workflow("octo-org/site", "traffic.yml", state="disabled_inactivity")
-        server.grant(PUSH_TOKEN, "github-token", actions_write=True)
-        yield server
+    server = start_github([site], now=NOW, token=TOKEN, orgs=["octo-org"])
+    server.add_workflow("octo-org/site", "traffic.yml", state="disabled_inactivity")
+    server.grant(PUSH_TOKEN, "github-token", actions_write=True)
+    return server
 
 
 def settings(api_url: str, **inputs: str) -> Settings:

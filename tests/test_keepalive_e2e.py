@@ -7,12 +7,12 @@ The step runs as the runner runs it (`tests/runner.py`), with the env a schedule
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import branch
+from tests.helpers.factories import StartGitHub
 from tests.runner import StepResult, run_step
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
@@ -28,10 +28,10 @@ WORLD = [
 
 
 @pytest.fixture
-def github() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(WORLD, now=NOW, token=TOKEN, orgs=["octo-org"]) as sim:
-        sim.add_workflow("octo-org/site", "traffic.yml", state="disabled_inactivity")
-        yield sim
+def github(start_github: StartGitHub) -> SimulatedGitHub:
+    sim = start_github(WORLD, now=NOW, token=TOKEN, orgs=["octo-org"])
+    sim.add_workflow("octo-org/site", "traffic.yml", state="disabled_inactivity")
+    return sim
 
 
 def step(

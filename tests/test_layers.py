@@ -132,3 +132,29 @@ def test_no_import_cycle() -> None:
     cycles = {rotated(c) for m in sorted(graph) if (c := cycle_from(m, graph))}
     shown = [c[0] + "".join(f" -> {b} ({where[a, b]})" for a, b in pairwise(c)) for c in cycles]
     assert not cycles, "import cycles:\n" + "\n".join(sorted(shown))
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def imported_test_modules(path: Path) -> list[str]:
+    """The `tests.test_*` modules that the file at `path` imports, in any import form."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+            if node.module == "tests":
+                found += [f"tests.{alias.name}" for alias in node.names]
+    return sorted({name for name in found if name.startswith("tests.test_")})
+
+
+def test_no_test_module_imports_another() -> None:
+    """Tests share code through tests/helpers/ and conftest.py, never through a test_*.py file."""
+    imports = {
+        str(path.relative_to(TESTS)): imported_test_modules(path)
+        for path in sorted(TESTS.rglob("*.py"))
+        if "node_modules" not in path.parts
+    }
+    assert {path: names for path, names in imports.items() if names} == {}

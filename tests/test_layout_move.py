@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,9 @@ import pytest
 
 from tests import branch
 from tests.fake_posthog import FakePostHog
+from tests.helpers.factories import StartGitHub
+from tests.helpers.gitrepo import hold_script
+from tests.helpers.trees import check_tree
 from tests.runner import (
     ENTRYPOINT,
     RunningStep,
@@ -32,7 +34,6 @@ from tests.runner import (
     start_step,
     wait_for_exit,
 )
-from tests.test_faults import check_tree, hold_script
 from traffic_sync.branch import codec
 from traffic_sync.core.errors import StoreError
 from traffic_sync.core.history import apply_observation
@@ -88,10 +89,10 @@ def day_after(days: int) -> dt.date:
 
 
 @pytest.fixture
-def github() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(WORLD, now=at(day_after(1)), token=TOKEN, orgs=["octo-org"]) as sim:
-        sim.rename("octo-org/old-name", "octo-org/new-name")
-        yield sim
+def github(start_github: StartGitHub) -> SimulatedGitHub:
+    sim = start_github(WORLD, now=at(day_after(1)), token=TOKEN, orgs=["octo-org"])
+    sim.rename("octo-org/old-name", "octo-org/new-name")
+    return sim
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import socket
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.fake_posthog import FakePostHog
+from tests.helpers.factories import StartPostHog
 from traffic_sync.branch.state import read_watermarks, record_watermarks
 from traffic_sync.core.errors import PostHogRejectedError
 from traffic_sync.core.history import apply_observation
@@ -365,9 +365,8 @@ def test_concurrent_watermarks_merge_without_skipping(
 
 
 @pytest.fixture
-def posthog() -> Iterator[FakePostHog]:
-    with FakePostHog(KEY) as server:
-        yield server
+def posthog(start_posthog: StartPostHog) -> FakePostHog:
+    return start_posthog(KEY)
 
 
 def sender(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import branch
 from tests.fake_posthog import FakePostHog
+from tests.helpers.factories import StartGitHub, StartPostHog
 from tests.runner import StepResult, run_step
 from traffic_sync.core.models import Metric
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
@@ -48,15 +48,13 @@ def at(day: int) -> dt.datetime:
 
 
 @pytest.fixture
-def github() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(WORLD, now=at(0), token=TOKEN, orgs=["octo-org"]) as sim:
-        yield sim
+def github(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(WORLD, now=at(0), token=TOKEN, orgs=["octo-org"])
 
 
 @pytest.fixture
-def posthog() -> Iterator[FakePostHog]:
-    with FakePostHog(KEY) as server:
-        yield server
+def posthog(start_posthog: StartPostHog) -> FakePostHog:
+    return start_posthog(KEY)
 
 
 def step(

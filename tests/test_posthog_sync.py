@@ -6,14 +6,14 @@ import datetime as dt
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import branch
 from tests.fake_posthog import FakePostHog
-from tests.test_sync import ListLog
+from tests.helpers.factories import StartGitHub, StartPostHog
+from tests.helpers.sync import ListLog
 from traffic_sync import cli
 from traffic_sync.branch.view import STATE_FILE
 from traffic_sync.core.config import Settings
@@ -40,15 +40,13 @@ REPOS = [
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(REPOS, now=START, token=TOKEN, viewer="octo") as server:
-        yield server
+def sim(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(REPOS, now=START, token=TOKEN, viewer="octo")
 
 
 @pytest.fixture
-def posthog() -> Iterator[FakePostHog]:
-    with FakePostHog(KEY) as server:
-        yield server
+def posthog(start_posthog: StartPostHog) -> FakePostHog:
+    return start_posthog(KEY)
 
 
 def settings_for(remote: Path | str, posthog: FakePostHog, **inputs: str) -> Settings:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import branch
+from tests.helpers.factories import StartGitHub
+from tests.helpers.sync import REPOS, TOKEN, ListLog, settings_for, sync_once
 from tests.runner import StepResult, finish_step, start_step
-from tests.test_sync import REPOS, TOKEN, ListLog, settings_for, sync_once
 from traffic_sync.branch.codec import encode_history
 from traffic_sync.core.models import (
     DailyRow,
@@ -29,9 +29,8 @@ START = dt.date(2026, 3, 2)
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(REPOS, now=dt.datetime(2026, 3, 2, 13, tzinfo=dt.UTC), token=TOKEN) as s:
-        yield s
+def sim(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(REPOS, now=dt.datetime(2026, 3, 2, 13, tzinfo=dt.UTC), token=TOKEN)
 
 
 def at(day: dt.date) -> dt.datetime:

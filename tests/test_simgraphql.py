@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +13,10 @@ import requests
 from tests.graphql_schema import (
     GitHubValidator,
     missing_schema,
-    optional_validator,
     require_schema,
     schema_validator,
 )
+from tests.helpers.factories import StartGitHub
 from traffic_sync.demo.simgraphql import QuerySyntaxError, decode_cursor, encode_cursor, read_query
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub, growth_timeline
 from traffic_sync.github.graphql import (
@@ -45,15 +43,9 @@ query Page($first: Int, $cursor: String, $direction: OrderDirection = DESC) {
 """
 
 
-@pytest.fixture(scope="module")
-def validator() -> GitHubValidator | None:
-    return optional_validator(os.environ)
-
-
 @pytest.fixture
-def sim(validator: GitHubValidator | None) -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub([LIB, SECRET], now=NOW, token=TOKEN, graphql_validator=validator) as s:
-        yield s
+def sim(validator: GitHubValidator | None, start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github([LIB, SECRET], now=NOW, token=TOKEN, graphql_validator=validator)
 
 
 def post(

@@ -7,13 +7,13 @@ import http.client
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 from github import Auth, Github
 
+from tests.helpers.factories import StartGitHub
 from traffic_sync.demo.simulator import Request, SimRepo, SimulatedGitHub, demo_world
 
 TOKEN = "ghp_simulatorTestToken"
@@ -83,11 +83,8 @@ BASIC_ERROR_PROPERTIES = ["message", "documentation_url"]  # basic-error require
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(
-        WORLD, now=NOON, token=TOKEN, viewer="octocat", orgs=["octo-org"]
-    ) as server:
-        yield server
+def sim(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(WORLD, now=NOON, token=TOKEN, viewer="octocat", orgs=["octo-org"])
 
 
 def get(

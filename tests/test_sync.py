@@ -6,20 +6,19 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests import branch
+from tests.helpers.factories import StartGitHub
+from tests.helpers.sync import NOW, REPOS, TOKEN, ListLog, settings_for, source_for, sync_once
 from traffic_sync import cli
 from traffic_sync.branch.codec import encode_history
 from traffic_sync.branch.folders import FINGERPRINT, fingerprint, repo_folders
 from traffic_sync.branch.view import SEEN, STATE_FILE, encode_state
-from traffic_sync.core.config import Settings
-from traffic_sync.core.errors import PrivacyError, TrafficSyncError
+from traffic_sync.core.errors import PrivacyError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.models import (
     Bucket,
@@ -28,88 +27,20 @@ from traffic_sync.core.models import (
     Referrer,
     RepoInfo,
     RepoStatus,
-    RunReport,
     TrafficAnswer,
 )
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
-from traffic_sync.github.pacer import Pacer, RetryPolicy
-from traffic_sync.github.rest import GitHubSource
+from traffic_sync.github.pacer import Pacer
 from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitstore import resolve_remote
 from traffic_sync.stages.collect import collect
 from traffic_sync.stages.store import plan_files, push_token_for
 from traffic_sync.sync import index_url, run
 
-TOKEN = "ghp_syncTestToken"
-# a fixed instant: the simulator and the code under test read one clock, the simulator's
-NOW = dt.datetime(2026, 3, 10, 13, 0, tzinfo=dt.UTC)
-FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)
-REPOS = [
-    SimRepo("octo/alpha", 1, dt.date(2025, 1, 1), daily_views=30, seed=2),
-    SimRepo("octo/beta", 2, dt.date(2025, 1, 1), daily_views=12, seed=4),
-    SimRepo("octo/gamma", 3, dt.date(2025, 1, 1), private=True, daily_views=5, seed=6),
-    SimRepo("octo/public-data", 4, dt.date(2025, 1, 1)),
-    SimRepo("octo/private-data", 5, dt.date(2025, 1, 1), private=True),
-]
-
-
-class ListLog:
-    """Keeps what a run said, for assertions."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.errors: list[tuple[TrafficSyncError, str]] = []
-        self.warnings: list[tuple[TrafficSyncError, str]] = []
-
-    def progress(self, line: str) -> None:
-        self.lines.append(line)
-
-    def error(self, error: TrafficSyncError, *, where: str = "") -> None:
-        self.errors.append((error, where))
-
-    def warning(self, error: TrafficSyncError, *, where: str = "") -> None:
-        self.warnings.append((error, where))
-
 
 @pytest.fixture
-def sim() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(REPOS, now=NOW, token=TOKEN, viewer="octo") as server:
-        yield server
-
-
-def source_for(sim: SimulatedGitHub, *, token: str = TOKEN, **kwargs: Any) -> GitHubSource:
-    """A client of the simulated GitHub that reads rate-limit resets on the simulator's clock."""
-    return GitHubSource(token=token, api_url=sim.url, policy=FAST, clock=sim.clock, **kwargs)
-
-
-def settings_for(remote: Path | str, **inputs: str) -> Settings:
-    raw = {
-        "token": TOKEN,
-        "repos": "octo/alpha octo/beta",
-        "data-repository": str(remote),
-        **inputs,
-    }
-    return parse_settings(raw, {})
-
-
-def sync_once(
-    sim: SimulatedGitHub,
-    settings: Settings,
-    tmp_path: Path,
-    log: ListLog | None = None,
-    pacer: Pacer | None = None,
-) -> RunReport:
-    work = tmp_path / f"work-{time.monotonic_ns()}"
-    work.mkdir()
-    return run(
-        settings,
-        today=sim.now.date(),
-        source=source_for(sim, pacer=pacer),
-        log=log or ListLog(),
-        workdir=work,
-        cwd=tmp_path,
-        sleep=lambda _s: None,
-    )
+def sim(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(REPOS, now=NOW, token=TOKEN, viewer="octo")
 
 
 def test_private_repo_never_lands_in_a_public_data_repo(sim: SimulatedGitHub) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,30 +14,28 @@ import pytest
 from tests import branch
 from tests.fake_posthog import FakePostHog
 from tests.git_host import GitHost
+from tests.helpers.factories import StartGitHub
+from tests.helpers.sync import REPOS as SYNC_REPOS
 from tests.runner import StepResult, run_step
 from traffic_sync.actions import Reporter, mask_forms, one_line
 from traffic_sync.cli import crash_summary
 from traffic_sync.core.errors import PostHogError
 from traffic_sync.core.history import WINDOW_DAYS
 from traffic_sync.core.models import Metric
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo.simulator import SimulatedGitHub
 from traffic_sync.sinks.gitstore import repo_on_server
 from traffic_sync.sinks.posthog import Event, PostHogSender, sends_in_clear
 
 TOKEN = "ghp_trustTestToken0123456789"
 PUSH_TOKEN = "ghs_trustPushToken0123456789"
 NOW = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
-REPOS = [
-    SimRepo("octo/alpha", 1, dt.date(2025, 1, 1), daily_views=30, seed=2),
-    SimRepo("octo/gamma", 3, dt.date(2025, 1, 1), private=True, daily_views=5, seed=6),
-    SimRepo("octo/public-data", 4, dt.date(2025, 1, 1)),
-]
+# the sync tests' world without octo/beta and octo/private-data
+REPOS = [repo for repo in SYNC_REPOS if repo.id in (1, 3, 4)]
 
 
 @pytest.fixture
-def github() -> Iterator[SimulatedGitHub]:
-    with SimulatedGitHub(REPOS, now=NOW, token=TOKEN, viewer="octo") as sim:
-        yield sim
+def github(start_github: StartGitHub) -> SimulatedGitHub:
+    return start_github(REPOS, now=NOW, token=TOKEN, viewer="octo")
 
 
 def step(sim: SimulatedGitHub, tmp_path: Path, inputs: dict[str, str], **env: str) -> StepResult:
