@@ -36,6 +36,8 @@ from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
 from traffic_sync.stages import store
 
+pytestmark = pytest.mark.slow  # runs the entrypoint
+
 TOKEN = "ghp_branchRulesToken0123456789abc"
 DAY = dt.date(2026, 3, 10)
 WORLD = [

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # renders the pages in a browser
+
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_DIR = ROOT / "tests" / "mermaid"
 GOLDEN = ROOT / "tests" / "golden"

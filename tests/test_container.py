@@ -33,6 +33,8 @@ from tests.fake_posthog import FakePostHog
 from tests.git_host import GitHost
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
+pytestmark = pytest.mark.slow  # builds and runs the real image
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "traffic-sync:container-test"
 RUNNER_UID = 1001  # the hosted runner's user, who owns the workspace

@@ -32,6 +32,7 @@ def sim(start_github: StartGitHub) -> SimulatedGitHub:
     return start_github(repos, now=NOW, token=TOKEN)
 
 
+@pytest.mark.slow  # waits seconds of real time
 def test_a_trickled_rest_answer_is_retried_then_fails_in_time(sim: SimulatedGitHub) -> None:
     """Each try of a trickled answer ends at the timeout; once retries run out the repo fails
     with GitHub did not answer, in about (1 + attempts) timeouts; the next repo is read."""
@@ -46,6 +47,7 @@ def test_a_trickled_rest_answer_is_retried_then_fails_in_time(sim: SimulatedGitH
     assert source.observe("octo/fine", fetched_on=NOW.date()).repo.full_name == "octo/fine"
 
 
+@pytest.mark.slow  # waits seconds of real time
 def test_a_trickled_graphql_answer_is_retried_then_fails_in_time(sim: SimulatedGitHub) -> None:
     """The GraphQL client's requests keep the same whole-request deadline."""
     sim.fail("^/graphql$", 200, times=10, rate=RATE)
@@ -74,6 +76,7 @@ def test_an_answer_in_time_is_read_whole_and_the_connection_kept(sim: SimulatedG
     assert bodies[0]["resources"]["core"]["limit"] > 0
 
 
+@pytest.mark.slow  # waits seconds of real time
 def test_a_session_request_past_its_deadline_fails() -> None:
     """Out of the clients too, a trickled answer ends at the deadline as a read timeout."""
     with SimulatedGitHub([], now=NOW, token=TOKEN) as server:

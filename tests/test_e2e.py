@@ -21,6 +21,8 @@ from tests.runner import ENTRYPOINT, StepResult, faketime_env, run_step
 from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
+pytestmark = pytest.mark.slow  # runs the entrypoint day after day
+
 TOKEN = "ghp_e2eSimulatedToken0123456789"
 START = dt.date(2026, 1, 1)
 DAYS = 22

@@ -46,6 +46,8 @@ from tests.runner import (
 )
 from traffic_sync.demo.simulator import Metric, SimRepo, SimulatedGitHub
 
+pytestmark = pytest.mark.slow  # a month of entrypoint runs under faults
+
 SEED = 20260301
 SEEDS = [int(s) for s in os.environ.get("TRAFFIC_SYNC_FAULT_SEEDS", "").split(",") if s.strip()]
 TOKEN = "ghp_faultsSimulatedToken0123456789"

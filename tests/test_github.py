@@ -222,6 +222,7 @@ def test_server_errors_are_retried(sim: SimulatedGitHub) -> None:
     assert paths(sim).count("/repos/Octo-Org/Lib/traffic/views") == 2
 
 
+@pytest.mark.slow  # waits seconds of real time
 def test_retry_after_is_honoured(sim: SimulatedGitHub) -> None:
     """429 with Retry-After waits that long, then succeeds."""
     sim.fail(r"/traffic/clones$", 429, times=1, headers={"retry-after": "1"})
@@ -237,6 +238,7 @@ def test_persistent_errors_give_up(sim: SimulatedGitHub) -> None:
         source(sim).observe("octo-org/lib", fetched_on=NOW.date())
 
 
+@pytest.mark.slow  # waits seconds of real time
 @pytest.mark.parametrize("status", [403, 429])
 def test_primary_rate_limit_waits_for_the_reset(sim: SimulatedGitHub, status: int) -> None:
     """A primary limit (403 or 429, x-ratelimit-remaining 0) is retried after its reset only."""
@@ -277,6 +279,7 @@ def test_long_retry_after_stops_instead_of_sleeping(sim: SimulatedGitHub) -> Non
         source(sim).observe("octo-org/lib", fetched_on=NOW.date())
 
 
+@pytest.mark.slow  # waits seconds of real time
 def test_timeouts_are_bounded(sim: SimulatedGitHub) -> None:
     """An answer slower than the timeout fails the repo instead of hanging the run."""
     sim.fail(r"/traffic/popular/paths$", 200, times=5, delay=3)

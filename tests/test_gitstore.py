@@ -426,6 +426,7 @@ def read_first_line(command: list[str], *, stdin: bytes, timeout: float) -> byte
         raise ValueError(line)
 
 
+@pytest.mark.slow  # waits seconds of real time
 def test_a_streaming_git_that_hangs_is_killed(tmp_path: Path) -> None:
     """Reading git's output as it comes has a timeout too: a hung git ends in StoreError."""
     hanging = ["sh", "-c", "sleep 30", "--git-dir", str(tmp_path), "cat-file"]  # git stand-in
@@ -517,6 +518,7 @@ def test_fetch_from_nowhere_says_what_to_check(tmp_path: Path) -> None:
         branch.fetch()
 
 
+@pytest.mark.slow  # waits seconds of real time
 def test_silent_server_times_out(tmp_path: Path) -> None:
     """A server that never answers ends in StoreError after the timeout, not a hang."""
     with socket.socket() as server:

@@ -150,6 +150,7 @@ def test_enterprise_server_queries_go_to_api_graphql(sim: SimulatedGitHub) -> No
 # --- fetching ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # tens of thousands of stars through whole runs
 def test_first_run_backfills_more_than_40000_stars(sim: SimulatedGitHub) -> None:
     """45,000 stars (past REST's 400-page cap) come back whole: 450 pages, each after the last
     page's cursor, every day exact."""
@@ -253,6 +254,7 @@ def test_repo_without_stars_is_one_empty_page(sim: SimulatedGitHub) -> None:
 # --- the points budget ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # tens of thousands of stars through whole runs
 @pytest.mark.parametrize(
     ("points", "reserve", "rate_limited"),
     [(300, 50, False), (5_000, 0, True)],
@@ -297,6 +299,7 @@ def test_points_run_out_mid_backfill_and_the_next_run_resumes(
         assert merge_growth(stored_rows, second.rows) == truth(sim, "Octo-Org/big")
 
 
+@pytest.mark.slow  # tens of thousands of stars through whole runs
 def test_a_walk_from_the_top_that_runs_out_is_resumed_too(
     validator: GitHubValidator | None,
 ) -> None:

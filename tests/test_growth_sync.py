@@ -80,6 +80,7 @@ def next_day(sim: SimulatedGitHub) -> None:
     sim.new_hour()
 
 
+@pytest.mark.slow  # tens of thousands of stars through whole runs
 def test_first_run_backfills_more_stars_than_rest_can_list(
     sim: SimulatedGitHub, tmp_path: Path
 ) -> None:
@@ -132,6 +133,7 @@ def test_an_incremental_day_asks_newest_first_down_to_the_newest_day_held(
     assert (report.growth.fetched, report.growth.quiet) == (1, 1)
 
 
+@pytest.mark.slow  # tens of thousands of stars through whole runs
 def test_a_quiet_day_costs_five_requests_and_no_query(sim: SimulatedGitHub, tmp_path: Path) -> None:
     """Counts unchanged: GET /repos and the four traffic calls, nothing else (six with
     release-downloads, the sixth its releases), and no GraphQL query; nothing changes but the
@@ -187,6 +189,7 @@ def test_an_unstar_keeps_the_day_and_the_stats_keep_the_net_count(
     assert rows[-1] == GrowthRow(sim.now.date(), 1, 251)
 
 
+@pytest.mark.slow  # tens of thousands of stars through whole runs
 @pytest.mark.parametrize(
     "start",
     [NOW.replace(minute=59, second=59), NOW.replace(hour=14, second=1)],

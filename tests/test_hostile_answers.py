@@ -27,6 +27,8 @@ from tests.helpers.factories import StartGitHub
 from tests.runner import StepResult, run_step
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
+pytestmark = pytest.mark.slow  # runs the entrypoint
+
 TOKEN = "ghp_hostileAnswersToken0123456789"
 DAY0 = dt.datetime(2026, 4, 1, 12, 30, tzinfo=dt.UTC)
 DAY1 = DAY0 + dt.timedelta(days=1)

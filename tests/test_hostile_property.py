@@ -37,6 +37,8 @@ from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.sync import run
 
+pytestmark = pytest.mark.slow  # property runs of the entrypoint
+
 TOKEN = "ghp_propertyToken0123456789abcdef"
 DAY0 = dt.datetime(2026, 5, 4, 12, 30, tzinfo=dt.UTC)
 DAY1 = DAY0 + dt.timedelta(days=1)

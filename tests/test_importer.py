@@ -180,6 +180,7 @@ def github(start_github: StartGitHub) -> SimulatedGitHub:
     return start_github(world, now=now, token=TOKEN, orgs=["octo-org"])
 
 
+@pytest.mark.slow  # runs the entrypoint
 def test_import_then_a_run_then_the_same_import_again_makes_no_commit(
     github: SimulatedGitHub,
     remote: Path,
@@ -226,6 +227,7 @@ def test_import_then_a_run_then_the_same_import_again_makes_no_commit(
     assert branch.files(remote) == synced
 
 
+@pytest.mark.slow  # runs the entrypoint
 def test_an_import_after_a_run_keeps_its_fingerprint_current(
     github: SimulatedGitHub,
     remote: Path,

@@ -16,6 +16,8 @@ from tests.helpers.factories import StartGitHub
 from tests.runner import StepResult, run_step
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 
+pytestmark = pytest.mark.slow  # runs the entrypoint
+
 TOKEN = "ghp_keepaliveE2eTrafficToken0123"
 PUSH_TOKEN = "ghs_keepaliveE2eWorkflowToken456"
 NOW = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)

@@ -42,6 +42,8 @@ from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
 from traffic_sync.stages import store
 
+pytestmark = pytest.mark.slow  # runs the entrypoint on a real layout-1 branch
+
 FIXTURE = Path(__file__).parent / "fixtures" / "layout1.bundle"
 FIXTURE_END = dt.date(2025, 12, 20)  # its last run
 TOKEN = "ghp_layout1FixtureToken0123456789"

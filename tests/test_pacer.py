@@ -64,6 +64,7 @@ def test_budget_is_a_hard_cap() -> None:
     assert pacer.requests == 2
 
 
+@pytest.mark.slow  # waits seconds of real time
 def test_threads_share_the_rate() -> None:
     """Eight threads together stay at the pacer's rate, not eight times it."""
     pacer = Pacer(per_minute=6000)  # 100 a second, burst of about 100

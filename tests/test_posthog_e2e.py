@@ -21,6 +21,8 @@ from traffic_sync.core.models import Metric
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.sinks.posthog import event_uuid
 
+pytestmark = pytest.mark.slow  # runs the entrypoint day after day
+
 TOKEN = "ghp_posthogE2eToken0123456789"
 KEY = "phc_e2eProjectKey0123456789abcdef"
 START = dt.date(2026, 1, 1)

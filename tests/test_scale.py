@@ -25,6 +25,8 @@ from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer
 from traffic_sync.stages.store import plan_files
 
+pytestmark = pytest.mark.slow  # hundreds of repos through whole runs
+
 START = dt.date(2026, 3, 2)
 
 

@@ -393,6 +393,7 @@ def test_flags_override_action_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert in_actions["token"] == ""
 
 
+@pytest.mark.slow  # the demo end to end
 def test_demo_runs_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`traffic-sync demo` writes a browsable data branch from the built-in simulator."""
     out = tmp_path / "demo"

@@ -58,6 +58,7 @@ def said(result: StepResult) -> str:
 # --- the privacy guard --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the entrypoint
 @pytest.mark.parametrize(
     "form",
     [
@@ -121,6 +122,7 @@ def test_which_data_repositories_are_on_this_server(spec: str, name: str | None)
 # --- tokens -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the entrypoint
 @pytest.mark.parametrize("actions", [True, False], ids=["actions", "terminal"])
 def test_a_token_pasted_with_spaces_is_masked_in_the_form_it_is_used(
     github: SimulatedGitHub, tmp_path: Path, actions: bool
@@ -178,6 +180,7 @@ class _Lines:
 # --- text read back ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the entrypoint
 def test_a_stored_name_cannot_forge_a_workflow_command(
     github: SimulatedGitHub, tmp_path: Path
 ) -> None:
@@ -236,6 +239,7 @@ def edit(remote: Path, tmp_path: Path, change: Callable[[Path], None]) -> None:
 # --- PostHog ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the entrypoint
 def test_a_plain_http_posthog_host_is_warned_of(github: SimulatedGitHub, tmp_path: Path) -> None:
     """The project key would cross the network in clear: the run says so, and how to fix it."""
     remote = branch.init_bare(tmp_path / "data.git")
@@ -293,6 +297,7 @@ def _event(day: dt.date) -> Event:
 # --- inputs -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the entrypoint
 @pytest.mark.parametrize(
     ("inputs", "problem"),
     [
