@@ -16,13 +16,8 @@ from traffic_sync.core.models import Observation, RepoStatus
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
-from traffic_sync.stages.collect import (
-    REQUESTS_PER_REPO,
-    collect,
-    gap_risk,
-    plan_budget,
-    requests_per_repo,
-)
+from traffic_sync.stages.collect import REQUESTS_PER_REPO, collect, gap_risk, plan_budget
+from traffic_sync.sync import collect_options
 
 NAMES = ["o/fresh", "o/never", "o/stale", "o/middle"]
 STATE = {
@@ -48,7 +43,8 @@ def test_gap_risk_wording() -> None:
 def test_a_budget_that_covers_every_repo_keeps_the_order() -> None:
     chosen, deferred = plan_budget(
         NAMES,
-        settings=settings_for("./x"),
+        cost=REQUESTS_PER_REPO,
+        max_requests=0,
         remaining=REQUESTS_PER_REPO * len(NAMES),
         made=0,
         read_state=state,
@@ -73,7 +69,8 @@ def test_the_smaller_budget_takes_the_stalest_first(
     inputs = {"max-requests": max_requests} if max_requests else {}
     picked, deferred = plan_budget(
         NAMES,
-        settings=settings_for("./x", **inputs),
+        cost=REQUESTS_PER_REPO,
+        max_requests=collect_options(settings_for("./x", **inputs)).max_requests,
         remaining=remaining,
         made=made,
         read_state=state,
@@ -86,12 +83,13 @@ def test_the_smaller_budget_takes_the_stalest_first(
 def test_release_downloads_make_a_repo_cost_six_requests() -> None:
     """With release-downloads a repo costs its releases too: a budget of 4 * 5 requests covers
     only 3 repos (of 6 requests each), the stalest."""
-    settings = settings_for("./x", **{"release-downloads": "true"})
-    assert requests_per_repo(settings) == REQUESTS_PER_REPO + 1
-    assert requests_per_repo(settings_for("./x")) == REQUESTS_PER_REPO
+    options = collect_options(settings_for("./x", **{"release-downloads": "true"}))
+    assert options.cost == REQUESTS_PER_REPO + 1
+    assert collect_options(settings_for("./x")).cost == REQUESTS_PER_REPO
     picked, deferred = plan_budget(
         NAMES,
-        settings=settings,
+        cost=options.cost,
+        max_requests=options.max_requests,
         remaining=REQUESTS_PER_REPO * len(NAMES),
         made=0,
         read_state=state,
@@ -127,7 +125,9 @@ def test_an_unexpected_exception_fails_its_repo_only() -> None:
     log = ListLog()
     with SimulatedGitHub(world, now=now, token=TOKEN) as sim:
         source = _SurprisingSource(token=TOKEN, api_url=sim.url, policy=RetryPolicy(attempts=0))
-        collected = collect(settings_for("./x"), today=now.date(), source=source, log=log)
+        collected = collect(
+            collect_options(settings_for("./x")), today=now.date(), source=source, log=log
+        )
     assert [o.repo.full_name for o in collected.observations] == ["octo/alpha"]
     (result,) = collected.results
     assert (result.full_name, result.status) == ("octo/beta", RepoStatus.FAILED)
