@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,8 +29,15 @@ from traffic_sync.sinks.posthog import (
     sends_in_clear,
 )
 from traffic_sync.stages.collect import Collected, CollectOptions, collect
-from traffic_sync.stages.publish import publish
-from traffic_sync.stages.store import Plan, moved_line, read_state, store
+from traffic_sync.stages.publish import PublishOptions, publish
+from traffic_sync.stages.store import (
+    Plan,
+    moved_line,
+    open_branch,
+    push_attempts,
+    read_state,
+    store,
+)
 
 
 def run(
@@ -70,15 +78,21 @@ def run(
             api_key=settings.posthog_api_key, host=settings.posthog_host, sleep=sleep
         )
         posthog_report = publish(
-            settings,
+            PublishOptions(
+                posthog_host=settings.posthog_host,
+                from_branch="branch" in settings.sinks,
+                data_path=settings.data_path,
+                data_location=remote.display,
+                dry_run=settings.dry_run,
+                push_attempts=push_attempts(settings),
+            ),
             collected.observations,
             plan=None if stored.failed else stored.plan,
             store_failed=stored.failed,
             today=today,
             sender=sender,
             log=log,
-            remote=remote,
-            workdir=workdir,
+            branch=partial(open_branch, settings, remote, workdir),
             sleep=sleep,
         )
     branch = "branch" in settings.sinks
