@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from tests.helpers.sync import TOKEN, ListLog, settings_for
-from traffic_sync.core.models import Observation, RepoStatus
+from traffic_sync.core.models import Observation, RepoInfo, RepoStatus
 from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
@@ -56,7 +56,7 @@ def test_a_budget_that_covers_every_repo_keeps_the_order() -> None:
     ("remaining", "max_requests", "made", "chosen"),
     [
         (2 * REQUESTS_PER_REPO, "", 0, ["o/never", "o/stale"]),
-        (None, str(3 * REQUESTS_PER_REPO + 4), 0, ["o/never", "o/stale", "o/middle"]),
+        (None, str(4 * REQUESTS_PER_REPO - 1), 0, ["o/never", "o/stale", "o/middle"]),
         (5000, str(3 * REQUESTS_PER_REPO), REQUESTS_PER_REPO, ["o/never", "o/stale"]),
         (REQUESTS_PER_REPO - 1, "", 0, []),
     ],
@@ -80,9 +80,9 @@ def test_the_smaller_budget_takes_the_stalest_first(
     assert deferred == [n for n in NAMES if n not in chosen]
 
 
-def test_release_downloads_make_a_repo_cost_six_requests() -> None:
-    """With release-downloads a repo costs its releases too: a budget of 4 * 5 requests covers
-    only 3 repos (of 6 requests each), the stalest."""
+def test_release_downloads_make_a_repo_cost_five_requests() -> None:
+    """With release-downloads a repo costs its releases too: a budget of 4 repos at 4
+    requests covers only 3 repos of 5 requests each, the stalest."""
     options = collect_options(settings_for("./x", **{"release-downloads": "true"}))
     assert options.cost == REQUESTS_PER_REPO + 1
     assert collect_options(settings_for("./x")).cost == REQUESTS_PER_REPO
@@ -108,10 +108,13 @@ class _SurprisingSource(GitHubSource):
         fetched_on: dt.date,
         accept: Callable[[int], bool] | None = None,
         releases: bool = False,
+        info: RepoInfo | None = None,
     ) -> Observation:
         if full_name == "octo/beta":
             raise KeyError("views")
-        return super().observe(full_name, fetched_on=fetched_on, accept=accept, releases=releases)
+        return super().observe(
+            full_name, fetched_on=fetched_on, accept=accept, releases=releases, info=info
+        )
 
 
 def test_an_unexpected_exception_fails_its_repo_only() -> None:

@@ -67,8 +67,21 @@ def growth_state(remote: Path, repo_id: int) -> dict[str, dict[str, object]]:
 
 
 def queries(sim: SimulatedGitHub) -> list[dict[str, object]]:
-    """The variables of every GraphQL query of the run, in order."""
-    return [r.body["variables"] for r in sim.requests if r.path == "/graphql"]
+    """The variables of every stars or forks query of the run, in order."""
+    return [
+        r.body["variables"]
+        for r in sim.requests
+        if r.path == "/graphql" and not r.body["query"].startswith("query Describe")
+    ]
+
+
+def describes(sim: SimulatedGitHub) -> list[dict[str, object]]:
+    """The variables of every query for the repos' facts (`github.describe`), in order."""
+    return [
+        r.body["variables"]
+        for r in sim.requests
+        if r.path == "/graphql" and r.body["query"].startswith("query Describe")
+    ]
 
 
 def rest_paths(sim: SimulatedGitHub, name: str) -> list[str]:
@@ -105,9 +118,11 @@ def test_first_run_backfills_more_stars_than_rest_can_list(
     }
     assert report.growth is not None
     assert (report.growth.fetched, report.growth.waiting) == (2, 0)
-    assert report.growth.points.used == len(asked)
+    # and one query for both repos' facts
+    assert len(describes(sim)) == 1
+    assert report.growth.points.used == len(asked) + 1
     summary = render_summary(report, with_charts=False)
-    assert f"GraphQL points: {len(asked):,} used" in summary
+    assert f"GraphQL points: {len(asked) + 1:,} used" in summary
     assert f"of {queries_needed(45_000) + queries_needed(1_234):,} planned" in summary
     page = branch.files(remote)["octo/huge/README.md"].decode()
     assert f"Stars since the repository's creation, 2019-04-01 to {NOW.date()}" in page
@@ -134,19 +149,21 @@ def test_an_incremental_day_asks_newest_first_down_to_the_newest_day_held(
 
 
 @pytest.mark.slow  # tens of thousands of stars through whole runs
-def test_a_quiet_day_costs_five_requests_and_no_query(sim: SimulatedGitHub, tmp_path: Path) -> None:
-    """Counts unchanged: GET /repos and the four traffic calls, nothing else (six with
-    release-downloads, the sixth its releases), and no GraphQL query; nothing changes but the
-    day's snapshots."""
+def test_a_quiet_day_costs_four_requests_and_one_query(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """Counts unchanged: the four traffic calls a repo, nothing else (five with
+    release-downloads, the fifth its releases), and one GraphQL query for every repo's facts;
+    nothing changes but the day's snapshots."""
     remote = branch.init_bare(tmp_path / "data.git")
     sync(sim, remote, tmp_path, repos="octo/small octo/huge")
     before = (stored(remote, "octo/small", "stars"), stored(remote, "octo/huge", "forks"))
     next_day(sim)
     report = sync(sim, remote, tmp_path, repos="octo/small octo/huge")
     assert queries(sim) == []
+    assert describes(sim) == [{"o0": "octo", "n0": "small", "o1": "octo", "n1": "huge"}]
     for name in ("octo/small", "octo/huge"):
         assert rest_paths(sim, name) == [
-            f"/repos/{name}",
             f"/repos/{name}/traffic/views",
             f"/repos/{name}/traffic/clones",
             f"/repos/{name}/traffic/popular/referrers",
@@ -154,10 +171,10 @@ def test_a_quiet_day_costs_five_requests_and_no_query(sim: SimulatedGitHub, tmp_
         ]
     assert (stored(remote, "octo/small", "stars"), stored(remote, "octo/huge", "forks")) == before
     assert report.growth is not None
-    assert (report.growth.quiet, report.growth.points.queries) == (4, 0)
+    assert (report.growth.quiet, report.growth.points.queries) == (4, 1)
     next_day(sim)
     sync(sim, remote, tmp_path, repos="octo/small", **{"release-downloads": "true"})
-    assert rest_paths(sim, "octo/small")[5:] == ["/repos/octo/small/releases"]
+    assert rest_paths(sim, "octo/small")[4:] == ["/repos/octo/small/releases"]
     assert queries(sim) == []
 
 
@@ -212,7 +229,7 @@ def test_points_running_out_mid_backfill_stop_cleanly_and_the_next_run_resumes(
     assert report.growth is not None
     assert report.growth.points.stopped
     assert report.growth.waiting >= 1
-    assert len(queries(sim)) == 100
+    assert len(queries(sim)) + len(describes(sim)) == 100
     walked = sum(q["name"] == "big" for q in queries(sim))
     # the small repo's histories are cheaper, so they went first and are whole
     small = daily_growth(sim.timeline("octo/small", "stars"))

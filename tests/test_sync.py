@@ -102,7 +102,7 @@ def test_rate_limit_saves_what_was_collected(sim: SimulatedGitHub, tmp_path: Pat
     remote = branch.init_bare(tmp_path / "data.git")
     reset = str(int(sim.now.timestamp()) + 3600)
     sim.fail(
-        r"^/repos/octo/beta$",
+        r"^/repos/octo/beta/traffic/views$",
         403,
         headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset},
         message="API rate limit exceeded for user ID 1.",

@@ -1226,6 +1226,19 @@ class SimulatedGitHub:
             "isArchived": repo.archived,
             "stargazerCount": self._count(repo, "stars"),
             "forkCount": self._count(repo, "forks"),
+            "watchers": {"__typename": "UserConnection", "totalCount": repo.watchers},
+            # REST's open_issues_count is both; the simulator keeps its open items as issues
+            "issues": lambda _arguments: {
+                "__typename": "IssueConnection",
+                "totalCount": repo.open_issues,
+            },
+            "pullRequests": lambda _arguments: {
+                "__typename": "PullRequestConnection",
+                "totalCount": 0,
+            },
+            # a "no-push" token may read; a workflow's GITHUB_TOKEN may push to its repo, yet
+            # GitHub refuses it traffic all the same (the traffic answers' 403 says so)
+            "viewerPermission": {"pat": "ADMIN", "github-token": "WRITE"}.get(kind, "READ"),
             "stargazers": stars,
             "forks": forks,
         }

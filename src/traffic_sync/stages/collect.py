@@ -16,12 +16,22 @@ from functools import partial
 from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import AuthError, PrivacyError, RateLimitedError, RepoError
 from traffic_sync.core.log import Log
-from traffic_sync.core.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
+from traffic_sync.core.models import (
+    GrowthReport,
+    Observation,
+    RepoInfo,
+    RepoRef,
+    RepoResult,
+    RepoStatus,
+)
 from traffic_sync.core.shard import WHOLE, Selection, Shard, known_ids, select
 from traffic_sync.github.rest import Declined, TrafficSource
 from traffic_sync.stages.collect_growth import collect_growth
 
-REQUESTS_PER_REPO = 5  # GET /repos/{o}/{r} and the four traffic calls
+# the four traffic calls: the rest of a repo's facts come from GraphQL, many repos a query
+# (`GitHubSource.describe`); a repo GraphQL could not describe costs one more, its GET
+REQUESTS_PER_REPO = 4
+FACTS_REQUESTS = 1
 RELEASE_REQUESTS = 1  # GET /repos/{o}/{r}/releases, with `release-downloads` (per 100 releases)
 # A fetch on day F holds final days F-13 .. F-2, so a repo synced at least every 12 days loses
 # no day; the summary warns from 10 days on, while there is still time.
@@ -92,8 +102,10 @@ def collect(
         collected.results.append(RepoResult.failed(pattern, error))
     shard = choose_shard(refs, shard=options.shard, read_state=read_state, log=log)
     public = options.guarded is not None and source.is_private(options.guarded) is not True
+    facts = _described(shard, options=options, source=source, log=log, into=collected)
     names = _within_budget(
-        shard.names,
+        list(facts),
+        cost=options.cost + (FACTS_REQUESTS if None in facts.values() else 0),
         options=options,
         source=source,
         today=today,
@@ -102,7 +114,7 @@ def collect(
         into=collected,
     )
     outcomes = _observe_all(
-        names, options=options, source=source, today=today, unknown=shard.unknown
+        names, facts, options=options, source=source, today=today, unknown=shard.unknown
     )
     tally = _Tally(
         collected, log=log, check=partial(_check_privacy, public=public, options=options)
@@ -199,6 +211,7 @@ def _add_growth(
 def _within_budget(
     names: Sequence[str],
     *,
+    cost: int,
     options: CollectOptions,
     source: TrafficSource,
     today: dt.date,
@@ -206,10 +219,11 @@ def _within_budget(
     log: Log,
     into: Collected,
 ) -> list[str]:
-    """The repos this run can afford (see `plan_budget`); the others are reported skipped."""
+    """The repos this run can afford at `cost` requests each (see `plan_budget`); the others
+    are reported skipped."""
     names, deferred = plan_budget(
         names,
-        cost=options.cost,
+        cost=cost,
         max_requests=options.max_requests,
         remaining=source.remaining_requests(),
         made=source.requests_made,
@@ -218,7 +232,7 @@ def _within_budget(
     if deferred:
         budget = RateLimitedError(
             f"The repos need more API requests than this run may make "
-            f"({options.cost} per repo); the stalest {len(names):,} were synced "
+            f"({cost} per repo); the stalest {len(names):,} were synced "
             "first.",
             fix="The next runs sync the rest first. Raise max-requests, or run more often.",
         )
@@ -251,8 +265,44 @@ def choose_shard(
     return chosen
 
 
+def _described(
+    shard: Selection, *, options: CollectOptions, source: TrafficSource, log: Log, into: Collected
+) -> dict[str, RepoInfo | None]:
+    """name -> its facts (None: `observe` asks REST), in order, for the repos worth a traffic
+    request: a repo GraphQL cannot find, or that the token cannot push to, fails here before
+    any traffic request; another shard's repo (a named one, its id learnt here) is dropped, and
+    so is a second name for a repo already listed (an old name and the new one)."""
+    try:
+        described, reason = source.describe(shard.names)
+    except AuthError as error:  # the token is refused: every repo fails with that one error
+        if shard.names:
+            log.error(error, where=shard.names[0])
+        into.results.extend(RepoResult.failed(name, error) for name in shard.names)
+        return {}
+    if reason is not None:
+        log.progress(
+            f"GraphQL could not describe every repo ({reason.message}); "
+            "those are asked over REST, one request more each"
+        )
+    facts: dict[str, RepoInfo | None] = {}
+    ids: set[int] = set()
+    for one in described:
+        if one.error is not None:
+            log.error(one.error, where=one.name)
+            into.results.append(RepoResult.failed(one.name, one.error))
+        elif one.info is None:
+            facts[one.name] = None
+        elif one.name in shard.unknown and not options.shard.holds(one.info.id):
+            log.progress(f"{one.name}: id {one.info.id} is another shard's; not fetched")
+        elif one.info.id not in ids:
+            ids.add(one.info.id)
+            facts[one.name] = one.info
+    return facts
+
+
 def _observe_all(
     names: Sequence[str],
+    facts: Mapping[str, RepoInfo | None],
     *,
     options: CollectOptions,
     source: TrafficSource,
@@ -272,7 +322,11 @@ def _observe_all(
         try:
             accept = holds if name in unknown else None
             return source.observe(
-                name, fetched_on=today, accept=accept, releases=options.release_downloads
+                name,
+                fetched_on=today,
+                accept=accept,
+                releases=options.release_downloads,
+                info=facts.get(name),
             )
         except (RateLimitedError, AuthError):
             stop.set()
