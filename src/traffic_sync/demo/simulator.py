@@ -123,6 +123,9 @@ class SimRepo:
     # before (see `growth_timeline`); None: the day the simulator starts
     counted_on: dt.date | None = None
     releases: int = 0  # releases published a month apart from `created` on (`release_assets`)
+    # whether the token's account may push (traffic needs it); False: a collaborator with read
+    # access alone, whose traffic calls are 403 and whose GraphQL `viewerPermission` is READ
+    push: bool = True
 
     @property
     def owner(self) -> str:
@@ -1102,7 +1105,7 @@ class SimulatedGitHub:
             return None, _error(404, "Not Found", docs)
         if kind == "github-token":
             return None, _error(403, "Resource not accessible by integration", docs)
-        if kind == "no-push":
+        if kind == "no-push" or not repo.push:
             return None, _error(403, "Must have push access to repository", docs)
         return repo, _Answer(200, None)
 
@@ -1238,7 +1241,9 @@ class SimulatedGitHub:
             },
             # a "no-push" token may read; a workflow's GITHUB_TOKEN may push to its repo, yet
             # GitHub refuses it traffic all the same (the traffic answers' 403 says so)
-            "viewerPermission": {"pat": "ADMIN", "github-token": "WRITE"}.get(kind, "READ"),
+            "viewerPermission": {"pat": "ADMIN", "github-token": "WRITE"}.get(kind, "READ")
+            if repo.push
+            else "READ",
             "stargazers": stars,
             "forks": forks,
         }
@@ -1365,7 +1370,11 @@ class SimulatedGitHub:
             open_issues=repo.open_issues,
             html_url=f"https://github.com/{repo.full_name}",
             url=f"{self.url}/repos/{repo.full_name}",
-            permissions={"admin": kind == "pat", "push": kind == "pat", "pull": True},
+            permissions={
+                "admin": kind == "pat" and repo.push,
+                "push": kind == "pat" and repo.push,
+                "pull": True,
+            },
         )
         return body
 
