@@ -29,7 +29,7 @@ from traffic_sync.core.models import (
     RepoStatus,
     TrafficAnswer,
 )
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer
 from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitstore import resolve_remote
