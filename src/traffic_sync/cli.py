@@ -33,7 +33,7 @@ from traffic_sync.settings import (
     parse_branch_settings,
     parse_settings,
 )
-from traffic_sync.sinks.gitstore import resolve_remote
+from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.sync import run
 
 _REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")
