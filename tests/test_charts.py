@@ -29,7 +29,9 @@ from traffic_sync.pages.charts import (
     sparkline,
     to_markdown,
 )
-from traffic_sync.pages.render import escape_text, render_repo_page, render_summary
+from traffic_sync.pages.markdown import escape_text
+from traffic_sync.pages.render import render_repo_page
+from traffic_sync.pages.summary import render_summary
 
 LABEL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 

@@ -26,7 +26,8 @@ from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.imports.formats import Tool
 from traffic_sync.imports.importer import import_folder
-from traffic_sync.pages.render import escape_text, render_summary
+from traffic_sync.pages.markdown import escape_text
+from traffic_sync.pages.summary import render_summary
 from traffic_sync.settings import (
     INPUT_DEFAULTS,
     SECRET_INPUTS,
