@@ -102,7 +102,11 @@ def _node_id(prefix: str, number: int) -> str:
 
 
 def stamp(day: dt.date) -> str:
+    """A day as the timestamps of the shapes give it (a fixed time of day)."""
     return f"{day.isoformat()}T10:00:00Z"
+
+
+# --- the endpoints ------------------------------------------------------------------------------
 
 
 class RestApi:
@@ -549,6 +553,7 @@ def error(status: int, message: str, docs: str) -> Answer:
 
 
 def json_or_none(body: bytes) -> Json:
+    """A request body's JSON; None when it is empty or not JSON."""
     try:
         return json.loads(body) if body.strip() else None
     except ValueError:
