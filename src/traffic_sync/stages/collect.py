@@ -18,7 +18,7 @@ from traffic_sync.core.log import Log
 from traffic_sync.core.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
 from traffic_sync.core.shard import Selection, known_ids, select
 from traffic_sync.github.rest import Declined, TrafficSource
-from traffic_sync.sinks.gitstore import repo_on_server
+from traffic_sync.sinks.gitremote import repo_on_server
 from traffic_sync.stages.collect_growth import collect_growth
 
 REQUESTS_PER_REPO = 5  # GET /repos/{o}/{r} and the four traffic calls

@@ -23,7 +23,7 @@ from traffic_sync.core.errors import PostHogError, StoreError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import History, Observation, PostHogReport, SeriesKey
-from traffic_sync.sinks.gitstore import Remote
+from traffic_sync.sinks.gitremote import Remote
 from traffic_sync.sinks.posthog import EventSender, SeriesPlan, advance, plan_events, window_events
 from traffic_sync.stages.store import Plan, open_branch, push_attempts, until_pushed
 
