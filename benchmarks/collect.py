@@ -26,7 +26,7 @@ from typing import Any
 import requests
 
 from traffic_sync.core.errors import TrafficSyncError
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import parse_settings

@@ -102,7 +102,8 @@ from traffic_sync.core.models import (
 )
 from traffic_sync.pages.render import render_index, render_repo_page
 from traffic_sync.settings import parse_settings
-from traffic_sync.sinks.gitstore import DataBranch, prepare_local, resolve_remote
+from traffic_sync.sinks.gitremote import prepare_local, resolve_remote
+from traffic_sync.sinks.gitstore import DataBranch
 from traffic_sync.stages.store import store
 
 TODAY = dt.date(2026, 3, 2)

@@ -32,7 +32,7 @@ from traffic_sync.core.models import (
     RepoInfo,
     TrafficAnswer,
 )
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
 from traffic_sync.stages import store
 

@@ -27,7 +27,8 @@ from traffic_sync.core.models import (
     TrafficAnswer,
 )
 from traffic_sync.settings import parse_settings
-from traffic_sync.sinks.gitstore import DataBranch, resolve_remote
+from traffic_sync.sinks.gitremote import resolve_remote
+from traffic_sync.sinks.gitstore import DataBranch
 from traffic_sync.stages.store import store
 
 TODAY = dt.date(2026, 3, 2)

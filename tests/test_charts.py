@@ -12,11 +12,11 @@ from tests.helpers.histories import TODAY, busy_history, day, summary_report, th
 from traffic_sync.branch.alltime import Counters, index_row, of_rows
 from traffic_sync.core.growth import GrowthRow
 from traffic_sync.core.models import DailyRow, History, ReferrerRow, ReleaseRow, StatsRow
-from traffic_sync.pages import charts
+from traffic_sync.pages import axes
+from traffic_sync.pages.axes import MAX_LABELS
 from traffic_sync.pages.charts import (
     DAYS,
     GREY,
-    MAX_LABELS,
     Chart,
     counter_chart,
     daily_chart,
@@ -29,7 +29,9 @@ from traffic_sync.pages.charts import (
     sparkline,
     to_markdown,
 )
-from traffic_sync.pages.render import escape_text, render_repo_page, render_summary
+from traffic_sync.pages.markdown import escape_text
+from traffic_sync.pages.render import render_repo_page
+from traffic_sync.pages.summary import render_summary
 
 LABEL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
@@ -226,11 +228,11 @@ def test_labels_fit_and_stay_distinct(count: int, start: dt.date, unit: tuple[st
     at least one, and every category stays a distinct string."""
     name, days = unit
     last = start + dt.timedelta(days=min(count, 200 if days < 90 else 60) * days)
-    _, periods = charts._periods(start, last, (name,), 10_000)
-    labels = charts._labels(periods, name)
+    _, periods = axes.periods(start, last, (name,), 10_000)
+    labels = axes.labels(periods, name)
     assert len(labels) == len(periods)
     assert 1 <= sum(bool(label) for label in labels) <= MAX_LABELS
-    assert len(set(charts._unique(labels))) == len(labels)
+    assert len(set(axes.unique_labels(labels))) == len(labels)
 
 
 @given(
@@ -248,9 +250,9 @@ def test_counted_periods_equal_walked_ones(
     expected = None
     for unit in units:
         walked: list[tuple[dt.date, dt.date]] = []
-        start = charts._period_start(first, unit)
+        start = axes.period_start(first, unit)
         while start <= last and len(walked) <= limit:
-            following = charts._period_start(start + dt.timedelta(days=31), unit)
+            following = axes.period_start(start + dt.timedelta(days=31), unit)
             if unit != "month":
                 following = start + dt.timedelta(days=1 if unit == "day" else 7)
             walked.append((start, following - dt.timedelta(days=1)))
@@ -258,14 +260,14 @@ def test_counted_periods_equal_walked_ones(
         if len(walked) <= limit or unit == units[-1]:
             expected = (unit, tuple(walked))
             break
-    assert charts._periods(first, last, units, limit) == expected
+    assert axes.periods(first, last, units, limit) == expected
 
 
 @given(st.integers(0, 10**7), st.integers(0, 10**7))
 def test_line_range_holds_the_values_on_round_ticks(a: int, b: int) -> None:
     """The axis holds both values, starts at a multiple of its tick step, never below 0."""
-    low, top, floor = charts._line_range([a, b])
-    step = charts._tick_step(top - low)
+    low, top, floor = axes.line_range([a, b])
+    step = axes.tick_step(top - low)
     assert 0 <= low <= min(a, b)
     assert max(a, b) <= top
     assert low % step == 0
@@ -345,7 +347,7 @@ def test_all_zero_history_has_no_all_time_chart() -> None:
 
 def test_a_repeated_date_label_stays_a_category_of_its_own() -> None:
     """Equal labels (the same day in two years) are made distinct; blanks are all distinct."""
-    unique = charts._unique(["Jan 5", "", "Jan 5", "", "Jan 5"])
+    unique = axes.unique_labels(["Jan 5", "", "Jan 5", "", "Jan 5"])
     assert len(set(unique)) == 5
     assert [label.strip("\u2800") for label in unique[::2]] == ["Jan 5"] * 3
     assert all(not label.replace("\u2800", "").strip() for label in unique[1::2])

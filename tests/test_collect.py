@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers.sync import TOKEN, ListLog, settings_for
 from traffic_sync.core.models import Observation, RepoInfo, RepoStatus
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.stages.collect import REQUESTS_PER_REPO, collect, gap_risk, plan_budget

@@ -31,7 +31,7 @@ import yaml
 from tests import branch
 from tests.fake_posthog import FakePostHog
 from tests.git_host import GitHost
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 
 pytestmark = pytest.mark.slow  # builds and runs the real image
 

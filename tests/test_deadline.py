@@ -14,7 +14,7 @@ import requests
 
 from tests.helpers.factories import StartGitHub
 from traffic_sync.core.errors import TransientError
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.deadline import deadline_session
 from traffic_sync.github.graphql import GraphQLClient
 from traffic_sync.github.pacer import RetryPolicy

@@ -19,7 +19,7 @@ from tests import branch
 from tests.helpers.factories import StartGitHub
 from tests.runner import ENTRYPOINT, StepResult, faketime_env, run_step
 from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 
 pytestmark = pytest.mark.slow  # runs the entrypoint day after day
 

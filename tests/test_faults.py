@@ -44,7 +44,8 @@ from tests.runner import (
     start_step,
     wait_for_exit,
 )
-from traffic_sync.demo.simulator import Metric, SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
+from traffic_sync.demo.traffic import Metric
 
 pytestmark = pytest.mark.slow  # a month of entrypoint runs under faults
 

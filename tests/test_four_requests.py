@@ -15,7 +15,7 @@ from tests.helpers.factories import StartGitHub
 from tests.helpers.sync import NOW, TOKEN, ListLog, settings_for, sync_once
 from traffic_sync.core.errors import AccessDeniedError, RepoNotFoundError
 from traffic_sync.core.models import RepoStatus
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.describe import BATCH
 
 TRAFFIC = ("traffic/views", "traffic/clones", "traffic/popular/referrers", "traffic/popular/paths")
@@ -30,9 +30,7 @@ def world(count: int) -> list[SimRepo]:
 
 @pytest.fixture
 def sim(validator: GitHubValidator | None, start_github: StartGitHub) -> SimulatedGitHub:
-    return start_github(
-        world(60), now=NOW, token=TOKEN, viewer="octo", graphql_validator=validator
-    )
+    return start_github(world(60), now=NOW, token=TOKEN, viewer="octo", graphql_validator=validator)
 
 
 def rest_per_repo(sim: SimulatedGitHub) -> Counter[str]:

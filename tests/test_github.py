@@ -21,7 +21,7 @@ from traffic_sync.core.errors import (
     TransientError,
 )
 from traffic_sync.core.models import RepoRef
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import Declined, GitHubSource, classify
 

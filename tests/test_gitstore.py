@@ -22,15 +22,10 @@ from tests.helpers import servers
 from tests.helpers.gitrepo import PLAIN_ENV, blobs_in, git, objects_in
 from traffic_sync.core.errors import PushRejectedError, StoreError
 from traffic_sync.core.gitids import tree_sha
-from traffic_sync.sinks import gitstore
-from traffic_sync.sinks.gitstore import (
-    BOT,
-    DataBranch,
-    Identity,
-    Remote,
-    prepare_local,
-    resolve_remote,
-)
+from traffic_sync.sinks import gitrun
+from traffic_sync.sinks.gitremote import Remote, prepare_local, resolve_remote
+from traffic_sync.sinks.gitrun import BOT, Identity
+from traffic_sync.sinks.gitstore import DataBranch
 
 BRANCH = "traffic-data"
 TOKEN = "ghs_s3cretTokenValue1234567890"
@@ -421,7 +416,7 @@ def test_read_files_streams_big_blobs(git_remote: Path, tmp_path: Path) -> None:
 
 def read_first_line(command: list[str], *, stdin: bytes, timeout: float) -> bytes:
     """Read one line of a streaming git stand-in's output, then fail as a reader would."""
-    with gitstore._streaming(command, env=os.environ, stdin=stdin, timeout=timeout) as out:
+    with gitrun.stream_git(command, env=os.environ, stdin=stdin, timeout=timeout) as out:
         line = out.readline()
         raise ValueError(line)
 

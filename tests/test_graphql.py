@@ -22,7 +22,8 @@ from traffic_sync.core.growth import (
     merge_growth,
     should_fetch,
 )
-from traffic_sync.demo.simulator import GRAPHQL_PATHS, SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
+from traffic_sync.demo.simgraphql import GRAPHQL_PATHS
 from traffic_sync.github.graphql import (
     STARGAZERS_QUERY,
     GraphQLClient,

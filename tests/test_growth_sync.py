@@ -17,10 +17,10 @@ from tests.helpers.factories import StartGitHub
 from tests.helpers.sync import FAST, TOKEN, ListLog, settings_for
 from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
 from traffic_sync.core.models import DEFAULT_RESERVE, ReleaseRow, RunReport
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.pages.charts import downloads_per_day
-from traffic_sync.pages.render import render_summary
+from traffic_sync.pages.summary import render_summary
 from traffic_sync.sync import run
 
 # a fixed instant: the simulator and the code under test read one clock, the simulator's

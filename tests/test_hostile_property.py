@@ -32,7 +32,7 @@ from traffic_sync import cli
 from traffic_sync.actions import Reporter
 from traffic_sync.core.config import Settings
 from traffic_sync.core.models import RunReport
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.sync import run

@@ -18,7 +18,7 @@ from tests.helpers.readme import readme_section
 from tests.runner import run_step
 from traffic_sync import cli
 from traffic_sync.branch.folders import fingerprint
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
 REPO = "octo-org/busy-lib"

@@ -12,7 +12,7 @@ import pytest
 from tests.helpers.factories import StartGitHub
 from traffic_sync.actions import Reporter
 from traffic_sync.core.config import Settings
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.keepalive import Decision, Workflow, decide, keep_alive, parse_workflow_ref
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.settings import parse_settings

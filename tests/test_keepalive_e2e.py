@@ -14,7 +14,7 @@ import pytest
 from tests import branch
 from tests.helpers.factories import StartGitHub
 from tests.runner import StepResult, run_step
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 
 pytestmark = pytest.mark.slow  # runs the entrypoint
 

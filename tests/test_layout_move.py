@@ -38,7 +38,7 @@ from traffic_sync.branch import codec
 from traffic_sync.core.errors import StoreError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.models import History, Observation, RepoInfo, TrafficAnswer
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
 from traffic_sync.stages import store
 

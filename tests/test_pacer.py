@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import MIN_PER_MINUTE, BudgetSpentError, Pacer, RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 

@@ -18,7 +18,7 @@ from tests.fake_posthog import FakePostHog
 from tests.helpers.factories import StartGitHub, StartPostHog
 from tests.runner import StepResult, run_step
 from traffic_sync.core.models import Metric
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.sinks.posthog import event_uuid
 
 pytestmark = pytest.mark.slow  # runs the entrypoint day after day

@@ -18,11 +18,11 @@ from traffic_sync import cli
 from traffic_sync.branch.view import STATE_FILE
 from traffic_sync.core.config import Settings
 from traffic_sync.core.models import Metric, RepoStatus, RunReport, SeriesKey
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import parse_settings
-from traffic_sync.sinks.gitstore import resolve_remote
+from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.sinks.posthog import PostHogSender, event_uuid
 from traffic_sync.stages.publish import save_watermarks
 from traffic_sync.stages.store import open_branch, push_attempts

@@ -35,14 +35,9 @@ from traffic_sync.core.models import (
     RunReport,
     StatsRow,
 )
-from traffic_sync.pages.render import (
-    SUMMARY_BUDGET,
-    escape_cell,
-    escape_text,
-    render_index,
-    render_repo_page,
-    render_summary,
-)
+from traffic_sync.pages.markdown import escape_cell, escape_text
+from traffic_sync.pages.render import render_index, render_repo_page
+from traffic_sync.pages.summary import SUMMARY_BUDGET, render_summary
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
 HOSTILE = (

@@ -21,7 +21,7 @@ from traffic_sync.core.models import (
     RepoStatus,
     TrafficAnswer,
 )
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer
 from traffic_sync.stages.store import plan_files
 

@@ -17,8 +17,9 @@ from tests.graphql_schema import (
     schema_validator,
 )
 from tests.helpers.factories import StartGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.demo.simgraphql import QuerySyntaxError, decode_cursor, encode_cursor, read_query
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub, growth_timeline
+from traffic_sync.demo.traffic import growth_timeline
 from traffic_sync.github.graphql import (
     FORKS_QUERY,
     STARGAZERS_QUERY,

@@ -14,7 +14,7 @@ import requests
 from github import Auth, Github
 
 from tests.helpers.factories import StartGitHub
-from traffic_sync.demo.simulator import Request, SimRepo, SimulatedGitHub, demo_world
+from traffic_sync.demo import Request, SimRepo, SimulatedGitHub, demo_world
 
 TOKEN = "ghp_simulatorTestToken"
 NOON = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)  # a Tuesday

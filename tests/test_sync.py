@@ -29,10 +29,10 @@ from traffic_sync.core.models import (
     RepoStatus,
     TrafficAnswer,
 )
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer
 from traffic_sync.settings import parse_settings
-from traffic_sync.sinks.gitstore import resolve_remote
+from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.stages.collect import collect
 from traffic_sync.stages.store import plan_files, push_token_for
 from traffic_sync.sync import collect_options, index_url, run

@@ -22,8 +22,8 @@ from traffic_sync.cli import crash_summary
 from traffic_sync.core.errors import PostHogError
 from traffic_sync.core.history import WINDOW_DAYS
 from traffic_sync.core.models import Metric
-from traffic_sync.demo.simulator import SimulatedGitHub
-from traffic_sync.sinks.gitstore import repo_on_server
+from traffic_sync.demo import SimulatedGitHub
+from traffic_sync.sinks.gitremote import repo_on_server
 from traffic_sync.sinks.posthog import Event, PostHogSender, sends_in_clear
 
 TOKEN = "ghp_trustTestToken0123456789"

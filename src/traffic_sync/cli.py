@@ -26,14 +26,15 @@ from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.imports.formats import Tool
 from traffic_sync.imports.importer import import_folder
-from traffic_sync.pages.render import escape_text, render_summary
+from traffic_sync.pages.markdown import escape_text
+from traffic_sync.pages.summary import render_summary
 from traffic_sync.settings import (
     INPUT_DEFAULTS,
     SECRET_INPUTS,
     parse_branch_settings,
     parse_settings,
 )
-from traffic_sync.sinks.gitstore import resolve_remote
+from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.sync import run
 
 _REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")

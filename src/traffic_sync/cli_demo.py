@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from traffic_sync.core.errors import TrafficSyncError
-from traffic_sync.demo.simulator import SimulatedGitHub, demo_world
+from traffic_sync.demo import SimulatedGitHub, demo_world
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import parse_settings

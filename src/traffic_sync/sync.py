@@ -21,7 +21,7 @@ from traffic_sync.core.errors import StoreError
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import RepoResult, RunReport
 from traffic_sync.github.rest import TrafficSource
-from traffic_sync.sinks.gitstore import Remote, repo_on_server, resolve_remote
+from traffic_sync.sinks.gitremote import Remote, repo_on_server, resolve_remote
 from traffic_sync.sinks.posthog import (
     EventSender,
     PostHogSender,

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from tests.fake_posthog import FakePostHog
-from traffic_sync.demo.simulator import SimulatedGitHub
+from traffic_sync.demo import SimulatedGitHub
 
 # start_github(repos, now=..., token=..., ...) takes the simulator's own arguments
 StartGitHub = Callable[..., SimulatedGitHub]

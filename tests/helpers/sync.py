@@ -11,7 +11,7 @@ from typing import Any
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import TrafficSyncError
 from traffic_sync.core.models import RunReport
-from traffic_sync.demo.simulator import SimRepo, SimulatedGitHub
+from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import parse_settings

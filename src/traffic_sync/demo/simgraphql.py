@@ -1,12 +1,15 @@
-"""The simulated GitHub's GraphQL side: a small query reader and executor, and paged connections.
+"""The simulated GitHub's GraphQL side: a small query reader and executor, paged connections,
+and `GraphQLApi`, the `POST /graphql` endpoint over the simulated world.
 
 Enough of GraphQL for the queries this tool makes (fields, aliases, arguments, variables, nested
 selections), executed over plain dicts whose callables take the field's arguments, and answered
 in GitHub's shapes: `data` holds exactly the fields asked for, `errors` carry GitHub's `type`,
-`path` and `locations`. Whether a query is valid is GitHub's published schema's to say: the
-simulator calls an injected validator for that (the test suite passes one built with
-graphql-core from `@octokit/graphql-schema`), so this module, like the simulator, needs nothing
-beyond the standard library.
+`path` and `locations`. `GraphQLApi` serves a repo's `stargazers` and `forks` from the world's
+timelines of when each came, with GitHub's cursors, `pageInfo`, errors, and `rateLimit` points
+per token. Whether a query is valid is GitHub's published schema's to say: the endpoint calls
+an injected validator for that (the test suite passes one built with graphql-core from
+`@octokit/graphql-schema`), so this module, like the simulator, needs nothing beyond the
+standard library.
 https://docs.github.com/graphql/guides/forming-calls-with-graphql
 """
 
@@ -15,13 +18,18 @@ from __future__ import annotations
 import base64
 import bisect
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-Json = Any
+from traffic_sync.demo.rest import Answer, error, json_or_none, stamp
+from traffic_sync.demo.traffic import Growth, Json, SimRepo
+from traffic_sync.demo.world import Item, SimWorld, TokenKind
+
+GRAPHQL_PATHS = ("/graphql", "/api/graphql")  # github.com; GitHub Enterprise Server
+GRAPHQL_DOCS = "https://docs.github.com/graphql"
 # (query text, variables) -> GitHub-shaped errors, [] when the query is valid
 Validator = Callable[[str, Mapping[str, Json]], Sequence[Mapping[str, Json]]]
 Resolver = Callable[[dict[str, Json]], Json]  # a field's arguments -> its value
@@ -328,8 +336,6 @@ def _bind(value: Json, variables: Mapping[str, Json]) -> Json:
 
 # --- connections --------------------------------------------------------------------------------
 
-Item = tuple[dt.datetime, int]  # (when, serial): the sort key GitHub's cursors point at
-
 
 def encode_cursor(item: Item) -> str:
     when, serial = item
@@ -413,3 +419,196 @@ def connection_page(
 def iso(when: dt.datetime) -> str:
     """GitHub's DateTime: UTC, seconds, `Z`."""
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- GitHub's GraphQL API over the simulated world ----------------------------------------------
+
+
+@dataclass(slots=True)
+class _Failure:
+    """An injected GraphQL error: HTTP 200 with one error of GitHub's `type`."""
+
+    kind: str  # GitHub's error `type`, "" for none
+    message: str
+    times: int
+    after: int  # queries still answered as usual first
+
+
+class GraphQLApi:
+    """`POST /graphql` over one world: a repository's stargazers and forks, points a token
+    spends, and the errors a test injects (`inject`)."""
+
+    def __init__(self, world: SimWorld) -> None:
+        self.world = world
+        self.failures: list[_Failure] = []  # guarded by the world's lock
+
+    def inject(self, kind: str, message: str, *, times: int, after: int) -> None:
+        """After `after` more queries answered as usual, the next `times` get this error."""
+        with self.world.lock:
+            self.failures.append(_Failure(kind, message, times, after))
+
+    def points_headers(self, token: str) -> dict[str, str]:
+        """GitHub's `x-ratelimit-*` headers of a GraphQL answer: the token's points."""
+        with self.world.lock:
+            reset, used = self.world.points_window(token)
+        return {
+            "x-ratelimit-limit": str(self.world.graphql_points),
+            "x-ratelimit-remaining": str(max(0, self.world.graphql_points - used)),
+            "x-ratelimit-reset": str(int(reset)),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-resource": "graphql",
+        }
+
+    def answer(
+        self, body: bytes, token: str, kind: TokenKind, validator: Validator | None
+    ) -> Answer:
+        """`POST /graphql`: validate (when a validator is given), charge a point, execute.
+
+        Like GitHub: errors in the query are HTTP 200 with `errors` and cost nothing; a spent
+        hour is HTTP 200 with a RATE_LIMITED error; each query of `first: 100` costs one point.
+        """
+        request = _read_graphql(body)
+        if isinstance(request, Answer):
+            return request
+        text, variables = request
+        if validator is not None:
+            errors = [dict(e) for e in validator(text, variables)]
+            if errors:
+                return Answer(200, {"errors": errors})
+        try:
+            operation = read_query(text)
+        except QuerySyntaxError as syntax:
+            return _graphql_errors(syntax.message, line=syntax.line, column=syntax.column)
+        with self.world.lock:
+            injected = self._take_failure()
+            if injected is not None:
+                return _graphql_errors(injected.message, kind=injected.kind)
+            reset, used = self.world.points_window(token)
+            if used + 1 > self.world.graphql_points:
+                return _graphql_errors(
+                    "API rate limit already exceeded for user ID 1.", kind="RATE_LIMITED"
+                )
+            self.world.points[token] = (reset, used + 1)
+        rate = {
+            "__typename": "RateLimit",
+            "cost": 1,
+            "limit": self.world.graphql_points,
+            "used": used + 1,
+            "remaining": self.world.graphql_points - used - 1,
+            "resetAt": iso(dt.datetime.fromtimestamp(reset, dt.UTC)),
+        }
+        root = {
+            "__typename": "Query",
+            "rateLimit": rate,
+            "repository": functools.partial(self._repository, kind=kind),
+        }
+        data, errors = execute(operation, variables, root)
+        return Answer(200, {"data": data, "errors": errors} if errors else {"data": data})
+
+    def _repository(self, arguments: dict[str, Json], *, kind: TokenKind) -> Json:
+        """`repository(owner:, name:)`: renamed repos are followed, as `followRenames` says."""
+        owner, name = str(arguments.get("owner")), str(arguments.get("name"))
+        repo = self.world.repos.get(f"{owner}/{name}".lower())
+        moved = self.world.moved.get(f"{owner}/{name}".lower())
+        if repo is None and moved is not None and arguments.get("followRenames", True):
+            repo = next((r for r in self.world.repos.values() if r.id == moved), None)
+        if repo is None or (repo.private and kind == "github-token"):
+            raise FieldError(
+                "NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'."
+            )
+        stars = functools.partial(self._connection, repo, "stars")
+        forks = functools.partial(self._connection, repo, "forks")
+        return {
+            "__typename": "Repository",
+            "nameWithOwner": repo.full_name,
+            "databaseId": repo.id,
+            "createdAt": stamp(repo.created),
+            "isPrivate": repo.private,
+            "isFork": repo.fork,
+            "isArchived": repo.archived,
+            "stargazerCount": self.world.growth_count(repo, "stars"),
+            "forkCount": self.world.growth_count(repo, "forks"),
+            "watchers": {"__typename": "UserConnection", "totalCount": repo.watchers},
+            # REST's open_issues_count is both; the simulator keeps its open items as issues
+            "issues": lambda _arguments: {
+                "__typename": "IssueConnection",
+                "totalCount": repo.open_issues,
+            },
+            "pullRequests": lambda _arguments: {
+                "__typename": "PullRequestConnection",
+                "totalCount": 0,
+            },
+            # a "no-push" token may read; a workflow's GITHUB_TOKEN may push to its repo, yet
+            # GitHub refuses it traffic all the same (the traffic answers' 403 says so)
+            "viewerPermission": {"pat": "ADMIN", "github-token": "WRITE"}.get(kind, "READ")
+            if repo.push
+            else "READ",
+            "stargazers": stars,
+            "forks": forks,
+        }
+
+    def _connection(self, repo: SimRepo, series: Growth, arguments: dict[str, Json]) -> Json:
+        with self.world.lock:
+            items = tuple(self.world.timeline_of(repo, series))
+        if series == "stars":
+            return connection_page(
+                items,
+                arguments,
+                name="stargazers",
+                typename="StargazerConnection",
+                order_field="STARRED_AT",
+                edge=lambda item: {
+                    "__typename": "StargazerEdge",
+                    "starredAt": iso(item[0]),
+                    "node": {"__typename": "User", "login": f"stargazer-{item[1]}"},
+                },
+            )
+        return connection_page(
+            items,
+            arguments,
+            name="forks",
+            typename="RepositoryConnection",
+            order_field="CREATED_AT",
+            edge=lambda item: {
+                "__typename": "RepositoryEdge",
+                "node": {
+                    "__typename": "Repository",
+                    "createdAt": iso(item[0]),
+                    "nameWithOwner": f"forker-{item[1]}/{repo.name}",
+                },
+            },
+        )
+
+    def _take_failure(self) -> _Failure | None:
+        """The injected GraphQL error this query gets, if any (the lock is held)."""
+        failure = next((f for f in self.failures if f.times > 0), None)
+        if failure is None:
+            return None
+        if failure.after > 0:
+            failure.after -= 1
+            return None
+        failure.times -= 1
+        return failure
+
+
+def _graphql_errors(message: str, *, kind: str = "", line: int = 0, column: int = 0) -> Answer:
+    """A GraphQL error answer: HTTP 200, `errors` only."""
+    found: dict[str, Json] = {"message": message}
+    if kind:
+        found["type"] = kind
+    if line:
+        found["locations"] = [{"line": line, "column": column}]
+    return Answer(200, {"errors": [found]})
+
+
+def _read_graphql(body: bytes) -> tuple[str, dict[str, Json]] | Answer:
+    """A GraphQL request's query and variables, or GitHub's answer to a malformed one."""
+    request = json_or_none(body)
+    if request is None and body.strip() not in (b"", b"null"):
+        return error(400, "Problems parsing JSON", GRAPHQL_DOCS)
+    if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+        return _graphql_errors("A query attribute must be specified and must be a string.")
+    variables = request.get("variables") or {}
+    if not isinstance(variables, dict):
+        return _graphql_errors("Variables are invalid JSON.")
+    return request["query"], variables

@@ -31,7 +31,8 @@ from traffic_sync.imports.formats import (
     read_import,
     wanted_files,
 )
-from traffic_sync.sinks.gitstore import DataBranch, prepare_local, resolve_remote
+from traffic_sync.sinks.gitremote import prepare_local, resolve_remote
+from traffic_sync.sinks.gitstore import DataBranch
 from traffic_sync.stages.store import (
     index_files,
     push_attempts,

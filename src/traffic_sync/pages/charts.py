@@ -11,8 +11,8 @@ image is ever committed. xychart-beta has limits that shape every chart here:
   its own (final / not final, complete week / partial week), and every chart is followed by a line
   that names its colours.
 - **Every category gets a label**, and equal labels merge into one category. Only a few x get a
-  date (a calendar-aligned subset, at most `MAX_LABELS`); the others get a distinct label that
-  draws no ink (`_blank_label`).
+  date (a calendar-aligned subset, at most `axes.MAX_LABELS`); the others get a distinct label that
+  draws no ink (see `axes`).
 - **Bars start below the y-axis minimum** (Mermaid pads the axis by half a label height): on bar
   charts the grey series sits at the minimum where there is data, so that strip is grey
   everywhere and a zero shows no bar at all; on line charts it sits below the axis there (a
@@ -36,9 +36,9 @@ from typing import Protocol, TypeVar
 from traffic_sync.branch import alltime
 from traffic_sync.branch.alltime import Counters, Reading, Traffic
 from traffic_sync.core.models import DailyRow, IndexRow, PathRow, ReferrerRow
+from traffic_sync.pages import axes
 
 DAYS = alltime.DAYS  # the daily charts' window; longer histories also get all-time charts
-MAX_LABELS = 7  # dates under the x axis of a 720 px chart, so that they never touch
 MAX_PERIODS = alltime.MAX_PERIODS  # bars or points of an all-time chart (a week each for
 # about three years)
 TOP = 5  # referrers or paths drawn in a trend chart
@@ -64,13 +64,6 @@ LINE_COLOURS = (
 )
 
 _T = TypeVar("_T")
-_ONE_DAY = dt.timedelta(days=1)
-# Braille pattern blank: a character with no ink that JavaScript's trim() keeps, so a label made
-# of it stays a label of its own; spaces between two of them make each one distinct.
-_BLANK = "\u2800"
-# Y-axis spans (times a power of ten) whose d3 ticks are round and at most eleven, and the
-# step d3 picks for each (10 ticks asked for): Mermaid leaves the ticks to d3.
-_SPAN_STEPS = {10: 1, 15: 2, 20: 2, 40: 5, 50: 5, 80: 10}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +117,7 @@ def to_markdown(chart: Chart) -> list[str]:
 @functools.lru_cache(maxsize=256)
 def _x_labels(labels: tuple[str, ...]) -> str:
     """The x-axis categories as Mermaid reads them (cached: most charts share their dates)."""
-    return ", ".join(json.dumps(label, ensure_ascii=False) for label in _unique(labels))
+    return ", ".join(json.dumps(label, ensure_ascii=False) for label in axes.unique_labels(labels))
 
 
 # --- daily and weekly traffic ----------------------------------------------------------------
@@ -148,7 +141,7 @@ def daily_chart(
     first = max(since or min(by_date), last - dt.timedelta(days=DAYS - 1))
     dates = _days(first, last)
     found = [by_date.get(day) for day in dates]
-    top = _bar_top(max(row.count for row in found if row))
+    top = axes.bar_top(max(row.count for row in found if row))
     settled = [row if row and row.final else None for row in found]
     open_ = [row if row and not row.final else None for row in found]
     gaps = tuple(row is None for row in found)
@@ -162,7 +155,7 @@ def daily_chart(
     return Chart(
         title=f"{noun.capitalize()} per day, {_range(first, last)}",
         x_title="Day (UTC)",
-        labels=_labels(tuple((day, day) for day in dates), "day"),
+        labels=axes.labels(tuple((day, day) for day in dates), "day"),
         y_title=f"{noun} per day",
         y_min=0,
         y_max=top,
@@ -183,7 +176,7 @@ def period_chart(traffic: Traffic, *, noun: str) -> Chart | None:
     if not traffic.count or traffic.first is None or traffic.last is None:
         return None
     first, last = traffic.first, traffic.last
-    unit, periods = _periods(first, last, ("week", "month", "quarter", "year"))
+    unit, periods = axes.periods(first, last, ("week", "month", "quarter", "year"), MAX_PERIODS)
     complete: list[int] = []
     partial: list[int] = []
     gaps: list[bool] = []
@@ -193,7 +186,7 @@ def period_chart(traffic: Traffic, *, noun: str) -> Chart | None:
         complete.append(held.total if whole else 0)
         partial.append(0 if whole else held.total)
         gaps.append(not held.days)
-    top = _bar_top(max(complete + partial))
+    top = axes.bar_top(max(complete + partial))
     legend = [f"Blue: {noun} in a {unit} with every day recorded and final"]
     legend += _state_legend(
         any(partial),
@@ -203,8 +196,8 @@ def period_chart(traffic: Traffic, *, noun: str) -> Chart | None:
     )
     return Chart(
         title=f"{noun.capitalize()} per {unit}, {_range(first, last)}",
-        x_title=_UNIT_TITLES[unit],
-        labels=_labels(periods, unit),
+        x_title=axes.UNIT_TITLES[unit],
+        labels=axes.labels(periods, unit),
         y_title=f"{noun} per {unit}",
         y_min=0,
         y_max=top,
@@ -263,7 +256,7 @@ def growth_chart(
         return None
     first = min(created, rows[0].date)
     last = max(end, rows[-1].date)
-    unit, periods = _periods(first, last, ("day", "week", "month", "quarter", "year"), DAYS)
+    unit, periods = axes.periods(first, last, ("day", "week", "month", "quarter", "year"), DAYS)
     totals: list[int] = []
     index, total = 0, 0
     for _, period_end in periods:
@@ -271,13 +264,13 @@ def growth_chart(
             total = rows[index].total
             index += 1
         totals.append(total)
-    _, top, floor = _line_range(totals)
+    _, top, floor = axes.line_range(totals)
     until = "that day" if unit == "day" else f"the end of each {unit}"
     verb = "made" if noun == "forks" else "given"
     return Chart(
         title=f"{noun.capitalize()} since the repository's creation, {_range(first, last)}",
-        x_title=_UNIT_TITLES[unit],
-        labels=_labels(periods, unit),
+        x_title=axes.UNIT_TITLES[unit],
+        labels=axes.labels(periods, unit),
         y_title=noun,
         y_min=floor,
         y_max=top,
@@ -317,13 +310,13 @@ def downloads_chart(rows: Sequence[AssetDay]) -> Chart | None:
     dates = _days(first, last)
     values = [gained.get(day) for day in dates]
     gaps = [value is None for value in values]
-    top = _bar_top(max((v for v in values if v is not None), default=0))
+    top = axes.bar_top(max((v for v in values if v is not None), default=0))
     legend = ["Blue: downloads of every release asset since the run before"]
     legend += _state_legend(False, "", any(gaps), "day")
     return Chart(
         title=f"Release downloads per day, {_range(first, last)}",
         x_title="Day (UTC)",
-        labels=_labels(tuple((day, day) for day in dates), "day"),
+        labels=axes.labels(tuple((day, day) for day in dates), "day"),
         y_title="downloads per day",
         y_min=0,
         y_max=top,
@@ -346,17 +339,17 @@ def counter_chart(
     first, last = counters.first, counters.last
     if first is None or last is None or first == last:
         return None
-    unit, periods = _periods(first, last, ("day", "week", "month", "quarter", "year"), DAYS)
+    unit, periods = axes.periods(first, last, ("day", "week", "month", "quarter", "year"), DAYS)
     readings = [counters.newest(start, end, unit) for start, end in periods]
     known = [None if reading is None else value(reading) for reading in readings]
-    _, top, floor = _line_range([v for v in known if v is not None])
+    _, top, floor = axes.line_range([v for v in known if v is not None])
     legend = [f"Blue line: {noun}" + ("" if unit == "day" else f" at the {unit}'s last run")]
     legend += _state_legend(False, "", None in known, unit, line=True)
     line = Series("line", LINE_COLOURS[0][0], _fill_gaps(known))
     return Chart(
         title=f"{noun.capitalize()}, {_range(first, last)}",
-        x_title=_UNIT_TITLES[unit],
-        labels=_labels(periods, unit),
+        x_title=axes.UNIT_TITLES[unit],
+        labels=axes.labels(periods, unit),
         y_title=noun,
         y_min=floor,
         y_max=top,
@@ -380,7 +373,7 @@ def snapshot_chart(
     if len(days) < 2 or not rows:
         return None
     first = max(days[0], days[-1] - dt.timedelta(days=DAYS - 1))
-    unit, periods = _periods(first, days[-1], ("day", "week"), SNAPSHOT_POINTS)
+    unit, periods = axes.periods(first, days[-1], ("day", "week"), SNAPSHOT_POINTS)
     ran = {day: day for day in days}
     points = _newest_in(ran, periods)
     shown = {point for point in points if point is not None}
@@ -392,7 +385,7 @@ def snapshot_chart(
         return None
     ranked = sorted(counts, key=lambda k: (-sum(counts[k].values()), k.casefold(), k))[:TOP]
     gaps = [point is None for point in points]
-    _, top, floor = _line_range([0, max(max(counts[k].values()) for k in ranked)])
+    _, top, floor = axes.line_range([0, max(max(counts[k].values()) for k in ranked)])
     series = [
         Series("line", colour, _fill_gaps([_seen(counts[key], p) for p in points]))
         for key, (colour, _) in zip(ranked, LINE_COLOURS, strict=False)
@@ -407,8 +400,8 @@ def snapshot_chart(
     when = "each run day" if unit == "day" else "each week's last run"
     return Chart(
         title=f"Top {what}: views in the 14 days up to {when}",
-        x_title="Run day (UTC)" if unit == "day" else _UNIT_TITLES[unit],
-        labels=_labels(periods, unit),
+        x_title="Run day (UTC)" if unit == "day" else axes.UNIT_TITLES[unit],
+        labels=axes.labels(periods, unit),
         y_title="views in 14 days",
         y_min=floor,
         y_max=top,
@@ -463,7 +456,7 @@ def overview_chart(repos: Mapping[str, IndexRow], *, metric: str) -> Chart | Non
         complete.append(totals[n] if whole else 0)
         partial.append(0 if whole else totals[n])
         gaps.append(not found[n])
-    top = _bar_top(max(complete + partial))
+    top = axes.bar_top(max(complete + partial))
     noun = metric
     legend = [f"Blue: {noun} of all repositories, every one recorded and final"]
     legend += _state_legend(
@@ -475,7 +468,7 @@ def overview_chart(repos: Mapping[str, IndexRow], *, metric: str) -> Chart | Non
     return Chart(
         title=f"{noun.capitalize()} per day, all repositories, {_range(first, last)}",
         x_title="Day (UTC)",
-        labels=_labels(tuple((day, day) for day in dates), "day"),
+        labels=axes.labels(tuple((day, day) for day in dates), "day"),
         y_title=f"{noun} per day",
         y_min=0,
         y_max=top,
@@ -492,7 +485,7 @@ def sparkline(rows: Sequence[DailyRow], *, end: dt.date, weeks: int = 12, gaps: 
     """Weekly sums of counts for the `weeks` full weeks up to `end`, as block characters scaled
     to the busiest of them; `·` marks a week with no day recorded (with `gaps`; without, a
     week without a row is a week of zero, as for stars)."""
-    last = _monday(end + dt.timedelta(days=1)) - dt.timedelta(days=7)
+    last = axes.monday(end + dt.timedelta(days=1)) - dt.timedelta(days=7)
     mondays = [last - dt.timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
     start = mondays[0].toordinal()
     sums: dict[int, int] = {}  # by week, 0 for the first shown (mondays[0] is a Monday)
@@ -531,45 +524,6 @@ def _range(first: dt.date, last: dt.date) -> str:
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def _monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
-@functools.lru_cache(maxsize=256)
-def _periods(
-    first: dt.date, last: dt.date, units: tuple[str, ...], limit: int = MAX_PERIODS
-) -> tuple[str, tuple[tuple[dt.date, dt.date], ...]]:
-    """The first unit that cuts first..last into at most `limit` calendar periods, and
-    those periods as (first day, last day), the outer ones whole (a week starts on Monday).
-    Cached: the repos of one data branch mostly share their first and last days."""
-    for unit in units:
-        start = _period_start(first, unit)
-        if unit in _FIXED_DAYS:  # days and weeks: counted, not walked
-            step = _FIXED_DAYS[unit]
-            count = (last - start).days // step + 1
-            if count <= limit or unit == units[-1]:
-                starts = [start + dt.timedelta(days=i * step) for i in range(min(count, limit + 1))]
-                return unit, tuple((day, day + dt.timedelta(days=step - 1)) for day in starts)
-            continue
-        periods: list[tuple[dt.date, dt.date]] = []
-        while start <= last and len(periods) <= limit:
-            following = _period_start(start + dt.timedelta(days=_PERIOD_DAYS[unit]), unit)
-            periods.append((start, following - dt.timedelta(days=1)))
-            start = following
-        if len(periods) <= limit or unit == units[-1]:
-            return unit, tuple(periods)
-    raise ValueError(units)  # pragma: no cover - units is never empty
-
-
-def _period_start(day: dt.date, unit: str) -> dt.date:
-    if unit == "day":
-        return day
-    if unit == "week":
-        return _monday(day)
-    months = {"month": 1, "quarter": 3, "year": 12}[unit]
-    return dt.date(day.year, (day.month - 1) // months * months + 1, 1)
 
 
 def _with_gaps(
@@ -616,141 +570,6 @@ def _fill_gaps(values: Sequence[int | None]) -> tuple[float, ...]:
         else:
             out.append((before[-1] if before else after[0])[1])
     return tuple(out)
-
-
-def _bar_top(peak: int) -> int:
-    """The y-axis top for bars: the first round span at or above `peak` (at least 10)."""
-    return _span_at_least(peak)
-
-
-def _line_range(values: Sequence[int]) -> tuple[int, int, float]:
-    """(low, top, floor) for a line: round ticks from `low` to `top` around the values (never
-    below 0), and a floor a little below `low` so a line at `low` stays above the grey strip."""
-    low_value, high_value = min(values), max(values)
-    span = _span_at_least(high_value - low_value)
-    while True:
-        step = _tick_step(span)
-        middle = (low_value + high_value) // 2
-        low = max(0, (middle - span // 2) // step * step)
-        if low <= low_value and low + span >= high_value:
-            return low, low + span, low - span / 50
-        span = _span_at_least(span + 1)
-
-
-def _span_at_least(value: int) -> int:
-    magnitude = 1
-    while True:
-        for mantissa in _SPAN_STEPS:
-            span = mantissa * magnitude
-            if span >= max(value, 10):
-                return span
-        magnitude *= 10
-
-
-def _tick_step(span: int) -> int:
-    magnitude = 1
-    while span // magnitude not in _SPAN_STEPS or span % magnitude:
-        magnitude *= 10
-    return _SPAN_STEPS[span // magnitude] * magnitude
-
-
-@functools.lru_cache(maxsize=256)
-def _labels(periods: tuple[tuple[dt.date, dt.date], ...], unit: str) -> tuple[str, ...]:
-    """A date under at most `MAX_LABELS` x, aligned to the calendar: the densest of every day,
-    every 2nd or 3rd day, Mondays, every 2nd or 4th Monday, the 1st and 15th, months, quarters,
-    half-years and years (every one, or every 2nd, 5th...) that fits, no finer than `unit`.
-    A period is labelled by its first day that matches. Cached like `_periods`."""
-    for test, style in _LABEL_RULES[_LABEL_START[unit] :]:
-        marks = _marks(periods, test)
-        if marks is not None:
-            return tuple("" if mark is None else _format(mark, style) for mark in marks)
-    return ("",) * len(periods)  # pragma: no cover - every 50th year fits any history
-
-
-def _marks(
-    periods: Sequence[tuple[dt.date, dt.date]], test: Callable[[dt.date], bool]
-) -> list[dt.date | None] | None:
-    """Each period's first day that passes `test`; None as soon as more than `MAX_LABELS` do."""
-    marks: list[dt.date | None] = []
-    found = 0
-    for start, end in periods:
-        mark = _first_match(start, end, test)
-        found += mark is not None
-        if found > MAX_LABELS:
-            return None
-        marks.append(mark)
-    return marks
-
-
-def _first_match(start: dt.date, end: dt.date, test: Callable[[dt.date], bool]) -> dt.date | None:
-    day = start
-    while day <= end:
-        if test(day):
-            return day
-        day += _ONE_DAY
-    return None
-
-
-def _format(day: dt.date, style: str) -> str:
-    if style == "day":
-        return f"{day:%b} {day.day}"
-    if style == "month":
-        return f"{day:%b %Y}"
-    return f"{day:%Y}"
-
-
-_LABEL_RULES: tuple[tuple[Callable[[dt.date], bool], str], ...] = (
-    (lambda d: True, "day"),
-    (lambda d: d.toordinal() % 2 == 0, "day"),
-    (lambda d: d.toordinal() % 3 == 0, "day"),
-    (lambda d: d.weekday() == 0, "day"),
-    (lambda d: d.toordinal() % 14 == 1, "day"),  # ordinal 1 is a Monday
-    (lambda d: d.toordinal() % 28 == 1, "day"),
-    (lambda d: d.day in (1, 15), "day"),
-    (lambda d: d.day == 1, "month"),
-    (lambda d: d.day == 1 and d.month in (1, 4, 7, 10), "month"),
-    (lambda d: d.day == 1 and d.month in (1, 7), "month"),
-    (lambda d: d.day == 1 and d.month == 1, "year"),
-    (lambda d: d.day == 1 and d.month == 1 and d.year % 2 == 0, "year"),
-    (lambda d: d.day == 1 and d.month == 1 and d.year % 5 == 0, "year"),
-    (lambda d: d.day == 1 and d.month == 1 and d.year % 10 == 0, "year"),
-    (lambda d: d.day == 1 and d.month == 1 and d.year % 50 == 0, "year"),
-)
-_LABEL_START = {"day": 0, "week": 3, "month": 7, "quarter": 8, "year": 10}
-_PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
-_FIXED_DAYS = {"day": 1, "week": 7}
-_UNIT_TITLES = {
-    "day": "Day (UTC)",
-    "week": "Week (Monday to Sunday, UTC)",
-    "month": "Month (UTC)",
-    "quarter": "Quarter (UTC)",
-    "year": "Year (UTC)",
-}
-
-
-def _unique(labels: Sequence[str]) -> list[str]:
-    """Empty labels become distinct blank ones; a repeated date gets blanks appended."""
-    out: list[str] = []
-    seen: set[str] = set()
-    blanks = 0
-    for label in labels:
-        if label:
-            text = label
-            while text in seen:
-                text += _BLANK
-        else:
-            text = _blank_label(blanks)
-            blanks += 1
-        seen.add(text)
-        out.append(text)
-    return out
-
-
-def _blank_label(index: int) -> str:
-    """Three blanks with spaces between them: SVG draws runs of spaces as one, so every such
-    label looks the same (empty) and is a different string, in a few bytes."""
-    tens, ones = divmod(index, 10)
-    return f"{_BLANK}{' ' * tens}{_BLANK}{' ' * ones}{_BLANK}"
 
 
 def _state_legend(

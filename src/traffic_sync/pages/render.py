@@ -1,17 +1,13 @@
-"""Pure Markdown: the data branch's index and repo pages, and the run's step summary.
+"""Pure Markdown: the data branch's index and repo pages.
 
-Text that comes from GitHub (referrers, paths, page titles, error messages quoting it) is
-untrusted: it goes through `escape_text`/`escape_cell`, so it can never break a table, make a
-link, image or HTML, start emphasis or a code span, or forge a `::` workflow command.
-Same input, same bytes: no time of day, rows in a fixed order, one trailing newline.
+Text that comes from GitHub goes through `markdown.escape_text`/`escape_cell` (see `markdown`);
+the run's step summary is `summary`'s. Same input, same bytes: no time of day, rows in a fixed
+order, one trailing newline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
-from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote
@@ -23,48 +19,15 @@ from traffic_sync.core.models import (
     History,
     IndexRow,
     PathRow,
-    PostHogReport,
     ReferrerRow,
-    RepoResult,
-    RepoStatus,
-    RunReport,
     StatsRow,
 )
-from traffic_sync.pages import charts
+from traffic_sync.pages import charts, markdown
+from traffic_sync.pages.markdown import DASH, escape_cell, escape_text
 
-DASH = "—"
 NOT_FINAL = r"\*"  # marks a day GitHub may still add to; explained under the table
 SERVER_URL = "https://github.com"
-# The runner refuses a step summary file over 1 MiB (1024k bytes) and shows none of it, only an
-# error annotation ("$GITHUB_STEP_SUMMARY upload aborted"). The summary keeps to half of that
-# whatever the number of repos, far from the edge whatever redaction or a later section adds.
-# https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-markdown-summary
-SUMMARY_BUDGET = 512 * 1024  # bytes
-MAX_ERROR_CHARS = 1_000  # of one repo's error in the summary, so that no row eats the budget
 
-# Characters Markdown, a GFM table or HTML would act on, as entities GitHub shows as themselves.
-_ENTITIES = {
-    "&": "&amp;",
-    "<": "&lt;",
-    ">": "&gt;",
-    "|": "&#124;",
-    "[": "&#91;",
-    "]": "&#93;",
-    "`": "&#96;",
-    "*": "&#42;",
-    "_": "&#95;",
-    "~": "&#126;",
-    "\\": "&#92;",
-    "$": "&#36;",  # GitHub renders $...$ as math
-}
-# A block marker is only one at the start of a line; escaped text may be put there.
-_LINE_START = {"#": "&#35;", "-": "&#45;", "+": "&#43;", "=": "&#61;"}
-_ORDERED_LIST = re.compile(r"\A(\d{1,9})([.)])")
-# Zero-width, unbreakable: after "@" it stops e-mail autolinks and @mentions, which GitHub
-# finds in the decoded text, so an entity alone does not defuse them.
-_WORD_JOINER = "&#8288;"
-# Bidirectional overrides could make a row read as something else (CVE-2021-42574).
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 _Row = TypeVar("_Row", ReferrerRow, PathRow)
 
@@ -104,43 +67,6 @@ _DATASETS = (  # folder, what it holds, its files' period, columns
 _OPTIONAL_DATASETS = frozenset({"releases"})
 
 
-def escape_text(text: str) -> str:
-    """Untrusted text as inline Markdown that GitHub shows verbatim, on one line, anywhere.
-
-    Line breaks and other control characters become spaces (so no line can start with `::`),
-    and edges are trimmed. `:` before `/` or next to `:` (URL autolinks, `::` commands), `.`
-    after `www` and `@` (e-mail autolinks) are defused; `_` between letters stays, since
-    GFM never reads it as emphasis there.
-    """
-    clean = "".join(" " if _is_break(char) else char for char in text).strip()
-    out: list[str] = []
-    for i, char in enumerate(clean):
-        before = clean[i - 1] if i else ""
-        after = clean[i + 1] if i + 1 < len(clean) else ""
-        if char == "_" and before.isalnum() and after.isalnum():
-            out.append(char)
-        elif char == ":" and (after in {"/", ":"} or before == ":"):
-            out.append("&#58;")
-        elif char == "." and clean[max(i - 3, 0) : i].lower() == "www":
-            out.append("&#46;")
-        elif char == "@":
-            out.append("@" + _WORD_JOINER)
-        else:
-            out.append(_ENTITIES.get(char, char))
-    if out and out[0] in _LINE_START:
-        out[0] = _LINE_START[out[0]]
-    escaped = "".join(out)
-    return _ORDERED_LIST.sub(lambda m: f"{m[1]}&#{ord(m[2])};", escaped, count=1)
-
-
-def escape_cell(text: str) -> str:
-    """Untrusted text inside a GitHub Markdown table cell: one line, no raw `|`.
-
-    `escape_text` already guarantees both, so this names the place rather than adding rules.
-    """
-    return escape_text(text)
-
-
 def render_index(repos: Mapping[str, IndexRow], *, today: dt.date) -> str:
     """The data branch's README.md: one row per repo, linking to its page."""
     lines = [
@@ -152,7 +78,7 @@ def render_index(repos: Mapping[str, IndexRow], *, today: dt.date) -> str:
     ]
     if not repos:
         lines.append("No repositories tracked yet.")
-        return _page(lines)
+        return markdown.page(lines)
     lines += [
         "Views, clones, unique visitors and unique cloners are GitHub's own totals for the "
         "14 days up to the repository's latest run (*As of*). Uniques are counted over the "
@@ -175,8 +101,8 @@ def render_index(repos: Mapping[str, IndexRow], *, today: dt.date) -> str:
         "Details",
     )
     end = _newest_day(repos.values())
-    rows = [_index_row(name, repos[name], end=end) for name in sorted(repos, key=_name_order)]
-    lines += _table(header, "lrrrrrrlllll", rows)
+    rows = [_index_row(name, repos[name], end=end) for name in sorted(repos, key=name_order)]
+    lines += markdown.table(header, "lrrrrrrlllll", rows)
     lines.append("")
     if any("~" in name for name in repos):
         lines += [
@@ -191,8 +117,8 @@ def render_index(repos: Mapping[str, IndexRow], *, today: dt.date) -> str:
             "*Stars per week* shows the stars given in the same weeks, from their dates.",
             "",
         ]
-    lines += _overview_section(repos, heading="## All repositories")
-    return _page(lines)
+    lines += overview_section(repos, heading="## All repositories")
+    return markdown.page(lines)
 
 
 def render_repo_page(
@@ -245,35 +171,7 @@ def render_repo_page(
         lines += _paths_section(history)
     present = {stem for stem, *_ in _DATASETS} if datasets is None else set(datasets)
     lines += _files_section(present, today=today)
-    return _page(lines)
-
-
-def render_summary(
-    report: RunReport, *, with_charts: bool = True, budget: int = SUMMARY_BUDGET
-) -> str:
-    """Markdown for $GITHUB_STEP_SUMMARY (and the terminal): totals line, one row per repo, and
-    (`with_charts`) the daily totals of every repo in the data branch as charts.
-
-    The whole text stays within `budget` bytes: when the rows would not fit, the ones that
-    matter most are kept (failed, then new days, then skipped, then unchanged) and a note says
-    how many were left out and where every repo is listed.
-    """
-    heading = f"## traffic-sync {report.fetched_on.isoformat()}"
-    if report.shard:
-        heading += f" (shard {report.shard})"
-    if report.dry_run:
-        heading += " (dry run)"
-    lines = [heading, "", _summary_line(report), ""]
-    if report.store_failed:
-        lines += ["**The data branch could not be written: nothing was saved this run.**", ""]
-    if not report.results:
-        lines.append("No repositories to sync.")
-        return _page(lines + _posthog_lines(report))
-    tail = _growth_lines(report) + _posthog_lines(report)
-    if with_charts:
-        tail += ["", *_overview_section(dict(report.index), heading="### All repositories")]
-    room = budget - _size(lines) - _size(tail)
-    return _page(lines + _summary_table(report, room=room) + tail)
+    return markdown.page(lines)
 
 
 # --- index ------------------------------------------------------------------------------------
@@ -284,12 +182,12 @@ def _index_row(full_name: str, row: IndexRow, *, end: dt.date | None) -> list[st
     stats = row.stats
     counters: list[str] = (
         [
-            _number(stats.views_14d),
-            _number(stats.view_uniques_14d),
-            _number(stats.clones_14d),
-            _number(stats.clone_uniques_14d),
-            _number(stats.stars),
-            _number(stats.forks),
+            markdown.number(stats.views_14d),
+            markdown.number(stats.view_uniques_14d),
+            markdown.number(stats.clones_14d),
+            markdown.number(stats.clone_uniques_14d),
+            markdown.number(stats.stars),
+            markdown.number(stats.forks),
             stats.date.isoformat(),
         ]
         if stats
@@ -315,7 +213,7 @@ def _newest_day(repos: Iterable[IndexRow]) -> dt.date | None:
     return max(days, default=None)
 
 
-def _overview_section(repos: Mapping[str, IndexRow], *, heading: str) -> list[str]:
+def overview_section(repos: Mapping[str, IndexRow], *, heading: str) -> list[str]:
     """Total views and clones per day across all repos, as charts."""
     shown = [
         chart
@@ -340,7 +238,7 @@ def _page_link(full_name: str) -> str:
     return quote(f"{full_name}/README.md", safe="/")
 
 
-def _name_order(full_name: str) -> tuple[str, str]:
+def name_order(full_name: str) -> tuple[str, str]:
     return (full_name.casefold(), full_name)
 
 
@@ -377,7 +275,7 @@ def _latest_section(stats: Sequence[StatsRow]) -> list[str]:
         last.clones_14d,
         last.clone_uniques_14d,
     )
-    return [*lines, *_table(header, "r" * 8, [[_number(v) for v in values]]), ""]
+    return [*lines, *markdown.table(header, "r" * 8, [[markdown.number(v) for v in values]]), ""]
 
 
 def _daily_section(history: History, recent_days: int, figures: AllTime) -> list[str]:
@@ -399,7 +297,9 @@ def _daily_section(history: History, recent_days: int, figures: AllTime) -> list
         intro += " The whole history is in the folders [views](views) and [clones](clones)."
     rows = [_daily_row(day, views.get(day), clones.get(day)) for day in shown]
     lines += [intro, ""]
-    lines += _table(("Date", "Views", "Unique visitors", "Clones", "Unique cloners"), "lrrrr", rows)
+    lines += markdown.table(
+        ("Date", "Views", "Unique visitors", "Clones", "Unique cloners"), "lrrrr", rows
+    )
     lines.append("")
     if any(row[0].endswith(NOT_FINAL) for row in rows):
         lines += [f"{NOT_FINAL} Not final yet: may still grow.", ""]
@@ -441,7 +341,7 @@ def _daily_row(day: dt.date, views: DailyRow | None, clones: DailyRow | None) ->
     date = day.isoformat() if settled else f"{day.isoformat()} {NOT_FINAL}"
     cells = [date]
     for row in (views, clones):
-        cells += [_number(row.count), _number(row.uniques)] if row else [DASH, DASH]
+        cells += [markdown.number(row.count), markdown.number(row.uniques)] if row else [DASH, DASH]
     return cells
 
 
@@ -452,10 +352,10 @@ def _all_time_section(figures: AllTime) -> list[str]:
     return [
         *lines,
         f"From {figures.first.isoformat()} to {figures.last.isoformat()} "
-        f"({_plural(figures.dates, 'day')} with data):",
+        f"({markdown.plural(figures.dates, 'day')} with data):",
         "",
-        f"- Views: {_number(figures.views.count)}",
-        f"- Clones: {_number(figures.clones.count)}",
+        f"- Views: {markdown.number(figures.views.count)}",
+        f"- Clones: {markdown.number(figures.clones.count)}",
         "",
         "These are sums of the daily counts. Unique visitors and cloners cannot be added up "
         "across days (one person can come back), so there is no all-time unique count.",
@@ -526,10 +426,11 @@ def _growth_section(history: History, *, today: dt.date, created: dt.date | None
 
 def _growth_counts(noun: str, *, given: int, net: int, day: dt.date) -> str:
     """Both counts, and why they differ when they do."""
-    line = f"{noun.capitalize()}: {_number(given)} in the history; GitHub counted {_number(net)}"
+    counted = markdown.number(net)
+    line = f"{noun.capitalize()}: {markdown.number(given)} in the history; GitHub counted {counted}"
     line += f" on {day.isoformat()}"
     if net < given:
-        return line + f" ({_number(given - net)} taken back since they were given)."
+        return line + f" ({markdown.number(given - net)} taken back since they were given)."
     if net > given:
         return line + " (the newest are fetched by the next runs)."
     return line + "."
@@ -553,12 +454,12 @@ def _releases_section(history: History) -> list[str]:
     ordered = sorted(tags.items(), key=lambda item: (-item[1], item[0]))[:10]
     lines += [
         f"Downloads of every asset so far, as GitHub counted them on {newest.isoformat()} "
-        f"({_plural(len(tags), 'release')}; the {min(10, len(tags))} most downloaded):",
+        f"({markdown.plural(len(tags), 'release')}; the {min(10, len(tags))} most downloaded):",
         "",
-        *_table(
+        *markdown.table(
             ("Release", "Downloads"),
             "lr",
-            [[escape_cell(tag), _number(count)] for tag, count in ordered],
+            [[escape_cell(tag), markdown.number(count)] for tag, count in ordered],
         ),
         "",
         "A day's downloads are the difference of two runs' counts; an asset deleted, or "
@@ -583,15 +484,18 @@ def _referrers_section(history: History) -> list[str]:
         return [*lines, "No referrers recorded yet.", ""]
     if not rows:
         return [*lines, f"GitHub reported no referrers for the 14 days up to {day}.", ""]
-    ordered = sorted(rows, key=lambda r: (-r.count, -r.uniques, *_name_order(r.referrer)))
-    table = [[escape_cell(r.referrer), _number(r.count), _number(r.uniques)] for r in ordered]
+    ordered = sorted(rows, key=lambda r: (-r.count, -r.uniques, *name_order(r.referrer)))
+    table = [
+        [escape_cell(r.referrer), markdown.number(r.count), markdown.number(r.uniques)]
+        for r in ordered
+    ]
     return [
         *lines,
         *_snapshot_chart(history.referrers, history.stats, what="referrers"),
         f"Sites that sent visitors in the 14 days up to {day}, as GitHub reported them "
         "(its top 10).",
         "",
-        *_table(("Referrer", "Views (14 d)", "Unique visitors (14 d)"), "lrr", table),
+        *markdown.table(("Referrer", "Views (14 d)", "Unique visitors (14 d)"), "lrr", table),
         "",
     ]
 
@@ -603,9 +507,14 @@ def _paths_section(history: History) -> list[str]:
         return [*lines, "No popular content recorded yet.", ""]
     if not rows:
         return [*lines, f"GitHub reported no popular content for the 14 days up to {day}.", ""]
-    ordered = sorted(rows, key=lambda r: (-r.count, -r.uniques, *_name_order(r.path), r.title))
+    ordered = sorted(rows, key=lambda r: (-r.count, -r.uniques, *name_order(r.path), r.title))
     table = [
-        [escape_cell(r.path), escape_cell(r.title), _number(r.count), _number(r.uniques)]
+        [
+            escape_cell(r.path),
+            escape_cell(r.title),
+            markdown.number(r.count),
+            markdown.number(r.uniques),
+        ]
         for r in ordered
     ]
     return [
@@ -613,7 +522,7 @@ def _paths_section(history: History) -> list[str]:
         *_snapshot_chart(history.paths, history.stats, what="paths"),
         f"The most viewed pages in the 14 days up to {day}, as GitHub reported them (its top 10).",
         "",
-        *_table(("Path", "Title", "Views (14 d)", "Unique visitors (14 d)"), "llrr", table),
+        *markdown.table(("Path", "Title", "Views (14 d)", "Unique visitors (14 d)"), "llrr", table),
         "",
     ]
 
@@ -656,224 +565,5 @@ def _files_section(present: Collection[str], *, today: dt.date) -> list[str]:
         "JSON with the same rows, sorted by date. Joined in name order they are the whole "
         "dataset.",
         "",
-        *_table(("Data", "Folder", "Files", "Columns"), "llll", rows),
+        *markdown.table(("Data", "Folder", "Files", "Columns"), "llll", rows),
     ]
-
-
-# --- step summary -----------------------------------------------------------------------------
-
-
-def _summary_line(report: RunReport) -> str:
-    skipped = sum(r.status is RepoStatus.SKIPPED for r in report.results)
-    parts = [f"{_plural(report.repos_synced, 'repo')} synced", f"{report.repos_failed:,} failed"]
-    if skipped:
-        parts.append(f"{skipped:,} skipped")
-    parts.append(f"{_plural(report.days_added, 'new day')}")
-    if report.dry_run:
-        parts.append("dry run: nothing written")
-    elif report.commit_sha:
-        parts.append(f"commit {_code(report.commit_sha[:7])}")
-    elif not report.store_failed:
-        parts.append("no changes")
-    line = " · ".join(parts)
-    if report.data_location:
-        line += f" · data in {_code(report.data_location)}"
-    return line
-
-
-def _growth_lines(report: RunReport) -> list[str]:
-    """A paragraph after the table when stars and forks were looked at: what GraphQL did and
-    the points it took (a budget of its own, apart from the REST requests)."""
-    growth = report.growth
-    if growth is None:
-        return []
-    points = growth.points
-    line = (
-        f"**Stars and forks**: {_plural(growth.fetched, 'history', 'histories')} brought up to "
-        f"date, {growth.quiet:,} unchanged (no query). GraphQL points: {points.used:,} used "
-        f"({_plural(points.queries, 'query', 'queries')}) of {growth.planned:,} planned"
-    )
-    if points.remaining is not None:
-        line += f", {points.remaining:,} left this hour"
-    line += "."
-    if growth.waiting:
-        why = "The points ran low: " if points.stopped else ""
-        verb = "waits" if growth.waiting == 1 else "wait"
-        line += (
-            f" {why}{_plural(growth.waiting, 'history', 'histories')} {verb} for the next run, "
-            "which goes on where this one stopped."
-        )
-    return ["", line]
-
-
-def _posthog_lines(report: RunReport) -> list[str]:
-    """A paragraph after the table when the PostHog sink is on."""
-    if report.posthog is None:
-        return []
-    return ["", _posthog_line(report.posthog, dry_run=report.dry_run)]
-
-
-def _posthog_line(posthog: PostHogReport, *, dry_run: bool) -> str:
-    """What the PostHog sink did, in one sentence."""
-    days = f"settled days of {_plural(posthog.repos, 'repo')}"
-    if dry_run:
-        return (
-            f"**PostHog** (dry run): {_plural(posthog.planned, 'event')} ({days}) would be "
-            "sent; nothing was sent."
-        )
-    if posthog.failed:
-        return (
-            f"**PostHog failed** after {posthog.sent:,} of {_plural(posthog.planned, 'event')}: "
-            f"{escape_text(posthog.error_title)}: {escape_text(posthog.error)} The data branch "
-            "is not affected; the days not sent are sent by the next run."
-        )
-    if not posthog.planned:
-        return (
-            "**PostHog**: no newly settled days to send (a day is sent once GitHub can no "
-            "longer change it)."
-        )
-    return f"**PostHog**: {_plural(posthog.sent, 'event')} sent ({days})."
-
-
-def _summary_table(report: RunReport, *, room: int) -> list[str]:
-    """The table of repos in at most `room` bytes, failed ones first, then by name; a note
-    follows when rows had to be left out."""
-    header = _table(
-        ("Repository", "Status", "Views (14 d)", "Clones (14 d)", "New days", "Error"),
-        "llrrrl",
-        [],
-    )
-    rows = [(result, _row(_summary_row(result))) for result in report.results]
-    table = [*header, *(row for _, row in sorted(rows, key=_shown_order))]
-    if _size(table) <= room:
-        return table
-    total = len(rows)
-    worst = _omitted_note(report, dict.fromkeys(_OMITTED, total), total=total)
-    room -= _size(header) + _size(["", worst])
-    kept: list[tuple[RepoResult, str]] = []
-    for result, row in sorted(rows, key=lambda pair: _importance(pair[0])):
-        room -= len(row.encode()) + 1
-        if room < 0:
-            break
-        kept.append((result, row))
-    left_out = Counter(_omitted_kind(r) for r in report.results)
-    left_out.subtract(_omitted_kind(r) for r, _ in kept)
-    table = [*header, *(row for _, row in sorted(kept, key=_shown_order))]
-    return [*table, "", _omitted_note(report, left_out, total=total)]
-
-
-def _shown_order(pair: tuple[RepoResult, str]) -> tuple[bool, str, str]:
-    result = pair[0]
-    return (result.status is not RepoStatus.FAILED, *_name_order(result.full_name))
-
-
-def _importance(result: RepoResult) -> tuple[int, str, str]:
-    """Rows kept first when not all fit: failed, then new days, then skipped, then the rest."""
-    rank = _OMITTED.index(_omitted_kind(result))
-    return (rank, *_name_order(result.full_name))
-
-
-# What a left-out row was, in the order rows are kept.
-_OMITTED = ("failed", "with new days", "skipped", "unchanged")
-
-
-def _omitted_kind(result: RepoResult) -> str:
-    if result.status is RepoStatus.FAILED:
-        return "failed"
-    if result.status is RepoStatus.SKIPPED:
-        return "skipped"
-    return "with new days" if result.days_added else "unchanged"
-
-
-def _omitted_note(report: RunReport, left_out: Mapping[str, int], *, total: int) -> str:
-    """Says how many rows the table leaves out, and where every repo is listed."""
-    count = sum(left_out.values())
-    kinds = ", ".join(f"{left_out[k]:,} {k}" for k in _OMITTED if left_out.get(k))
-    note = (
-        f"**{count:,} of {_plural(total, 'repo')} are not in this table** ({kinds}), to keep "
-        "this summary under GitHub's 1 MiB limit: it keeps failed repos first, then repos with "
-        "new days, then skipped ones."
-    )
-    if report.index_url:
-        page = f"[{escape_text(report.index_path)}]({report.index_url})"
-    else:
-        where = f" in {_code(report.data_location)}" if report.data_location else ""
-        page = f"{_code(report.index_path)}{where}" if report.index_path else ""
-    if page:
-        note += f" The data branch's index page lists every repo: {page}."
-    return note
-
-
-def _summary_row(result: RepoResult) -> list[str]:
-    statuses = {
-        RepoStatus.SAVED: "✅ saved",
-        RepoStatus.FAILED: "❌ failed",
-        RepoStatus.SKIPPED: "⏭️ skipped",
-    }
-    error = ": ".join(part for part in (result.error_title, result.error) if part)
-    if result.renamed_from:
-        moved = f"renamed from {result.renamed_from}: history moved"
-        error = f"{moved}; {error}" if error else moved
-    saved = result.status is RepoStatus.SAVED
-    return [
-        escape_cell(result.full_name),
-        statuses[result.status],
-        _window(result.views_14d, result.view_uniques_14d),
-        _window(result.clones_14d, result.clone_uniques_14d),
-        _number(result.days_added) if saved else DASH,
-        escape_cell(_clip(error, MAX_ERROR_CHARS)),
-    ]
-
-
-def _clip(text: str, limit: int) -> str:
-    """At most `limit` characters, marked with `…` when cut (before escaping, so no entity is
-    cut in half)."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _window(count: int | None, uniques: int | None) -> str:
-    if count is None:
-        return DASH
-    return _number(count) if uniques is None else f"{_number(count)} ({_number(uniques)} unique)"
-
-
-def _code(text: str) -> str:
-    """A code span (readable in a terminal too) when it can hold the text, else escaped text."""
-    if text and not any(char in "`|" or _is_break(char) for char in text):
-        return f"`{text}`"
-    return escape_text(text)
-
-
-# --- shared -----------------------------------------------------------------------------------
-
-
-def _table(header: Sequence[str], align: str, rows: Iterable[Sequence[str]]) -> list[str]:
-    """A GFM table; `align` has one letter per column, `l` or `r`."""
-    rule = ["---:" if side == "r" else "---" for side in align]
-    return [_row(header), _row(rule), *(_row(row) for row in rows)]
-
-
-def _row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
-
-
-def _number(value: int) -> str:
-    return f"{value:,}"
-
-
-def _plural(count: int, noun: str, nouns: str = "") -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
-
-
-def _is_break(char: str) -> bool:
-    """Control characters, line/paragraph separators and bidi overrides become a space."""
-    return unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI
-
-
-def _size(lines: Sequence[str]) -> int:
-    """Bytes these lines take in a page (UTF-8, a newline each)."""
-    return sum(len(line.encode()) + 1 for line in lines)
-
-
-def _page(lines: Sequence[str]) -> str:
-    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,4 +1,4 @@
-"""Where the history goes: the git writer (gitstore) and PostHog.
+"""Where the history goes: the git writer (gitstore, on gitrun and gitremote) and PostHog.
 
 Imports `core` only.
 """

@@ -1,16 +1,13 @@
 """The data branch: fetch its tip shallowly, read it, commit changed files, push without force.
 
 Everything runs through git plumbing in a private bare repo (`workdir`), never `git clone`: a
-clone counts as traffic on GitHub, and a bare repo has no work tree to keep in step. The push
-token travels only in the environment of the git commands that talk to the remote, as an
-`http.extraheader` (the way actions/checkout does it), so it never reaches argv, a file or an
-error message.
+clone counts as traffic on GitHub, and a bare repo has no work tree to keep in step. Where the
+data lives is `gitremote`'s to say; how git is run, with the push token kept out of argv, files
+and messages, is `gitrun`'s.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import os
 import queue
 import re
@@ -20,34 +17,22 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, NamedTuple
-from urllib.parse import urlsplit, urlunsplit
+from typing import NamedTuple
 
 from traffic_sync.core.errors import PushRejectedError, StoreError
 from traffic_sync.core.gitids import blob_sha
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who the data commits are by: author and committer alike."""
-
-    name: str
-    email: str
-
-
-BOT = Identity("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
-
-
-@dataclass(frozen=True, slots=True)
-class Remote:
-    """Where the data branch lives."""
-
-    url: str  # what git fetches/pushes
-    display: str  # safe to print (never contains a token)
-    local_path: Path | None  # set when the data repository is a local folder
-
+from traffic_sync.sinks.gitremote import Remote, give_to_owner, url_secrets
+from traffic_sync.sinks.gitrun import (
+    BOT,
+    GitResult,
+    Identity,
+    basic_credentials,
+    git_env,
+    run_git,
+    start_git,
+    stream_git,
+)
 
 # Git's own words when a push lost a race with another writer (LC_ALL=C keeps them English).
 REJECTED_MARKERS = (
@@ -61,352 +46,6 @@ REJECTED_MARKERS = (
 MISSING_BRANCH_MARKER = "couldn't find remote ref"
 PENDING_REF = "refs/traffic-sync/pending"
 NO_DELTA_ABOVE = 1024  # bytes: fast-import tries no delta for bigger blobs
-# Variables that would point our commands at some other repository than the one we name.
-FOREIGN_GIT_VARIABLES = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_CONFIG_PARAMETERS",
-)
-_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_SCP_LIKE = re.compile(r"[^/@:\s]+@[^/:\s]+:")
-_OWNER_NAME = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)")
-
-
-# --- where the data lives -------------------------------------------------------------------
-
-
-def resolve_remote(spec: str, *, server_url: str, cwd: Path) -> Remote:
-    """`owner/name` -> a repo on `server_url`; a git URL as is; anything else a local folder.
-
-    A plain `owner/name` is always a repo, even if such a folder exists: writing `./owner/name`
-    is how to say "the folder".
-    """
-    spec = spec.strip()
-    if not spec:
-        raise StoreError("The data repository is empty.", fix="Set data-repository.")
-    if _URL_SCHEME.match(spec) or _SCP_LIKE.match(spec):
-        return Remote(url=spec, display=_display_url(spec), local_path=None)
-    match = _OWNER_NAME.fullmatch(spec)
-    if match and match[2] not in {".", ".."}:
-        owner, name = match[1], match[2].removesuffix(".git")
-        url = f"{server_url.rstrip('/')}/{owner}/{name}.git"
-        return Remote(url=url, display=f"{owner}/{name}", local_path=None)
-    path = Path(spec).expanduser()
-    path = path if path.is_absolute() else cwd / path
-    path = Path(os.path.normpath(path))
-    return Remote(url=str(path), display=str(path), local_path=path)
-
-
-def repo_on_server(spec: str, *, server_url: str) -> str | None:
-    """The `owner/name` a data repository names on this GitHub server, else None.
-
-    `owner/name` itself, or a URL of a repo on `server_url`'s host: https or http
-    (`https://<server>/<owner>/<name>[.git][/]`, credentials or not), `ssh://git@<server>/...`
-    or `git@<server>:<owner>/<name>[.git]`, any case. Another host's URL or a local path is
-    None: nothing on this server says whether it is public.
-    """
-    spec = spec.strip()
-    if _URL_SCHEME.match(spec):
-        parts = urlsplit(spec)
-        host, path = parts.hostname or "", parts.path
-    elif _SCP_LIKE.match(spec):
-        host, _, path = spec.partition("@")[2].partition(":")
-        path = "/" + path.lstrip("/")
-    else:
-        match = _OWNER_NAME.fullmatch(spec)
-        ok = match is not None and match[2].removesuffix(".git") not in {"", ".", ".."}
-        return spec.removesuffix(".git") if ok else None
-    server = urlsplit(server_url)
-    if host.lower() != (server.hostname or "").lower():
-        return None
-    prefix = server.path.rstrip("/").lower()
-    if not path.lower().startswith(prefix + "/"):
-        return None
-    match = _OWNER_NAME.fullmatch(path[len(prefix) :].strip("/"))
-    if match is None:
-        return None
-    name = match[2].removesuffix(".git")
-    return None if name in {"", ".", ".."} else f"{match[1]}/{name}"
-
-
-def _display_url(url: str) -> str:
-    """The URL without credentials: any userinfo of http(s), the password of others."""
-    if not _URL_SCHEME.match(url):
-        return url  # scp-like `git@host:path` carries a user name, never a secret
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    host = f"{host}:{parts.port}" if parts.port else host
-    if parts.scheme not in {"http", "https"} and parts.username:
-        host = f"{parts.username}@{host}"
-    return urlunsplit(parts._replace(netloc=host))
-
-
-def _url_secrets(url: str) -> list[str]:
-    """Credentials written into a URL, to scrub from git's messages."""
-    if not _URL_SCHEME.match(url):
-        return []
-    parts = urlsplit(url)
-    return [s for s in (parts.password, parts.username) if s and len(s) >= 8]
-
-
-def prepare_local(remote: Remote, *, branch: str) -> None:
-    """Make a local data folder a repo that accepts our pushes and shows the files.
-
-    A missing or empty folder becomes a new repo whose work tree follows pushes
-    (`receive.denyCurrentBranch updateInstead`), so the user sees the files without a checkout.
-    """
-    path = remote.local_path
-    if path is None:
-        return
-    if path.exists() and not path.is_dir():
-        raise StoreError(
-            f"The data repository {path} is a file, not a folder.",
-            fix="Point data-repository at a folder (it is created if missing).",
-        )
-    env = _git_env(token=None, identity=BOT)
-    kind = _repo_kind(path, env)
-    if kind is None:
-        _init_local(path, branch=branch, env=env)
-    elif kind == "worktree":
-        _follow_pushes(path, branch=branch, env=env)
-    give_to_owner(path)
-
-
-def give_to_owner(path: Path) -> None:
-    """Hand what this run wrote in a local data repository to the owner of the folder it is in.
-
-    A container action runs as root in a workspace that belongs to the runner's user (uid 1001):
-    the objects, refs and files that root's git writes there would be root's, and the job's
-    later steps, running as that user, could no longer change that repository.
-    """
-    if os.geteuid() != 0 or not path.is_dir():
-        return
-    owner = path.parent.stat()
-    if owner.st_uid == 0:
-        return
-    for folder, _, files in os.walk(path):
-        for entry in (folder, *(os.path.join(folder, name) for name in files)):
-            if os.lstat(entry).st_uid == 0:
-                os.lchown(entry, owner.st_uid, owner.st_gid)
-
-
-def _repo_kind(path: Path, env: Mapping[str, str]) -> str | None:
-    """ "bare" or "worktree" when `path` is the root of a repo; None for an empty or missing folder.
-
-    A folder inside some other repo (say `./data` in the project) is not a repo of its own.
-    """
-    if not path.exists() or not any(path.iterdir()):
-        return None
-    result = _run(
-        ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir"], env=env, cwd=path
-    )
-    lines = result.stdout.decode(errors="replace").splitlines()
-    real = path.resolve()
-    if result.returncode == 0 and lines[0] == "true" and Path(lines[1]).resolve() == real:
-        return "bare"
-    if result.returncode == 0 and lines[0] == "false" and (real / ".git").exists():
-        return "worktree"
-    raise StoreError(
-        f"The data repository {path} is a folder with files in it but not a git repository.",
-        fix=f"Use an empty or missing folder (it becomes a repo), or run `git init {path}` "
-        "if these files should be kept alongside the data.",
-    )
-
-
-def _init_local(path: Path, *, branch: str, env: Mapping[str, str]) -> None:
-    """Create the repo with the data branch checked out, so pushes land in its work tree."""
-    path.mkdir(parents=True, exist_ok=True)
-    _check_local(_run(["git", "init", "--quiet", f"--initial-branch={branch}", str(path)], env=env))
-    _allow_push_to_checkout(path, env)
-
-
-def _follow_pushes(path: Path, *, branch: str, env: Mapping[str, str]) -> None:
-    """With the data branch checked out, git refuses pushes unless told to update the files."""
-    head = _run(["git", "symbolic-ref", "--quiet", "HEAD"], env=env, cwd=path)
-    if head.stdout.decode().strip() != f"refs/heads/{branch}":
-        return
-    setting = _run(["git", "config", "--local", "receive.denyCurrentBranch"], env=env, cwd=path)
-    if setting.returncode == 1:  # unset: git's default would refuse our push
-        _allow_push_to_checkout(path, env)
-
-
-def _allow_push_to_checkout(path: Path, env: Mapping[str, str]) -> None:
-    args = ["git", "config", "--local", "receive.denyCurrentBranch", "updateInstead"]
-    _check_local(_run(args, env=env, cwd=path))
-
-
-def _check_local(result: _Result) -> None:
-    if result.returncode != 0:
-        raise StoreError(
-            f"Could not set up the local data repository: {result.stderr.decode().strip()}",
-            fix="Check that the folder is writable.",
-        )
-
-
-# --- running git ----------------------------------------------------------------------------
-
-
-class _Result(NamedTuple):
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-
-    def text(self) -> str:
-        """stdout as one trimmed line of text (a sha, a ref)."""
-        return self.stdout.decode().strip()
-
-
-def _git_env(
-    *, token: str | None, identity: Identity, extra: Iterable[tuple[str, str]] = ()
-) -> dict[str, str]:
-    """The environment of every git command: predictable, non-interactive, token as a header.
-
-    `GIT_CONFIG_*` settings act like `git -c` without showing in argv (`ps`), and unlike
-    `.git/config` they are gone when the command ends.
-    """
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in FOREIGN_GIT_VARIABLES and not key.startswith("GIT_CONFIG_")
-    }
-    config = [
-        ("safe.directory", "*"),  # a root container on a workspace owned by the runner user
-        ("gc.auto", "0"),  # no background gc outliving the command and its timeout
-        ("maintenance.auto", "false"),
-    ]
-    if token:
-        config.append(("http.extraheader", f"AUTHORIZATION: basic {_basic_credentials(token)}"))
-    config += extra
-    env.update(
-        GIT_TERMINAL_PROMPT="0",  # fail, never wait for a password nobody will type
-        GIT_CONFIG_NOSYSTEM="1",
-        LC_ALL="C",  # git's messages in English, so the rejection markers match
-        LANGUAGE="C",
-        GIT_AUTHOR_NAME=identity.name,
-        GIT_AUTHOR_EMAIL=identity.email,
-        GIT_COMMITTER_NAME=identity.name,
-        GIT_COMMITTER_EMAIL=identity.email,
-        GIT_CONFIG_COUNT=str(len(config)),
-    )
-    for index, (key, value) in enumerate(config):
-        env[f"GIT_CONFIG_KEY_{index}"] = key
-        env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return env
-
-
-def _basic_credentials(token: str) -> str:
-    return base64.b64encode(f"x-access-token:{token}".encode()).decode()
-
-
-def _start(
-    args: list[str],
-    *,
-    env: Mapping[str, str],
-    stdin: int | IO[bytes],
-    stdout: int,
-    stderr: int | IO[bytes],
-    cwd: Path | None = None,
-) -> subprocess.Popen[bytes]:
-    """Start git in its own process group (a kill ends its helpers too, and with no
-    controlling terminal ssh cannot prompt); StoreError when git is missing."""
-    try:
-        return subprocess.Popen(
-            args,
-            cwd=cwd,
-            env=dict(env),
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-        )
-    except FileNotFoundError as error:
-        raise StoreError(
-            "git is not installed.", fix="Install git and make sure it is on PATH."
-        ) from error
-
-
-def _run(
-    args: list[str],
-    *,
-    env: Mapping[str, str],
-    cwd: Path | None = None,
-    stdin: bytes | None = None,
-    timeout: float = 60.0,
-) -> _Result:
-    """Run git in its own process group, so a timeout also ends its helpers (git-remote-https)."""
-    process = _start(
-        args,
-        env=env,
-        cwd=cwd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    with process:
-        try:
-            stdout, stderr = process.communicate(stdin, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            verb = args[args.index("--git-dir") + 2] if "--git-dir" in args else args[1]
-            raise StoreError(
-                f"git {verb} did not finish within {timeout:.0f} s.",
-                fix="Check the network and that the data repository URL answers.",
-            ) from None
-    return _Result(process.returncode, stdout, stderr)
-
-
-@contextlib.contextmanager
-def _streaming(
-    args: list[str], *, env: Mapping[str, str], stdin: bytes, timeout: float
-) -> Iterator[IO[bytes]]:
-    """Run git on `stdin` and hand over its stdout to read as it comes; like `_run`, in its
-    own process group, killed after `timeout` seconds or when the reader fails."""
-    with tempfile.TemporaryFile() as source, tempfile.TemporaryFile() as errors:
-        source.write(stdin)  # a file, not a pipe: git may answer before it has read it all
-        source.seek(0)
-        process = _start(args, env=env, stdin=source, stdout=subprocess.PIPE, stderr=errors)
-        expired = threading.Event()
-
-        def expire() -> None:
-            expired.set()
-            with contextlib.suppress(ProcessLookupError):  # it ended just now
-                os.killpg(process.pid, signal.SIGKILL)
-
-        timer = threading.Timer(timeout, expire)
-        timer.start()
-        try:
-            assert process.stdout is not None  # noqa: S101 - opened with stdout=PIPE
-            yield process.stdout
-            process.stdout.close()
-            process.wait()
-        except Exception:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            if not expired.is_set():
-                raise
-        finally:
-            timer.cancel()
-        verb = args[args.index("--git-dir") + 2]
-        if expired.is_set():
-            raise StoreError(
-                f"git {verb} did not finish within {timeout:.0f} s.",
-                fix="Check that the disk of the work folder is not full or very slow.",
-            )
-        if process.returncode != 0:
-            errors.seek(0)
-            raise StoreError(f"git {verb} failed: {errors.read().decode(errors='replace').strip()}")
-
-
-# --- the data branch ------------------------------------------------------------------------
 
 
 _new_tuple = tuple.__new__  # makes an _Entry without NamedTuple's Python-level __new__
@@ -436,7 +75,7 @@ class DataBranch:
         self._workdir = workdir
         self._identity = identity
         self._timeout = timeout
-        self._env = _git_env(token=None, identity=identity)
+        self._env = git_env(token=None, identity=identity)
         # The data repository as the promisor remote `data` of a partial repo: only in the
         # environment of the commands that talk to it, so its URL is in no file either.
         promisor = [
@@ -445,9 +84,9 @@ class DataBranch:
             ("remote.data.partialclonefilter", "tree:0"),
             ("fetch.negotiationAlgorithm", "noop"),  # nothing to negotiate: depth 1, no history
         ]
-        self._remote_env = _git_env(token=token, identity=identity, extra=promisor)
-        secrets = [token, _basic_credentials(token)] if token else []
-        self._secrets = [*secrets, *_url_secrets(remote.url)]
+        self._remote_env = git_env(token=token, identity=identity, extra=promisor)
+        secrets = [token, basic_credentials(token)] if token else []
+        self._secrets = [*secrets, *url_secrets(remote.url)]
         self._tracking = f"refs/remotes/data/{branch}"
         self._initialized = False
         self._fetched = False
@@ -708,7 +347,7 @@ class DataBranch:
         ids = "".join(f"{s}\n" for s in wanted).encode()
         command = ["git", "--git-dir", str(self._workdir), "cat-file", "--batch"]
         blobs: dict[str, bytes] = {}
-        with _streaming(command, env=self._env, stdin=ids, timeout=self._timeout) as out:
+        with stream_git(command, env=self._env, stdin=ids, timeout=self._timeout) as out:
             for sha in wanted:
                 header = out.readline().split(b" ")
                 if len(header) != 3:
@@ -724,18 +363,18 @@ class DataBranch:
         check: bool = True,
         stdin: bytes | None = None,
         config: Mapping[str, str] | None = None,
-    ) -> _Result:
+    ) -> GitResult:
         env = self._remote_env if remote else self._env
         command = ["git"]
         for key, value in (config or {}).items():
             command += ["-c", f"{key}={value}"]
         command += ["--git-dir", str(self._workdir), *args]
-        result = _run(command, env=env, stdin=stdin, timeout=self._timeout)
+        result = run_git(command, env=env, stdin=stdin, timeout=self._timeout)
         if check and result.returncode != 0:
             raise self._failure(f"git {args[0]} failed in {self._workdir}", result, fix="")
         return result
 
-    def _failure(self, what: str, result: _Result, *, fix: str) -> StoreError:
+    def _failure(self, what: str, result: GitResult, *, fix: str) -> StoreError:
         said = self._scrub(result.stderr.decode(errors="replace").strip())
         return StoreError(f"{what}: {said}", fix=fix)
 
@@ -792,7 +431,7 @@ class Staging:
         self._given: dict[str, bytes] = {}  # every path added: a write always wins over a delete
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
         try:
-            self._process = _start(
+            self._process = start_git(
                 command,
                 env=branch._env,
                 stdin=subprocess.PIPE,

@@ -68,7 +68,8 @@ from traffic_sync.core.models import (
     RepoStatus,
 )
 from traffic_sync.pages.render import render_index, render_repo_page
-from traffic_sync.sinks.gitstore import DataBranch, Remote, prepare_local
+from traffic_sync.sinks.gitremote import Remote, prepare_local
+from traffic_sync.sinks.gitstore import DataBranch
 
 PUSH_ATTEMPTS = 5
 Pushed = TypeVar("Pushed")  # what one push attempt returns
