@@ -15,7 +15,7 @@ from tests import branch
 from tests.graphql_schema import GitHubValidator
 from tests.helpers.factories import StartGitHub
 from tests.helpers.sync import FAST, TOKEN, ListLog, settings_for
-from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
+from traffic_sync.core.growth import GrowthRow, daily_growth, history_pages_needed, queries_needed
 from traffic_sync.core.models import DEFAULT_RESERVE, ReleaseRow, RunReport
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.rest import GitHubSource
@@ -27,7 +27,7 @@ from traffic_sync.sync import run
 NOW = dt.datetime(2026, 3, 10, 13, 0, tzinfo=dt.UTC)
 HUGE = SimRepo("octo/huge", 1, dt.date(2019, 4, 1), stars=45_000, forks=1_234, seed=2)
 SMALL = SimRepo("octo/small", 2, dt.date(2025, 6, 1), stars=250, forks=7, seed=4, releases=2)
-BIG = SimRepo("octo/big", 3, dt.date(2022, 1, 1), stars=25_000, forks=0, seed=6)
+BIG = SimRepo("octo/big", 3, dt.date(2022, 1, 1), stars=0, forks=25_000, seed=6)
 
 
 @pytest.fixture
@@ -94,19 +94,23 @@ def next_day(sim: SimulatedGitHub) -> None:
 
 
 @pytest.mark.slow  # tens of thousands of stars through whole runs
-def test_first_run_backfills_more_stars_than_rest_can_list(
+def test_first_run_takes_45000_stars_from_the_star_history_and_walks_the_forks(
     sim: SimulatedGitHub, tmp_path: Path
 ) -> None:
-    """45,000 stars (REST stops at 40,000): the first run walks GraphQL's cursors to the first
-    star, one query per 100, and stores every day since the repo's creation exactly."""
+    """45,000 stars since 2019: the first run takes them from the star history endpoint, a
+    request per 30 weeks, instead of 450 queries; the forks walk GraphQL's cursors to the
+    first fork, one query per 100; every day since the repo's creation is stored exactly."""
     remote = branch.init_bare(tmp_path / "data.git")
     report = sync(sim, remote, tmp_path, repos="octo/huge")
     assert stored(remote, "octo/huge", "stars") == daily_growth(sim.timeline("octo/huge", "stars"))
     assert stored(remote, "octo/huge", "forks") == daily_growth(sim.timeline("octo/huge", "forks"))
+    pages = history_pages_needed(HUGE.created, NOW.date())
+    history = [p for p in rest_paths(sim, "octo/huge") if p.endswith("/stargazers/history")]
+    assert len(history) == pages < queries_needed(45_000)
     asked = queries(sim)
-    assert len(asked) == queries_needed(45_000) + queries_needed(1_234)
+    assert len(asked) == queries_needed(1_234)
     cursors = [q["cursor"] for q in asked if q["cursor"] is not None]
-    assert len(asked) - len(cursors) == 2, "stars and forks each start at the top once"
+    assert len(asked) - len(cursors) == 1, "the forks start at the top once"
     assert len(set(cursors)) == len(cursors), "each query goes on from the one before"
     assert stored(remote, "octo/huge", "stars")[0].date >= HUGE.created
     assert stored(remote, "octo/huge", "stars")[-1].total == 45_000
@@ -118,12 +122,14 @@ def test_first_run_backfills_more_stars_than_rest_can_list(
     }
     assert report.growth is not None
     assert (report.growth.fetched, report.growth.waiting) == (2, 0)
-    # and one query for both repos' facts
+    assert report.growth.history_requests == pages
+    # and one query for the repo's facts
     assert len(describes(sim)) == 1
     assert report.growth.points.used == len(asked) + 1
     summary = render_summary(report, with_charts=False)
     assert f"GraphQL points: {len(asked) + 1:,} used" in summary
-    assert f"of {queries_needed(45_000) + queries_needed(1_234):,} planned" in summary
+    assert f"of {queries_needed(1_234):,} planned" in summary
+    assert f"star history endpoint: {pages} REST requests" in summary
     page = branch.files(remote)["octo/huge/README.md"].decode()
     assert f"Stars since the repository's creation, 2019-04-01 to {NOW.date()}" in page
 
@@ -234,13 +240,13 @@ def test_points_running_out_mid_backfill_stop_cleanly_and_the_next_run_resumes(
     # the small repo's histories are cheaper, so they went first and are whole
     small = daily_growth(sim.timeline("octo/small", "stars"))
     assert stored(remote, "octo/small", "stars") == small
-    truth = daily_growth(sim.timeline("octo/big", "stars"))
-    partial = {row.date: row.new for row in stored(remote, "octo/big", "stars")}
+    truth = daily_growth(sim.timeline("octo/big", "forks"))
+    partial = {row.date: row.new for row in stored(remote, "octo/big", "forks")}
     exact = {row.date: row.new for row in truth}
     assert partial
     assert all(new <= exact[day] for day, new in partial.items())
     assert sum(partial.values()) < 25_000
-    state = growth_state(remote, 3)["stars"]
+    state = growth_state(remote, 3)["forks"]
     assert state["pending"]
     assert state["queries"]
     assert "1 history waits for the next run" in render_summary(report, with_charts=False)
@@ -250,8 +256,8 @@ def test_points_running_out_mid_backfill_stop_cleanly_and_the_next_run_resumes(
     report = sync(sim, remote, tmp_path, repos="octo/big octo/small")
     assert report.growth is not None
     assert report.growth.waiting == 0
-    assert stored(remote, "octo/big", "stars") == truth
-    assert growth_state(remote, 3)["stars"]["pending"] == []
+    assert stored(remote, "octo/big", "forks") == truth
+    assert growth_state(remote, 3)["forks"]["pending"] == []
     # the top down to the newest day held, then on from the cursor kept: no page twice
     # (the top page, and at most one page more than the rest, where the walk stopped mid-page)
     assert len(queries(sim)) <= 1 + queries_needed(25_000) - walked + 1

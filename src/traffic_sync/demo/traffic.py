@@ -76,6 +76,9 @@ class SimRepo:
     # whether the token's account may push (traffic needs it); False: a collaborator with read
     # access alone, whose traffic calls are 403 and whose GraphQL `viewerPermission` is READ
     push: bool = True
+    # how GitHub lists the stargazers to this token: since 2026-06-30 only to admins and
+    # collaborators; "forbidden" (GraphQL FORBIDDEN) or "empty" (an empty list) otherwise
+    stargazers_listed: str = "yes"
 
     @property
     def owner(self) -> str:

@@ -94,6 +94,23 @@ def described_repo(data: Any) -> tuple[RepoInfo, str | None]:
     return info, permission
 
 
+def star_history(data: Any) -> list[tuple[dt.date, tuple[int, ...]]]:
+    """`GET /repos/{o}/{r}/stargazers/history`: each week's Sunday (from `week`, epoch seconds
+    of its start, a UTC midnight) and its seven days' counts, whose sum is its `total`."""
+    weeks: list[tuple[dt.date, tuple[int, ...]]] = []
+    for item in _list(data, "the star history"):
+        week = _object(item, "a week of the star history")
+        start = _count(week, "week")
+        days = _list(week.get("days"), "`days`")
+        counts = tuple(_count({"days[]": day}, "days[]") for day in days)
+        if start % 86_400 or len(counts) != 7:
+            raise BadAnswer(f"a week of {len(counts)} days from {start}, not 7 from a midnight")
+        if _count(week, "total") != sum(counts):
+            raise BadAnswer(f"`total` {week['total']} is not the sum of `days` {list(counts)}")
+        weeks.append((dt.datetime.fromtimestamp(start, dt.UTC).date(), counts))
+    return weeks
+
+
 def listed_repo(data: Any) -> tuple[RepoRef, bool, bool]:
     """One repo of an owner's listing: (its name and id, fork, archived)."""
     repo = _object(data, "a listed repository")
@@ -260,10 +277,11 @@ def _show(value: Any) -> str:
     return f"{type(value).__name__} {text[:40] + '...' if len(text) > 40 else text}"
 
 
-def malformed(what: str, path: str, problem: str) -> MalformedAnswerError:
-    """`what`'s error for an answer to `GET path` in a shape GitHub never sends."""
+def malformed(what: str, path: str, problem: str, *, method: str = "GET") -> MalformedAnswerError:
+    """`what`'s error for an answer to `method path` in a shape GitHub never sends."""
     return MalformedAnswerError(
-        f"{what}: GitHub's answer to GET {path} is not in the shape GitHub documents: {problem}.",
+        f"{what}: GitHub's answer to {method} {path} is not in the shape GitHub documents: "
+        f"{problem}.",
         fix="Nothing of it was stored and the stored history is unchanged; the next run asks "
         "again. If it keeps happening, a proxy or a GitHub Enterprise Server in between may be "
         "answering instead of GitHub's API.",

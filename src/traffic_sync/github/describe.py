@@ -97,7 +97,7 @@ def _one(
     try:
         info, permission = answers.described_repo(data)
     except answers.BadAnswer as error:
-        return Described(name, error=answers.malformed(name, "POST /graphql", str(error)))
+        return Described(name, error=answers.malformed(name, "/graphql", str(error), method="POST"))
     if permission is not None and permission not in TRAFFIC_PERMISSIONS:
         return Described(
             name,

@@ -509,6 +509,7 @@ class GrowthFetch:
     queries: int = 0
     points: int = 0  # what those queries cost
     stopped: bool = False  # the points (reserve or GitHub's limit) ended it early
+    requests: int = 0  # REST requests, when the rows came from the star history endpoint
 
     @property
     def complete(self) -> bool:

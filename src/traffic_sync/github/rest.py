@@ -43,11 +43,12 @@ from traffic_sync.core.errors import (
     TrafficSyncError,
     TransientError,
 )
+from traffic_sync.core.growth import WEEKS_PER_PAGE, Series, weekly_growth
 from traffic_sync.core.models import Observation, ReleaseAsset, RepoInfo, RepoRef, TrafficAnswer
 from traffic_sync.github import answers
 from traffic_sync.github.deadline import DeadlineAdapter, deadline_session
 from traffic_sync.github.describe import BATCH, Described, describe
-from traffic_sync.github.graphql import GraphQLClient, graphql_url
+from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, graphql_url
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 
 T = TypeVar("T")
@@ -95,6 +96,10 @@ class TrafficSource(Protocol):
 
     def is_private(self, full_name: str) -> bool | None: ...
 
+    def star_history(self, full_name: str, *, since: dt.date | None) -> GrowthFetch:
+        """A repo's stars by day from the star history endpoint (REST), from `since` on."""
+        ...
+
     def growth_client(self) -> GraphQLClient | None:
         """The GraphQL client for stars and forks history; None: this source has none."""
         ...
@@ -108,6 +113,7 @@ class TrafficSource(Protocol):
 # GitHub sends a renamed repo's old name one 301; PyGithub follows 301s (and asks again after
 # a 202) without a limit, so a server that sends them round and round is stopped here.
 MAX_BOUNCES = 5
+HISTORY_PAGES = 100  # the star history endpoint's last page (3,000 weeks)
 
 
 class RedirectLoop(requests.TooManyRedirects):
@@ -533,6 +539,30 @@ class GitHubSource:
                 f"{full_name}: its releases could not be read ({error.message}).",
                 fix="The next run tries again; the repo's traffic is saved as usual.",
             )
+
+    def star_history(self, full_name: str, *, since: dt.date | None) -> GrowthFetch:
+        """A repo's stars from `GET /repos/{o}/{r}/stargazers/history`, newest week first, down
+        to the week of `since` (counted again in full; None: back to the repo's creation). The
+        stars still given today, by the UTC day they were given: what walking the stargazers
+        gives, at a request per 30 weeks instead of a query per 100 stars."""
+        path = f"/repos/{full_name}/stargazers/history"
+        weeks: list[tuple[dt.date, tuple[int, ...]]] = []
+        requests = 0
+        for page in range(1, HISTORY_PAGES + 1):
+            query = {"per_page": WEEKS_PER_PAGE, "page": page}
+            items = self._fetch(path, f"{full_name} stars", answers.star_history, query)
+            requests += 1
+            weeks.extend(items)
+            reached = min((start for start, _ in items), default=None)
+            if len(items) < WEEKS_PER_PAGE or reached is None:
+                break
+            if since is not None and reached <= since:
+                break
+        return GrowthFetch(
+            series=Series.STARS,
+            rows=weekly_growth(weeks, since=since),
+            requests=requests,
+        )
 
     def growth_client(self) -> GraphQLClient:
         """One GraphQL client for the run (thread-safe), at the REST API's GraphQL endpoint."""

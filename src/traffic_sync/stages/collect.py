@@ -128,7 +128,9 @@ def collect(
         _skip(
             tally.not_reached, limit, today=today, read_state=read_state, log=None, into=collected
         )
-    _add_growth(collected, options=options, source=source, read_state=read_state, log=log)
+    _add_growth(
+        collected, options=options, source=source, read_state=read_state, log=log, today=today
+    )
     return collected
 
 
@@ -190,6 +192,7 @@ def _add_growth(
     source: TrafficSource,
     read_state: ReadState,
     log: Log,
+    today: dt.date,
 ) -> None:
     """Warn of what failed without failing a repo, then fetch the stars and forks that grew
     (only where the branch keeps them). GraphQL's points are a budget of their own: a REST
@@ -205,6 +208,8 @@ def _add_growth(
             state=read_state(),
             log=log,
             workers=options.concurrency,
+            history=source.star_history,
+            today=today,
         )
 
 
