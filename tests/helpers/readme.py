@@ -1,4 +1,4 @@
-"""Sections of the README and the docs, as the tests that hold the documents to the code read them."""
+"""Sections of the README and the docs, as the tests that hold them to the code read them."""
 
 from __future__ import annotations
 
