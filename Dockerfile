@@ -1,6 +1,6 @@
 # traffic-sync as a Docker container action: Debian's Python and git, the pinned runtime packages
 # in a venv, the package. The runner builds this image at the start of every job that uses the
-# action, so it stays small and quick to build (README: Development, "The image").
+# action, so it stays small and quick to build (CONTRIBUTING.md: "The image").
 FROM debian:bookworm-slim
 
 LABEL org.opencontainers.image.title="traffic-sync" \

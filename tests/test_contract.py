@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers.readme import readme_section
+from tests.helpers.readme import doc_section, readme_section
 from traffic_sync.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,11 +73,12 @@ def test_action_inputs_cli_flags_and_readme_name_the_same_set() -> None:
 
 
 def test_outputs_match_design_and_readme() -> None:
-    """action.yml declares the five outputs DESIGN.md lists, and the README documents them."""
+    """action.yml declares the five outputs DESIGN.md lists, and the README's table documents
+    exactly those."""
     outputs = load_action()["outputs"]
     assert set(outputs) == OUTPUTS
     assert all(spec.get("description") for spec in outputs.values())
-    assert set(readme_table("Outputs")) == OUTPUTS
+    assert set(readme_table("Outputs")) == set(outputs)
 
 
 def test_every_input_has_a_description_and_a_default() -> None:
@@ -126,8 +127,8 @@ def test_readme_starts_with_the_demo() -> None:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    """.ci/run ends with the test command the README's Development section gives."""
-    development = readme_section("Development")
+    """.ci/run ends with the test command CONTRIBUTING.md's Development section gives."""
+    development = doc_section("CONTRIBUTING.md", "Development")
     assert (
         f"python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && {TEST_COMMAND}"
         in development

@@ -238,11 +238,15 @@ def test_examples_match_the_github_workflow_schema() -> None:
 
 
 def test_readme_snippets_pass_only_declared_inputs() -> None:
-    """The README's YAML that uses the action passes only inputs action.yml declares."""
-    used, problems = readme_snippet_problems(
-        (ROOT / "README.md").read_text(encoding="utf-8"), load_inputs()
-    )
-    assert used >= 4  # the quick start, the app token, the other repository, PostHog
+    """The YAML of the README and of docs/ that uses the action passes only inputs action.yml
+    declares."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    used, problems = 0, []
+    for document in documents:
+        found, wrong = readme_snippet_problems(document.read_text(encoding="utf-8"), load_inputs())
+        used += found
+        problems += [f"{document.name}: {problem}" for problem in wrong]
+    assert used >= 5  # the quick start, the app token, the other repository, PostHog, shards
     assert problems == []
 
 

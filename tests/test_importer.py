@@ -14,7 +14,7 @@ import pytest
 
 from tests import branch
 from tests.helpers.factories import StartGitHub
-from tests.helpers.readme import readme_section
+from tests.helpers.readme import doc_section
 from tests.runner import run_step
 from traffic_sync import cli
 from traffic_sync.branch.folders import fingerprint
@@ -259,14 +259,14 @@ def test_an_import_after_a_run_keeps_its_fingerprint_current(
 @pytest.mark.parametrize(
     ("heading", "tool"),
     [
-        ("Switching from github-repo-stats", "ghrs"),
-        ("Switching from repository-traffic-action", "sangonzal"),
+        ("From github-repo-stats", "ghrs"),
+        ("From repository-traffic-action", "sangonzal"),
     ],
 )
 def test_readme_gives_an_import_command_the_tool_takes(heading: str, tool: str) -> None:
-    """Each switching section of the README has exactly one `traffic-sync import` command, and
+    """Each section of docs/switching.md has exactly one `traffic-sync import` command, and
     it is one the command line takes, for that tool."""
-    section = readme_section(heading).replace("\\\n", " ")
+    section = doc_section("docs/switching.md", heading).replace("\\\n", " ")
     commands = [line.strip() for line in section.splitlines() if "traffic-sync import " in line]
     assert len(commands) == 1, commands
     args = cli.build_import_parser().parse_args(shlex.split(commands[0])[2:])

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import TrafficSyncError
 from traffic_sync.demo import SimulatedGitHub, demo_world
 from traffic_sync.github.pacer import RetryPolicy
@@ -41,43 +42,7 @@ def main(argv: Sequence[str]) -> int:
     if not 1 <= args.days <= 3660:
         build_parser().error("--days must be between 1 and 3660")
     out: Path = args.out.resolve()
-    last_day = dt.datetime.now(dt.UTC).date()
-    first_day = last_day - dt.timedelta(days=args.days - 1)
-    world = demo_world(last_day)
-    owners = sorted({repo.full_name.split("/")[0] for repo in world})
-    settings = parse_settings(
-        {
-            "token": DEMO_TOKEN,
-            "repos": " ".join(f"{o}/*" for o in owners),
-            "data-repository": str(out),
-            "release-downloads": "true",
-        },
-        {},
-    )
-    print(f"traffic-sync demo: {args.days} simulated daily runs, {first_day} .. {last_day}")
-    with SimulatedGitHub(
-        world, now=_run_time(first_day), token=DEMO_TOKEN, viewer=owners[0]
-    ) as sim:
-        source = GitHubSource(
-            token=DEMO_TOKEN, api_url=sim.url, policy=RetryPolicy(attempts=1, pause=0)
-        )
-        for offset in range(args.days):
-            day = first_day + dt.timedelta(days=offset)
-            sim.now = _run_time(day)
-            with tempfile.TemporaryDirectory(prefix="traffic-sync-demo-") as workdir:
-                report = run(
-                    settings,
-                    today=day,
-                    source=source,
-                    log=_QuietLog(),
-                    workdir=Path(workdir),
-                    cwd=Path.cwd(),
-                )
-            commit = report.commit_sha[:7] or "no change"
-            print(
-                f"  {day}: {report.repos_synced} repos saved, {report.repos_failed} failed, "
-                f"{report.days_added} new days, commit {commit}"
-            )
+    settings = write_demo(out, args.days, dt.datetime.now(dt.UTC).date(), say=print)
     branch = settings.data_branch
     print(
         f"\nDone. The data branch `{branch}` is in {out}\n"
@@ -89,6 +54,51 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
+def write_demo(out: Path, days: int, last_day: dt.date, *, say: Callable[[str], None]) -> Settings:
+    """Sync the simulated world once a day for `days` days up to `last_day` into `out`.
+
+    Separate from `main` so that a caller with a fixed day (the docs' tests, the screenshot
+    script) gets the same branch the demo writes, whatever the date it runs on.
+    """
+    first_day = last_day - dt.timedelta(days=days - 1)
+    world = demo_world(last_day)
+    owners = sorted({repo.full_name.split("/")[0] for repo in world})
+    settings = parse_settings(
+        {
+            "token": DEMO_TOKEN,
+            "repos": " ".join(f"{o}/*" for o in owners),
+            "data-repository": str(out),
+            "release-downloads": "true",
+        },
+        {},
+    )
+    say(f"traffic-sync demo: {days} simulated daily runs, {first_day} .. {last_day}")
+    with SimulatedGitHub(
+        world, now=_run_time(first_day), token=DEMO_TOKEN, viewer=owners[0]
+    ) as sim:
+        source = GitHubSource(
+            token=DEMO_TOKEN, api_url=sim.url, policy=RetryPolicy(attempts=1, pause=0)
+        )
+        for offset in range(days):
+            day = first_day + dt.timedelta(days=offset)
+            sim.now = _run_time(day)
+            with tempfile.TemporaryDirectory(prefix="traffic-sync-demo-") as workdir:
+                report = run(
+                    settings,
+                    today=day,
+                    source=source,
+                    log=_QuietLog(say),
+                    workdir=Path(workdir),
+                    cwd=Path.cwd(),
+                )
+            commit = report.commit_sha[:7] or "no change"
+            say(
+                f"  {day}: {report.repos_synced} repos saved, {report.repos_failed} failed, "
+                f"{report.days_added} new days, commit {commit}"
+            )
+    return settings
+
+
 def _run_time(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, RUN_TIME)
 
@@ -96,11 +106,14 @@ def _run_time(day: dt.date) -> dt.datetime:
 class _QuietLog:
     """The demo prints one line per simulated day, and any problem in full."""
 
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+
     def progress(self, line: str) -> None:
         pass
 
     def error(self, error: TrafficSyncError, *, where: str = "") -> None:
-        print(f"  error: {where}: {error}")
+        self.say(f"  error: {where}: {error}")
 
     def warning(self, error: TrafficSyncError, *, where: str = "") -> None:
-        print(f"  warning: {where}: {error}")
+        self.say(f"  warning: {where}: {error}")
