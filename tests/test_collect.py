@@ -12,17 +12,12 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from tests.helpers.sync import TOKEN, ListLog, settings_for
-from traffic_sync.core.models import Observation, RepoStatus
+from traffic_sync.core.models import Observation, RepoInfo, RepoStatus
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
 from traffic_sync.github.rest import GitHubSource
-from traffic_sync.stages.collect import (
-    REQUESTS_PER_REPO,
-    collect,
-    gap_risk,
-    plan_budget,
-    requests_per_repo,
-)
+from traffic_sync.stages.collect import REQUESTS_PER_REPO, collect, gap_risk, plan_budget
+from traffic_sync.sync import collect_options
 
 NAMES = ["o/fresh", "o/never", "o/stale", "o/middle"]
 STATE = {
@@ -48,7 +43,8 @@ def test_gap_risk_wording() -> None:
 def test_a_budget_that_covers_every_repo_keeps_the_order() -> None:
     chosen, deferred = plan_budget(
         NAMES,
-        settings=settings_for("./x"),
+        cost=REQUESTS_PER_REPO,
+        max_requests=0,
         remaining=REQUESTS_PER_REPO * len(NAMES),
         made=0,
         read_state=state,
@@ -60,7 +56,7 @@ def test_a_budget_that_covers_every_repo_keeps_the_order() -> None:
     ("remaining", "max_requests", "made", "chosen"),
     [
         (2 * REQUESTS_PER_REPO, "", 0, ["o/never", "o/stale"]),
-        (None, str(3 * REQUESTS_PER_REPO + 4), 0, ["o/never", "o/stale", "o/middle"]),
+        (None, str(4 * REQUESTS_PER_REPO - 1), 0, ["o/never", "o/stale", "o/middle"]),
         (5000, str(3 * REQUESTS_PER_REPO), REQUESTS_PER_REPO, ["o/never", "o/stale"]),
         (REQUESTS_PER_REPO - 1, "", 0, []),
     ],
@@ -73,7 +69,8 @@ def test_the_smaller_budget_takes_the_stalest_first(
     inputs = {"max-requests": max_requests} if max_requests else {}
     picked, deferred = plan_budget(
         NAMES,
-        settings=settings_for("./x", **inputs),
+        cost=REQUESTS_PER_REPO,
+        max_requests=collect_options(settings_for("./x", **inputs)).max_requests,
         remaining=remaining,
         made=made,
         read_state=state,
@@ -83,15 +80,16 @@ def test_the_smaller_budget_takes_the_stalest_first(
     assert deferred == [n for n in NAMES if n not in chosen]
 
 
-def test_release_downloads_make_a_repo_cost_six_requests() -> None:
-    """With release-downloads a repo costs its releases too: a budget of 4 * 5 requests covers
-    only 3 repos (of 6 requests each), the stalest."""
-    settings = settings_for("./x", **{"release-downloads": "true"})
-    assert requests_per_repo(settings) == REQUESTS_PER_REPO + 1
-    assert requests_per_repo(settings_for("./x")) == REQUESTS_PER_REPO
+def test_release_downloads_make_a_repo_cost_five_requests() -> None:
+    """With release-downloads a repo costs its releases too: a budget of 4 repos at 4
+    requests covers only 3 repos of 5 requests each, the stalest."""
+    options = collect_options(settings_for("./x", **{"release-downloads": "true"}))
+    assert options.cost == REQUESTS_PER_REPO + 1
+    assert collect_options(settings_for("./x")).cost == REQUESTS_PER_REPO
     picked, deferred = plan_budget(
         NAMES,
-        settings=settings,
+        cost=options.cost,
+        max_requests=options.max_requests,
         remaining=REQUESTS_PER_REPO * len(NAMES),
         made=0,
         read_state=state,
@@ -110,10 +108,13 @@ class _SurprisingSource(GitHubSource):
         fetched_on: dt.date,
         accept: Callable[[int], bool] | None = None,
         releases: bool = False,
+        info: RepoInfo | None = None,
     ) -> Observation:
         if full_name == "octo/beta":
             raise KeyError("views")
-        return super().observe(full_name, fetched_on=fetched_on, accept=accept, releases=releases)
+        return super().observe(
+            full_name, fetched_on=fetched_on, accept=accept, releases=releases, info=info
+        )
 
 
 def test_an_unexpected_exception_fails_its_repo_only() -> None:
@@ -127,7 +128,9 @@ def test_an_unexpected_exception_fails_its_repo_only() -> None:
     log = ListLog()
     with SimulatedGitHub(world, now=now, token=TOKEN) as sim:
         source = _SurprisingSource(token=TOKEN, api_url=sim.url, policy=RetryPolicy(attempts=0))
-        collected = collect(settings_for("./x"), today=now.date(), source=source, log=log)
+        collected = collect(
+            collect_options(settings_for("./x")), today=now.date(), source=source, log=log
+        )
     assert [o.repo.full_name for o in collected.observations] == ["octo/alpha"]
     (result,) = collected.results
     assert (result.full_name, result.status) == ("octo/beta", RepoStatus.FAILED)

@@ -22,9 +22,6 @@ DOC_HOSTS = {
     "pandas.pydata.org",
     "posthog.com",
 }
-# docs/architecture.md is written beside this change; until it is there a link to it is the
-# only one allowed to point at a missing file (once it exists it is checked like any other)
-PENDING = {"docs/architecture.md"}
 
 FENCE = re.compile(r"^(```|~~~).*?^\1\s*$", re.M | re.S)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -84,8 +81,7 @@ def link_problems(source: Path, target: str, root: Path = ROOT) -> list[str]:
     if not path.is_relative_to(root):
         return [f"{target}: outside the repository"]
     if not path.exists():
-        pending = path.relative_to(root).as_posix() in PENDING
-        return [] if pending else [f"{target}: no file {path.relative_to(root)}"]
+        return [f"{target}: no file {path.relative_to(root)}"]
     return anchor_problems(target, path, parts.fragment, root)
 
 

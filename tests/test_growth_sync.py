@@ -15,7 +15,7 @@ from tests import branch
 from tests.graphql_schema import GitHubValidator
 from tests.helpers.factories import StartGitHub
 from tests.helpers.sync import FAST, TOKEN, ListLog, settings_for
-from traffic_sync.core.growth import GrowthRow, daily_growth, queries_needed
+from traffic_sync.core.growth import GrowthRow, daily_growth, history_pages_needed, queries_needed
 from traffic_sync.core.models import DEFAULT_RESERVE, ReleaseRow, RunReport
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.rest import GitHubSource
@@ -27,7 +27,7 @@ from traffic_sync.sync import run
 NOW = dt.datetime(2026, 3, 10, 13, 0, tzinfo=dt.UTC)
 HUGE = SimRepo("octo/huge", 1, dt.date(2019, 4, 1), stars=45_000, forks=1_234, seed=2)
 SMALL = SimRepo("octo/small", 2, dt.date(2025, 6, 1), stars=250, forks=7, seed=4, releases=2)
-BIG = SimRepo("octo/big", 3, dt.date(2022, 1, 1), stars=25_000, forks=0, seed=6)
+BIG = SimRepo("octo/big", 3, dt.date(2022, 1, 1), stars=0, forks=25_000, seed=6)
 
 
 @pytest.fixture
@@ -67,8 +67,21 @@ def growth_state(remote: Path, repo_id: int) -> dict[str, dict[str, object]]:
 
 
 def queries(sim: SimulatedGitHub) -> list[dict[str, object]]:
-    """The variables of every GraphQL query of the run, in order."""
-    return [r.body["variables"] for r in sim.requests if r.path == "/graphql"]
+    """The variables of every stars or forks query of the run, in order."""
+    return [
+        r.body["variables"]
+        for r in sim.requests
+        if r.path == "/graphql" and not r.body["query"].startswith("query Describe")
+    ]
+
+
+def describes(sim: SimulatedGitHub) -> list[dict[str, object]]:
+    """The variables of every query for the repos' facts (`github.describe`), in order."""
+    return [
+        r.body["variables"]
+        for r in sim.requests
+        if r.path == "/graphql" and r.body["query"].startswith("query Describe")
+    ]
 
 
 def rest_paths(sim: SimulatedGitHub, name: str) -> list[str]:
@@ -81,19 +94,23 @@ def next_day(sim: SimulatedGitHub) -> None:
 
 
 @pytest.mark.slow  # tens of thousands of stars through whole runs
-def test_first_run_backfills_more_stars_than_rest_can_list(
+def test_first_run_takes_45000_stars_from_the_star_history_and_walks_the_forks(
     sim: SimulatedGitHub, tmp_path: Path
 ) -> None:
-    """45,000 stars (REST stops at 40,000): the first run walks GraphQL's cursors to the first
-    star, one query per 100, and stores every day since the repo's creation exactly."""
+    """45,000 stars since 2019: the first run takes them from the star history endpoint, a
+    request per 30 weeks, instead of 450 queries; the forks walk GraphQL's cursors to the
+    first fork, one query per 100; every day since the repo's creation is stored exactly."""
     remote = branch.init_bare(tmp_path / "data.git")
     report = sync(sim, remote, tmp_path, repos="octo/huge")
     assert stored(remote, "octo/huge", "stars") == daily_growth(sim.timeline("octo/huge", "stars"))
     assert stored(remote, "octo/huge", "forks") == daily_growth(sim.timeline("octo/huge", "forks"))
+    pages = history_pages_needed(HUGE.created, NOW.date())
+    history = [p for p in rest_paths(sim, "octo/huge") if p.endswith("/stargazers/history")]
+    assert len(history) == pages < queries_needed(45_000)
     asked = queries(sim)
-    assert len(asked) == queries_needed(45_000) + queries_needed(1_234)
+    assert len(asked) == queries_needed(1_234)
     cursors = [q["cursor"] for q in asked if q["cursor"] is not None]
-    assert len(asked) - len(cursors) == 2, "stars and forks each start at the top once"
+    assert len(asked) - len(cursors) == 1, "the forks start at the top once"
     assert len(set(cursors)) == len(cursors), "each query goes on from the one before"
     assert stored(remote, "octo/huge", "stars")[0].date >= HUGE.created
     assert stored(remote, "octo/huge", "stars")[-1].total == 45_000
@@ -105,10 +122,14 @@ def test_first_run_backfills_more_stars_than_rest_can_list(
     }
     assert report.growth is not None
     assert (report.growth.fetched, report.growth.waiting) == (2, 0)
-    assert report.growth.points.used == len(asked)
+    assert report.growth.history_requests == pages
+    # and one query for the repo's facts
+    assert len(describes(sim)) == 1
+    assert report.growth.points.used == len(asked) + 1
     summary = render_summary(report, with_charts=False)
-    assert f"GraphQL points: {len(asked):,} used" in summary
-    assert f"of {queries_needed(45_000) + queries_needed(1_234):,} planned" in summary
+    assert f"GraphQL points: {len(asked) + 1:,} used" in summary
+    assert f"of {queries_needed(1_234):,} planned" in summary
+    assert f"star history endpoint: {pages} REST requests" in summary
     page = branch.files(remote)["octo/huge/README.md"].decode()
     assert f"Stars since the repository's creation, 2019-04-01 to {NOW.date()}" in page
 
@@ -134,19 +155,21 @@ def test_an_incremental_day_asks_newest_first_down_to_the_newest_day_held(
 
 
 @pytest.mark.slow  # tens of thousands of stars through whole runs
-def test_a_quiet_day_costs_five_requests_and_no_query(sim: SimulatedGitHub, tmp_path: Path) -> None:
-    """Counts unchanged: GET /repos and the four traffic calls, nothing else (six with
-    release-downloads, the sixth its releases), and no GraphQL query; nothing changes but the
-    day's snapshots."""
+def test_a_quiet_day_costs_four_requests_and_one_query(
+    sim: SimulatedGitHub, tmp_path: Path
+) -> None:
+    """Counts unchanged: the four traffic calls a repo, nothing else (five with
+    release-downloads, the fifth its releases), and one GraphQL query for every repo's facts;
+    nothing changes but the day's snapshots."""
     remote = branch.init_bare(tmp_path / "data.git")
     sync(sim, remote, tmp_path, repos="octo/small octo/huge")
     before = (stored(remote, "octo/small", "stars"), stored(remote, "octo/huge", "forks"))
     next_day(sim)
     report = sync(sim, remote, tmp_path, repos="octo/small octo/huge")
     assert queries(sim) == []
+    assert describes(sim) == [{"o0": "octo", "n0": "small", "o1": "octo", "n1": "huge"}]
     for name in ("octo/small", "octo/huge"):
         assert rest_paths(sim, name) == [
-            f"/repos/{name}",
             f"/repos/{name}/traffic/views",
             f"/repos/{name}/traffic/clones",
             f"/repos/{name}/traffic/popular/referrers",
@@ -154,10 +177,10 @@ def test_a_quiet_day_costs_five_requests_and_no_query(sim: SimulatedGitHub, tmp_
         ]
     assert (stored(remote, "octo/small", "stars"), stored(remote, "octo/huge", "forks")) == before
     assert report.growth is not None
-    assert (report.growth.quiet, report.growth.points.queries) == (4, 0)
+    assert (report.growth.quiet, report.growth.points.queries) == (4, 1)
     next_day(sim)
     sync(sim, remote, tmp_path, repos="octo/small", **{"release-downloads": "true"})
-    assert rest_paths(sim, "octo/small")[5:] == ["/repos/octo/small/releases"]
+    assert rest_paths(sim, "octo/small")[4:] == ["/repos/octo/small/releases"]
     assert queries(sim) == []
 
 
@@ -212,18 +235,18 @@ def test_points_running_out_mid_backfill_stop_cleanly_and_the_next_run_resumes(
     assert report.growth is not None
     assert report.growth.points.stopped
     assert report.growth.waiting >= 1
-    assert len(queries(sim)) == 100
+    assert len(queries(sim)) + len(describes(sim)) == 100
     walked = sum(q["name"] == "big" for q in queries(sim))
     # the small repo's histories are cheaper, so they went first and are whole
     small = daily_growth(sim.timeline("octo/small", "stars"))
     assert stored(remote, "octo/small", "stars") == small
-    truth = daily_growth(sim.timeline("octo/big", "stars"))
-    partial = {row.date: row.new for row in stored(remote, "octo/big", "stars")}
+    truth = daily_growth(sim.timeline("octo/big", "forks"))
+    partial = {row.date: row.new for row in stored(remote, "octo/big", "forks")}
     exact = {row.date: row.new for row in truth}
     assert partial
     assert all(new <= exact[day] for day, new in partial.items())
     assert sum(partial.values()) < 25_000
-    state = growth_state(remote, 3)["stars"]
+    state = growth_state(remote, 3)["forks"]
     assert state["pending"]
     assert state["queries"]
     assert "1 history waits for the next run" in render_summary(report, with_charts=False)
@@ -233,8 +256,8 @@ def test_points_running_out_mid_backfill_stop_cleanly_and_the_next_run_resumes(
     report = sync(sim, remote, tmp_path, repos="octo/big octo/small")
     assert report.growth is not None
     assert report.growth.waiting == 0
-    assert stored(remote, "octo/big", "stars") == truth
-    assert growth_state(remote, 3)["stars"]["pending"] == []
+    assert stored(remote, "octo/big", "forks") == truth
+    assert growth_state(remote, 3)["forks"]["pending"] == []
     # the top down to the newest day held, then on from the cursor kept: no page twice
     # (the top page, and at most one page more than the rest, where the walk stopped mid-page)
     assert len(queries(sim)) <= 1 + queries_needed(25_000) - walked + 1

@@ -84,10 +84,16 @@ CASES = {
         "/traffic/views", lambda a: _dump({"count": a["count"], "uniques": a["uniques"]})
     ),
     "referrers-not-a-list": Hostile("/traffic/popular/referrers", lambda a: _dump({"x": 1})),
-    "full-name-of-more-parts": Hostile(
-        "", lambda a: _dump({**a, "full_name": "octo-org/bad/../../../tmp"})
-    ),
-    "full-name-dot-dot": Hostile("", lambda a: _dump({**a, "full_name": "octo-org/.."})),
+}
+# the repo's facts come from GraphQL, many repos a query: one repo's answer there
+GRAPHQL_CASES: dict[str, dict[str, Json]] = {
+    "full-name-of-more-parts": {"nameWithOwner": "octo-org/bad/../../../tmp"},
+    "full-name-dot-dot": {"nameWithOwner": "octo-org/.."},
+    "id-as-text": {"databaseId": "303"},
+    "stars-negative": {"stargazerCount": -1},
+    "no-created-at": {"createdAt": None},
+    "permission-unknown": {"viewerPermission": "OWNER"},
+    "watchers-not-an-object": {"watchers": 3},
 }
 
 
@@ -196,6 +202,24 @@ def test_a_malformed_answer_fails_its_repo_only(
     result = step(github, remote, tmp_path, DAY1)
 
     assert_one_repo_failed(result, path)
+    assert branch.tip(remote) != tip
+    assert_saved_and_nothing_lowered(before, branch.files(remote))
+
+
+@pytest.mark.parametrize("case", list(GRAPHQL_CASES), ids=list(GRAPHQL_CASES))
+def test_a_malformed_graphql_answer_fails_its_repo_only(
+    case: str, github: SimulatedGitHub, history: Path, tmp_path: Path
+) -> None:
+    """One repo's facts in a shape GitHub never sends, within the query that describes every
+    repo: that repo alone fails (naming the GraphQL endpoint), before any traffic request."""
+    remote = copy_of(history, tmp_path)
+    before, tip = branch.files(remote), branch.tip(remote)
+    github.answer_repository(BAD, **GRAPHQL_CASES[case])
+
+    result = step(github, remote, tmp_path, DAY1)
+
+    assert_one_repo_failed(result, "/graphql")
+    assert not any(r.path.startswith(f"/repos/{BAD}/") for r in github.requests)
     assert branch.tip(remote) != tip
     assert_saved_and_nothing_lowered(before, branch.files(remote))
 

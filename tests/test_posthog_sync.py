@@ -25,6 +25,7 @@ from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.sinks.posthog import PostHogSender, event_uuid
 from traffic_sync.stages.publish import save_watermarks
+from traffic_sync.stages.store import open_branch, push_attempts
 from traffic_sync.sync import run
 
 TOKEN = "ghp_posthogSyncTestToken"
@@ -226,13 +227,13 @@ def test_concurrent_watermarks_keep_the_later_date(
 
     def save(marks: dict[SeriesKey, dt.date], name: str) -> str:
         return save_watermarks(
-            settings,
             marks,
+            branch=open_branch(settings, remote_spec, tmp_path / name),
+            data_path=settings.data_path,
+            attempts=push_attempts(settings),
             names={1: "octo/Alpha"},
             sent=1,
             today=day,
-            remote=remote_spec,
-            workdir=tmp_path / name,
             sleep=lambda _s: None,
         )
 

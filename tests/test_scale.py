@@ -55,7 +55,7 @@ def test_budget_covering_a_third_keeps_every_history_complete(tmp_path: Path) ->
     settings = settings_for(remote, repos="octo/*", concurrency="16")
     days = 6  # each repo visited twice, three days apart
     with SimulatedGitHub(
-        repos, now=at(START), token=TOKEN, viewer="octo", rate_limit=listing + 100 * 5
+        repos, now=at(START), token=TOKEN, viewer="octo", rate_limit=listing + 100 * 4
     ) as sim:
         for offset in range(days):
             sim.now = at(START + dt.timedelta(days=offset))
@@ -189,7 +189,7 @@ def test_shards_of_a_listing_split_the_repos_by_id(sim: SimulatedGitHub, tmp_pat
         report = sync_once(sim, settings, tmp_path)
         mine = {r.full_name for r in listed if r.id % 3 == index - 1}
         assert {r.full_name for r in report.results} == mine
-        assert traffic_requests(sim) == dict.fromkeys(mine, 5)  # the others cost nothing
+        assert traffic_requests(sim) == dict.fromkeys(mine, 4)  # the others cost nothing
         assert any(r.path == "/users/octo/repos" for r in sim.requests)
         assert report.shard == f"{index}/3"
     assert stored_ids(remote) == {str(r.id) for r in listed}
@@ -197,24 +197,25 @@ def test_shards_of_a_listing_split_the_repos_by_id(sim: SimulatedGitHub, tmp_pat
     assert all(f"[{r.full_name}]" in index_page for r in listed)
 
 
-def test_named_repos_cost_other_shards_one_request_then_none(
+def test_named_repos_cost_other_shards_no_rest_request(
     sim: SimulatedGitHub, tmp_path: Path
 ) -> None:
-    """A named repo no run has synced costs the other shards its GET /repos, no traffic
-    request; once state.json has its id, the other shards make no request for it at all."""
+    """A named repo no run has synced costs the other shards no REST request: GraphQL's facts
+    give its id, and only its own shard fetches its traffic; once state.json has its id, the
+    shards choose it without asking."""
     remote = branch.init_bare(tmp_path / "data.git")
     named = "octo/alpha octo/beta octo/gamma"  # ids 1, 2, 3: shard 2/2, 1/2, 2/2
     sim.requests.clear()
     sync_once(sim, settings_for(remote, repos=named, shard="1/2"), tmp_path)
-    assert traffic_requests(sim) == {"octo/alpha": 1, "octo/beta": 5, "octo/gamma": 1}
+    assert traffic_requests(sim) == {"octo/beta": 4}
     sim.requests.clear()
     log = ListLog()
     sync_once(sim, settings_for(remote, repos=named, shard="2/2"), tmp_path, log)
-    assert traffic_requests(sim) == {"octo/alpha": 5, "octo/gamma": 5}  # beta: known, id 2
+    assert traffic_requests(sim) == {"octo/alpha": 4, "octo/gamma": 4}  # beta: known, id 2
     assert stored_ids(remote) == {"1", "2", "3"}
     assert any(line.startswith("Shard 2/2: 0 repos by id, 1 left") for line in log.lines)
     sim.now += dt.timedelta(days=1)
-    for index, expected in ((1, {"octo/beta": 5}), (2, {"octo/alpha": 5, "octo/gamma": 5})):
+    for index, expected in ((1, {"octo/beta": 4}), (2, {"octo/alpha": 4, "octo/gamma": 4})):
         sim.requests.clear()
         sync_once(sim, settings_for(remote, repos=named, shard=f"{index}/2"), tmp_path)
         assert traffic_requests(sim) == expected
@@ -308,13 +309,9 @@ def test_four_shards_at_once_save_every_repo_exactly_once(tmp_path: Path) -> Non
                 assert result.summary.startswith(f"## traffic-sync {day} (shard {index}/4)\n")
                 assert all(r.full_name in result.summary for r in mine)
             fetched = traffic_requests(sim)
-            # one shard made a repo's five requests; on the first day each other shard paid
-            # a named repo's GET /repos, after that state.json knew its id
-            named_cost = 5 + (3 if day == START else 0)
-            assert fetched == {
-                **{r.full_name.lower(): 5 for r in ORG_REPOS},
-                **{r.full_name.lower(): named_cost for r in NAMED_REPOS},
-            }
+            # one shard made a repo's four requests; the other shards learnt a named repo's id
+            # from GraphQL, at no REST request, on the first day, and from state.json after
+            assert fetched == {r.full_name.lower(): 4 for r in [*ORG_REPOS, *NAMED_REPOS]}
             pushes = (remote / "arrivals").read_text().count("x")
             assert pushes >= 7  # three shards lost the race at least once and re-merged
             bodies = branch.git("-C", str(remote), "log", "-4", "--format=%b", "traffic-data")

@@ -35,7 +35,7 @@ from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.stages.collect import collect
 from traffic_sync.stages.store import plan_files, push_token_for
-from traffic_sync.sync import index_url, run
+from traffic_sync.sync import collect_options, index_url, run
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_private_repo_never_lands_in_a_public_data_repo(sim: SimulatedGitHub) ->
     log = ListLog()
     settings = settings_for("octo/public-data", repos="octo/alpha octo/gamma")
     collected = collect(
-        settings,
+        collect_options(settings),
         today=sim.now.date(),
         source=source_for(sim),
         log=log,
@@ -74,7 +74,7 @@ def test_private_repo_allowed_where_safe(
     """A private data repo, an explicit opt-in, or a local folder lets private traffic in."""
     settings = settings_for(data_repository, repos="octo/gamma", **extra)
     collected = collect(
-        settings,
+        collect_options(settings),
         today=sim.now.date(),
         source=source_for(sim),
         log=ListLog(),
@@ -86,7 +86,7 @@ def test_unknown_data_repo_visibility_counts_as_public(sim: SimulatedGitHub) -> 
     """If the data repository cannot be read, private traffic is held back."""
     settings = settings_for("octo/not-visible", repos="octo/gamma")
     collected = collect(
-        settings,
+        collect_options(settings),
         today=sim.now.date(),
         source=source_for(sim),
         log=ListLog(),
@@ -102,7 +102,7 @@ def test_rate_limit_saves_what_was_collected(sim: SimulatedGitHub, tmp_path: Pat
     remote = branch.init_bare(tmp_path / "data.git")
     reset = str(int(sim.now.timestamp()) + 3600)
     sim.fail(
-        r"^/repos/octo/beta$",
+        r"^/repos/octo/beta/traffic/views$",
         403,
         headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset},
         message="API rate limit exceeded for user ID 1.",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,18 +19,25 @@ from traffic_sync.branch.view import join_path
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import StoreError
 from traffic_sync.core.log import Log
-from traffic_sync.core.models import IndexRow, RepoResult, RunReport
+from traffic_sync.core.models import RepoResult, RunReport
 from traffic_sync.github.rest import TrafficSource
-from traffic_sync.sinks.gitremote import repo_on_server, resolve_remote
+from traffic_sync.sinks.gitremote import Remote, repo_on_server, resolve_remote
 from traffic_sync.sinks.posthog import (
     EventSender,
     PostHogSender,
     clear_text_warning,
     sends_in_clear,
 )
-from traffic_sync.stages.collect import collect
-from traffic_sync.stages.publish import publish
-from traffic_sync.stages.store import Plan, moved_line, read_state, store
+from traffic_sync.stages.collect import Collected, CollectOptions, collect
+from traffic_sync.stages.publish import PublishOptions, publish
+from traffic_sync.stages.store import (
+    Plan,
+    moved_line,
+    open_branch,
+    push_attempts,
+    read_state,
+    store,
+)
 
 
 def run(
@@ -57,78 +66,128 @@ def run(
             state.append(read_state(settings, remote=remote, workdir=workdir))
         return state[0]
 
-    collected = collect(settings, today=today, source=source, log=log, read_state=read_state_once)
-    commit_sha = ""
-    store_failed = False
-    plan: Plan | None = None
-    results = list(collected.results)
-    index: tuple[tuple[str, IndexRow], ...] = ()
-    if "branch" in settings.sinks and collected.observations:
-        try:
-            commit_sha, plan = store(
-                settings,
-                collected.observations,
-                today=today,
-                remote=remote,
-                workdir=workdir,
-                sleep=sleep,
-            )
-        except StoreError as error:
-            store_failed = True
-            log.error(error, where=remote.display)
-            plan = Plan(
-                {},
-                tuple(RepoResult.failed(o.repo.full_name, error) for o in collected.observations),
-            )
-        for name, repo_error in plan.errors:
-            log.error(repo_error, where=name)
-        for name, warning in plan.warnings:
-            log.warning(warning, where=name)
-        if plan.moved:
-            log.progress(moved_line(plan, dry_run=settings.dry_run))
-        for result in plan.results:
-            if result.renamed_from:
-                log.progress(
-                    f"{result.renamed_from} is now {result.full_name} (renamed or transferred): "
-                    f"its history moved to {result.full_name}/"
-                )
-        results.extend(plan.results)
-        index = plan.index
-    elif "branch" not in settings.sinks:  # nothing to write: each repo goes to the other sinks
-        results.extend(RepoResult.saved(o, 0) for o in collected.observations)
+    collected = collect(
+        collect_options(settings), today=today, source=source, log=log, read_state=read_state_once
+    )
+    stored = _store(
+        settings, collected, today=today, log=log, remote=remote, workdir=workdir, sleep=sleep
+    )
     posthog_report = None
     if "posthog" in settings.sinks:
         sender = posthog or PostHogSender(
             api_key=settings.posthog_api_key, host=settings.posthog_host, sleep=sleep
         )
         posthog_report = publish(
-            settings,
+            PublishOptions(
+                posthog_host=settings.posthog_host,
+                from_branch="branch" in settings.sinks,
+                data_path=settings.data_path,
+                data_location=remote.display,
+                dry_run=settings.dry_run,
+                push_attempts=push_attempts(settings),
+            ),
             collected.observations,
-            plan=None if store_failed else plan,
-            store_failed=store_failed,
+            plan=None if stored.failed else stored.plan,
+            store_failed=stored.failed,
             today=today,
             sender=sender,
             log=log,
-            remote=remote,
-            workdir=workdir,
+            branch=partial(open_branch, settings, remote, workdir),
             sleep=sleep,
         )
+    branch = "branch" in settings.sinks
     return RunReport(
         fetched_on=today,
-        results=tuple(results),
-        commit_sha=commit_sha,
+        results=(*collected.results, *stored.results),
+        commit_sha=stored.commit_sha,
         dry_run=settings.dry_run,
-        data_location=f"{remote.display}@{settings.data_branch}"
-        if "branch" in settings.sinks
-        else "",
-        store_failed=store_failed,
+        data_location=f"{remote.display}@{settings.data_branch}" if branch else "",
+        store_failed=stored.failed,
         posthog=posthog_report,
-        index=index,
+        index=stored.plan.index if stored.plan else (),
         shard=str(settings.shard) if settings.shard.count > 1 else "",
-        index_path=join_path(settings.data_path, "README.md") if "branch" in settings.sinks else "",
-        index_url=index_url(settings) if "branch" in settings.sinks else "",
+        index_path=join_path(settings.data_path, "README.md") if branch else "",
+        index_url=index_url(settings) if branch else "",
         growth=collected.growth,
     )
+
+
+def collect_options(settings: Settings) -> CollectOptions:
+    """What collection takes of the settings."""
+    branch = "branch" in settings.sinks
+    return CollectOptions(
+        repos=settings.repos,
+        include_forks=settings.include_forks,
+        include_archived=settings.include_archived,
+        shard=settings.shard,
+        concurrency=settings.concurrency,
+        max_requests=settings.max_requests,
+        release_downloads=settings.release_downloads,
+        growth=branch,
+        # the guard is about writing the data repository: without the branch sink nothing is
+        data_repository=settings.data_repository,
+        guarded=repo_on_server(settings.data_repository, server_url=settings.server_url)
+        if branch
+        else None,
+        allow_private_in_public=settings.allow_private_in_public,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What the store stage left: the plan written (None: nothing was), its commit, the repos'
+    results, and whether writing the data branch failed."""
+
+    plan: Plan | None = None
+    commit_sha: str = ""
+    results: tuple[RepoResult, ...] = ()
+    failed: bool = False
+
+
+def _store(
+    settings: Settings,
+    collected: Collected,
+    *,
+    today: dt.date,
+    log: Log,
+    remote: Remote,
+    workdir: Path,
+    sleep: Callable[[float], None],
+) -> _Stored:
+    """Write the collected repos to the data branch and log what the plan says; without the
+    branch sink each collected repo counts as saved (it goes to the other sinks)."""
+    observations = collected.observations
+    if "branch" not in settings.sinks:
+        return _Stored(results=tuple(RepoResult.saved(o, 0) for o in observations))
+    if not observations:
+        return _Stored()
+    try:
+        commit_sha, plan = store(
+            settings, observations, today=today, remote=remote, workdir=workdir, sleep=sleep
+        )
+    except StoreError as error:
+        log.error(error, where=remote.display)
+        failed = tuple(RepoResult.failed(o.repo.full_name, error) for o in observations)
+        _log_plan(Plan({}, failed), log=log, dry_run=settings.dry_run)
+        return _Stored(plan=Plan({}, failed), results=failed, failed=True)
+    _log_plan(plan, log=log, dry_run=settings.dry_run)
+    return _Stored(plan=plan, commit_sha=commit_sha, results=plan.results)
+
+
+def _log_plan(plan: Plan, *, log: Log, dry_run: bool) -> None:
+    """The plan's errors and warnings, the folders moved and the repos renamed."""
+    for name, repo_error in plan.errors:
+        log.error(repo_error, where=name)
+    for name, warning in plan.warnings:
+        log.warning(warning, where=name)
+    if plan.moved:
+        log.progress(moved_line(plan, dry_run=dry_run))
+    for result in plan.results:
+        if result.renamed_from:
+            log.progress(
+                f"{result.renamed_from} is now {result.full_name} (renamed or transferred): "
+                f"its history moved to {result.full_name}/"
+            )
 
 
 def index_url(settings: Settings) -> str:

@@ -20,6 +20,8 @@ from enum import StrEnum
 from typing import Any
 
 PAGE_SIZE = 100  # the most a GraphQL connection gives in one query (`first: 100`)
+# `GET /repos/{o}/{r}/stargazers/history`: a week an item, newest first, at most 30 a page
+WEEKS_PER_PAGE = 30
 
 
 class Series(StrEnum):
@@ -115,6 +117,33 @@ def should_fetch(last_count: int | None, count: int, *, pending: bool = False) -
 def queries_needed(count: int) -> int:
     """Queries (of `first: 100`, a point each) that a whole history of `count` items takes."""
     return -(-max(0, count) // PAGE_SIZE)
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Sunday that begins `day`'s week, as GitHub's weekly statistics count weeks."""
+    return day - dt.timedelta(days=(day.weekday() + 1) % 7)
+
+
+def history_pages_needed(start: dt.date, today: dt.date) -> int:
+    """Requests of the star history endpoint that reach back from `today` to `start`: one a
+    30 weeks, whatever the number of stars (a 10-year-old repo's whole history is 18)."""
+    weeks = (week_start(today) - week_start(min(start, today))).days // 7 + 1
+    return -(-weeks // WEEKS_PER_PAGE)
+
+
+def weekly_growth(
+    weeks: Iterable[tuple[dt.date, tuple[int, ...]]], *, since: dt.date | None = None
+) -> tuple[GrowthRow, ...]:
+    """Rows from the star history's weeks (each its Sunday and its seven days' counts): a row
+    for every day with stars, from `since` on (None: every day), as `daily_growth` gives them
+    from the stars' own timestamps."""
+    counts: dict[dt.date, int] = {}
+    for start, days in weeks:
+        for offset, count in enumerate(days):
+            day = start + dt.timedelta(days=offset)
+            if count and (since is None or day >= since):
+                counts[day] = count
+    return _with_totals(counts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -301,6 +301,7 @@ class GrowthReport:
     fetched: int = 0  # series (a repo's stars, or its forks) fetched whole or brought up to date
     waiting: int = 0  # series left, whole or in part, for the next run (the points ran low)
     quiet: int = 0  # series whose count did not grow: no query
+    history_requests: int = 0  # REST requests of the star history endpoint
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import functools
 import json
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -152,6 +153,7 @@ class RestApi:
         yield re.compile(repo + r"/traffic/(?P<metric>views|clones)"), self._get_traffic
         yield re.compile(repo + r"/traffic/popular/(?P<popular>referrers|paths)"), self._get_popular
         yield re.compile(repo + r"/releases"), self._list_releases
+        yield re.compile(repo + r"/stargazers/history"), self._star_history
 
     def _put_routes(self, token: str) -> Iterator[_Route]:
         enable = functools.partial(
@@ -221,6 +223,39 @@ class RestApi:
             return denied
         answer = popular_referrers if popular == "referrers" else popular_paths
         return Answer(200, answer(repo, self.world.now.date()))
+
+    def _star_history(
+        self, query: dict[str, str], kind: TokenKind, owner: str, name: str
+    ) -> Answer:
+        """`GET /repos/{o}/{r}/stargazers/history`: the stars still given, counted by the UTC
+        day they were given, a week an item (its Sunday in epoch seconds, `total`, seven
+        `days`), newest first from this week back to the week of the repo's creation;
+        `per_page` up to 30, `page` up to 100."""
+        docs = f"{DOCS}/activity/starring#get-the-star-history-of-a-repository"
+        repo = self.world.repos.get(f"{owner}/{name}".lower())
+        if repo is None or (repo.private and kind == "github-token"):
+            return error(404, "Not Found", docs)
+        try:
+            per_page = min(30, max(1, int(query.get("per_page", "30"))))
+            page = int(query.get("page", "1"))
+        except ValueError:
+            return error(422, "Validation Failed", docs)
+        if not 1 <= page <= 100:
+            return error(422, "Validation Failed", docs)
+        with self.world.lock:
+            days = Counter(when.date() for when, _ in self.world.timeline_of(repo, "stars"))
+        today = self.world.now.date()
+        newest = today - dt.timedelta(days=(today.weekday() + 1) % 7)
+        oldest = repo.created - dt.timedelta(days=(repo.created.weekday() + 1) % 7)
+        weeks = []
+        for index in range((page - 1) * per_page, page * per_page):
+            start = newest - dt.timedelta(weeks=index)
+            if start < oldest:
+                break
+            counts = [days.get(start + dt.timedelta(days=d), 0) for d in range(7)]
+            midnight = dt.datetime.combine(start, dt.time(), dt.UTC)
+            weeks.append({"week": int(midnight.timestamp()), "total": sum(counts), "days": counts})
+        return Answer(200, weeks)
 
     def _list_releases(
         self, query: dict[str, str], kind: TokenKind, owner: str, name: str
@@ -312,7 +347,7 @@ class RestApi:
             return None, error(404, "Not Found", docs)
         if kind == "github-token":
             return None, error(403, "Resource not accessible by integration", docs)
-        if kind == "no-push":
+        if kind == "no-push" or not repo.push:
             return None, error(403, "Must have push access to repository", docs)
         return repo, Answer(200, None)
 
@@ -456,7 +491,11 @@ class RestApi:
             open_issues=repo.open_issues,
             html_url=f"https://github.com/{repo.full_name}",
             url=f"{self.world.url}/repos/{repo.full_name}",
-            permissions={"admin": kind == "pat", "push": kind == "pat", "pull": True},
+            permissions={
+                "admin": kind == "pat" and repo.push,
+                "push": kind == "pat" and repo.push,
+                "pull": True,
+            },
         )
         return body
 

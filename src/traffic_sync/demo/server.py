@@ -188,10 +188,17 @@ class SimulatedGitHub(SimWorld):
         error of GitHub's `type` (FORBIDDEN, RATE_LIMITED, ...; "" for none) and `message`."""
         self._graphql.inject(kind, message, times=times, after=after)
 
+    def answer_repository(self, full_name: str, **fields: object) -> None:
+        """GraphQL's `repository` for `full_name` answers `fields` instead of the true ones
+        (any value, shapes GitHub never sends included), until `clear_failures`."""
+        with self.lock:
+            self._graphql.overrides[full_name.lower()] = dict(fields)
+
     def clear_failures(self) -> None:
         """Forget the injected answers not given yet: GitHub is well again."""
         with self.lock:
             self._failures.clear()
+            self._graphql.overrides.clear()
             self._graphql.failures.clear()
 
     # answering

@@ -313,7 +313,9 @@ def _shape(
     path: list[str | int],
     errors: list[dict[str, Json]],
 ) -> Json:
-    if value is None or not selected.selections:
+    # a scalar where an object was asked for: only an injected answer (`answer_repository`)
+    # holds one, and it goes out as it is, as a hostile server would send it
+    if value is None or not selected.selections or not isinstance(value, dict | list):
         return value
     if isinstance(value, list):
         return [
@@ -441,6 +443,8 @@ class GraphQLApi:
     def __init__(self, world: SimWorld) -> None:
         self.world = world
         self.failures: list[_Failure] = []  # guarded by the world's lock
+        # lower full name -> `repository` fields answered instead (server.answer_repository)
+        self.overrides: dict[str, dict[str, Json]] = {}
 
     def inject(self, kind: str, message: str, *, times: int, after: int) -> None:
         """After `after` more queries answered as usual, the next `times` get this error."""
@@ -528,13 +532,35 @@ class GraphQLApi:
             "isArchived": repo.archived,
             "stargazerCount": self.world.growth_count(repo, "stars"),
             "forkCount": self.world.growth_count(repo, "forks"),
+            "watchers": {"__typename": "UserConnection", "totalCount": repo.watchers},
+            # REST's open_issues_count is both; the simulator keeps its open items as issues
+            "issues": lambda _arguments: {
+                "__typename": "IssueConnection",
+                "totalCount": repo.open_issues,
+            },
+            "pullRequests": lambda _arguments: {
+                "__typename": "PullRequestConnection",
+                "totalCount": 0,
+            },
+            # a "no-push" token may read; a workflow's GITHUB_TOKEN may push to its repo, yet
+            # GitHub refuses it traffic all the same (the traffic answers' 403 says so)
+            "viewerPermission": {"pat": "ADMIN", "github-token": "WRITE"}.get(kind, "READ")
+            if repo.push
+            else "READ",
             "stargazers": stars,
             "forks": forks,
+            **self.overrides.get(repo.full_name.lower(), {}),
         }
 
     def _connection(self, repo: SimRepo, series: Growth, arguments: dict[str, Json]) -> Json:
         with self.world.lock:
             items = tuple(self.world.timeline_of(repo, series))
+        if series == "stars" and repo.stargazers_listed == "forbidden":
+            raise FieldError(
+                "FORBIDDEN", "Stargazers are visible only to the repository's collaborators."
+            )
+        if series == "stars" and repo.stargazers_listed == "empty":
+            items = ()
         if series == "stars":
             return connection_page(
                 items,

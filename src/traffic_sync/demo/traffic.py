@@ -73,6 +73,12 @@ class SimRepo:
     # before (see `growth_timeline`); None: the day the simulator starts
     counted_on: dt.date | None = None
     releases: int = 0  # releases published a month apart from `created` on (`release_assets`)
+    # whether the token's account may push (traffic needs it); False: a collaborator with read
+    # access alone, whose traffic calls are 403 and whose GraphQL `viewerPermission` is READ
+    push: bool = True
+    # how GitHub lists the stargazers to this token: since 2026-06-30 only to admins and
+    # collaborators; "forbidden" (GraphQL FORBIDDEN) or "empty" (an empty list) otherwise
+    stargazers_listed: str = "yes"
 
     @property
     def owner(self) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from traffic_sync.core.errors import MalformedAnswerError
 from traffic_sync.core.models import (
     Bucket,
     PopularPath,
@@ -62,6 +63,52 @@ def repo_info(data: Any) -> RepoInfo:
         watchers=_count(repo, "subscribers_count"),
         open_issues=_count(repo, "open_issues_count"),
     )
+
+
+# GraphQL's RepositoryPermission, weakest first; traffic needs push access (WRITE or more)
+PERMISSIONS = ("READ", "TRIAGE", "WRITE", "MAINTAIN", "ADMIN")
+
+
+def described_repo(data: Any) -> tuple[RepoInfo, str | None]:
+    """GraphQL's `repository { ... }` as `github.describe` asks it: the same record as
+    `GET /repos/{o}/{r}` gives, and the token's permission on the repo (None: not said)."""
+    repo = _object(data, "the repository")
+    permission = repo.get("viewerPermission")
+    if permission is not None and permission not in PERMISSIONS:
+        raise BadAnswer(f"`viewerPermission` is {_show(permission)}, not a RepositoryPermission")
+    issues = _count(_object(repo.get("issues"), "`issues`"), "totalCount")
+    pulls = _count(_object(repo.get("pullRequests"), "`pullRequests`"), "totalCount")
+    info = RepoInfo(
+        full_name=full_name(repo.get("nameWithOwner")),
+        id=_count(repo, "databaseId"),
+        created=_instant(repo, "createdAt").date(),
+        private=_bool(repo, "isPrivate"),
+        fork=_bool(repo, "isFork"),
+        archived=_bool(repo, "isArchived"),
+        stars=_count(repo, "stargazerCount"),
+        forks=_count(repo, "forkCount"),
+        watchers=_count(_object(repo.get("watchers"), "`watchers`"), "totalCount"),
+        # REST's open_issues_count counts open pull requests too
+        open_issues=issues + pulls,
+    )
+    return info, permission
+
+
+def star_history(data: Any) -> list[tuple[dt.date, tuple[int, ...]]]:
+    """`GET /repos/{o}/{r}/stargazers/history`: each week's Sunday (from `week`, epoch seconds
+    of its start, a UTC midnight) and its seven days' counts, whose sum is its `total`."""
+    weeks: list[tuple[dt.date, tuple[int, ...]]] = []
+    for item in _list(data, "the star history"):
+        week = _object(item, "a week of the star history")
+        start = _count(week, "week")
+        days = _list(week.get("days"), "`days`")
+        counts = tuple(_count({"days[]": day}, "days[]") for day in days)
+        if start % 86_400 or len(counts) != 7:
+            raise BadAnswer(f"a week of {len(counts)} days from {start}, not 7 from a midnight")
+        if _count(week, "total") != sum(counts):
+            raise BadAnswer(f"`total` {week['total']} is not the sum of `days` {list(counts)}")
+        weeks.append((dt.datetime.fromtimestamp(start, dt.UTC).date(), counts))
+    return weeks
 
 
 def listed_repo(data: Any) -> tuple[RepoRef, bool, bool]:
@@ -228,3 +275,14 @@ def _show(value: Any) -> str:
         return "missing (or null)"
     text = repr(value)
     return f"{type(value).__name__} {text[:40] + '...' if len(text) > 40 else text}"
+
+
+def malformed(what: str, path: str, problem: str, *, method: str = "GET") -> MalformedAnswerError:
+    """`what`'s error for an answer to `method path` in a shape GitHub never sends."""
+    return MalformedAnswerError(
+        f"{what}: GitHub's answer to {method} {path} is not in the shape GitHub documents: "
+        f"{problem}.",
+        fix="Nothing of it was stored and the stored history is unchanged; the next run asks "
+        "again. If it keeps happening, a proxy or a GitHub Enterprise Server in between may be "
+        "answering instead of GitHub's API.",
+    )

@@ -197,6 +197,17 @@ class GraphQLClient:
         """The answer's `data`. Raises PointsSpentError (the reserve reached, or GitHub's limit
         lasting longer than the policy's `max_wait`), RateLimitedError (a secondary limit that
         long), TransientError once retries run out, or a RepoError that says what to fix."""
+        data, errors = self.query_each(document, variables, what=what)
+        if errors:
+            raise self._errors_error(errors, what)
+        return data
+
+    def query_each(
+        self, document: str, variables: Mapping[str, Any], *, what: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """(`data`, the errors of single fields) for a query that asks about many things at
+        once: an error with a `path` nulls only its field, so it is that field's to report.
+        An error without a path still fails the whole query, as `query` says."""
         payload = {"query": document, "variables": dict(variables)}
         failure: TrafficSyncError = TransientError(f"{what}: GitHub's GraphQL API did not answer.")
         for attempt in range(self._policy.attempts + 1):
@@ -221,14 +232,21 @@ class GraphQLClient:
                 continue
             if answer.status != 200:
                 raise self._status_error(answer, what)
-            if answer.errors:
-                raise self._errors_error(answer.errors, what)
+            whole = [error for error in answer.errors if not error.get("path")]
+            if whole:
+                raise self._errors_error(whole, what)
             data = answer.body.get("data") if isinstance(answer.body, dict) else None
             if not isinstance(data, dict):
+                if answer.errors:
+                    raise self._errors_error(answer.errors, what)
                 raise GraphQLQueryError(f"{what}: GitHub's answer has no data.", fix=BUG_HELP)
             self._note_cost(data.get("rateLimit"))
-            return data
+            return data, [error for error in answer.errors if error.get("path")]
         raise failure
+
+    def field_error(self, errors: Sequence[Mapping[str, Any]], what: str) -> RepoError:
+        """The RepoError for one field's GraphQL errors (by their `type`, then message)."""
+        return self._errors_error(errors, what)
 
     def close(self) -> None:
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -491,6 +509,7 @@ class GrowthFetch:
     queries: int = 0
     points: int = 0  # what those queries cost
     stopped: bool = False  # the points (reserve or GitHub's limit) ended it early
+    requests: int = 0  # REST requests, when the rows came from the star history endpoint
 
     @property
     def complete(self) -> bool:

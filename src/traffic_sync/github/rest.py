@@ -40,12 +40,15 @@ from traffic_sync.core.errors import (
     ReleasesUnreadError,
     RepoError,
     RepoNotFoundError,
+    TrafficSyncError,
     TransientError,
 )
-from traffic_sync.core.models import Observation, ReleaseAsset, RepoRef, TrafficAnswer
+from traffic_sync.core.growth import WEEKS_PER_PAGE, Series, weekly_growth
+from traffic_sync.core.models import Observation, ReleaseAsset, RepoInfo, RepoRef, TrafficAnswer
 from traffic_sync.github import answers
 from traffic_sync.github.deadline import DeadlineAdapter, deadline_session
-from traffic_sync.github.graphql import GraphQLClient, graphql_url
+from traffic_sync.github.describe import BATCH, Described, describe
+from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, graphql_url
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 
 T = TypeVar("T")
@@ -76,6 +79,11 @@ class TrafficSource(Protocol):
         self, patterns: Sequence[RepoPattern], *, include_forks: bool, include_archived: bool
     ) -> tuple[list[RepoRef], list[tuple[str, RepoError]]]: ...
 
+    def describe(self, names: Sequence[str]) -> tuple[list[Described], TrafficSyncError | None]:
+        """Each name's facts from GraphQL (see `describe`), and why some were not asked there
+        (those come back empty, for `observe` to fetch over REST)."""
+        ...
+
     def observe(
         self,
         full_name: str,
@@ -83,9 +91,14 @@ class TrafficSource(Protocol):
         fetched_on: dt.date,
         accept: Callable[[int], bool] | None = None,
         releases: bool = False,
+        info: RepoInfo | None = None,
     ) -> Observation: ...
 
     def is_private(self, full_name: str) -> bool | None: ...
+
+    def star_history(self, full_name: str, *, since: dt.date | None) -> GrowthFetch:
+        """A repo's stars by day from the star history endpoint (REST), from `since` on."""
+        ...
 
     def growth_client(self) -> GraphQLClient | None:
         """The GraphQL client for stars and forks history; None: this source has none."""
@@ -100,6 +113,7 @@ class TrafficSource(Protocol):
 # GitHub sends a renamed repo's old name one 301; PyGithub follows 301s (and asks again after
 # a 202) without a limit, so a server that sends them round and round is stopped here.
 MAX_BOUNCES = 5
+HISTORY_PAGES = 100  # the star history endpoint's last page (3,000 weeks)
 
 
 class RedirectLoop(requests.TooManyRedirects):
@@ -398,6 +412,24 @@ class GitHubSource:
             return self._pages("/user/repos", what, answers.listed_repo, affiliation="owner")
         return self._pages(f"/users/{login}/repos", what, answers.listed_repo)
 
+    def describe(self, names: Sequence[str]) -> tuple[list[Described], TrafficSyncError | None]:
+        """Each name's facts from GraphQL, `BATCH` a query. A batch GraphQL cannot answer (no
+        GraphQL API, its points spent, retries run out) comes back without facts and `observe`
+        fetches them over REST, one request more a repo: nothing is lost. A 401 raises."""
+        described: list[Described] = []
+        reason: TrafficSyncError | None = None
+        client = self.growth_client()
+        for start in range(0, len(names), BATCH):
+            batch = names[start : start + BATCH]
+            try:
+                described.extend(describe(client, batch))
+            except AuthError:
+                raise
+            except RepoError as error:  # RateLimitedError and TransientError included
+                reason = reason or error
+                described.extend(Described(name) for name in batch)
+        return described, reason
+
     def observe(
         self,
         full_name: str,
@@ -405,14 +437,16 @@ class GitHubSource:
         fetched_on: dt.date,
         accept: Callable[[int], bool] | None = None,
         releases: bool = False,
+        info: RepoInfo | None = None,
     ) -> Observation:
-        """The five requests for one repo (six with `releases`), each answer checked and turned
-        into typed records (see `answers`): an answer GitHub never sends fails the repo.
+        """The four traffic requests for one repo (five with `releases`), each answer checked
+        and turned into typed records (see `answers`): an answer GitHub never sends fails the
+        repo. `info` is the repo's facts (`describe`); without it `GET /repos/{o}/{r}` asks.
 
-        With `accept`, a repo whose id it refuses raises Declined after the first request, so
-        it costs no traffic request (a sharded run learning a named repo's id).
+        With `accept`, a repo whose id it refuses raises Declined before any traffic request
+        (a sharded run learning a named repo's id).
         """
-        repo = self._fetch(f"/repos/{full_name}", full_name, answers.repo_info)
+        repo = info or self._fetch(f"/repos/{full_name}", full_name, answers.repo_info)
         if accept is not None and not accept(repo.id):
             raise Declined(repo.full_name, repo.id)
         # the canonical name: a renamed repo's old one would cost a 301 per request
@@ -462,7 +496,7 @@ class GitHubSource:
         try:
             return headers, read(data)
         except answers.BadAnswer as error:
-            raise malformed(what, path, str(error)) from None
+            raise answers.malformed(what, path, str(error)) from None
 
     def _pages(self, path: str, what: str, read: Callable[[Any], T], **query: str) -> list[T]:
         """Every item of a listing, following GitHub's `Link: <...>; rel="next"` header,
@@ -478,7 +512,7 @@ class GitHubSource:
             try:
                 url = answers.next_page(headers.get("link"), self._api_url, seen=seen)
             except answers.BadAnswer as error:
-                raise malformed(what, path, str(error)) from None
+                raise answers.malformed(what, path, str(error)) from None
             parameters = None  # the next page's URL carries them
         return items
 
@@ -505,6 +539,30 @@ class GitHubSource:
                 f"{full_name}: its releases could not be read ({error.message}).",
                 fix="The next run tries again; the repo's traffic is saved as usual.",
             )
+
+    def star_history(self, full_name: str, *, since: dt.date | None) -> GrowthFetch:
+        """A repo's stars from `GET /repos/{o}/{r}/stargazers/history`, newest week first, down
+        to the week of `since` (counted again in full; None: back to the repo's creation). The
+        stars still given today, by the UTC day they were given: what walking the stargazers
+        gives, at a request per 30 weeks instead of a query per 100 stars."""
+        path = f"/repos/{full_name}/stargazers/history"
+        weeks: list[tuple[dt.date, tuple[int, ...]]] = []
+        requests = 0
+        for page in range(1, HISTORY_PAGES + 1):
+            query = {"per_page": WEEKS_PER_PAGE, "page": page}
+            items = self._fetch(path, f"{full_name} stars", answers.star_history, query)
+            requests += 1
+            weeks.extend(items)
+            reached = min((start for start, _ in items), default=None)
+            if len(items) < WEEKS_PER_PAGE or reached is None:
+                break
+            if since is not None and reached <= since:
+                break
+        return GrowthFetch(
+            series=Series.STARS,
+            rows=weekly_growth(weeks, since=since),
+            requests=requests,
+        )
 
     def growth_client(self) -> GraphQLClient:
         """One GraphQL client for the run (thread-safe), at the REST API's GraphQL endpoint."""
@@ -535,17 +593,7 @@ def _checked(what: str, path: str, read: Callable[[Any], T], item: Any) -> T:
     try:
         return read(item)
     except answers.BadAnswer as error:
-        raise malformed(what, path, str(error)) from None
-
-
-def malformed(what: str, path: str, problem: str) -> MalformedAnswerError:
-    """`what`'s error for an answer to `GET path` in a shape GitHub never sends."""
-    return MalformedAnswerError(
-        f"{what}: GitHub's answer to GET {path} is not in the shape GitHub documents: {problem}.",
-        fix="Nothing of it was stored and the stored history is unchanged; the next run asks "
-        "again. If it keeps happening, a proxy or a GitHub Enterprise Server in between may be "
-        "answering instead of GitHub's API.",
-    )
+        raise answers.malformed(what, path, str(error)) from None
 
 
 def _call(fetch: Callable[[], T], what: str, path: str = "") -> T:
@@ -553,7 +601,7 @@ def _call(fetch: Callable[[], T], what: str, path: str = "") -> T:
     try:
         return fetch()
     except RedirectLoop as exc:
-        raise malformed(what, path, str(exc)) from None
+        raise answers.malformed(what, path, str(exc)) from None
     except RateLimitExceededExceedsMaxWait as exc:
         wait = exc.wait or 0.0
         raise RateLimitedError(
@@ -569,9 +617,11 @@ def _call(fetch: Callable[[], T], what: str, path: str = "") -> T:
             fix="This is usually temporary; the next run collects the same 14 days again.",
         ) from None
     except ValueError as exc:  # a body that is not JSON, or not UTF-8
-        raise malformed(what, path, f"the body is not JSON ({type(exc).__name__})") from None
+        raise answers.malformed(
+            what, path, f"the body is not JSON ({type(exc).__name__})"
+        ) from None
     except RuntimeError as exc:  # PyGithub refuses a redirect to another host or to itself
-        raise malformed(what, path, f"a redirect PyGithub cannot follow ({exc})") from None
+        raise answers.malformed(what, path, f"a redirect PyGithub cannot follow ({exc})") from None
 
 
 def _message(data: Any) -> str:

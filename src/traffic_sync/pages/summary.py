@@ -87,6 +87,9 @@ def _growth_lines(report: RunReport) -> list[str]:
     if points.remaining is not None:
         line += f", {points.remaining:,} left this hour"
     line += "."
+    if growth.history_requests:
+        requests = markdown.plural(growth.history_requests, "REST request", "REST requests")
+        line += f" Star histories from GitHub's star history endpoint: {requests}."
     if growth.waiting:
         why = "The points ran low: " if points.stopped else ""
         verb = "waits" if growth.waiting == 1 else "wait"

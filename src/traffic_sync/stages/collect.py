@@ -11,22 +11,57 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
-from traffic_sync.core.config import Settings
+from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import AuthError, PrivacyError, RateLimitedError, RepoError
 from traffic_sync.core.log import Log
-from traffic_sync.core.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
-from traffic_sync.core.shard import Selection, known_ids, select
+from traffic_sync.core.models import (
+    GrowthReport,
+    Observation,
+    RepoInfo,
+    RepoRef,
+    RepoResult,
+    RepoStatus,
+)
+from traffic_sync.core.shard import WHOLE, Selection, Shard, known_ids, select
 from traffic_sync.github.rest import Declined, TrafficSource
-from traffic_sync.sinks.gitremote import repo_on_server
 from traffic_sync.stages.collect_growth import collect_growth
 
-REQUESTS_PER_REPO = 5  # GET /repos/{o}/{r} and the four traffic calls
+# the four traffic calls: the rest of a repo's facts come from GraphQL, many repos a query
+# (`GitHubSource.describe`); a repo GraphQL could not describe costs one more, its GET
+REQUESTS_PER_REPO = 4
+FACTS_REQUESTS = 1
 RELEASE_REQUESTS = 1  # GET /repos/{o}/{r}/releases, with `release-downloads` (per 100 releases)
 # A fetch on day F holds final days F-13 .. F-2, so a repo synced at least every 12 days loses
 # no day; the summary warns from 10 days on, while there is still time.
 SAFE_INTERVAL = 12
 GAP_WARNING_DAYS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CollectOptions:
+    """What collection takes of a run's settings (the orchestrator builds it from them)."""
+
+    repos: tuple[RepoPattern, ...]
+    include_forks: bool = False
+    include_archived: bool = False
+    shard: Shard = WHOLE
+    concurrency: int = 8
+    max_requests: int = 0  # 0 = no cap beyond what the token has left
+    release_downloads: bool = False
+    growth: bool = True  # stars and forks are fetched only where the data branch keeps them
+    # the privacy guard: the data repository as the user named it, and `owner/name` when it is
+    # on this GitHub server and the branch is written (None: another host, a local folder, or
+    # no branch sink, where there is nothing to check)
+    data_repository: str = ""
+    guarded: str | None = None
+    allow_private_in_public: bool = False
+
+    @property
+    def cost(self) -> int:
+        """REST requests one repo costs a run (GraphQL's points are budgeted apart)."""
+        return REQUESTS_PER_REPO + (RELEASE_REQUESTS if self.release_downloads else 0)
 
 
 @dataclass
@@ -38,13 +73,16 @@ class Collected:
     growth: GrowthReport | None = None  # None: stars and forks were not asked for
 
 
+ReadState = Callable[[], Mapping[str, Mapping[str, object]]]
+
+
 def collect(
-    settings: Settings,
+    options: CollectOptions,
     *,
     today: dt.date,
     source: TrafficSource,
     log: Log,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]] = dict,
+    read_state: ReadState = dict,
 ) -> Collected:
     """Expand `repos`, take this run's shard of them, keep within the request budget, then
     fetch the repos `concurrency` at a time; a long rate-limit wait, a spent budget or a 401
@@ -55,19 +93,20 @@ def collect(
     """
     collected = Collected()
     refs, failures = source.expand(
-        settings.repos,
-        include_forks=settings.include_forks,
-        include_archived=settings.include_archived,
+        options.repos,
+        include_forks=options.include_forks,
+        include_archived=options.include_archived,
     )
     for pattern, error in failures:
         log.error(error, where=pattern)
         collected.results.append(RepoResult.failed(pattern, error))
-    shard = choose_shard(refs, settings=settings, read_state=read_state, log=log)
-    # the guard is about writing the data repository: without the branch sink nothing is
-    public = "branch" in settings.sinks and _data_repository_is_public(settings, source)
+    shard = choose_shard(refs, shard=options.shard, read_state=read_state, log=log)
+    public = options.guarded is not None and source.is_private(options.guarded) is not True
+    facts = _described(shard, options=options, source=source, log=log, into=collected)
     names = _within_budget(
-        shard.names,
-        settings=settings,
+        list(facts),
+        cost=options.cost + (FACTS_REQUESTS if None in facts.values() else 0),
+        options=options,
         source=source,
         today=today,
         read_state=read_state,
@@ -75,61 +114,85 @@ def collect(
         into=collected,
     )
     outcomes = _observe_all(
-        names, settings=settings, source=source, today=today, unknown=shard.unknown
+        names, facts, options=options, source=source, today=today, unknown=shard.unknown
     )
-    seen_ids: set[int] = set()
-    not_reached: list[str] = []
-    stopped_by: RepoError | None = None
+    tally = _Tally(
+        collected, log=log, check=partial(_check_privacy, public=public, options=options)
+    )
     for index, (name, outcome) in enumerate(zip(names, outcomes, strict=True)):
-        label = f"[{index + 1}/{len(names)}] {name}"
+        tally.take(name, outcome, label=f"[{index + 1}/{len(names)}] {name}")
+    if tally.not_reached:
+        limit = tally.stopped_by if isinstance(tally.stopped_by, RateLimitedError) else None
+        limit = limit or RateLimitedError("Collection stopped.")
+        log.warning(limit, where=f"{len(tally.not_reached)} repos skipped")
+        _skip(
+            tally.not_reached, limit, today=today, read_state=read_state, log=None, into=collected
+        )
+    _add_growth(
+        collected, options=options, source=source, read_state=read_state, log=log, today=today
+    )
+    return collected
+
+
+class _Tally:
+    """Collection's results taken in the order the repos were asked for: observations kept
+    once per repo id, failures logged, the repos a rate limit or a 401 left unreached."""
+
+    def __init__(self, into: Collected, *, log: Log, check: Callable[[Observation], None]) -> None:
+        self.into, self.log, self.check = into, log, check
+        self.seen_ids: set[int] = set()
+        self.not_reached: list[str] = []
+        self.stopped_by: RepoError | None = None
+
+    def take(
+        self,
+        name: str,
+        outcome: Future[Observation | None],
+        *,
+        label: str,
+    ) -> None:
         try:
             observation = outcome.result()
             if observation is None:  # not started: an earlier repo stopped collection
-                raise stopped_by or RateLimitedError("Collection stopped.")
-            _check_privacy(observation, public=public, settings=settings)
+                raise self.stopped_by or RateLimitedError("Collection stopped.")
+            self.check(observation)
         except Declined as declined:
-            log.progress(f"{label}: id {declined.repo_id} is another shard's; not fetched")
-            continue
+            self.log.progress(f"{label}: id {declined.repo_id} is another shard's; not fetched")
         except RateLimitedError as error:
             # not this repo's fault: it waits for the next run, nothing is lost
-            stopped_by = stopped_by or error
-            not_reached.append(name)
-            continue
+            self.stopped_by = self.stopped_by or error
+            self.not_reached.append(name)
         except AuthError as error:
-            if stopped_by is None:
-                log.error(error, where=name)
-            stopped_by = stopped_by or error
-            collected.results.append(RepoResult.failed(name, stopped_by))
-            continue
+            if self.stopped_by is None:
+                self.log.error(error, where=name)
+            self.stopped_by = self.stopped_by or error
+            self.into.results.append(RepoResult.failed(name, self.stopped_by))
         except RepoError as error:
-            log.error(error, where=name)
-            collected.results.append(RepoResult.failed(name, error))
-            log.progress(f"{label}: failed: {error.message}")
-            continue
-        if observation.repo.id in seen_ids:
-            continue  # two entries (or an old name) that lead to the same repo
-        seen_ids.add(observation.repo.id)
-        collected.observations.append(observation)
-        log.progress(
+            self.log.error(error, where=name)
+            self.into.results.append(RepoResult.failed(name, error))
+            self.log.progress(f"{label}: failed: {error.message}")
+        else:
+            self._keep(observation, label=label)
+
+    def _keep(self, observation: Observation, *, label: str) -> None:
+        if observation.repo.id in self.seen_ids:
+            return  # two entries (or an old name) that lead to the same repo
+        self.seen_ids.add(observation.repo.id)
+        self.into.observations.append(observation)
+        self.log.progress(
             f"{label}: views {observation.views.count:,}, clones {observation.clones.count:,} "
             "(14 days)"
         )
-    if not_reached:
-        limit = stopped_by if isinstance(stopped_by, RateLimitedError) else None
-        limit = limit or RateLimitedError("Collection stopped.")
-        log.warning(limit, where=f"{len(not_reached)} repos skipped")
-        _skip(not_reached, limit, today=today, read_state=read_state, log=None, into=collected)
-    _add_growth(collected, settings=settings, source=source, read_state=read_state, log=log)
-    return collected
 
 
 def _add_growth(
     collected: Collected,
     *,
-    settings: Settings,
+    options: CollectOptions,
     source: TrafficSource,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: ReadState,
     log: Log,
+    today: dt.date,
 ) -> None:
     """Warn of what failed without failing a repo, then fetch the stars and forks that grew
     (only where the branch keeps them). GraphQL's points are a budget of their own: a REST
@@ -137,36 +200,36 @@ def _add_growth(
     for observation in collected.observations:
         for warning in observation.warnings:
             log.warning(warning, where=observation.repo.full_name)
-    client = source.growth_client() if "branch" in settings.sinks else None
+    client = source.growth_client() if options.growth else None
     if client is not None and collected.observations:
         collected.observations, collected.growth = collect_growth(
             collected.observations,
             client=client,
             state=read_state(),
             log=log,
-            workers=settings.concurrency,
+            workers=options.concurrency,
+            history=source.star_history,
+            today=today,
         )
-
-
-def requests_per_repo(settings: Settings) -> int:
-    """REST requests one repo costs a run (GraphQL's points are budgeted apart)."""
-    return REQUESTS_PER_REPO + (RELEASE_REQUESTS if settings.release_downloads else 0)
 
 
 def _within_budget(
     names: Sequence[str],
     *,
-    settings: Settings,
+    cost: int,
+    options: CollectOptions,
     source: TrafficSource,
     today: dt.date,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: ReadState,
     log: Log,
     into: Collected,
 ) -> list[str]:
-    """The repos this run can afford (see `plan_budget`); the others are reported skipped."""
+    """The repos this run can afford at `cost` requests each (see `plan_budget`); the others
+    are reported skipped."""
     names, deferred = plan_budget(
         names,
-        settings=settings,
+        cost=cost,
+        max_requests=options.max_requests,
         remaining=source.remaining_requests(),
         made=source.requests_made,
         read_state=read_state,
@@ -174,7 +237,7 @@ def _within_budget(
     if deferred:
         budget = RateLimitedError(
             f"The repos need more API requests than this run may make "
-            f"({requests_per_repo(settings)} per repo); the stalest {len(names):,} were synced "
+            f"({cost} per repo); the stalest {len(names):,} were synced "
             "first.",
             fix="The next runs sync the rest first. Raise max-requests, or run more often.",
         )
@@ -186,17 +249,17 @@ def _within_budget(
 def choose_shard(
     refs: Sequence[RepoRef],
     *,
-    settings: Settings,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    shard: Shard,
+    read_state: ReadState,
     log: Log,
 ) -> Selection:
     """The repos of this run's shard (all of them for `1/1`); state.json is read only when
     a named repo's id is needed."""
-    if settings.shard.count == 1:
+    if shard.count == 1:
         return Selection(tuple(r.full_name for r in refs), frozenset(), 0)
     named = any(r.id is None for r in refs)
-    chosen = select(refs, settings.shard, known=known_ids(read_state()) if named else {})
-    line = f"Shard {settings.shard}: {len(chosen.names) - len(chosen.unknown):,} repos by id"
+    chosen = select(refs, shard, known=known_ids(read_state()) if named else {})
+    line = f"Shard {shard}: {len(chosen.names) - len(chosen.unknown):,} repos by id"
     line += f", {chosen.others:,} left to the other shards"
     if chosen.unknown:
         line += (
@@ -207,10 +270,46 @@ def choose_shard(
     return chosen
 
 
+def _described(
+    shard: Selection, *, options: CollectOptions, source: TrafficSource, log: Log, into: Collected
+) -> dict[str, RepoInfo | None]:
+    """name -> its facts (None: `observe` asks REST), in order, for the repos worth a traffic
+    request: a repo GraphQL cannot find, or that the token cannot push to, fails here before
+    any traffic request; another shard's repo (a named one, its id learnt here) is dropped, and
+    so is a second name for a repo already listed (an old name and the new one)."""
+    try:
+        described, reason = source.describe(shard.names)
+    except AuthError as error:  # the token is refused: every repo fails with that one error
+        if shard.names:
+            log.error(error, where=shard.names[0])
+        into.results.extend(RepoResult.failed(name, error) for name in shard.names)
+        return {}
+    if reason is not None:
+        log.progress(
+            f"GraphQL could not describe every repo ({reason.message}); "
+            "those are asked over REST, one request more each"
+        )
+    facts: dict[str, RepoInfo | None] = {}
+    ids: set[int] = set()
+    for one in described:
+        if one.error is not None:
+            log.error(one.error, where=one.name)
+            into.results.append(RepoResult.failed(one.name, one.error))
+        elif one.info is None:
+            facts[one.name] = None
+        elif one.name in shard.unknown and not options.shard.holds(one.info.id):
+            log.progress(f"{one.name}: id {one.info.id} is another shard's; not fetched")
+        elif one.info.id not in ids:
+            ids.add(one.info.id)
+            facts[one.name] = one.info
+    return facts
+
+
 def _observe_all(
     names: Sequence[str],
+    facts: Mapping[str, RepoInfo | None],
     *,
-    settings: Settings,
+    options: CollectOptions,
     source: TrafficSource,
     today: dt.date,
     unknown: Set[str] = frozenset(),
@@ -220,7 +319,7 @@ def _observe_all(
 
     A name in `unknown` (its id not known yet) is fetched only if its id is in this shard."""
     stop = threading.Event()
-    holds = settings.shard.holds
+    holds = options.shard.holds
 
     def observe(name: str) -> Observation | None:
         if stop.is_set():
@@ -228,7 +327,11 @@ def _observe_all(
         try:
             accept = holds if name in unknown else None
             return source.observe(
-                name, fetched_on=today, accept=accept, releases=settings.release_downloads
+                name,
+                fetched_on=today,
+                accept=accept,
+                releases=options.release_downloads,
+                info=facts.get(name),
             )
         except (RateLimitedError, AuthError):
             stop.set()
@@ -242,7 +345,7 @@ def _observe_all(
                 "bug in traffic-sync: please report it with this message.",
             ) from exc
 
-    workers = max(1, min(settings.concurrency, len(names)))
+    workers = max(1, min(options.concurrency, len(names)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="traffic-sync") as pool:
         yield from [pool.submit(observe, name) for name in names]
 
@@ -250,23 +353,23 @@ def _observe_all(
 def plan_budget(
     names: Sequence[str],
     *,
-    settings: Settings,
+    cost: int,
+    max_requests: int,
     remaining: int | None,
     made: int,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: ReadState,
 ) -> tuple[list[str], list[str]]:
     """(repos to sync now, repos deferred): stalest first when the budget does not cover all.
 
     The budget is the smaller of what the token has left this hour (`remaining`, from the free
-    `GET /rate_limit`; None when unknown) and what `max-requests` leaves after the `made`
-    requests so far.
+    `GET /rate_limit`; None when unknown) and what `max_requests` (0: no cap) leaves after the
+    `made` requests so far; a repo costs `cost` requests.
     """
     limits: list[int] = []
     if remaining is not None:
         limits.append(remaining)
-    if settings.max_requests:
-        limits.append(settings.max_requests - made)
-    cost = requests_per_repo(settings)
+    if max_requests:
+        limits.append(max_requests - made)
     if not limits or min(limits) >= cost * len(names):
         return list(names), []
     affordable = max(0, min(limits)) // cost
@@ -310,7 +413,7 @@ def _skip(
     error: RateLimitedError,
     *,
     today: dt.date,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: ReadState,
     log: Log | None,
     into: Collected,
 ) -> None:
@@ -333,17 +436,10 @@ def _skip(
             into.results.append(RepoResult.skipped(name, error))
 
 
-def _data_repository_is_public(settings: Settings, source: TrafficSource) -> bool:
-    """A data repository on this GitHub server (`owner/name` or its URL) is checked; unknown
-    visibility counts as public. Another host or a local folder cannot be checked."""
-    name = repo_on_server(settings.data_repository, server_url=settings.server_url)
-    return name is not None and source.is_private(name) is not True
-
-
-def _check_privacy(observation: Observation, *, public: bool, settings: Settings) -> None:
-    if observation.repo.private and public and not settings.allow_private_in_public:
+def _check_privacy(observation: Observation, *, public: bool, options: CollectOptions) -> None:
+    if observation.repo.private and public and not options.allow_private_in_public:
         raise PrivacyError(
-            f"{observation.repo.full_name} is private and {settings.data_repository} is public "
+            f"{observation.repo.full_name} is private and {options.data_repository} is public "
             "(or its visibility could not be read), so its traffic was not written.",
             fix="Keep the data in a private repo (data-repository), or set "
             "allow-private-in-public: true if publishing it is intended.",

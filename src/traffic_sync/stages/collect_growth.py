@@ -1,4 +1,4 @@
-"""Stars and forks since day one: which repos need a GraphQL query this run, and the fetches.
+"""Stars and forks since day one: which repos need a fetch this run, and the fetches.
 
 `GET /repos/{o}/{r}`, which every run makes anyway, says `stargazers_count` and `forks_count`.
 state.json keeps, per repo and series, GitHub's count when the stored rows were last brought up
@@ -10,18 +10,25 @@ GraphQL has its own points budget per hour. The plan (`queries_needed`) is repor
 summary; the cheapest fetches go first, so one huge backfill cannot keep every other repo's new
 stars waiting, and when the points run low (the client's reserve, or GitHub's limit) the fetches
 stop cleanly: every row counted so far is kept, and the next run goes on from the positions kept.
+
+Stars have a second source: `GET /repos/{o}/{r}/stargazers/history` counts the stars still given
+by day, a request per 30 weeks whatever their number (REST, any reader). It is taken wherever it
+costs fewer requests than walking the stargazers (a backfill of a repo with many stars), and
+whenever GitHub refuses the stargazers listing (since 2026-06-30 it lists them only to a repo's
+admins and collaborators: FORBIDDEN, or an empty list).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from traffic_sync.branch.state import read_growth_state
-from traffic_sync.core.errors import AuthError, RateLimitedError, RepoError
-from traffic_sync.core.growth import Series, queries_needed, should_fetch
+from traffic_sync.core.errors import AccessDeniedError, AuthError, RateLimitedError, RepoError
+from traffic_sync.core.growth import Series, history_pages_needed, queries_needed, should_fetch
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import GrowthReport, GrowthState, GrowthUpdate, Observation, Points
 from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, fetch_growth
@@ -35,7 +42,12 @@ class _Ask:
     series: Series
     state: GrowthState
     count: int  # GitHub's count now
-    cost: int  # the queries the plan expects
+    cost: int  # the queries the plan expects (0: the star history endpoint's requests instead)
+    history: bool = False  # from the star history endpoint, which costs fewer requests
+
+
+# (full name, since) -> the stars by day from the star history endpoint
+StarHistory = Callable[..., GrowthFetch]
 
 
 def collect_growth(
@@ -45,10 +57,13 @@ def collect_growth(
     state: Mapping[str, Mapping[str, object]],
     log: Log,
     workers: int = 1,
+    history: StarHistory | None = None,
+    today: dt.date | None = None,
 ) -> tuple[list[Observation], GrowthReport]:
     """The observations with their stars and forks (`Observation.growth`), and the report.
 
-    `state` is state.json's repos by id; `workers` fetch at once, cheapest first. A failure of
+    `state` is state.json's repos by id; `workers` fetch at once, cheapest first; `history`
+    fetches stars from the star history endpoint (None: never), as of `today`. A failure of
     one repo's query is a warning: its traffic is saved all the same, and its history is asked
     for again next run. Once the points run low (or a 401), fetches not started yet are not
     started: they wait for the next run.
@@ -62,7 +77,10 @@ def collect_growth(
             kept = read_growth_state(entry, series)
             count = _count(observation, series)
             if should_fetch(kept.count, count, pending=bool(kept.pending)):
-                asks.append(_Ask(index, series, kept, count, _cost(kept, count)))
+                ask = _Ask(index, series, kept, count, _cost(kept, count))
+                if history is not None and today is not None:
+                    ask = _cheaper(ask, created=observation.repo.created, today=today)
+                asks.append(ask)
                 continue
             quiet += 1
             if kept.count is not None and count < kept.count:
@@ -74,7 +92,9 @@ def collect_growth(
     planned = sum(a.cost for a in asks)
     fetched = waiting = 0
     stopped = False
-    for ask, outcome in zip(asks, _fetch_all(asks, observations, client, workers), strict=True):
+    fetches = _fetch_all(asks, observations, client, workers, history)
+    requests = 0
+    for ask, outcome in zip(asks, fetches, strict=True):
         name = observations[ask.index].repo.full_name
         try:
             result = outcome.result()
@@ -83,6 +103,7 @@ def collect_growth(
                 log.warning(error, where=f"{name} {ask.series}")
             waiting += 1
             continue
+        requests += result.requests
         updates[ask.index].append(GrowthUpdate(ask.series, result.rows, _after(ask, result)))
         if result.complete:
             fetched += 1
@@ -96,7 +117,12 @@ def collect_growth(
             where=f"{waiting:,} star and fork histories wait for the next run",
         )
     report = GrowthReport(
-        points=points, planned=planned, fetched=fetched, waiting=waiting, quiet=quiet
+        points=points,
+        planned=planned,
+        fetched=fetched,
+        waiting=waiting,
+        quiet=quiet,
+        history_requests=requests,
     )
     observed = [
         dataclasses.replace(o, growth=tuple(u)) if u else o
@@ -114,6 +140,7 @@ def _fetch_all(
     observations: Sequence[Observation],
     client: GraphQLClient,
     workers: int,
+    history: StarHistory | None,
 ) -> list[Future[GrowthFetch]]:
     """Every fetch on `workers` threads, one future per ask in order (each raises what its
     fetch raised, or _NotStarted)."""
@@ -122,12 +149,9 @@ def _fetch_all(
     def fetch(ask: _Ask) -> GrowthFetch:
         if stop.is_set():
             raise _NotStarted("Not started: the GraphQL points ran low.")
-        state = ask.state
         name = observations[ask.index].repo.full_name
         try:
-            result = fetch_growth(
-                client, name, ask.series, since=state.through, pending=state.pending
-            )
+            result = _fetch(ask, name, client, history)
         except AuthError:
             stop.set()
             raise
@@ -138,6 +162,43 @@ def _fetch_all(
     count = max(1, min(workers, len(asks)))
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="traffic-sync-growth") as pool:
         return [pool.submit(fetch, ask) for ask in asks]
+
+
+def _fetch(ask: _Ask, name: str, client: GraphQLClient, history: StarHistory | None) -> GrowthFetch:
+    """One series' fetch: the star history endpoint when it is cheaper, or when GitHub
+    refuses the stargazers listing (FORBIDDEN, or none listed while the repo has stars);
+    otherwise the GraphQL walk."""
+    state = ask.state
+    if ask.history and history is not None:
+        return _from_history(ask, name, history)
+    try:
+        result = fetch_growth(client, name, ask.series, since=state.through, pending=state.pending)
+    except AccessDeniedError:
+        if ask.series is not Series.STARS or history is None:
+            raise
+        return _from_history(ask, name, history)
+    refused = result.complete and not result.rows and result.count == 0 < ask.count
+    if refused and ask.series is Series.STARS and history is not None:
+        return _from_history(ask, name, history)
+    return result
+
+
+def _from_history(ask: _Ask, name: str, history: StarHistory) -> GrowthFetch:
+    """The stars from the star history endpoint: whole from `since` on, so a backfill that
+    stopped early is done over, and GitHub's count now is the count it brings the rows to."""
+    since = None if ask.state.count is None or ask.state.pending else ask.state.through
+    return dataclasses.replace(history(name, since=since), count=ask.count)
+
+
+def _cheaper(ask: _Ask, *, created: dt.date, today: dt.date) -> _Ask:
+    """The ask, from the star history endpoint when that costs fewer requests than the walk."""
+    if ask.series is not Series.STARS:
+        return ask
+    whole = ask.state.count is None or bool(ask.state.pending)
+    start = created if whole or ask.state.through is None else ask.state.through
+    if history_pages_needed(start, today) < ask.cost:
+        return dataclasses.replace(ask, cost=0, history=True)
+    return ask
 
 
 def _after(ask: _Ask, result: GrowthFetch) -> GrowthState:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
 from traffic_sync.branch.state import read_watermarks, record_watermarks
 from traffic_sync.branch.view import (
@@ -18,18 +18,31 @@ from traffic_sync.branch.view import (
     load_state,
     read_state_file,
 )
-from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import PostHogError, StoreError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import History, Observation, PostHogReport, SeriesKey
-from traffic_sync.sinks.gitremote import Remote
-from traffic_sync.sinks.posthog import EventSender, SeriesPlan, advance, plan_events, window_events
-from traffic_sync.stages.store import Plan, open_branch, push_attempts, until_pushed
+from traffic_sync.sinks.gitstore import DataBranch
+from traffic_sync.sinks.posthog import Event, EventSender, advance, plan_events, window_events
+from traffic_sync.stages.store import PUSH_ATTEMPTS, Plan, until_pushed
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOptions:
+    """What publishing takes of a run's settings (the orchestrator builds it from them)."""
+
+    posthog_host: str
+    # with the branch sink, events come from the history as written and the watermarks go to
+    # the data branch's state.json; without it, from the current window alone
+    from_branch: bool = True
+    data_path: str = ""
+    data_location: str = ""  # the data repository as messages name it
+    dry_run: bool = False
+    push_attempts: int = PUSH_ATTEMPTS
 
 
 def publish(
-    settings: Settings,
+    options: PublishOptions,
     observations: Sequence[Observation],
     *,
     plan: Plan | None,
@@ -37,15 +50,15 @@ def publish(
     today: dt.date,
     sender: EventSender,
     log: Log,
-    remote: Remote,
-    workdir: Path,
+    branch: Callable[[], DataBranch],
     sleep: Callable[[float], None],
 ) -> PostHogReport:
     """Send the settled days PostHog has not acknowledged yet, then record how far it got.
 
     With the branch sink the events come from the history as written (so turning PostHog on
     later sends the whole stored history) and the watermarks go to state.json in a second small
-    commit. Without it, the settled days of the current window are sent every run.
+    commit, on the data branch `branch` opens. Without it, the settled days of the current
+    window are sent every run.
     """
     if store_failed:
         return PostHogReport(
@@ -53,58 +66,73 @@ def publish(
             error="Nothing was sent because the data branch could not be written; the next run "
             "sends these days.",
         )
-    plans: tuple[SeriesPlan, ...] = ()
-    if "branch" in settings.sinks:
-        if plan is None:
-            return PostHogReport()  # no repo was collected
-        state_path = join_path(settings.data_path, STATE_FILE)
-        try:
-            watermarks = read_watermarks(load_state(plan.files, settings.data_path))
-        except ValueError as exc:
-            error = PostHogError(
-                f"{state_path} in the data branch has an unreadable PostHog watermark ({exc}), "
-                "so nothing was sent.",
-                fix="Correct that date, or delete the repo's `posthog_sent_through` to send its "
-                "whole history again.",
-            )
-            log.error(error, where=state_path)
-            return PostHogReport(error_title=error.title, error=str(error))
-        plans = plan_events(plan.histories, watermarks, today=today)
-        events = [event for series in plans for event in series.events]
-    else:
+    if not options.from_branch:
         events = [
             event
             for observation in observations
             for event in window_events(observation.repo, apply_observation(History(), observation))
         ]
+        return _send(options, events, sender=sender, log=log)
+    if plan is None:
+        return PostHogReport()  # no repo was collected
+    state_path = join_path(options.data_path, STATE_FILE)
+    try:
+        watermarks = read_watermarks(load_state(plan.files, options.data_path))
+    except ValueError as exc:
+        error = PostHogError(
+            f"{state_path} in the data branch has an unreadable PostHog watermark ({exc}), "
+            "so nothing was sent.",
+            fix="Correct that date, or delete the repo's `posthog_sent_through` to send its "
+            "whole history again.",
+        )
+        log.error(error, where=state_path)
+        return PostHogReport(error_title=error.title, error=str(error))
+    plans = plan_events(plan.histories, watermarks, today=today)
+
+    def record(acknowledged: int) -> None:
+        data_branch = branch()
+        save_watermarks(
+            advance(plans, acknowledged),
+            branch=data_branch,
+            data_path=options.data_path,
+            attempts=options.push_attempts,
+            names={repo.id: repo.full_name for repo, _ in plan.histories},
+            sent=acknowledged,
+            today=today,
+            sleep=sleep,
+        )
+
+    events = [event for series in plans for event in series.events]
+    return _send(options, events, sender=sender, log=log, record=record)
+
+
+def _send(
+    options: PublishOptions,
+    events: Sequence[Event],
+    *,
+    sender: EventSender,
+    log: Log,
+    record: Callable[[int], None] | None = None,
+) -> PostHogReport:
+    """Send `events` (none in a dry run), then `record` how many PostHog acknowledged."""
     repos = len({event.full_name for event in events})
-    if settings.dry_run:
+    if options.dry_run:
         log.progress(f"PostHog (dry run): {len(events):,} events would be sent, none were")
         return PostHogReport(planned=len(events), repos=repos)
     if not events:
         log.progress("PostHog: no newly settled days to send")
         return PostHogReport()
     log.progress(
-        f"PostHog: sending {len(events):,} events ({repos:,} repos) to {settings.posthog_host}"
+        f"PostHog: sending {len(events):,} events ({repos:,} repos) to {options.posthog_host}"
     )
     delivery = sender.send(events)
     errors: list[PostHogError] = []
     if delivery.error is not None:
-        log.error(delivery.error, where=settings.posthog_host)
+        log.error(delivery.error, where=options.posthog_host)
         errors.append(delivery.error)
-    if plans and delivery.acknowledged:
-        names = {repo.id: repo.full_name for repo, _ in (plan.histories if plan else ())}
+    if record is not None and delivery.acknowledged:
         try:
-            save_watermarks(
-                settings,
-                advance(plans, delivery.acknowledged),
-                names=names,
-                sent=delivery.acknowledged,
-                today=today,
-                remote=remote,
-                workdir=workdir,
-                sleep=sleep,
-            )
+            record(delivery.acknowledged)
         except StoreError as exc:
             error = PostHogError(
                 f"PostHog acknowledged {delivery.acknowledged:,} events, but the record of what "
@@ -112,7 +140,7 @@ def publish(
                 fix="The next run sends those days again; PostHog keeps one copy of identical "
                 "events with the same uuid.",
             )
-            log.error(error, where=remote.display)
+            log.error(error, where=options.data_location)
             errors.append(error)
     log.progress(f"PostHog: {delivery.acknowledged:,} of {len(events):,} events acknowledged")
     return PostHogReport(
@@ -125,21 +153,20 @@ def publish(
 
 
 def save_watermarks(
-    settings: Settings,
     marks: Mapping[SeriesKey, dt.date],
     *,
+    branch: DataBranch,
+    data_path: str,
+    attempts: int,
     names: Mapping[int, str],
     sent: int,
     today: dt.date,
-    remote: Remote,
-    workdir: Path,
     sleep: Callable[[float], None],
 ) -> str:
     """Commit state.json with `marks` merged in (a later date wins), re-merging if it moved."""
     if not marks:
         return ""
-    path = join_path(settings.data_path, STATE_FILE)
-    branch = open_branch(settings, remote, workdir)
+    path = join_path(data_path, STATE_FILE)
     lines = [
         f"- {names.get(repo_id, repo_id)} {metric.value}: sent through {day.isoformat()}"
         for (repo_id, metric), day in sorted(marks.items())
@@ -149,7 +176,7 @@ def save_watermarks(
 
     def attempt() -> str:
         branch.fetch()
-        schema, state = read_state_file(branch.read_files(path), settings.data_path)
+        schema, state = read_state_file(branch.read_files(path), data_path)
         try:
             record_watermarks(state, marks)
         except ValueError as exc:
@@ -160,4 +187,4 @@ def save_watermarks(
         branch.push(sha)
         return sha
 
-    return until_pushed(attempt, attempts=push_attempts(settings), sleep=sleep)
+    return until_pushed(attempt, attempts=attempts, sleep=sleep)
