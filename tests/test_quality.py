@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PYTHON_CODE = ["src", "tests", "entrypoint.py"]
+PYTHON_CODE = ["src", "tests", "entrypoint.py", "setup.py"]
 RUNTIME = {"pygithub", "requests", "pyyaml"}
 IMAGE_PYTHON = "3.11"  # Debian bookworm's python3, which the Dockerfile installs
 
