@@ -318,6 +318,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReleaseError as error:
         print(f"release refused:\n{error}", file=sys.stderr)
         return 1
+    except subprocess.CalledProcessError as error:
+        # the commands before it ran: a local tag made, say, keeps a second try back until it
+        # is deleted, so say where it stopped
+        print(
+            f"release stopped: `{shlex.join(error.cmd)}` failed (exit {error.returncode}); "
+            "the commands printed before it ran. Finish by hand, or undo them (git tag -d, "
+            "git worktree prune) and run again.",
+            file=sys.stderr,
+        )
+        return 1
     what = "would be released" if args.dry_run else "released"
     print(f"traffic-sync {done.version} {what}: {done.image_ref}")
     return 0

@@ -174,22 +174,26 @@ def test_owner_comes_from_a_github_remote(url: str, owner: str | None) -> None:
     assert owner_from_remote(url) == owner
 
 
+def docker_stand_in(folder: Path, calls: Path, *, exit_code: int = 0) -> str:
+    """A PATH whose `docker` only records its arguments in `calls` and exits `exit_code`."""
+    folder.mkdir()
+    (folder / "docker").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexit {exit_code}\n')
+    (folder / "docker").chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
 def test_release_commits_beside_main_tags_it_and_moves_the_major_tag(
     clone: Path, tmp_path: Path
 ) -> None:
     """A release (docker a stand-in) pushes the image, then a release commit on top of main's
     head whose action.yml runs the image, tagged v<version> and v<major> in origin; main and
     the checkout keep `image: Dockerfile`."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
     calls = tmp_path / "docker-calls"
-    (bin_dir / "docker").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\n')
-    (bin_dir / "docker").chmod(0o755)
+    path = docker_stand_in(tmp_path / "bin", calls)
     origin = tmp_path / "origin.git"
     git("tag", "-a", f"v{MAJOR}", "-m", "an older release", cwd=clone)
     git("push", "--quiet", "origin", f"refs/tags/v{MAJOR}", cwd=clone)
     main_head = git("rev-parse", "main", cwd=clone)
-    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
     result = release(clone, "--owner", "Octo-Org", path=path)
     assert result.returncode == 0, result.stderr
     assert calls.read_text().startswith("buildx build --platform linux/amd64,linux/arm64 ")
@@ -202,6 +206,19 @@ def test_release_commits_beside_main_tags_it_and_moves_the_major_tag(
     assert load(clone / "action.yml")["runs"]["image"] == "Dockerfile"
     assert git("status", "--porcelain", cwd=clone) == ""
     assert git("worktree", "list", "--porcelain", cwd=clone).count("worktree ") == 1
+
+
+def test_a_failed_image_push_stops_before_any_tag(clone: Path, tmp_path: Path) -> None:
+    """When the image build or push fails, the release stops there, says so, and makes no
+    commit or tag."""
+    calls = tmp_path / "docker-calls"
+    path = docker_stand_in(tmp_path / "bin", calls, exit_code=1)
+    refs = git("for-each-ref", cwd=clone)
+    result = release(clone, "--owner", "Octo-Org", path=path)
+    assert result.returncode == 1
+    assert "release stopped: `docker buildx build" in result.stderr
+    assert git("for-each-ref", cwd=clone) == refs
+    assert git("tag", "--list", cwd=tmp_path / "origin.git") == ""
 
 
 def test_release_action_check_names_a_changed_input() -> None:
