@@ -18,6 +18,7 @@ from pathlib import Path
 
 from traffic_sync import __version__
 from traffic_sync.actions import Reporter, crash_outputs, run_outputs
+from traffic_sync.cli_check import run_check
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import ConfigError, TrafficSyncError
 from traffic_sync.core.models import RunReport
@@ -76,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="traffic-sync",
         description="Keep GitHub traffic history (views, clones, referrers, paths) forever. "
-        "Try it without a token: traffic-sync demo. Bring another tool's history over: "
+        "Try it without a token: traffic-sync demo. Check a token and repos before a first "
+        "sync: traffic-sync check (the same flags). Bring another tool's history over: "
         "traffic-sync import --help",
     )
     parser.add_argument("--version", action="version", version=f"traffic-sync {__version__}")
@@ -94,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo_main(args[1:])
     if args[:1] == ["import"]:
         return import_main(args[1:], env=dict(os.environ))
+    if args[:1] == ["check"]:  # the same as the action's `check: true`
+        args = ["--check", *args[1:]]
     # every flag starts unset, not at its default, so an INPUT_<NAME> variable can win over it
     unset = argparse.Namespace(**{name.replace("-", "_"): None for name in INPUT_DEFAULTS})
     flags = vars(build_parser().parse_args(args, namespace=unset))
@@ -107,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.error(error)
         reporter.write_summary(_config_summary(error))
         return 1
+    if settings.check:
+        return run_check(settings, reporter=reporter)
     report: RunReport | None = None
     try:
         report = sync(settings, reporter=reporter, env=env)

@@ -73,7 +73,7 @@ def render_check(findings: Sequence[Finding]) -> str:
     ordered = sorted(findings, key=lambda f: not f.problem)
     rows = (
         (
-            "problem" if f.problem else "ok",
+            "problem" if f.problem else "ok" if f.known else "not known",
             f.subject,
             markdown.escape_cell(f.result),
             markdown.escape_cell(f.fix),
@@ -93,4 +93,3 @@ def _source(settings: Settings, token: str) -> GitHubSource:
         pacer=Pacer(per_minute=settings.requests_per_minute),
         graphql_url=settings.graphql_url,
     )
-

@@ -155,6 +155,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         keepalive=flags["keepalive"],
         shard=_parse_shard(values["shard"], problems),
         release_downloads=flags["release-downloads"],
+        check=flags["check"],
     )
     if problems:
         raise ConfigError(problems)

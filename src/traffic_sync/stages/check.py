@@ -66,6 +66,7 @@ class Finding:
     subject: str
     result: str
     fix: str = ""
+    known: bool = True  # False: what cannot be asked in advance, only said
 
     @property
     def problem(self) -> bool:
@@ -161,6 +162,7 @@ def _keepalive(options: CheckOptions) -> list[Finding]:
             "re-enabling the workflow needs `actions: write` for `workflow-token`; a "
             "workflow's GITHUB_TOKEN shows its permissions to no API, so the first scheduled "
             "run says whether it has them",
+            known=False,
         )
     ]
 
