@@ -14,9 +14,8 @@ from traffic_sync.core.errors import TrafficSyncError
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.pages import markdown
-from traffic_sync.sinks.gitremote import repo_on_server
 from traffic_sync.stages.check import CheckOptions, Finding, check, problems, token_kind
-from traffic_sync.stages.collect import RELEASE_REQUESTS, REQUESTS_PER_REPO
+from traffic_sync.sync import collect_options
 
 
 class CheckProblem(TrafficSyncError):
@@ -32,7 +31,7 @@ def run_check(settings: Settings, *, reporter: Reporter) -> int:
         options,
         source=_source(settings, settings.token),
         pusher=_source(settings, settings.push_token or settings.token)
-        if options.guarded is not None
+        if options.sync.guarded is not None
         else None,
     )
     for finding in findings:
@@ -45,18 +44,9 @@ def run_check(settings: Settings, *, reporter: Reporter) -> int:
 
 
 def check_options(settings: Settings) -> CheckOptions:
-    """What the check takes of the settings."""
-    branch = "branch" in settings.sinks
+    """What the check takes of the settings: what the sync's collection would take."""
     return CheckOptions(
-        repos=settings.repos,
-        include_forks=settings.include_forks,
-        include_archived=settings.include_archived,
-        cost=REQUESTS_PER_REPO + (RELEASE_REQUESTS if settings.release_downloads else 0),
-        max_requests=settings.max_requests,
-        data_repository=settings.data_repository if branch else "",
-        guarded=repo_on_server(settings.data_repository, server_url=settings.server_url)
-        if branch
-        else None,
+        sync=collect_options(settings),
         keepalive=settings.keepalive,
         kind=token_kind(settings.token),
     )

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import AccessDeniedError, AuthError, RepoError, TrafficSyncError
 from traffic_sync.github.describe import BATCH
 from traffic_sync.github.rest import GitHubSource
-from traffic_sync.stages.collect import REQUESTS_PER_REPO
+from traffic_sync.stages.collect import CollectOptions
 
 # A token's kind, by the prefix GitHub gives it (the token itself is never shown)
 # https://github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats/
@@ -39,14 +38,7 @@ INTEGRATION_FIX = (
 class CheckOptions:
     """What the preflight takes of a run's settings (the orchestrator builds it from them)."""
 
-    repos: tuple[RepoPattern, ...]
-    include_forks: bool = False
-    include_archived: bool = False
-    cost: int = REQUESTS_PER_REPO  # REST requests a repo costs a sync
-    max_requests: int = 0
-    # the data repository as named, and `owner/name` when it is on this server and written
-    data_repository: str = ""
-    guarded: str | None = None
+    sync: CollectOptions  # what the sync's collection would take: repos, budget, data repository
     keepalive: bool = True
     kind: str = UNKNOWN_KIND  # the token's kind, see `token_kind`
 
@@ -106,9 +98,9 @@ def _repos(options: CheckOptions, source: GitHubSource) -> tuple[list[str], list
     """The repos the patterns name, and a row for each that a sync could not read."""
     findings: list[Finding] = []
     refs, failures = source.expand(
-        options.repos,
-        include_forks=options.include_forks,
-        include_archived=options.include_archived,
+        options.sync.repos,
+        include_forks=options.sync.include_forks,
+        include_archived=options.sync.include_archived,
     )
     findings += [_problem(pattern, error) for pattern, error in failures]
     names = [ref.full_name for ref in refs]
@@ -134,19 +126,20 @@ _NO_REPOS = "Name at least one repo in `repos`: `owner/name` or `owner/*`."
 
 def _data_repository(options: CheckOptions, pusher: GitHubSource | None) -> list[Finding]:
     subject = "`data-repository`"
-    if options.guarded is None or pusher is None:
-        where = options.data_repository or "no data branch"
+    guarded = options.sync.guarded
+    if guarded is None or pusher is None:
+        where = options.sync.data_repository or "no data branch"
         return [Finding(subject, f"{where}: not on this GitHub server, not checked")]
     try:
-        push = pusher.can_push(options.guarded)
+        push = pusher.can_push(guarded)
     except RepoError as error:
-        return [_problem(subject, error, f"{options.guarded}: ")]
+        return [_problem(subject, error, f"{guarded}: ")]
     if push:
-        return [Finding(subject, f"{options.guarded}: the push token may push to it")]
+        return [Finding(subject, f"{guarded}: the push token may push to it")]
     return [
         Finding(
             subject,
-            f"{options.guarded}: the push token may not push to it",
+            f"{guarded}: the push token may not push to it",
             "Give the workflow `permissions: contents: write`, or set `push-token` to a token "
             "with write access to that repository.",
         )
@@ -176,16 +169,16 @@ def _budgets(options: CheckOptions, source: GitHubSource, *, repos: int) -> list
         findings.append(Finding("REST budget", "unknown (`GET /rate_limit` did not answer)"))
     else:
         remaining, limit = core
-        cap = min(limit, options.max_requests or limit)
-        per_run = cap // options.cost
+        cost = options.sync.cost
+        per_run = min(limit, options.sync.max_requests or limit) // cost
         result = (
             f"{remaining:,} of {limit:,} requests left this hour; a run syncs up to "
-            f"{per_run:,} repos ({options.cost} requests each)"
+            f"{per_run:,} repos ({cost} requests each)"
         )
         fix = ""
         if repos > per_run:
             fix = (
-                f"{repos:,} repos need {repos * options.cost:,} requests a run: runs sync the "
+                f"{repos:,} repos need {repos * cost:,} requests a run: runs sync the "
                 "stalest first and each repo waits its turn; to sync every repo every day, "
                 "split them among tokens with `shard` (docs/scaling.md)."
             )
