@@ -75,15 +75,8 @@ from traffic_sync.branch.codec import (
     parse_data_file,
     period_file,
 )
-from traffic_sync.branch.folders import FINGERPRINT
-from traffic_sync.branch.view import (
-    INDEX_FILE,
-    SEEN,
-    STATE_FILE,
-    STATE_SCHEMA,
-    TOTALS_FOLDER,
-    seen_key,
-)
+from traffic_sync.branch.state import FINGERPRINT, SEEN, STATE_FILE, encode_state
+from traffic_sync.branch.view import INDEX_FILE, TOTALS_FOLDER, seen_key
 from traffic_sync.core.config import Settings
 from traffic_sync.core.history import WINDOW_DAYS, apply_observation
 from traffic_sync.core.models import (
@@ -410,8 +403,7 @@ def _write_top(
     out.put(top, "README.md", out.blob(index), len(index))
     stored = encode_index(shown)
     out.put(top, INDEX_FILE, out.blob(stored), len(stored))
-    data = {"schema": STATE_SCHEMA, "repos": dict(sorted(state.items()))}
-    state_bytes = (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+    state_bytes = encode_state(state)
     out.put(top, STATE_FILE, out.blob(state_bytes), len(state_bytes))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests import branch
 from tests.helpers.gitrepo import blobs_in, git
 from traffic_sync.branch.codec import encode_history
-from traffic_sync.branch.view import STATE_FILE, encode_state
+from traffic_sync.branch.state import STATE_FILE, encode_state
 from traffic_sync.core.gitids import blob_sha
 from traffic_sync.core.models import (
     Bucket,

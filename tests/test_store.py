@@ -11,12 +11,13 @@ import json
 
 import pytest
 
-from traffic_sync.branch.view import (
+from traffic_sync.branch.state import (
     LAYOUT1_SCHEMA,
     STATE_FILE,
     STATE_SCHEMA,
+    BranchState,
     encode_state,
-    read_state_file,
+    read_state,
 )
 from traffic_sync.core.errors import PushRejectedError, StoreError
 from traffic_sync.core.models import RepoResult, RepoStatus
@@ -24,14 +25,17 @@ from traffic_sync.stages.store import commit_message, until_pushed
 
 
 def test_a_branch_without_state_is_new_and_in_the_current_layout() -> None:
-    assert read_state_file({}, "") == (STATE_SCHEMA, {})
+    assert read_state({}, "") == BranchState(STATE_SCHEMA, {})
 
 
 @pytest.mark.parametrize("schema", [LAYOUT1_SCHEMA, STATE_SCHEMA])
 def test_state_round_trips_byte_for_byte(schema: int) -> None:
     state = {"12": {"full_name": "o/b", "last_success": "2026-03-01"}, "3": {"full_name": "o/a"}}
     data = encode_state(state, schema=schema)
-    assert read_state_file({f"traffic/{STATE_FILE}": data}, "traffic") == (schema, state)
+    assert read_state({f"traffic/{STATE_FILE}": data}, "traffic") == BranchState.from_json(
+        state, schema=schema
+    )
+    assert read_state({f"traffic/{STATE_FILE}": data}, "traffic").encode() == data
     assert encode_state(dict(reversed(state.items())), schema=schema) == data
     assert data.endswith(b"}\n")
 
@@ -42,7 +46,7 @@ def test_state_round_trips_byte_for_byte(schema: int) -> None:
 )
 def test_unreadable_state_is_an_error_that_names_the_file(raw: bytes) -> None:
     with pytest.raises(StoreError) as caught:
-        read_state_file({STATE_FILE: raw}, "")
+        read_state({STATE_FILE: raw}, "")
     assert STATE_FILE in str(caught.value)
     assert "nothing was written" in str(caught.value)
 
@@ -50,7 +54,7 @@ def test_unreadable_state_is_an_error_that_names_the_file(raw: bytes) -> None:
 def test_state_from_a_newer_version_is_refused() -> None:
     raw = json.dumps({"schema": STATE_SCHEMA + 1, "repos": {}}).encode()
     with pytest.raises(StoreError, match="newer version of traffic-sync"):
-        read_state_file({STATE_FILE: raw}, "")
+        read_state({STATE_FILE: raw}, "")
 
 
 def test_commit_message_counts_saved_repos_and_new_days() -> None:

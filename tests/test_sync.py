@@ -16,8 +16,8 @@ from tests.helpers.factories import StartGitHub
 from tests.helpers.sync import NOW, REPOS, TOKEN, ListLog, settings_for, source_for, sync_once
 from traffic_sync import cli
 from traffic_sync.branch.codec import encode_history
-from traffic_sync.branch.folders import FINGERPRINT, fingerprint, repo_folders
-from traffic_sync.branch.view import SEEN, STATE_FILE, encode_state
+from traffic_sync.branch.folders import fingerprint, repo_folders
+from traffic_sync.branch.state import FINGERPRINT, SEEN, STATE_FILE, encode_state
 from traffic_sync.core.errors import PrivacyError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.models import (

@@ -67,7 +67,6 @@ from traffic_sync.core.growth import GrowthRow, continue_totals, merge_growth
 from traffic_sync.core.history import WINDOW_DAYS, apply_observation, merge_histories
 from traffic_sync.core.models import History, IndexRow, Observation
 
-FINGERPRINT = "files_sha256"  # the state.json key of a folder's fingerprint
 _EMPTY_JSON = encode_json(VIEWS, ()).encode()
 
 

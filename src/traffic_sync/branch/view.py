@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -48,16 +47,21 @@ from traffic_sync.branch.codec import (
     DataFile,
     parse_data_file,
 )
-from traffic_sync.branch.folders import FINGERPRINT, INDEXED, Folder, trusted, window
-from traffic_sync.branch.state import read_watermarks, write_growth_state
+from traffic_sync.branch.folders import INDEXED, Folder, trusted, window
+from traffic_sync.branch.state import (
+    LAYOUT1_SCHEMA,
+    STATE_SCHEMA,
+    BranchState,
+    RepoEntry,
+    state_path,
+)
 from traffic_sync.core.config import Settings
-from traffic_sync.core.errors import NotADataBranchError, StoreError
+from traffic_sync.core.errors import NotADataBranchError
 from traffic_sync.core.gitids import blob_sha, tree_sha
 from traffic_sync.core.models import IndexRow, Metric, Observation, RepoInfo
 
 INDEX_FILE = ".traffic-sync/index.json"
 TOTALS_FOLDER = ".traffic-sync/totals"
-SEEN = "seen"  # the state.json key of what the last write of a repo's folder saw (`seen_key`)
 Listing = dict[str, tuple[str, str]]  # path -> (git mode, blob sha)
 
 
@@ -106,8 +110,7 @@ class FilesInMemory:
 class Survey:
     """What a run read of the branch (see the module's docstring)."""
 
-    schema: int
-    state: dict[str, dict[str, object]]
+    state: BranchState
     trees: dict[str, str]  # every repo folder of the branch (full name) -> git tree id
     folders: dict[str, Folder] = field(default_factory=dict)  # the folders read, by name
     listings: dict[str, Listing] = field(default_factory=dict)  # their files, paths inside
@@ -132,18 +135,18 @@ def survey_branch(
     prefix = settings.data_path
     start = folder_prefix(prefix)
     index_path = join_path(prefix, INDEX_FILE)
-    head = branch.read_paths([join_path(prefix, STATE_FILE), index_path])
-    if join_path(prefix, STATE_FILE) not in head:
+    head = branch.read_paths([state_path(prefix), index_path])
+    if state_path(prefix) not in head:
         _check_empty(branch, settings)
-    schema, state = read_state_file(head, prefix)
-    if schema == LAYOUT1_SCHEMA:
+    state = BranchState.decode(head.get(state_path(prefix)), path=state_path(prefix))
+    if state.schema == LAYOUT1_SCHEMA:
         return _survey_whole(branch, state, prefix)
     trees = {
         path.removeprefix(start): sha
         for path, sha in branch.list_folders(prefix, depth=2).items()
         if not path.removeprefix(start).startswith(".")
     }
-    survey = Survey(schema, state, trees, index=decode_index(head.get(index_path)))
+    survey = Survey(state, trees, index=decode_index(head.get(index_path)))
     if not whole and "posthog" not in settings.sinks:
         survey.quiet = _nothing_new(branch, survey, observations, today=today, settings=settings)
         if survey.quiet:
@@ -211,7 +214,7 @@ def _nothing_new(
     indexed = survey.index.keys() == survey.trees.keys() and all(
         survey.index[name][0] == tree for name, tree in survey.trees.items()
     )
-    if survey.schema != STATE_SCHEMA or not observations or not indexed:
+    if survey.state.schema != STATE_SCHEMA or not observations or not indexed:
         return False
     if not all(_same_entry(survey, observation, today) for observation in observations):
         return False  # a new day ends here, before any listing
@@ -226,7 +229,7 @@ def _nothing_new(
             tree=survey.trees[name],
             totals=figures[1] if figures else "",
         )
-        if survey.state[str(observation.repo.id)].get(SEEN) != key:
+        if survey.state.entry(observation.repo.id).seen != key:
             return False
     return True
 
@@ -236,26 +239,23 @@ def _same_entry(survey: Survey, observation: Observation, today: dt.date) -> boo
     entry stays as it is once this run's day and stars and forks states are put in (and no
     stars or forks rows come: merged already, maybe, but only the files tell)."""
     repo = observation.repo
-    entry = survey.state.get(str(repo.id))
-    if entry is None or entry.get("full_name") != repo.full_name:
+    entry = survey.state.repos.get(str(repo.id))
+    if entry is None or entry.full_name != repo.full_name:
         return False
     if repo.full_name not in survey.trees or any(u.rows for u in observation.growth):
         return False
     return entry_after(entry, observation, today=today) == entry
 
 
-def entry_after(
-    entry: Mapping[str, object], observation: Observation, *, today: dt.date
-) -> dict[str, object]:
+def entry_after(entry: RepoEntry, observation: Observation, *, today: dt.date) -> RepoEntry:
     """A repo's state.json entry once a run that stores `observation` on `today` has put in
-    the repo's name, the day and its stars and forks states (the keys other parts of the tool
-    own kept); the folder's fingerprint and `seen` key come on top, from the write."""
-    after = {**entry, "full_name": observation.repo.full_name, "last_success": today.isoformat()}
-    write_growth_state(after, observation.growth)
-    return after
+    the repo's name, the day and its stars and forks states (the rest kept); the folder's
+    fingerprint and `seen` key come on top, from the write."""
+    after = entry.with_values(full_name=observation.repo.full_name, last_success=today)
+    return after.with_growth(observation.growth)
 
 
-def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], prefix: str) -> Survey:
+def _survey_whole(branch: BranchFiles, state: BranchState, prefix: str) -> Survey:
     """A branch in layout 1: every repo folder read whole."""
     start = folder_prefix(prefix)
     listing = branch.list_entries([prefix])
@@ -273,7 +273,7 @@ def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], pref
     folders = {name: _folder(start + name, inside, files) for name, inside in listings.items()}
     trees = {name: tree_sha(inside) for name, inside in listings.items()}
     folders = {name: folder for name, folder in folders.items() if folder.ids}
-    return Survey(LAYOUT1_SCHEMA, state, trees, folders, listings)
+    return Survey(state, trees, folders, listings)
 
 
 def _folder(path: str, inside: Listing, files: Mapping[str, bytes]) -> Folder:
@@ -288,22 +288,22 @@ def _folder(path: str, inside: Listing, files: Mapping[str, bytes]) -> Folder:
 
 def _written_folders(
     observations: Sequence[Observation],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     trees: Mapping[str, str],
 ) -> set[str]:
     """The folders this run writes: its repos', and those of their earlier names."""
     names = set()
     for observation in observations:
         names.add(observation.repo.full_name)
-        old = state.get(str(observation.repo.id), {}).get("full_name")
-        if isinstance(old, str) and old != observation.repo.full_name and old in trees:
+        old = state.entry(observation.repo.id).full_name
+        if old is not None and old != observation.repo.full_name and old in trees:
             names.add(old)
     return names
 
 
 def set_aside(
     observations: Sequence[Observation],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     trees: Mapping[str, str],
 ) -> dict[str, tuple[str, str]]:
     """The folders of this run's repos that hold another repo id's history, by name: (that
@@ -312,7 +312,7 @@ def set_aside(
     another id) starts its own history there. A folder whose other id is this run's under
     another name is not set aside: that repo was renamed away, and its rename takes it."""
     names = {str(o.repo.id): o.repo.full_name for o in observations}
-    claims = folder_claims(state)
+    claims = state.folder_claims()
     aside: dict[str, tuple[str, str]] = {}
     for observation in observations:
         name = observation.repo.full_name
@@ -322,24 +322,14 @@ def set_aside(
     return aside
 
 
-def folder_claims(state: Mapping[str, Mapping[str, object]]) -> dict[str, list[str]]:
-    """Folder name -> the ids of the state.json entries that name it, in id order."""
-    claims: dict[str, list[str]] = {}
-    for key, entry in sorted(state.items()):
-        name = entry.get("full_name")
-        if isinstance(name, str):
-            claims.setdefault(name, []).append(key)
-    return claims
-
-
 def other_owner(
     claims: Mapping[str, Sequence[str]],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     repo: RepoInfo,
 ) -> str | None:
     """The id of another repo whose state.json entry claims `repo`'s folder (`claims`, see
-    `folder_claims`), when the repo's own entry does not."""
-    if state.get(str(repo.id), {}).get("full_name") == repo.full_name:
+    `BranchState.folder_claims`), when the repo's own entry does not."""
+    if state.entry(repo.id).full_name == repo.full_name:
         return None
     return next((k for k in claims.get(repo.full_name, ()) if k != str(repo.id)), None)
 
@@ -367,12 +357,12 @@ def _first_reads(
     marks = _watermarks(survey.state) if "posthog" in settings.sinks else None
     for observation in observations:
         repo = observation.repo
-        entry = survey.state.get(str(repo.id), {})
+        entry = survey.state.entry(repo.id)
         inside = survey.listings.get(repo.full_name, {})
         folder = _folder(start + repo.full_name, inside, {})
-        old, known = entry.get("full_name"), entry.get(FINGERPRINT)
+        old, known = entry.full_name, entry.fingerprint
         renamed = old != repo.full_name and old in survey.trees
-        if renamed or not isinstance(known, str) or not trusted(folder, known=known):
+        if renamed or known is None or not trusted(folder, known=known):
             continue
         changes, shown = window(observation)
         since = min(changes, today - dt.timedelta(days=alltime.DAYS))
@@ -460,64 +450,13 @@ def _check_totals(
     return more
 
 
-def _watermarks(state: Mapping[str, Mapping[str, object]]) -> Mapping[tuple[int, Metric], dt.date]:
+def _watermarks(state: BranchState) -> Mapping[tuple[int, Metric], dt.date]:
     """PostHog's sent-through dates; none when one cannot be read (the run reads every day then,
     and `publish` reports the bad date)."""
     try:
-        return read_watermarks(state)
+        return state.watermarks()
     except ValueError:
         return {}
-
-
-STATE_FILE = ".traffic-sync/state.json"
-# state.json's schema says which layout the branch is in: 2, period files (`views/2026.json`);
-# 1, layout 1's whole files (`views.json`), or some of them still left while the branch moves.
-STATE_SCHEMA = 2
-LAYOUT1_SCHEMA = 1
-
-
-def load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, object]]:
-    """state.json's repos, by id ({} when there is no state.json yet)."""
-    return read_state_file(current, prefix)[1]
-
-
-def read_state_file(
-    current: Mapping[str, bytes], prefix: str
-) -> tuple[int, dict[str, dict[str, object]]]:
-    """state.json's schema and repos; a branch without one is new, so in the current layout."""
-    path = join_path(prefix, STATE_FILE)
-    raw = current.get(path)
-    if raw is None:
-        return STATE_SCHEMA, {}
-    try:
-        data = json.loads(raw)
-        schema, repos = data["schema"], data["repos"]
-        entries = {str(k): dict(v) for k, v in repos.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _unreadable_state(path) from exc
-    if type(schema) is not int or schema < LAYOUT1_SCHEMA:
-        raise _unreadable_state(path)
-    if schema > STATE_SCHEMA:
-        raise StoreError(
-            f"{path} in the data branch says it is in layout {schema}, which a newer version "
-            f"of traffic-sync wrote; this version knows layouts up to {STATE_SCHEMA}. Nothing "
-            "was written.",
-            fix="Use the newer version of traffic-sync (the action's tag) in every workflow "
-            "that writes this branch.",
-        )
-    return schema, entries
-
-
-def _unreadable_state(path: str) -> StoreError:
-    return StoreError(
-        f"{path} in the data branch cannot be read.",
-        fix=f"Restore it from the branch's history or delete {path}; nothing was written.",
-    )
-
-
-def encode_state(state: Mapping[str, Mapping[str, object]], *, schema: int = STATE_SCHEMA) -> bytes:
-    data = {"schema": schema, "repos": dict(sorted(state.items()))}
-    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
 def folder_prefix(data_path: str) -> str:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from traffic_sync.branch.state import BranchState
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import AuthError, PrivacyError, RateLimitedError, RepoError
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import GrowthReport, Observation, RepoRef, RepoResult, RepoStatus
-from traffic_sync.core.shard import Selection, known_ids, select
+from traffic_sync.core.shard import Selection, select
 from traffic_sync.github.rest import Declined, TrafficSource
 from traffic_sync.sinks.gitstore import repo_on_server
 from traffic_sync.stages.collect_growth import collect_growth
@@ -44,7 +45,7 @@ def collect(
     today: dt.date,
     source: TrafficSource,
     log: Log,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]] = dict,
+    read_state: Callable[[], BranchState] = BranchState,
 ) -> Collected:
     """Expand `repos`, take this run's shard of them, keep within the request budget, then
     fetch the repos `concurrency` at a time; a long rate-limit wait, a spent budget or a 401
@@ -128,7 +129,7 @@ def _add_growth(
     *,
     settings: Settings,
     source: TrafficSource,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: Callable[[], BranchState],
     log: Log,
 ) -> None:
     """Warn of what failed without failing a repo, then fetch the stars and forks that grew
@@ -159,7 +160,7 @@ def _within_budget(
     settings: Settings,
     source: TrafficSource,
     today: dt.date,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: Callable[[], BranchState],
     log: Log,
     into: Collected,
 ) -> list[str]:
@@ -187,7 +188,7 @@ def choose_shard(
     refs: Sequence[RepoRef],
     *,
     settings: Settings,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: Callable[[], BranchState],
     log: Log,
 ) -> Selection:
     """The repos of this run's shard (all of them for `1/1`); state.json is read only when
@@ -195,7 +196,7 @@ def choose_shard(
     if settings.shard.count == 1:
         return Selection(tuple(r.full_name for r in refs), frozenset(), 0)
     named = any(r.id is None for r in refs)
-    chosen = select(refs, settings.shard, known=known_ids(read_state()) if named else {})
+    chosen = select(refs, settings.shard, known=read_state().known_ids() if named else {})
     line = f"Shard {settings.shard}: {len(chosen.names) - len(chosen.unknown):,} repos by id"
     line += f", {chosen.others:,} left to the other shards"
     if chosen.unknown:
@@ -253,7 +254,7 @@ def plan_budget(
     settings: Settings,
     remaining: int | None,
     made: int,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: Callable[[], BranchState],
 ) -> tuple[list[str], list[str]]:
     """(repos to sync now, repos deferred): stalest first when the budget does not cover all.
 
@@ -276,14 +277,9 @@ def plan_budget(
     return [n for n in names if n in chosen], [n for n in names if n not in chosen]
 
 
-def _last_success_by_name(state: Mapping[str, Mapping[str, object]]) -> dict[str, str]:
+def _last_success_by_name(state: BranchState) -> dict[str, str]:
     """lower-case full name -> last successful sync day (ISO text) from state.json."""
-    last: dict[str, str] = {}
-    for entry in state.values():
-        name, day = entry.get("full_name"), entry.get("last_success")
-        if isinstance(name, str) and isinstance(day, str):
-            last[name.lower()] = max(day, last.get(name.lower(), ""))
-    return last
+    return {name: day.isoformat() for name, day in state.last_success_by_name().items()}
 
 
 def gap_risk(last_success: str, *, today: dt.date) -> str:
@@ -310,7 +306,7 @@ def _skip(
     error: RateLimitedError,
     *,
     today: dt.date,
-    read_state: Callable[[], Mapping[str, Mapping[str, object]]],
+    read_state: Callable[[], BranchState],
     log: Log | None,
     into: Collected,
 ) -> None:

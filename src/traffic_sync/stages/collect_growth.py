@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from traffic_sync.branch.state import read_growth_state
+from traffic_sync.branch.state import BranchState
 from traffic_sync.core.errors import AuthError, RateLimitedError, RepoError
 from traffic_sync.core.growth import Series, queries_needed, should_fetch
 from traffic_sync.core.log import Log
@@ -42,7 +42,7 @@ def collect_growth(
     observations: Sequence[Observation],
     *,
     client: GraphQLClient,
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     log: Log,
     workers: int = 1,
 ) -> tuple[list[Observation], GrowthReport]:
@@ -57,9 +57,9 @@ def collect_growth(
     asks: list[_Ask] = []
     quiet = 0
     for index, observation in enumerate(observations):
-        entry = state.get(str(observation.repo.id), {})
+        entry = state.entry(observation.repo.id)
         for series in Series:
-            kept = read_growth_state(entry, series)
+            kept = entry.growth_state(series)
             count = _count(observation, series)
             if should_fetch(kept.count, count, pending=bool(kept.pending)):
                 asks.append(_Ask(index, series, kept, count, _cost(kept, count)))

@@ -10,14 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from traffic_sync.branch.state import read_watermarks, record_watermarks
-from traffic_sync.branch.view import (
-    STATE_FILE,
-    encode_state,
-    join_path,
-    load_state,
-    read_state_file,
-)
+from traffic_sync.branch.state import BranchState, read_state, state_path
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import PostHogError, StoreError
 from traffic_sync.core.history import apply_observation
@@ -57,17 +50,17 @@ def publish(
     if "branch" in settings.sinks:
         if plan is None:
             return PostHogReport()  # no repo was collected
-        state_path = join_path(settings.data_path, STATE_FILE)
+        path = state_path(settings.data_path)
         try:
-            watermarks = read_watermarks(load_state(plan.files, settings.data_path))
+            watermarks = read_state(plan.files, settings.data_path).watermarks()
         except ValueError as exc:
             error = PostHogError(
-                f"{state_path} in the data branch has an unreadable PostHog watermark ({exc}), "
+                f"{path} in the data branch has an unreadable PostHog watermark ({exc}), "
                 "so nothing was sent.",
                 fix="Correct that date, or delete the repo's `posthog_sent_through` to send its "
                 "whole history again.",
             )
-            log.error(error, where=state_path)
+            log.error(error, where=path)
             return PostHogReport(error_title=error.title, error=str(error))
         plans = plan_events(plan.histories, watermarks, today=today)
         events = [event for series in plans for event in series.events]
@@ -138,7 +131,7 @@ def save_watermarks(
     """Commit state.json with `marks` merged in (a later date wins), re-merging if it moved."""
     if not marks:
         return ""
-    path = join_path(settings.data_path, STATE_FILE)
+    path = state_path(settings.data_path)
     branch = open_branch(settings, remote, workdir)
     lines = [
         f"- {names.get(repo_id, repo_id)} {metric.value}: sent through {day.isoformat()}"
@@ -149,12 +142,12 @@ def save_watermarks(
 
     def attempt() -> str:
         branch.fetch()
-        schema, state = read_state_file(branch.read_files(path), settings.data_path)
+        state = BranchState.decode(branch.read_files(path).get(path), path=path)
         try:
-            record_watermarks(state, marks)
+            state = state.with_watermarks(marks)
         except ValueError as exc:
             raise StoreError(f"{path} has an unreadable PostHog watermark: {exc}.") from exc
-        sha = branch.commit({path: encode_state(state, schema=schema)}, message)
+        sha = branch.commit({path: state.encode()}, message)
         if sha is None:
             return ""  # another run recorded as much already
         branch.push(sha)

@@ -12,13 +12,12 @@ import datetime as dt
 import gc
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 from traffic_sync.branch.alltime import encode_all_time, encode_index, index_row
 from traffic_sync.branch.folders import (
-    FINGERPRINT,
     Folder,
     Merged,
     index_row_of,
@@ -26,21 +25,21 @@ from traffic_sync.branch.folders import (
     move_folder,
     move_to,
 )
+from traffic_sync.branch.state import (
+    LAYOUT1_SCHEMA,
+    STATE_SCHEMA,
+    BranchState,
+    RepoEntry,
+    state_path,
+)
 from traffic_sync.branch.view import (
     INDEX_FILE,
-    LAYOUT1_SCHEMA,
-    SEEN,
-    STATE_FILE,
-    STATE_SCHEMA,
     FilesInMemory,
     Listing,
     Survey,
-    encode_state,
     entry_after,
-    folder_claims,
     folder_prefix,
     join_path,
-    load_state,
     other_owner,
     seen_key,
     set_aside,
@@ -89,22 +88,20 @@ class Plan:
     layout1_left: int = 0  # repo folders still in layout 1 (their files cannot be read)
 
 
-def read_state(
-    settings: Settings, *, remote: Remote, workdir: Path
-) -> dict[str, dict[str, object]]:
-    """state.json's repos at the branch's tip; {} when there is none yet or it is unreadable
+def read_state(settings: Settings, *, remote: Remote, workdir: Path) -> BranchState:
+    """state.json at the branch's tip; an empty one when there is none yet or it is unreadable
     (then every repo counts as never synced, and `store` reports the broken file)."""
     if "branch" not in settings.sinks:
-        return {}
+        return BranchState()
     if remote.local_path is not None and not remote.local_path.exists():
-        return {}
+        return BranchState()
     branch = open_branch(settings, remote, workdir)
+    path = state_path(settings.data_path)
     try:
         branch.fetch()
-        current = branch.read_files(join_path(settings.data_path, STATE_FILE))
-        return load_state(current, settings.data_path)
+        return BranchState.decode(branch.read_files(path).get(path), path=path)
     except StoreError:
-        return {}
+        return BranchState()
 
 
 def store(
@@ -246,11 +243,11 @@ def plan_files(
     draft = _Draft(prefix, on_repo, {n for n, f in folders.items() if f.layout1}, read.listings)
     merged_repos: list[tuple[RepoInfo, History]] = []
     handled: set[str] = set()  # folders this run's repos own (now or under an old name)
-    aside, claims = set_aside(observations, state, read.trees), folder_claims(state)
+    aside, claims = set_aside(observations, state, read.trees), state.folder_claims()
     for observation in _claimed_last(observations, state, claims):
         repo = observation.repo
         handled.add(repo.full_name)
-        entry = state.get(str(repo.id), {})
+        entry = state.entry(repo.id)
         moved_from = _old_name(entry, repo.full_name, folders)
         old_folder = folders.get(moved_from) if moved_from else None
         if moved_from:
@@ -262,7 +259,7 @@ def plan_files(
             merged = merge_into(
                 (None if kept else here) or Folder.of(join_path(prefix, repo.full_name), {}),
                 observation,
-                known=_fingerprint_in(entry),
+                known=entry.fingerprint,
                 moved_from=old_folder,
                 past=read.past.get(repo.full_name),
                 since=read.since.get(repo.full_name, dt.date.min),
@@ -273,7 +270,9 @@ def plan_files(
         if old_folder is not None:
             draft.remove_folder(moved_from, old_folder)
         if kept is not None:
-            draft.set_aside(repo.full_name, kept, state, today=today, server=settings.server_url)
+            state = draft.set_aside(
+                repo.full_name, kept, state, today=today, server=settings.server_url
+            )
         draft.warnings.extend((repo.full_name, note) for note in merged.notes)
         if "posthog" in settings.sinks:  # PostHog's events come from the history as written
             merged_repos.append((repo, merged.after))
@@ -287,7 +286,6 @@ def plan_files(
                 server_url=settings.server_url,
                 created=repo.created,
             )
-        entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
         seen = seen_key(
             observation,
             today=today,
@@ -295,9 +293,9 @@ def plan_files(
             tree=draft.index[repo.full_name][0],
             totals=draft.totals_ids.get(repo.full_name, ""),
         )
-        entry.update(
-            entry_after(entry, observation, today=today),
-            **{FINGERPRINT: merged.fingerprint, SEEN: seen},
+        after = entry_after(state.entry(repo.id), observation, today=today)
+        state = state.with_entry(
+            repo.id, after.with_values(fingerprint=merged.fingerprint, seen=seen)
         )
         draft.results.append(
             RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
@@ -305,13 +303,13 @@ def plan_files(
         for done in (repo.full_name, moved_from):  # their files are merged: memory goes
             folders.pop(done, None)
     for name in sorted(draft.layout1 - handled):
-        draft.move(folders[name], state, today=today, server_url=settings.server_url)
+        state = draft.move(folders[name], state, today=today, server_url=settings.server_url)
     files = draft.files
     rows = index_files(
         read, draft.index, skip=draft.removed, prefix=prefix, today=today, into=files
     )
     schema = LAYOUT1_SCHEMA if draft.layout1 else STATE_SCHEMA
-    files[join_path(prefix, STATE_FILE)] = encode_state(state, schema=schema)
+    files[state_path(prefix)] = replace(state, schema=schema).encode()
     order = {o.repo.full_name: n for n, o in enumerate(observations)}
     return Plan(
         files=files,
@@ -393,43 +391,43 @@ class _Draft:
         self,
         name: str,
         kept: _Kept,
-        state: dict[str, dict[str, object]],
+        state: BranchState,
         *,
         today: dt.date,
         server: str,
-    ) -> None:
+    ) -> BranchState:
         """The history of another repo id that `name`'s folder held moves, whole, to its kept
         folder, with its page, figures and index row; that id's state.json entry follows it
-        there (so a rename of that repo, seen later, takes it)."""
+        there (so a rename of that repo, seen later, takes it): the state.json it returns."""
         self.remove_folder(name, kept.folder)
         self.write(kept.name, kept.merged, today=_page_day(kept.merged, today), server_url=server)
-        entry = state[kept.old_id]
-        entry.pop(SEEN, None)
-        entry.update(full_name=kept.name, **{FINGERPRINT: kept.merged.fingerprint})
+        entry = state.entry(kept.old_id).with_values(
+            full_name=kept.name, fingerprint=kept.merged.fingerprint, seen=None
+        )
         self.warnings.append((name, HistorySetAsideWarning(name, kept.name, kept.old_id)))
         self.warnings.extend((kept.name, note) for note in kept.merged.notes)
+        return state.with_entry(kept.old_id, entry)
 
     def move(
         self,
         folder: Folder,
-        state: Mapping[str, dict[str, object]],
+        state: BranchState,
         *,
         today: dt.date,
         server_url: str,
-    ) -> None:
+    ) -> BranchState:
         """A folder in layout 1 that no repo of this run owns, moved to layout 2 as it is;
-        its page is redrawn as of the last day it was saved, with links to the new files."""
+        its page is redrawn as of the last day it was saved, with links to the new files.
+        Returns state.json with the folder's new fingerprint."""
         name = folder.path.removeprefix(folder_prefix(self.prefix))
         try:
             merged = move_folder(folder)
         except HistoryFormatError as error:
             self.fail(name, error)
-            return
+            return state
         self.warnings.extend((name, note) for note in merged.notes)
         self.write(name, merged, today=_page_day(merged, today), server_url=server_url)
-        for entry in state.values():
-            if entry.get("full_name") == name:
-                entry[FINGERPRINT] = merged.fingerprint
+        return state.with_fingerprint(name, merged.fingerprint)
 
     def fail(self, name: str, error: RepoError) -> None:
         self.results.append(RepoResult.failed(name, error))
@@ -550,7 +548,7 @@ def _kept_aside(
     here: Folder | None,
     taken: tuple[str, str] | None,
     claims: Mapping[str, Sequence[str]],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     repo: RepoInfo,
     *,
     prefix: str,
@@ -577,7 +575,7 @@ def _page_day(merged: Merged, today: dt.date) -> dt.date:
 
 def _claimed_last(
     observations: Sequence[Observation],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     claims: Mapping[str, Sequence[str]],
 ) -> list[Observation]:
     """The observations in the order their folders free up: a repo renamed away from a name
@@ -594,19 +592,13 @@ def _claimed_last(
     return sorted(observations, key=lambda o: waits(o, frozenset({str(o.repo.id)})))
 
 
-def _old_name(entry: Mapping[str, object], full_name: str, folders: Mapping[str, Folder]) -> str:
+def _old_name(entry: RepoEntry, full_name: str, folders: Mapping[str, Folder]) -> str:
     """The folder this repo's history is in under an earlier name (renamed or transferred:
     state.json is keyed by repo id), or "" when it has not moved."""
-    old = entry.get("full_name")
-    if not isinstance(old, str) or old == full_name:
+    old = entry.full_name
+    if old is None or old == full_name:
         return ""
     return old if old in folders else ""
-
-
-def _fingerprint_in(entry: Mapping[str, object]) -> str | None:
-    """The folder fingerprint a state.json entry keeps, if it keeps a readable one."""
-    known = entry.get(FINGERPRINT)
-    return known if isinstance(known, str) else None
 
 
 def commit_message(
