@@ -42,7 +42,7 @@ from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from traffic_sync.core.errors import HistoryFormatError
-from traffic_sync.core.growth import GrowthRow, merge_growth
+from traffic_sync.core.growth import GrowthRow, carry_from, merge_growth
 from traffic_sync.core.models import DailyRow, History, PathRow, ReferrerRow, ReleaseRow, StatsRow
 
 Row = TypeVar("Row", DailyRow, ReferrerRow, PathRow, StatsRow, GrowthRow, ReleaseRow)
@@ -507,21 +507,24 @@ def read_window(
 
 def total_before(json_data: bytes, day: dt.date) -> int | None:
     """The running total that the rows dated `day` or later of a stars or forks period file
-    (as `encode_json` wrote it) go on from: the total of its last row before `day`, or, when
-    every row is from `day` on, its first row's total less that row's `new` (what the older
-    periods held). None for a file without rows: then the previous period's file tells."""
+    (as `encode_json` wrote it) go on from (`growth.carry_from`); None for a file without
+    rows: then the previous period's file tells."""
+    return carry_from(*growth_rows_at(json_data, day))
+
+
+def growth_rows_at(json_data: bytes, day: dt.date) -> tuple[GrowthRow | None, GrowthRow | None]:
+    """(the last row before `day`, the first row from `day` on) of a stars or forks period
+    file as `encode_json` wrote it, read off the lines around `day` alone."""
     lo, hi = _json_body(json_data)
     if lo == hi:
-        return None
+        return None, None
     start = _window_start(json_data, lo, hi, day.isoformat().encode(), _JSON_DATE_AT)
     if start > lo:  # the line before the window (which ends with ",\n" unless it is the last)
         end = hi if start == hi else start - 2
         line_at = json_data.rfind(b"\n", lo, end) + 1 or lo
-        row = json.loads(json_data[line_at:end])
-        return int(row["total"])
+        return STARS.from_json(json.loads(json_data[line_at:end])), None
     end = json_data.find(b"\n", lo, hi)
-    row = json.loads(json_data[lo : hi if end < 0 else end].rstrip(b","))
-    return int(row["total"]) - int(row["new"])
+    return None, STARS.from_json(json.loads(json_data[lo : hi if end < 0 else end].rstrip(b",")))
 
 
 def write_window(

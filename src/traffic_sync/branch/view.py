@@ -38,16 +38,9 @@ from typing import Protocol
 from traffic_sync.branch import alltime
 from traffic_sync.branch.alltime import AllTime, decode_all_time, decode_index
 from traffic_sync.branch.codec import (
-    DATASETS,
-    FORKS,
-    PATHS,
-    REFERRERS,
-    RELEASES,
-    STARS,
-    DataFile,
     parse_data_file,
 )
-from traffic_sync.branch.folders import INDEXED, Folder, trusted, window
+from traffic_sync.branch.folders import INDEXED, Folder, spans, trusted, window
 from traffic_sync.branch.state import (
     LAYOUT1_SCHEMA,
     STATE_SCHEMA,
@@ -364,8 +357,7 @@ def _first_reads(
         renamed = old != repo.full_name and old in survey.trees
         if renamed or known is None or not trusted(folder, known=known):
             continue
-        changes, shown = window(observation)
-        since = min(changes, today - dt.timedelta(days=alltime.DAYS))
+        since = min(window(observation)[0], today - dt.timedelta(days=alltime.DAYS))
         if marks is not None:
             sent = [marks.get((repo.id, metric)) for metric in Metric]
             since = min(
@@ -373,10 +365,10 @@ def _first_reads(
             )
         survey.since[repo.full_name] = since
         fast.add(repo.full_name)
-        reads = _Reads(since=since, shown=shown, changes=changes)
+        planned = spans(observation, since_read=since)
         for rel in inside:
             data_file = parse_data_file(rel)
-            if data_file is not None and reads(data_file):
+            if data_file is not None and planned[data_file.dataset.name].reads(data_file):
                 wanted.add(f"{start}{repo.full_name}/{rel}")
         totals[repo.full_name] = (totals_path(settings.data_path, repo.full_name), known)
     for name, inside in survey.listings.items():
@@ -397,32 +389,6 @@ def _first_reads(
 def totals_path(data_path: str, full_name: str) -> str:
     """Where a repo's all-time figures are kept."""
     return join_path(data_path, f"{TOTALS_FOLDER}/{full_name}.json")
-
-
-class _Reads:
-    """Whether a trusted folder's period file is read for a run that decodes days from `since`
-    on, draws referrers and paths from `shown` on and changes days from `changes` on. Views,
-    clones and stats are decoded from their CSV twins: the JSON of a year the new days do not
-    reach is not read (it is not written either). Each dataset's first period is worked out
-    once: a folder of ten years lists hundreds of files."""
-
-    def __init__(self, *, since: dt.date, shown: dt.date, changes: dt.date) -> None:
-        self._first: dict[str, tuple[str, str]] = {}  # dataset -> (first read, first written)
-        for dataset in DATASETS:
-            if dataset in (STARS, FORKS):  # a row per day with stars: small, read whole
-                self._first[dataset.name] = ("", "")
-            elif dataset in (REFERRERS, PATHS, RELEASES):
-                self._first[dataset.name] = (dataset.period(shown), "")
-            else:
-                self._first[dataset.name] = (f"{since.year:04}", dataset.period(changes))
-
-    def __call__(self, data_file: DataFile) -> bool:
-        if not data_file.period:
-            return False
-        first, written = self._first[data_file.dataset.name]
-        if data_file.ext == "json" and data_file.dataset.from_csv and data_file.period < written:
-            return False
-        return data_file.period >= first
 
 
 def _check_totals(
