@@ -1,6 +1,6 @@
 """Storage: merge the observations into the data branch's period files and push them.
 
-`plan_files` is pure (what a run read of the branch in, the files to write out; see
+`plan_write` is pure (what a run read of the branch in, the files to write out; see
 `branch.view` for what is read); `store` wraps it in fetch, commit and push, and goes again on
 the new tip when another run pushed first.
 """
@@ -116,6 +116,7 @@ def store(
     """Merge into the data branch and push; on a moved branch, re-merge onto the new tip."""
     if settings.dry_run and remote.local_path is not None and not remote.local_path.exists():
         return "", plan_files({}, observations, today=today, settings=settings)
+    target = Target.of(settings)
     if not settings.dry_run:
         prepare_local(remote, branch=settings.data_branch)
     branch = open_branch(settings, remote, workdir)
@@ -124,7 +125,7 @@ def store(
         branch.fetch()
         survey = survey_branch(branch, observations, today=today, settings=settings)
         if settings.dry_run or survey.quiet:
-            return "", plan_files(survey, observations, today=today, settings=settings)
+            return "", plan_write(survey, observations, today=today, target=target)
         # git stores each repo's files while the next repo is merged
         start, scoped = folder_prefix(settings.data_path), set(survey.scope or ())
         known = {
@@ -134,9 +135,7 @@ def store(
         }
         staging = branch.staging(survey.scope, shallow=[settings.data_path], known=known)
         with staging, _no_cycle_collection():
-            plan = plan_files(
-                survey, observations, today=today, settings=settings, on_repo=staging.add
-            )
+            plan = plan_write(survey, observations, today=today, target=target, on_repo=staging.add)
             del survey  # the files read are merged: their memory goes before the push
             if not any(r.status is RepoStatus.SAVED for r in plan.results):
                 return "", plan
@@ -214,6 +213,21 @@ def open_branch(settings: Settings, remote: Remote, workdir: Path) -> DataBranch
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a plan is written for, of the run's settings: the folder of the branch the data is
+    in, the server the pages link to, and whether PostHog gets each saved repo's history as
+    written (`Plan.histories`)."""
+
+    data_path: str
+    server_url: str
+    keep_histories: bool = False
+
+    @classmethod
+    def of(cls, settings: Settings) -> Target:
+        return cls(settings.data_path, settings.server_url, "posthog" in settings.sinks)
+
+
 def plan_files(
     read: Survey | Mapping[str, bytes],
     observations: Sequence[Observation],
@@ -222,101 +236,131 @@ def plan_files(
     settings: Settings,
     on_repo: Callable[[Mapping[str, bytes]], None] = lambda files: None,
 ) -> Plan:
+    """`plan_write` for a run's `settings`, on what it `read` of the branch
+    (`view.survey_branch`; or all the branch's files, path -> bytes)."""
+    if not isinstance(read, Survey):
+        read = survey_branch(FilesInMemory(read), observations, today=today, settings=settings)
+    return plan_write(read, observations, today=today, target=Target.of(settings), on_repo=on_repo)
+
+
+def plan_write(
+    read: Survey,
+    observations: Sequence[Observation],
+    *,
+    today: dt.date,
+    target: Target,
+    on_repo: Callable[[Mapping[str, bytes]], None] = lambda files: None,
+) -> Plan:
     """Pure: the files to write for these observations on top of what a run `read` of the
-    branch (`view.survey_branch`; or all the branch's files, path -> bytes).
+    branch (left as it is).
 
     Every repo folder still in layout 1 moves to layout 2 in the same plan, observed or not;
     one whose files cannot be read fails as a whole and stays as it is.
     `on_repo` gets each repo folder's new files as soon as they are known (git stores them
     meanwhile); they are in the returned plan's files too.
     """
-    if not isinstance(read, Survey):
-        read = survey_branch(FilesInMemory(read), observations, today=today, settings=settings)
     if read.quiet:  # nothing new: every repo's files stay as they are
         return Plan(
             files={},
             results=tuple(RepoResult.saved(o, 0) for o in observations),
             index=tuple(sorted((name, row) for name, (_, row) in read.index.items())),
         )
-    prefix = settings.data_path
-    state, folders = read.state, read.folders
-    draft = _Draft(prefix, on_repo, {n for n, f in folders.items() if f.layout1}, read.listings)
-    merged_repos: list[tuple[RepoInfo, History]] = []
-    handled: set[str] = set()  # folders this run's repos own (now or under an old name)
+    state = read.state
+    layout1 = {name for name, folder in read.folders.items() if folder.layout1}
+    draft = _Draft(target.data_path, on_repo, layout1, read.listings)
     aside, claims = set_aside(observations, state, read.trees), state.folder_claims()
     for observation in _claimed_last(observations, state, claims):
-        repo = observation.repo
-        handled.add(repo.full_name)
-        entry = state.entry(repo.id)
-        moved_from = _old_name(entry, repo.full_name, folders)
-        old_folder = folders.get(moved_from) if moved_from else None
-        if moved_from:
-            handled.add(moved_from)
-        here = folders.get(repo.full_name)
-        try:
-            taken = aside.get(repo.full_name)
-            kept = _kept_aside(here, taken, claims, state, repo, prefix=prefix)
-            merged = merge_into(
-                (None if kept else here) or Folder.of(join_path(prefix, repo.full_name), {}),
-                observation,
-                known=entry.fingerprint,
-                moved_from=old_folder,
-                past=read.past.get(repo.full_name),
-                since=read.since.get(repo.full_name, dt.date.min),
-            )
-        except (HistoryFormatError, FolderTakenError) as error:
-            draft.fail(repo.full_name, error)
-            continue
-        if old_folder is not None:
-            draft.remove_folder(moved_from, old_folder)
-        if kept is not None:
-            state = draft.set_aside(
-                repo.full_name, kept, state, today=today, server=settings.server_url
-            )
-        draft.warnings.extend((repo.full_name, note) for note in merged.notes)
-        if "posthog" in settings.sinks:  # PostHog's events come from the history as written
-            merged_repos.append((repo, merged.after))
-        if old_folder is None and kept is None and _unchanged(read, repo.full_name, merged):
-            draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name], read=read)
-        else:
-            draft.write(
-                repo.full_name,
-                merged,
-                today=today,
-                server_url=settings.server_url,
-                created=repo.created,
-            )
-        seen = seen_key(
+        taken = aside.get(observation.repo.full_name)
+        state = _plan_repo(
+            draft, read, state, observation, taken=taken, claims=claims, today=today, target=target
+        )
+    for name in sorted(draft.layout1 - draft.handled):
+        state = draft.move(read.folders[name], state, today=today, server_url=target.server_url)
+    return _finished(draft, read, state, observations, today=today)
+
+
+def _plan_repo(
+    draft: _Draft,
+    read: Survey,
+    state: BranchState,
+    observation: Observation,
+    *,
+    taken: tuple[str, str] | None,
+    claims: Mapping[str, Sequence[str]],
+    today: dt.date,
+    target: Target,
+) -> BranchState:
+    """Put one repo's observation into `draft`: its folder merged (with that of its old name,
+    and another id's history found in it set aside to `taken`), or its failure. Returns
+    state.json with the repo's entry as the write leaves it."""
+    repo, prefix = observation.repo, target.data_path
+    entry = state.entry(repo.id)
+    moved_from = _old_name(entry, repo.full_name, read.folders)
+    old_folder = read.folders.get(moved_from) if moved_from else None
+    draft.handled.update(name for name in (repo.full_name, moved_from) if name)
+    here = read.folders.get(repo.full_name)
+    try:
+        kept = _kept_aside(here, taken, claims, state, repo, prefix=prefix)
+        merged = merge_into(
+            (None if kept else here) or Folder.of(join_path(prefix, repo.full_name), {}),
             observation,
-            today=today,
-            server_url=settings.server_url,
-            tree=draft.index[repo.full_name][0],
-            totals=draft.totals_ids.get(repo.full_name, ""),
+            known=entry.fingerprint,
+            moved_from=old_folder,
+            past=read.past.get(repo.full_name),
+            since=read.since.get(repo.full_name, dt.date.min),
         )
-        after = entry_after(state.entry(repo.id), observation, today=today)
-        state = state.with_entry(
-            repo.id, after.with_values(fingerprint=merged.fingerprint, seen=seen)
+    except (HistoryFormatError, FolderTakenError) as error:
+        draft.fail(repo.full_name, error)
+        return state
+    if old_folder is not None:
+        draft.remove_folder(moved_from, old_folder)
+    if kept is not None:
+        state = draft.set_aside(repo.full_name, kept, state, today=today, server=target.server_url)
+    draft.warnings.extend((repo.full_name, note) for note in merged.notes)
+    if target.keep_histories:  # PostHog's events come from the history as written
+        draft.histories.append((repo, merged.after))
+    if old_folder is None and kept is None and _unchanged(read, repo.full_name, merged):
+        draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name], read=read)
+    else:
+        draft.write(
+            repo.full_name, merged, today=today, server_url=target.server_url, created=repo.created
         )
-        draft.results.append(
-            RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
-        )
-        for done in (repo.full_name, moved_from):  # their files are merged: memory goes
-            folders.pop(done, None)
-    for name in sorted(draft.layout1 - handled):
-        state = draft.move(folders[name], state, today=today, server_url=settings.server_url)
-    files = draft.files
+    seen = seen_key(
+        observation,
+        today=today,
+        server_url=target.server_url,
+        tree=draft.index[repo.full_name][0],
+        totals=draft.totals_ids.get(repo.full_name, ""),
+    )
+    draft.results.append(
+        RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
+    )
+    after = entry_after(state.entry(repo.id), observation, today=today)
+    return state.with_entry(repo.id, after.with_values(fingerprint=merged.fingerprint, seen=seen))
+
+
+def _finished(
+    draft: _Draft,
+    read: Survey,
+    state: BranchState,
+    observations: Sequence[Observation],
+    *,
+    today: dt.date,
+) -> Plan:
+    """The plan `draft` holds, with the index and state.json written on top."""
+    files = dict(draft.files)
     rows = index_files(
-        read, draft.index, skip=draft.removed, prefix=prefix, today=today, into=files
+        read, draft.index, skip=draft.removed, prefix=draft.prefix, today=today, into=files
     )
     schema = LAYOUT1_SCHEMA if draft.layout1 else STATE_SCHEMA
-    files[state_path(prefix)] = replace(state, schema=schema).encode()
+    files[state_path(draft.prefix)] = replace(state, schema=schema).encode()
     order = {o.repo.full_name: n for n, o in enumerate(observations)}
     return Plan(
         files=files,
         results=tuple(sorted(draft.results, key=lambda r: order.get(r.full_name, len(order)))),
         errors=tuple(draft.errors),
         warnings=tuple(draft.warnings),
-        histories=tuple(merged_repos),
+        histories=tuple(draft.histories),
         index=tuple(sorted(rows.items())),
         deletes=tuple(sorted(p for p in set(draft.deletes) if p not in files)),
         moved=len(draft.moved),
@@ -326,12 +370,13 @@ def plan_files(
 
 @dataclass
 class _Draft:
-    """A plan while `plan_files` builds it, repo by repo."""
+    """A plan while `plan_write` builds it, repo by repo."""
 
     prefix: str
     on_repo: Callable[[Mapping[str, bytes]], None]
     layout1: set[str]  # folders still in layout 1
     listings: Mapping[str, Listing]  # the files of the folders read, by paths inside them
+    handled: set[str] = field(default_factory=set)  # folders this run's repos own (or owned)
     moved: set[str] = field(default_factory=set)  # folders moved to layout 2 by this plan
     removed: set[str] = field(default_factory=set)  # folders whose repo was renamed
     files: dict[str, bytes] = field(default_factory=dict)
@@ -341,6 +386,7 @@ class _Draft:
     warnings: list[tuple[str, TrafficSyncError]] = field(default_factory=list)
     index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # name -> (tree, row)
     totals_ids: dict[str, str] = field(default_factory=dict)  # name -> its figures' blob id
+    histories: list[tuple[RepoInfo, History]] = field(default_factory=list)  # for PostHog
 
     def write(
         self,
