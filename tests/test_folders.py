@@ -186,10 +186,10 @@ def test_a_snapshot_period_left_without_rows_is_removed() -> None:
     only them goes, both ways."""
     day = dt.date(2026, 2, 1)
     files = as_files(apply_observation(History(), _busy(day)))
-    assert "referrers/2026-02.json" in files
+    assert "referrers/2026/02.json" in files
     for known in (fingerprint(files), None):
         again = merge_into(folder_of(files), _quiet(day), known=known)
-        assert {"referrers/2026-02.json", "paths/2026-02.csv"} <= set(again.deletes)
+        assert {"referrers/2026/02.json", "paths/2026/02.csv"} <= set(again.deletes)
         assert "referrers" not in again.datasets
         assert written(files, again) == as_files(
             apply_observation(apply_observation(History(), _busy(day)), _quiet(day))
@@ -225,7 +225,7 @@ def test_index_reads_only_what_it_shows() -> None:
     """The index needs views, clones and stats; the snapshots are not read for it."""
     history = apply_observation(History(), _busy(START))
     files = as_files(history)
-    files["paths/2025-06.json"] = b"{broken"
+    files["paths/2025/06.json"] = b"{broken"
     assert index_row_of(folder_of(files)) == index_row(history)
 
 
@@ -341,8 +341,8 @@ def test_new_datasets_round_trip_across_a_year_boundary() -> None:
             ("stars", "2026"),
             ("forks", "2025"),
             ("forks", "2026"),
-            ("releases", "2025-12"),
-            ("releases", "2026-01"),
+            ("releases", "2025/12"),
+            ("releases", "2026/01"),
         ]
         for e in ("json", "csv")
     }

@@ -441,12 +441,12 @@ def test_a_repo_that_fails_stays_in_the_index() -> None:
     )
     files = encode_history(apply_observation(History(), observation))
     current = {f"o/r/{name}": text.encode() for name, text in files.items()}
-    current["o/r/referrers/2026-01.json"] = b"[oops"
+    current["o/r/referrers/2026/01.json"] = b"[oops"
     current[STATE_FILE] = encode_state({})
     settings = parse_settings({"token": "t", "repos": "o/r", "data-repository": "./d"}, {})
     later = replace(observation, fetched_on=day + dt.timedelta(days=1))
     plan = plan_files(current, [later], today=later.fetched_on, settings=settings)
     assert plan.results[0].status is RepoStatus.FAILED
-    assert "o/r/referrers/2026-01.json" in plan.results[0].error
+    assert "o/r/referrers/2026/01.json" in plan.results[0].error
     assert not any(path.startswith("o/r/") for path in plan.files)
     assert "o/r" in plan.files["README.md"].decode()

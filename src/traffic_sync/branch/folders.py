@@ -9,9 +9,10 @@ at their tail (`codec`'s windows), and views, clones and stats are read through 
 Any other folder is read whole and strictly, and refused if it cannot be trusted. Both ways give
 the same bytes; the fingerprint only decides how much work that takes.
 
-A folder that still holds layout 1's whole files (`views.json` ...) is always read strictly,
-whole files and period files together, and written back as period files only: the whole files
-go in the same commit.
+A folder that still holds layout 1's whole files (`views.json` ...), or month files in layout
+2's first, flat form (`referrers/2026-01.json`, now `referrers/2026/01.json`), is always read
+strictly, all its files together, and written back as period files in year folders only: the
+old files go in the same commit.
 
 Stars and forks rows carry a running `total` across period files. A write never needs the older
 periods to get it right: `write_periods` recomputes the totals of the rows it writes from the
@@ -81,6 +82,7 @@ class Folder:
     files: Mapping[str, bytes]
     periods: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     layout1: bool = False  # some of layout 1's whole files are still there
+    flat: bool = False  # some month files are still in layout 2's first, flat form
     ids: Mapping[str, str] = field(default_factory=dict)  # every data file's git blob id
 
     @classmethod
@@ -94,11 +96,13 @@ class Folder:
             ids = {name: blob_sha(data) for name, data in files.items()}
         data_ids: dict[str, str] = {}
         periods: dict[str, list[str]] = {d.name: [] for d in DATASETS}
+        flat = False
         for name, sha in ids.items():
             data_file = parse_data_file(name)
             if data_file is None:
                 continue
             data_ids[name] = sha
+            flat = flat or data_file.flat
             if data_file.period and data_file.ext == "json":
                 periods[data_file.dataset.name].append(data_file.period)
         return cls(
@@ -106,8 +110,14 @@ class Folder:
             {name: files[name] for name in data_ids if name in files},
             {name: tuple(sorted(found)) for name, found in periods.items()},
             layout1=any(name in LAYOUT1_FILES for name in data_ids),
+            flat=flat,
             ids=data_ids,
         )
+
+    @property
+    def outdated(self) -> bool:
+        """Whether the folder is not in the current layout yet: it moves, read whole."""
+        return self.layout1 or self.flat
 
     def fingerprint(self) -> str:
         """The fingerprint of the folder's data files, read or not (see `fingerprint`)."""
@@ -177,7 +187,7 @@ def _digest(ids: Mapping[str, str]) -> str:
 def trusted(folder: Folder, *, known: str | None) -> bool:
     """Whether the folder is as this tool wrote it (`known`: the fingerprint state.json keeps
     for it), so that its newest period files can be read alone."""
-    return known is not None and not folder.layout1 and folder.fingerprint() == known
+    return known is not None and not folder.outdated and folder.fingerprint() == known
 
 
 def merge_into(
@@ -475,7 +485,8 @@ def read_folder(folder: Folder) -> tuple[History, tuple[TwinWarning, ...]]:
         if data_file is None or not data_file.period or data_file.ext != "csv":
             continue
         dataset, period = data_file.dataset, data_file.period
-        csv_path, json_name = f"{folder.path}/{name}", period_file(dataset, period, "json")
+        # its twin is named in its own form (a flat month file's twin is flat too)
+        csv_path, json_name = f"{folder.path}/{name}", f"{name.removesuffix('.csv')}.json"
         read = parts[dataset.name]
         if json_name not in folder.ids:
             read[period] = decode_csv(dataset, _text(data), path=csv_path)

@@ -156,6 +156,8 @@ def survey_branch(
     for path, entry in listing.items():
         owner, name, rel = path.removeprefix(start).split("/", 2)
         survey.listings.setdefault(f"{owner}/{name}", {})[rel] = entry
+    if _flat_months(survey.listings):  # written by layout 2's first form: it all moves at once
+        return _survey_whole(branch, state, prefix)
     wanted, totals = _first_reads(
         survey, observations, written=written, today=today, settings=settings, start=start
     )
@@ -164,11 +166,23 @@ def survey_branch(
     files.update(branch.read_paths(more))
     for name, inside in survey.listings.items():
         survey.folders[name] = _folder(start + name, inside, files)
-    layout1 = {name for name, folder in survey.folders.items() if folder.layout1}
+    outdated = {name for name, folder in survey.folders.items() if folder.outdated}
     kept = {moved for _, moved in set_aside(observations, state, trees).values()}
-    survey.scope = [start + name for name in sorted(written | layout1 | kept)]
+    survey.scope = [start + name for name in sorted(written | outdated | kept)]
     survey.scope.append(start + ".traffic-sync")
     return survey
+
+
+def _flat_months(listings: Mapping[str, Listing]) -> bool:
+    """Whether a folder listed holds month files in layout 2's first, flat form
+    (`referrers/2026-01.json`): a branch that version wrote, whose every folder moves to year
+    folders in one commit, as a branch in layout 1 does (state.json does not tell: both forms
+    are schema 2, which was not released before month files went into year folders)."""
+    return any(
+        (data_file := parse_data_file(rel)) is not None and data_file.flat
+        for inside in listings.values()
+        for rel in inside
+    )
 
 
 def _check_empty(branch: BranchFiles, settings: Settings) -> None:
@@ -375,9 +389,10 @@ def _first_reads(
         if name in fast:
             continue
         data_files = {rel: f for rel in inside if (f := parse_data_file(rel)) is not None}
-        # a folder written, or one still holding layout 1's whole files, is read whole; of
-        # another, what its index row is made of
-        whole = name in written or any(not f.period for f in data_files.values())
+        # a folder written, or one still holding layout 1's whole files or flat month files
+        # (it moves, so every row of it is written), is read whole; of another, what its
+        # index row is made of
+        whole = name in written or any(not f.period or f.flat for f in data_files.values())
         wanted.update(
             f"{start}{name}/{rel}"
             for rel, data_file in data_files.items()

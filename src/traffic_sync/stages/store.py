@@ -86,6 +86,7 @@ class Plan:
     deletes: tuple[str, ...] = ()  # files removed: renamed repos' folders, emptied periods, ...
     moved: int = 0  # repo folders moved from layout 1 to layout 2
     layout1_left: int = 0  # repo folders still in layout 1 (their files cannot be read)
+    months: bool = False  # the folders moved were in layout 2's first, flat form only
 
 
 def read_state(settings: Settings, *, remote: Remote, workdir: Path) -> BranchState:
@@ -144,6 +145,7 @@ def store(
                 plan.results,
                 moved=plan.moved,
                 layout1_left=plan.layout1_left,
+                months=plan.months,
                 notes=[note for _, note in plan.warnings],
             )
             sha = staging.commit(plan.files, message, deletes=plan.deletes)
@@ -215,9 +217,8 @@ def open_branch(settings: Settings, remote: Remote, workdir: Path) -> DataBranch
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What a plan is written for, of the run's settings: the folder of the branch the data is
-    in, the server the pages link to, and whether PostHog gets each saved repo's history as
-    written (`Plan.histories`)."""
+    """Of the run's settings, what a plan uses: the data's folder in the branch, the server the
+    pages link to, whether PostHog gets each saved repo's history as written (`histories`)."""
 
     data_path: str
     server_url: str
@@ -266,7 +267,7 @@ def plan_write(
             index=tuple(sorted((name, row) for name, (_, row) in read.index.items())),
         )
     state = read.state
-    layout1 = {name for name, folder in read.folders.items() if folder.layout1}
+    layout1 = {name for name, folder in read.folders.items() if folder.outdated}
     draft = _Draft(target.data_path, on_repo, layout1, read.listings)
     aside, claims = set_aside(observations, state, read.trees), state.folder_claims()
     for observation in _claimed_last(observations, state, claims):
@@ -365,6 +366,7 @@ def _finished(
         deletes=tuple(sorted(p for p in set(draft.deletes) if p not in files)),
         moved=len(draft.moved),
         layout1_left=len(draft.layout1),
+        months=not any(read.folders[name].layout1 for name in draft.moved | draft.layout1),
     )
 
 
@@ -374,7 +376,7 @@ class _Draft:
 
     prefix: str
     on_repo: Callable[[Mapping[str, bytes]], None]
-    layout1: set[str]  # folders still in layout 1
+    layout1: set[str]  # folders still in layout 1 or in layout 2's flat form (`outdated`)
     listings: Mapping[str, Listing]  # the files of the folders read, by paths inside them
     handled: set[str] = field(default_factory=set)  # folders this run's repos own (or owned)
     moved: set[str] = field(default_factory=set)  # folders moved to layout 2 by this plan
@@ -455,16 +457,11 @@ class _Draft:
         return state.with_entry(kept.old_id, entry)
 
     def move(
-        self,
-        folder: Folder,
-        state: BranchState,
-        *,
-        today: dt.date,
-        server_url: str,
+        self, folder: Folder, state: BranchState, *, today: dt.date, server_url: str
     ) -> BranchState:
-        """A folder in layout 1 that no repo of this run owns, moved to layout 2 as it is;
-        its page is redrawn as of the last day it was saved, with links to the new files.
-        Returns state.json with the folder's new fingerprint."""
+        """A folder in layout 1 (or with flat month files) that no repo of this run owns, moved
+        as it is; its page is redrawn as of the last day it was saved, with links to the new
+        files. Returns state.json with the folder's new fingerprint."""
         name = folder.path.removeprefix(folder_prefix(self.prefix))
         try:
             merged = move_folder(folder)
@@ -653,6 +650,7 @@ def commit_message(
     *,
     moved: int = 0,
     layout1_left: int = 0,
+    months: bool = False,
     notes: Sequence[TrafficSyncError] = (),
 ) -> str:
     """`traffic-sync: <date>, <n> repos, <k> new days`, a line on the move to layout 2 when
@@ -666,13 +664,22 @@ def commit_message(
         for r in saved
     )
     if moved:
-        body = f"{_move_summary(moved, layout1_left)}\n\n{body}"
+        body = f"{_move_summary(moved, layout1_left, months=months)}\n\n{body}"
     if notes:
         body += "\n\n" + "\n".join(f"- {note.message}" for note in notes)
     return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
 
 
-def _move_summary(moved: int, left: int) -> str:
+def _move_summary(moved: int, left: int, *, months: bool = False) -> str:
+    """The line on a move to layout 2, or (`months`) of layout 2's first, flat month files
+    (`referrers/2026-01.json`) into year folders (`referrers/2026/01.json`)."""
+    if months and not left:
+        return f"Moved the month files into year folders: {_repos(moved)}."
+    if months:
+        return (
+            f"Moved the month files of {_repos(moved)} into year folders; {_repos(left)} not, "
+            "whose files cannot be read (see the run's errors)."
+        )
     if not left:
         return f"Moved the data branch to layout 2 (period files): {_repos(moved)}."
     return (
@@ -684,11 +691,9 @@ def _move_summary(moved: int, left: int) -> str:
 def moved_line(plan: Plan, *, dry_run: bool) -> str:
     """The progress line of a run that moves folders to layout 2."""
     if dry_run:
-        return (
-            f"Dry run: {_repos(plan.moved)} would move to layout 2 (period files); "
-            "nothing was written."
-        )
-    return _move_summary(plan.moved, plan.layout1_left)
+        where = "month files into year folders" if plan.months else "layout 2 (period files)"
+        return f"Dry run: {_repos(plan.moved)} would move to {where}; nothing was written."
+    return _move_summary(plan.moved, plan.layout1_left, months=plan.months)
 
 
 def _repos(count: int) -> str:
