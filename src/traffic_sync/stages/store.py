@@ -68,6 +68,7 @@ from traffic_sync.core.models import (
 )
 from traffic_sync.pages.render import render_index, render_repo_page
 from traffic_sync.sinks.gitstore import DataBranch, Remote, prepare_local
+from traffic_sync.stages.messages import commit_message, move_summary, repo_count
 
 PUSH_ATTEMPTS = 5
 Pushed = TypeVar("Pushed")  # what one push attempt returns
@@ -296,10 +297,10 @@ def _plan_repo(
     state.json with the repo's entry as the write leaves it."""
     repo, prefix = observation.repo, target.data_path
     entry = state.entry(repo.id)
-    moved_from = _old_name(entry, repo.full_name, read.folders)
-    old_folder = read.folders.get(moved_from) if moved_from else None
+    moved_from = _old_name(entry, repo.full_name, draft.unmerged(read))
+    old_folder = draft.unmerged(read).get(moved_from) if moved_from else None
     draft.handled.update(name for name in (repo.full_name, moved_from) if name)
-    here = read.folders.get(repo.full_name)
+    here = draft.unmerged(read).get(repo.full_name)
     try:
         kept = _kept_aside(here, taken, claims, state, repo, prefix=prefix)
         merged = merge_into(
@@ -336,6 +337,7 @@ def _plan_repo(
     draft.results.append(
         RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
     )
+    draft.merged.update(name for name in (repo.full_name, moved_from) if name)
     after = entry_after(state.entry(repo.id), observation, today=today)
     return state.with_entry(repo.id, after.with_values(fingerprint=merged.fingerprint, seen=seen))
 
@@ -379,6 +381,7 @@ class _Draft:
     layout1: set[str]  # folders still in layout 1 or in layout 2's flat form (`outdated`)
     listings: Mapping[str, Listing]  # the files of the folders read, by paths inside them
     handled: set[str] = field(default_factory=set)  # folders this run's repos own (or owned)
+    merged: set[str] = field(default_factory=set)  # folders read whose rows are merged already
     moved: set[str] = field(default_factory=set)  # folders moved to layout 2 by this plan
     removed: set[str] = field(default_factory=set)  # folders whose repo was renamed
     files: dict[str, bytes] = field(default_factory=dict)
@@ -417,6 +420,10 @@ class _Draft:
         self.deletes.extend(f"{folder}/{file}" for file in merged.deletes)
         self.index[name] = entry
         self._moved(name)
+
+    def unmerged(self, read: Survey) -> _Unmerged:
+        """The folders `read` holds whose rows no repo of this plan merged yet."""
+        return _Unmerged(read.folders, self.merged)
 
     def keep(self, name: str, merged: Merged, *, tree: str, read: Survey) -> None:
         """A repo folder whose files stay as they are: only its index row is needed, and the
@@ -578,6 +585,17 @@ def _tree_after(before: Listing, written: Mapping[str, bytes], deletes: Iterable
 
 
 @dataclass(frozen=True, slots=True)
+class _Unmerged:
+    """Of the folders read, those still in place (one a renamed repo took is not)."""
+
+    folders: Mapping[str, Folder]
+    merged: set[str]
+
+    def get(self, name: str) -> Folder | None:
+        return None if name in self.merged else self.folders.get(name)
+
+
+@dataclass(frozen=True, slots=True)
 class _Kept:
     """Another repo id's history found in a repo's folder, and where it moves."""
 
@@ -635,66 +653,18 @@ def _claimed_last(
     return sorted(observations, key=lambda o: waits(o, frozenset({str(o.repo.id)})))
 
 
-def _old_name(entry: RepoEntry, full_name: str, folders: Mapping[str, Folder]) -> str:
+def _old_name(entry: RepoEntry, full_name: str, folders: _Unmerged) -> str:
     """The folder this repo's history is in under an earlier name (renamed or transferred:
     state.json is keyed by repo id), or "" when it has not moved."""
     old = entry.full_name
     if old is None or old == full_name:
         return ""
-    return old if old in folders else ""
-
-
-def commit_message(
-    today: dt.date,
-    results: Sequence[RepoResult],
-    *,
-    moved: int = 0,
-    layout1_left: int = 0,
-    months: bool = False,
-    notes: Sequence[TrafficSyncError] = (),
-) -> str:
-    """`traffic-sync: <date>, <n> repos, <k> new days`, a line on the move to layout 2 when
-    folders moved, one line per saved repo, and one per note (a history set aside, a CSV
-    rebuilt, a JSON recovered)."""
-    saved = [r for r in results if r.status is RepoStatus.SAVED]
-    days = sum(r.days_added for r in saved)
-    body = "\n".join(
-        f"- {r.full_name}: +{r.days_added} days"
-        + (f" (moved from {r.renamed_from})" if r.renamed_from else "")
-        for r in saved
-    )
-    if moved:
-        body = f"{_move_summary(moved, layout1_left, months=months)}\n\n{body}"
-    if notes:
-        body += "\n\n" + "\n".join(f"- {note.message}" for note in notes)
-    return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
-
-
-def _move_summary(moved: int, left: int, *, months: bool = False) -> str:
-    """The line on a move to layout 2, or (`months`) of layout 2's first, flat month files
-    (`referrers/2026-01.json`) into year folders (`referrers/2026/01.json`)."""
-    if months and not left:
-        return f"Moved the month files into year folders: {_repos(moved)}."
-    if months:
-        return (
-            f"Moved the month files of {_repos(moved)} into year folders; {_repos(left)} not, "
-            "whose files cannot be read (see the run's errors)."
-        )
-    if not left:
-        return f"Moved the data branch to layout 2 (period files): {_repos(moved)}."
-    return (
-        f"Moved {_repos(moved)} to layout 2 (period files); {_repos(left)} still in layout 1, "
-        "whose files cannot be read (see the run's errors)."
-    )
+    return old if folders.get(old) is not None else ""
 
 
 def moved_line(plan: Plan, *, dry_run: bool) -> str:
     """The progress line of a run that moves folders to layout 2."""
     if dry_run:
         where = "month files into year folders" if plan.months else "layout 2 (period files)"
-        return f"Dry run: {_repos(plan.moved)} would move to {where}; nothing was written."
-    return _move_summary(plan.moved, plan.layout1_left, months=plan.months)
-
-
-def _repos(count: int) -> str:
-    return f"{count:,} repo" + ("" if count == 1 else "s")
+        return f"Dry run: {repo_count(plan.moved)} would move to {where}; nothing was written."
+    return move_summary(plan.moved, plan.layout1_left, months=plan.months)
