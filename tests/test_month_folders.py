@@ -25,7 +25,7 @@ from traffic_sync.branch.codec import REFERRERS, DataFile, parse_data_file, peri
 from traffic_sync.branch.folders import Folder, fingerprint, repo_folders, trusted
 from traffic_sync.branch.state import STATE_FILE, read_state
 from traffic_sync.branch.view import INDEX_FILE
-from traffic_sync.demo.simulator import SimulatedGitHub
+from traffic_sync.demo import SimulatedGitHub
 
 NAMES = ["octo/alpha", "octo/beta"]
 YEAR_FOLDER = re.compile(r"[^/]+/[^/]+/(referrers|paths|releases)/[0-9]{4}/[0-9]{2}\.(json|csv)")
