@@ -33,8 +33,9 @@ RUN pip install --no-deps -r requirements.txt \
     && pip uninstall --yes --quiet pip setuptools
 
 # entrypoint.py puts /app/src on sys.path: no build step, so no unpinned build tools. Compiled
-# here, so no run spends its start compiling.
-COPY entrypoint.py ./
+# here, so no run spends its start compiling. action.yml beside src/, as in a clone: the flags'
+# names, defaults and help are read from it.
+COPY entrypoint.py action.yml ./
 COPY src/ ./src/
 RUN python -m compileall -q /app/src
 

@@ -135,6 +135,9 @@ def main() -> None:
                 f"{by_latency:.2f} s, pacer {by_pacer:.2f} s)"
             )
             print(f"ratio to bound       {wall / bound:.2f}")
+            # GitHub's floor: the four traffic calls a repo, at the pacer's rate
+            floor = max(0.0, (4 * args.repos - args.rpm / 60) * 60 / args.rpm)
+            print(f"floor (4 a repo)     {floor:.2f} s, ratio {wall / max(floor, 1e-9):.2f}")
             if not args.no_serial:
                 serial, _, _ = sync(
                     url,

@@ -6,17 +6,17 @@
 The second line is the organisation case: 10,000 repos with 10 years each in the branch, 1,000
 of them synced that day (the budget's share of one 5,000/h token).
 
-The data branch is generated, not produced by running the tool for years of simulated days:
-one `git fast-import` writes a single commit, the tip, holding what traffic-sync's own encoders
-and renderers write (layout 2: `views/`, `clones/`, `stats/` a file a year, `referrers/`,
-`paths/` a file a month, JSON and CSV; each repo's page; the index; `.traffic-sync/state.json`
-with the schema, `last_success`, folder fingerprint and `seen` key a run records). One commit
-is all a run sees: it fetches the tip alone (`--depth 1`). So that 10,000 x 10 years builds in
-minutes, the period files older than the 14-day window of the measured days are drawn from a
-small pool of variants (`--pool`; git stores each once), while every file the window reaches,
-and every page, is each repo's own, as with real repos; `--pool 0` gives every repo its own
-files throughout (1,000 x 3 years then builds in about 2 minutes; `--keep DIR` keeps a built
-branch for the next measurements). Each day has 3 referrers and 3 paths.
+The data branch is generated, not produced by running the tool for years of simulated days: one
+`git fast-import` writes a single commit, the tip, holding what traffic-sync's own encoders and
+renderers write (layout 2: `views/`, `clones/`, `stats/` a file a year, `referrers/`, `paths/` a
+file a month in a folder a year, JSON and CSV; each repo's page; the index; `.traffic-
+sync/state.json` with the schema, `last_success`, folder fingerprint and `seen` key a run
+records). One commit is all a run sees: it fetches the tip alone (`--depth 1`). So that 10,000 x
+10 years builds in minutes, the period files older than the 14-day window of the measured days
+are drawn from a small pool of variants (`--pool`; git stores each once), while every file the
+window reaches, and every page, is each repo's own, as with real repos; `--pool 0` gives every
+repo its own files throughout (1,000 x 3 years then builds in about 2 minutes; `--keep DIR`
+keeps a built branch for the next measurements). Each day has 3 referrers and 3 paths.
 
 Each measurement is `store()`, the Action's own path, in a fresh process:
 - *unchanged run*: the tip's day observed again (no commit expected: this also proves the
@@ -75,15 +75,8 @@ from traffic_sync.branch.codec import (
     parse_data_file,
     period_file,
 )
-from traffic_sync.branch.folders import FINGERPRINT
-from traffic_sync.branch.view import (
-    INDEX_FILE,
-    SEEN,
-    STATE_FILE,
-    STATE_SCHEMA,
-    TOTALS_FOLDER,
-    seen_key,
-)
+from traffic_sync.branch.state import FINGERPRINT, SEEN, STATE_FILE, encode_state
+from traffic_sync.branch.view import INDEX_FILE, TOTALS_FOLDER, seen_key
 from traffic_sync.core.config import Settings
 from traffic_sync.core.history import WINDOW_DAYS, apply_observation
 from traffic_sync.core.models import (
@@ -411,8 +404,7 @@ def _write_top(
     out.put(top, "README.md", out.blob(index), len(index))
     stored = encode_index(shown)
     out.put(top, INDEX_FILE, out.blob(stored), len(stored))
-    data = {"schema": STATE_SCHEMA, "repos": dict(sorted(state.items()))}
-    state_bytes = (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+    state_bytes = encode_state(state)
     out.put(top, STATE_FILE, out.blob(state_bytes), len(state_bytes))
 
 

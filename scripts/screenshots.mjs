@@ -11,22 +11,11 @@ import { readFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { ARGS, CHROMIUM } from "../tests/mermaid/chromium.mjs";
 
 const require = createRequire(new URL("../tests/mermaid/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
 const MERMAID = require.resolve("mermaid/dist/mermaid.min.js");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-// Debian's Chromium in a closed network: no sandbox as root, no background connections.
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const WIDTH = 1012; // github.com's README box
 const MAX_HEIGHT = 1500; // the top of a long page says enough, and keeps the PNG small
 

@@ -88,12 +88,15 @@ def dataset_files(
     tree: dict[str, bytes], folder: str, dataset: str, ext: str = "json"
 ) -> list[str]:
     """The paths of a dataset's period files in a repo folder, in name (so date) order:
-    `<folder>/<dataset>/<period>.<ext>`, as a user's glob finds them."""
+    `<folder>/<dataset>/<year>.<ext>` or `<folder>/<dataset>/<year>/<month>.<ext>`, as a
+    user's glob finds them."""
     start = f"{folder}/{dataset}/"
     return sorted(
         path
         for path in tree
-        if path.startswith(start) and "/" not in path[len(start) :] and path.endswith(f".{ext}")
+        if path.startswith(start)
+        and path[len(start) :].count("/") <= 1
+        and path.endswith(f".{ext}")
     )
 
 
@@ -107,7 +110,7 @@ def repo_folders(tree: dict[str, bytes]) -> set[str]:
     return {
         "/".join(path.split("/")[:2])
         for path in tree
-        if path.count("/") == 3 and not path.startswith(".")
+        if path.count("/") >= 3 and not path.startswith(".")
     }
 
 

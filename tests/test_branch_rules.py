@@ -17,7 +17,8 @@ from tests.runner import StepResult, run_step
 from traffic_sync.branch.codec import VIEWS as VIEWS_DATASET
 from traffic_sync.branch.codec import decode_csv, encode_csv, encode_history, encode_json
 from traffic_sync.branch.folders import Folder, read_folder
-from traffic_sync.branch.view import STATE_FILE, encode_state, set_aside
+from traffic_sync.branch.state import STATE_FILE, BranchState, encode_state
+from traffic_sync.branch.view import set_aside
 from traffic_sync.core.errors import (
     CsvEditedWarning,
     HistoryFormatError,
@@ -376,7 +377,7 @@ def _seen(name: str, repo_id: int) -> Observation:
 
 def test_set_aside_names_folders_another_unseen_id_claims() -> None:
     """Only a folder another id claims, whose repo is not this run's under another name."""
-    state: dict[str, dict[str, object]] = {"1": {"full_name": "o/a"}, "2": {"full_name": "o/b"}}
+    state = BranchState.from_json({"1": {"full_name": "o/a"}, "2": {"full_name": "o/b"}})
     trees = {"o/a": "t1", "o/b": "t2"}
     assert set_aside([_seen("o/a", 1)], state, trees) == {}  # its own
     assert set_aside([_seen("o/a", 9)], state, trees) == {"o/a": ("1", "o/a~1")}

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests import branch
 from tests.helpers.gitrepo import blobs_in, git
 from traffic_sync.branch.codec import encode_history
-from traffic_sync.branch.view import STATE_FILE, encode_state
+from traffic_sync.branch.state import STATE_FILE, encode_state
 from traffic_sync.core.gitids import blob_sha
 from traffic_sync.core.models import (
     Bucket,
@@ -122,7 +122,7 @@ def test_a_new_day_reads_the_newest_files_of_its_repo_and_nothing_else(tmp_path:
         "octo/r1/stats/2025.json",
         "octo/r1/views/2024.json",
         "octo/r1/views/2023.csv",
-        "octo/r1/referrers/2025-06.json",
+        "octo/r1/referrers/2025/06.json",
     ):
         assert blob_of(before, path) not in read, path
     others = {blob_of(before, p) for p in before if p.startswith(("octo/r2/", "octo/r3/"))}

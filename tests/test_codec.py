@@ -90,14 +90,14 @@ def test_rows_live_in_the_file_of_their_period() -> None:
         "clones/2026.json",
         "forks/2026.csv",
         "forks/2026.json",
-        "paths/2026-01.csv",
-        "paths/2026-01.json",
-        "referrers/2025-12.csv",
-        "referrers/2025-12.json",
-        "referrers/2026-01.csv",
-        "referrers/2026-01.json",
-        "releases/2026-01.csv",
-        "releases/2026-01.json",
+        "paths/2026/01.csv",
+        "paths/2026/01.json",
+        "referrers/2025/12.csv",
+        "referrers/2025/12.json",
+        "referrers/2026/01.csv",
+        "referrers/2026/01.json",
+        "releases/2026/01.csv",
+        "releases/2026/01.json",
         "stars/2025.csv",
         "stars/2025.json",
         "stars/2026.csv",
@@ -123,19 +123,19 @@ def test_empty_history_writes_no_file() -> None:
 def test_data_file_names() -> None:
     """Period files and layout 1's whole files are data files; nothing else is."""
     assert parse_data_file("views/2026.json") == DataFile(VIEWS, "2026", "json")
-    assert parse_data_file("referrers/2026-01.csv") == DataFile(REFERRERS, "2026-01", "csv")
+    assert parse_data_file("referrers/2026/01.csv") == DataFile(REFERRERS, "2026-01", "csv")
     assert parse_data_file("stats.json") == DataFile(STATS, "", "json")
-    assert period_file(PATHS, "2025-12", "csv") == "paths/2025-12.csv"
+    assert period_file(PATHS, "2025-12", "csv") == "paths/2025/12.csv"
     assert parse_data_file("stars/2026.json") == DataFile(STARS, "2026", "json")
     assert parse_data_file("forks/2025.csv") == DataFile(FORKS, "2025", "csv")
-    assert parse_data_file("releases/2026-02.json") == DataFile(RELEASES, "2026-02", "json")
+    assert parse_data_file("releases/2026/02.json") == DataFile(RELEASES, "2026-02", "json")
     layout1 = ("views", "clones", "referrers", "paths", "stats")  # layout 1 had no others
     assert set(LAYOUT1_FILES) == {f"{d}.{e}" for d in layout1 for e in ("json", "csv")}
     for other in (
         "README.md",
         "views/2026-01.json",  # views are kept by year
         "referrers/2026.json",  # referrers by month
-        "referrers/2026-13.json",
+        "referrers/2026/13.json",
         "views/26.json",
         "views/2026.txt",
         "views/notes.json",
@@ -177,8 +177,8 @@ def test_layout1_whole_files_read_as_before() -> None:
 def test_unreadable_period_file_is_named() -> None:
     """A bad period file fails the read with its own path."""
     files = encode_history(SAMPLE)
-    files["referrers/2025-12.json"] = '[{"date": "2025-12-31"}]'
-    with pytest.raises(HistoryFormatError, match=r"octo/hello/referrers/2025-12\.json"):
+    files["referrers/2025/12.json"] = '[{"date": "2025-12-31"}]'
+    with pytest.raises(HistoryFormatError, match=r"octo/hello/referrers/2025/12\.json"):
         decode_history(files, folder="octo/hello")
 
 

@@ -7,11 +7,12 @@ parts at work together; here each rule is checked by itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import pytest
 
 from tests.helpers.sync import TOKEN, ListLog, settings_for
+from traffic_sync.branch.state import BranchState
 from traffic_sync.core.models import Observation, RepoInfo, RepoStatus
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import RetryPolicy
@@ -27,8 +28,8 @@ STATE = {
 }
 
 
-def state() -> Mapping[str, Mapping[str, object]]:
-    return STATE
+def state() -> BranchState:
+    return BranchState.from_json(STATE)
 
 
 def test_gap_risk_wording() -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from traffic_sync.branch.state import STATE_KEY, read_growth_state, write_growth_state
+from traffic_sync.branch.state import STATE_KEY, RepoEntry
 from traffic_sync.core.growth import GrowthRow, Position, Series
 from traffic_sync.core.models import GrowthState, GrowthUpdate
 
@@ -20,22 +20,23 @@ KEPT = GrowthState(
 
 def test_state_round_trips_through_the_entry() -> None:
     """What a run writes is what the next run reads, series by series."""
-    entry: dict[str, object] = {}
-    write_growth_state(entry, [GrowthUpdate(Series.STARS, (), KEPT)])
-    assert read_growth_state(entry, Series.STARS) == KEPT
-    assert read_growth_state(entry, Series.FORKS) == GrowthState()
+    entry = RepoEntry.decode(
+        RepoEntry().with_growth([GrowthUpdate(Series.STARS, (), KEPT)]).to_json()
+    )
+    assert entry.growth_state(Series.STARS) == KEPT
+    assert entry.growth_state(Series.FORKS) == GrowthState()
 
 
 def test_writing_keeps_the_keys_and_series_others_own() -> None:
     """A run that touched only stars keeps the forks' state and the entry's other keys."""
-    entry: dict[str, object] = {"posthog": {"views": "2026-01-01"}}
-    write_growth_state(entry, [GrowthUpdate(Series.FORKS, (), GrowthState(count=3))])
-    write_growth_state(
-        entry, [GrowthUpdate(Series.STARS, (GrowthRow(dt.date(2026, 1, 2), 1, 1),), KEPT)]
+    entry = RepoEntry.decode({"posthog": {"views": "2026-01-01"}})
+    entry = entry.with_growth([GrowthUpdate(Series.FORKS, (), GrowthState(count=3))])
+    entry = entry.with_growth(
+        [GrowthUpdate(Series.STARS, (GrowthRow(dt.date(2026, 1, 2), 1, 1),), KEPT)]
     )
-    assert entry["posthog"] == {"views": "2026-01-01"}
-    assert read_growth_state(entry, Series.FORKS) == GrowthState(count=3)
-    assert read_growth_state(entry, Series.STARS) == KEPT
+    assert entry.to_json()["posthog"] == {"views": "2026-01-01"}
+    assert entry.growth_state(Series.FORKS) == GrowthState(count=3)
+    assert entry.growth_state(Series.STARS) == KEPT
 
 
 @pytest.mark.parametrize(
@@ -50,4 +51,4 @@ def test_writing_keeps_the_keys_and_series_others_own() -> None:
 )
 def test_a_state_it_cannot_read_counts_as_never_fetched(kept: object) -> None:
     """A hand-edited or damaged state costs a backfill again, never a wrong row."""
-    assert read_growth_state({STATE_KEY: kept}, Series.STARS) == GrowthState()
+    assert RepoEntry.decode({STATE_KEY: kept}).growth_state(Series.STARS) == GrowthState()

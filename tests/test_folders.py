@@ -20,6 +20,7 @@ from traffic_sync.branch.codec import (
     dataset_rows,
     encode_history,
     encode_json,
+    parse_data_file,
     period_file,
 )
 from traffic_sync.branch.folders import (
@@ -31,6 +32,7 @@ from traffic_sync.branch.folders import (
     merge_into,
     move_folder,
     repo_folders,
+    spans,
     stored_total_before,
     write_periods,
 )
@@ -184,10 +186,10 @@ def test_a_snapshot_period_left_without_rows_is_removed() -> None:
     only them goes, both ways."""
     day = dt.date(2026, 2, 1)
     files = as_files(apply_observation(History(), _busy(day)))
-    assert "referrers/2026-02.json" in files
+    assert "referrers/2026/02.json" in files
     for known in (fingerprint(files), None):
         again = merge_into(folder_of(files), _quiet(day), known=known)
-        assert {"referrers/2026-02.json", "paths/2026-02.csv"} <= set(again.deletes)
+        assert {"referrers/2026/02.json", "paths/2026/02.csv"} <= set(again.deletes)
         assert "referrers" not in again.datasets
         assert written(files, again) == as_files(
             apply_observation(apply_observation(History(), _busy(day)), _quiet(day))
@@ -223,7 +225,7 @@ def test_index_reads_only_what_it_shows() -> None:
     """The index needs views, clones and stats; the snapshots are not read for it."""
     history = apply_observation(History(), _busy(START))
     files = as_files(history)
-    files["paths/2025-06.json"] = b"{broken"
+    files["paths/2025/06.json"] = b"{broken"
     assert index_row_of(folder_of(files)) == index_row(history)
 
 
@@ -339,8 +341,8 @@ def test_new_datasets_round_trip_across_a_year_boundary() -> None:
             ("stars", "2026"),
             ("forks", "2025"),
             ("forks", "2026"),
-            ("releases", "2025-12"),
-            ("releases", "2026-01"),
+            ("releases", "2025/12"),
+            ("releases", "2026/01"),
         ]
         for e in ("json", "csv")
     }
@@ -420,3 +422,28 @@ def test_writing_from_any_day_equals_encoding_the_whole(
     out, removed = write_periods(folder_of(read), STARS, fresh, since)
     after = {**{n: d for n, d in files.items() if n not in removed}, **out}
     assert after == as_files(History(stars=whole))
+
+
+@settings(max_examples=40, deadline=None)
+@given(runs(), st.sampled_from([0, 30, 90, 400]))
+def test_the_files_spans_read_are_all_a_trusted_write_needs(
+    observations: list[Observation], days_shown: int
+) -> None:
+    """A trusted folder given only the period files `spans` says a run reads writes the same
+    files as the folder given whole: the rule for reads and the rule for writes are one."""
+    files: dict[str, bytes] = {}
+    for observation in observations:
+        known = folder_of(files).fingerprint() if files else None
+        since_read = observation.fetched_on - dt.timedelta(days=days_shown)
+        planned = spans(observation, since_read=since_read)
+        read = {
+            name: data
+            for name, data in files.items()
+            if (data_file := parse_data_file(name)) is not None
+            and planned[data_file.dataset.name].reads(data_file)
+        }
+        partial = Folder.of(FOLDER, read, ids=folder_of(files).ids)
+        whole = merge_into(folder_of(files), observation, known=known)
+        part = merge_into(partial, observation, known=known, past={}, since=since_read)
+        assert (part.files, part.deletes) == (whole.files, whole.deletes)
+        files = written(files, whole)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from traffic_sync.core.growth import (
     GrowthRow,
+    carry_from,
     continue_totals,
     daily_growth,
     merge_growth,
@@ -158,3 +159,20 @@ def test_continued_totals_go_on_from_the_carry(a: list[GrowthRow], carry: int) -
     merged = merge_growth(a)
     older = (GrowthRow(dt.date(2025, 1, 1), carry, carry),)
     assert continue_totals(merged, carry) == merge_growth(older, merged)[1:]
+
+
+@given(series, st.integers(0, 400))
+def test_the_carry_read_off_the_rows_around_a_day_is_the_total_before_it(
+    a: list[GrowthRow], offset: int
+) -> None:
+    """From the row just before a day, or else the first row from it, the carry is the
+    running total of every row before that day; with neither it is unknown."""
+    rows = merge_growth(a)
+    day = dt.date(2024, 1, 1) + dt.timedelta(days=offset)
+    before = [row for row in rows if row.date < day]
+    after = [row for row in rows if row.date >= day]
+    carry = carry_from(before[-1] if before else None, after[0] if after else None)
+    if rows:
+        assert carry == sum(row.new for row in before)
+    else:
+        assert carry is None

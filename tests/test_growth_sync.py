@@ -298,7 +298,7 @@ def test_release_downloads_are_a_daily_snapshot_and_never_make_a_negative_day(
     assert "## Release downloads" in page
     assert f"bar [{expected}]" in page
     assert branch.dataset_files(tree, "octo/small", "releases") == sorted(
-        {f"octo/small/releases/{day:%Y-%m}.json" for day in days}
+        {f"octo/small/releases/{day:%Y/%m}.json" for day in days}
     )
 
 

@@ -60,8 +60,8 @@ def test_ghrs_import_is_one_commit_and_again_is_none(
         f"{REPO}/stars/2024.json",
         f"{REPO}/stars/2026.json",
         f"{REPO}/forks/2025.json",
-        f"{REPO}/referrers/2026-01.json",
-        f"{REPO}/paths/2026-01.csv",
+        f"{REPO}/referrers/2026/01.json",
+        f"{REPO}/paths/2026/01.csv",
         f"{REPO}/README.md",
         "README.md",
     ):

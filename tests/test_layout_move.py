@@ -206,8 +206,8 @@ def test_first_run_moves_the_branch_in_one_commit(
         "octo-org/busy-lib/views/2025.json"
     ]
     assert branch.dataset_files(tree, "octo-org/busy-lib", "referrers") == [
-        "octo-org/busy-lib/referrers/2025-11.json",
-        "octo-org/busy-lib/referrers/2025-12.json",
+        "octo-org/busy-lib/referrers/2025/11.json",
+        "octo-org/busy-lib/referrers/2025/12.json",
     ]
     assert not branch.dataset_files(tree, "octo-org/quiet", "referrers")  # never had a row
     state = json.loads(tree[STATE])
@@ -248,9 +248,9 @@ def test_daily_runs_after_the_move_cross_a_month_and_a_year(
         "octo-org/busy-lib/views/2026.json",
     ]
     assert branch.dataset_files(tree, "octo-org/busy-lib", "paths") == [
-        "octo-org/busy-lib/paths/2025-11.json",
-        "octo-org/busy-lib/paths/2025-12.json",
-        "octo-org/busy-lib/paths/2026-01.json",
+        "octo-org/busy-lib/paths/2025/11.json",
+        "octo-org/busy-lib/paths/2025/12.json",
+        "octo-org/busy-lib/paths/2026/01.json",
     ]
     assert branch.dataset_files(tree, "octo-org/busy-lib", "stats") == [
         "octo-org/busy-lib/stats/2025.json",
@@ -267,7 +267,7 @@ def test_daily_runs_after_the_move_cross_a_month_and_a_year(
     assert {"octo-org/busy-lib/views/2025.json", "octo-org/busy-lib/views/2026.json"} <= first
     assert "octo-org/busy-lib/stats/2026.json" in first
     assert "octo-org/busy-lib/stats/2025.json" not in first  # a snapshot is of its own day
-    assert not any("/referrers/2025-" in path for path in first)
+    assert not any("/referrers/2025/" in path for path in first)
     views_2025 = json.loads(tree["octo-org/busy-lib/views/2025.json"])
     assert views_2025[-1]["date"] == "2025-12-31"
     assert views_2025[-1]["final"]  # made final by the run of January 2nd

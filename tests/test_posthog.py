@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.fake_posthog import FakePostHog
 from tests.helpers.factories import StartPostHog
-from traffic_sync.branch.state import read_watermarks, record_watermarks
+from traffic_sync.branch.state import BranchState
 from traffic_sync.core.errors import PostHogRejectedError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.models import (
@@ -221,19 +221,24 @@ def test_merge_takes_the_later_date() -> None:
 
 def test_watermarks_live_in_state_entries_beside_other_keys() -> None:
     """record keeps other keys, never lowers a stored date; read gives them back."""
-    state: dict[str, dict[str, object]] = {
-        "42": {"full_name": "octocat/Hello-World", "posthog_sent_through": {"views": "2026-01-30"}}
-    }
-    record_watermarks(state, {(42, Metric.VIEWS): day(-5), (42, Metric.CLONES): day(-4)})
-    record_watermarks(state, {(9, Metric.VIEWS): day(-1)})
-    assert state == {
+    state = BranchState.from_json(
+        {
+            "42": {
+                "full_name": "octocat/Hello-World",
+                "posthog_sent_through": {"views": "2026-01-30"},
+            }
+        }
+    )
+    state = state.with_watermarks({(42, Metric.VIEWS): day(-5), (42, Metric.CLONES): day(-4)})
+    state = state.with_watermarks({(9, Metric.VIEWS): day(-1)})
+    assert state.to_json() == {
         "42": {
             "full_name": "octocat/Hello-World",
             "posthog_sent_through": {"clones": "2026-01-28", "views": "2026-01-30"},
         },
         "9": {"posthog_sent_through": {"views": "2026-01-31"}},
     }
-    assert read_watermarks(state) == {
+    assert state.watermarks() == {
         (42, Metric.VIEWS): day(-2),
         (42, Metric.CLONES): day(-4),
         (9, Metric.VIEWS): day(-1),
@@ -247,7 +252,7 @@ def test_watermarks_live_in_state_entries_beside_other_keys() -> None:
 def test_unreadable_watermark_is_an_error(entry: dict[str, object]) -> None:
     """A watermark that is not a date is reported, never read as "nothing sent"."""
     with pytest.raises(ValueError, match="posthog_sent_through"):
-        read_watermarks({"42": entry})
+        BranchState.from_json({"42": entry}).watermarks()
 
 
 # --- properties -------------------------------------------------------------------------------

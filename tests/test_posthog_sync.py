@@ -15,7 +15,7 @@ from tests.fake_posthog import FakePostHog
 from tests.helpers.factories import StartGitHub, StartPostHog
 from tests.helpers.sync import ListLog
 from traffic_sync import cli
-from traffic_sync.branch.view import STATE_FILE
+from traffic_sync.branch.state import STATE_FILE
 from traffic_sync.core.config import Settings
 from traffic_sync.core.models import Metric, RepoStatus, RunReport, SeriesKey
 from traffic_sync.demo import SimRepo, SimulatedGitHub

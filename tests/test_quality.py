@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PYTHON_CODE = ["src", "tests", "scripts", "entrypoint.py"]
+PYTHON_CODE = ["src", "tests", "entrypoint.py", "setup.py", "scripts"]
 RUNTIME = {"pygithub", "requests", "pyyaml"}
 IMAGE_PYTHON = "3.11"  # Debian bookworm's python3, which the Dockerfile installs
 
@@ -56,8 +56,8 @@ def test_ruff_format() -> None:
 
 
 def test_mypy_strict() -> None:
-    """`mypy --strict` passes on the package and the entry point."""
-    run_tool("mypy", "--strict", "src", "entrypoint.py")
+    """`mypy --strict` passes on the package, the entry point and the release script."""
+    run_tool("mypy", "--strict", "src", "entrypoint.py", "scripts")
 
 
 def test_action_yml_matches_the_github_actions_schema() -> None:

@@ -1,82 +1,20 @@
-"""A release is consistent: one SemVer version everywhere, and a changelog entry that covers it."""
+"""A release is consistent: one SemVer version everywhere, and a changelog entry that covers it.
+
+The checks are scripts/release.py's, which refuses a release that fails them."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import tomllib
-from datetime import date
 from pathlib import Path
 
 import pytest
 
+from scripts.release import SEMVER, changelog_problems, label_version, semver_key
 from traffic_sync import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
-# semver.org's own regular expression, with named groups
-SEMVER = re.compile(
-    r"(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
-    r"(?:-(?P<prerelease>(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-    r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
-)
-VERSION_LABEL = re.compile(r'org\.opencontainers\.image\.version="([^"]*)"')
-SECTION = re.compile(r"^## (.*)$", re.M)
-RELEASED = re.compile(r"\[([^\]]+)\] - (\d{4}-\d{2}-\d{2})")
-
-VersionKey = tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]
-
-
-def semver_key(version: str) -> VersionKey:
-    """Sort key in SemVer precedence: a pre-release sorts before its release; build is ignored."""
-    match = SEMVER.fullmatch(version)
-    assert match, f"{version!r} is not SemVer"
-    numbers = int(match["major"]), int(match["minor"]), int(match["patch"])
-    if not match["prerelease"]:
-        return (*numbers, 1, ())
-    identifiers = tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
-        for part in match["prerelease"].split(".")
-    )
-    return (*numbers, 0, identifiers)
-
-
-def label_version(dockerfile: str) -> str | None:
-    """The Dockerfile's `org.opencontainers.image.version` label, or None without one."""
-    match = VERSION_LABEL.search(dockerfile)
-    return match.group(1) if match else None
-
-
-def changelog_problems(text: str, version: str) -> list[str]:
-    """What keeps a Keep a Changelog file from covering `version`; empty when it does."""
-    problems: list[str] = []
-    if not text.startswith("# Changelog\n"):
-        problems.append("does not start with '# Changelog'")
-    headings = SECTION.findall(text)
-    if "[Unreleased]" in headings[1:]:
-        problems.append("[Unreleased] is not the first section")
-    released: list[str] = []
-    for heading in headings:
-        match = RELEASED.fullmatch(heading)
-        if heading == "[Unreleased]":
-            continue
-        if not match or not SEMVER.fullmatch(match[1]):
-            problems.append(f"'## {heading}' is not '[Unreleased]' or '[X.Y.Z] - YYYY-MM-DD'")
-            continue
-        try:
-            date.fromisoformat(match[2])
-        except ValueError:
-            problems.append(f"'## {heading}' has no real date")
-        released.append(match[1])
-    keys = [semver_key(v) for v in released]
-    if keys != sorted(keys, reverse=True) or len(set(keys)) != len(keys):
-        problems.append(f"released sections are not newest first, each once: {released}")
-    if released and semver_key(released[0]) > semver_key(version):
-        problems.append(f"[{released[0]}] is newer than the package's {version}")
-    if "[Unreleased]" not in headings and version not in released:
-        problems.append(f"no [Unreleased] section and none for {version}")
-    return problems
 
 
 def test_version_is_semver() -> None:

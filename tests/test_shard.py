@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from traffic_sync.branch.state import BranchState
 from traffic_sync.core.models import RepoRef
-from traffic_sync.core.shard import Shard, known_ids, select
+from traffic_sync.core.shard import Shard, select
 
 
 def shards(count: int) -> list[Shard]:
@@ -64,7 +65,7 @@ def test_known_ids_read_state_names() -> None:
         "notes": {"full_name": "octo/gamma", "last_success": "2026-03-01"},
         "13": {"last_success": "2026-03-01"},
     }
-    assert known_ids(state) == {"octo/alpha": 11, "octo/beta": 12}
+    assert BranchState.from_json(state).known_ids() == {"octo/alpha": 11, "octo/beta": 12}
 
 
 def test_a_name_taken_again_goes_to_the_repo_synced_last_under_it() -> None:
@@ -76,4 +77,4 @@ def test_a_name_taken_again_goes_to_the_repo_synced_last_under_it() -> None:
         "31": {"full_name": "octo/twin", "last_success": "2026-02-01"},
         "32": {"full_name": "octo/twin", "last_success": "2026-02-01"},
     }
-    assert known_ids(state) == {"octo/site": 22}
+    assert BranchState.from_json(state).known_ids() == {"octo/site": 22}

@@ -16,8 +16,8 @@ from tests.helpers.factories import StartGitHub
 from tests.helpers.sync import NOW, REPOS, TOKEN, ListLog, settings_for, source_for, sync_once
 from traffic_sync import cli
 from traffic_sync.branch.codec import encode_history
-from traffic_sync.branch.folders import FINGERPRINT, fingerprint, repo_folders
-from traffic_sync.branch.view import SEEN, STATE_FILE, encode_state
+from traffic_sync.branch.folders import fingerprint, repo_folders
+from traffic_sync.branch.state import FINGERPRINT, SEEN, STATE_FILE, encode_state
 from traffic_sync.core.errors import PrivacyError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.models import (
@@ -441,12 +441,12 @@ def test_a_repo_that_fails_stays_in_the_index() -> None:
     )
     files = encode_history(apply_observation(History(), observation))
     current = {f"o/r/{name}": text.encode() for name, text in files.items()}
-    current["o/r/referrers/2026-01.json"] = b"[oops"
+    current["o/r/referrers/2026/01.json"] = b"[oops"
     current[STATE_FILE] = encode_state({})
     settings = parse_settings({"token": "t", "repos": "o/r", "data-repository": "./d"}, {})
     later = replace(observation, fetched_on=day + dt.timedelta(days=1))
     plan = plan_files(current, [later], today=later.fetched_on, settings=settings)
     assert plan.results[0].status is RepoStatus.FAILED
-    assert "o/r/referrers/2026-01.json" in plan.results[0].error
+    assert "o/r/referrers/2026/01.json" in plan.results[0].error
     assert not any(path.startswith("o/r/") for path in plan.files)
     assert "o/r" in plan.files["README.md"].decode()

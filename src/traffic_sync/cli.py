@@ -18,6 +18,7 @@ from pathlib import Path
 
 from traffic_sync import __version__
 from traffic_sync.actions import Reporter, crash_outputs, run_outputs
+from traffic_sync.cli_check import run_check
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import ConfigError, TrafficSyncError
 from traffic_sync.core.models import RunReport
@@ -30,7 +31,10 @@ from traffic_sync.pages.markdown import escape_text
 from traffic_sync.pages.summary import render_summary
 from traffic_sync.settings import (
     INPUT_DEFAULTS,
+    LOCAL_FALLBACKS,
     SECRET_INPUTS,
+    ActionInput,
+    action_inputs,
     parse_branch_settings,
     parse_settings,
 )
@@ -38,58 +42,48 @@ from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.sync import run
 
 _REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")
-BOOLEAN_INPUTS = (
-    "include-forks",
-    "include-archived",
-    "allow-private-in-public",
-    "dry-run",
-    "fail-on-error",
-    "keepalive",
-    "release-downloads",
-)
-HELP = {
-    "token": "token that reads traffic (default: $GITHUB_TOKEN)",
-    "repos": "repos to track: owner/name, owner/*, !owner/name (newlines, commas or spaces)",
-    "sink": "auto, or a comma list of: branch, posthog (auto: branch, plus posthog with a key)",
-    "data-repository": "where the data branch lives: owner/name, a git URL, or a local folder",
-    "data-branch": "branch for the data (created as an orphan on the first run)",
-    "data-path": "folder inside the branch (default: its root)",
-    "push-token": "token that pushes to data-repository (default: the token)",
-    "workflow-token": "token that re-enables the workflow for keepalive (default: push-token)",
-    "posthog-api-key": "PostHog project API key (phc_...): sends the settled days to PostHog",
-    "posthog-host": "PostHog ingestion host (EU Cloud: https://eu.i.posthog.com, or self-hosted)",
-    "include-forks": "include forks when expanding owner/*",
-    "include-archived": "include archived repos when expanding owner/*",
-    "allow-private-in-public": "allow private repos' traffic in a public data repository",
-    "dry-run": "collect, merge and report; push nothing, send nothing",
-    "fail-on-error": "exit 1 when any repo failed (after saving the others)",
-    "concurrency": "repos fetched at once (1-100, default 8)",
-    "requests-per-minute": "API requests per minute for the whole run (default 900)",
-    "max-requests": "API requests this run may make, 0 = no cap (stalest repos first)",
-    "request-timeout": "seconds one API request may take in all before it is retried (default 30)",
-    "keepalive": "on a scheduled Actions run, re-enable the calling workflow (default on)",
-    "release-downloads": "also keep a daily snapshot of every release asset's download count "
-    "(one more request per repo; default off)",
-    "shard": "K/N: take only the repos whose id falls in shard K of N (default 1/1: all)",
-}
+# The import command's flags that are action inputs, with the same meaning (its --token differs).
+IMPORT_INPUTS = ("data-repository", "data-branch", "data-path", "push-token")
+# The sync command's flags that are no action input.
+CLI_ONLY_FLAGS = ("help", "version")
+
+
+def input_help(spec: ActionInput) -> str:
+    """A flag's help: the input's description in action.yml, and its default on the command
+    line (argparse's `%` escaped)."""
+    default = LOCAL_FALLBACKS.get(spec.name) or spec.local_default
+    note = f" (default: {default})" if default else ""
+    return f"{spec.description}{note}".replace("%", "%%")
+
+
+def add_input(parser: argparse.ArgumentParser, spec: ActionInput) -> None:
+    """The flag of one action input: its name, description and default, from action.yml."""
+    if spec.is_flag:
+        parser.add_argument(
+            f"--{spec.name}",
+            action=argparse.BooleanOptionalAction,
+            default=spec.local_default == "true",
+            help=input_help(spec),
+        )
+    else:
+        parser.add_argument(
+            f"--{spec.name}", metavar="VALUE", default=spec.local_default, help=input_help(spec)
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The sync command's flags: one per action input, with the input's name."""
+    """The sync command's flags: one per action input, with its name, description and default
+    from action.yml, and --version."""
     parser = argparse.ArgumentParser(
         prog="traffic-sync",
         description="Keep GitHub traffic history (views, clones, referrers, paths) forever. "
-        "Try it without a token: traffic-sync demo. Bring another tool's history over: "
+        "Try it without a token: traffic-sync demo. Check a token and repos before a first "
+        "sync: traffic-sync check (the same flags). Bring another tool's history over: "
         "traffic-sync import --help",
     )
     parser.add_argument("--version", action="version", version=f"traffic-sync {__version__}")
-    for name in INPUT_DEFAULTS:
-        if name in BOOLEAN_INPUTS:
-            parser.add_argument(
-                f"--{name}", action=argparse.BooleanOptionalAction, default=None, help=HELP[name]
-            )
-        else:
-            parser.add_argument(f"--{name}", metavar="VALUE", default=None, help=HELP[name])
+    for spec in action_inputs():
+        add_input(parser, spec)
     return parser
 
 
@@ -102,7 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo_main(args[1:])
     if args[:1] == ["import"]:
         return import_main(args[1:], env=dict(os.environ))
-    flags = vars(build_parser().parse_args(args))
+    if args[:1] == ["check"]:  # the same as the action's `check: true`
+        args = ["--check", *args[1:]]
+    # every flag starts unset, not at its default, so an INPUT_<NAME> variable can win over it
+    unset = argparse.Namespace(**{name.replace("-", "_"): None for name in INPUT_DEFAULTS})
+    flags = vars(build_parser().parse_args(args, namespace=unset))
     env = dict(os.environ)
     raw = collect_inputs(flags, env)
     reporter = Reporter(env=env, secrets=[raw[s] for s in SECRET_INPUTS if raw.get(s)])
@@ -113,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.error(error)
         reporter.write_summary(_config_summary(error))
         return 1
+    if settings.check:
+        return run_check(settings, reporter=reporter)
     report: RunReport | None = None
     try:
         report = sync(settings, reporter=reporter, env=env)
@@ -145,8 +145,9 @@ def build_import_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("path", metavar="PATH", help="the tool's folder for this repo")
     parser.add_argument("--repo", required=True, metavar="OWNER/NAME", help="the repo it is of")
-    for name in ("data-repository", "data-branch", "data-path", "push-token"):
-        parser.add_argument(f"--{name}", metavar="VALUE", default=None, help=HELP[name])
+    for spec in action_inputs():
+        if spec.name in IMPORT_INPUTS:
+            add_input(parser, spec)
     parser.add_argument(
         "--token",
         metavar="VALUE",

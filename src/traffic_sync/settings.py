@@ -7,38 +7,97 @@ and report every problem at once.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from pathlib import PurePosixPath
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path, PurePosixPath
+
+import yaml
 
 from traffic_sync.core.config import RepoPattern, Settings
 from traffic_sync.core.errors import ConfigError
 from traffic_sync.core.shard import WHOLE, Shard
 
-INPUT_DEFAULTS: dict[str, str] = {
-    "token": "",
-    "repos": "",  # the action defaults it to ${{ github.repository }}
-    "sink": "auto",
-    "data-repository": "",  # the action defaults it to ${{ github.repository }}
-    "data-branch": "traffic-data",
-    "data-path": "",
-    "push-token": "",  # the action defaults it to ${{ github.token }}
-    "workflow-token": "",  # the action defaults it to ${{ github.token }}
-    "posthog-api-key": "",
-    "posthog-host": "https://us.i.posthog.com",
-    "include-forks": "false",
-    "include-archived": "false",
-    "allow-private-in-public": "false",
-    "dry-run": "false",
-    "fail-on-error": "true",
-    "concurrency": "8",
-    "requests-per-minute": "900",
-    "max-requests": "0",
-    "request-timeout": "30",
-    "keepalive": "true",
-    "shard": "1/1",
-    "release-downloads": "false",
+ACTION_FILE = "action.yml"
+# What stands for an input's default outside Actions, where no runner fills it in: each of these
+# inputs is empty by default on the command line and falls back to the value named here
+# (parse_settings for the expressions, cli.collect_inputs for the token).
+LOCAL_FALLBACKS = {
+    "token": "$GITHUB_TOKEN",
+    "repos": "$GITHUB_REPOSITORY",
+    "data-repository": "$GITHUB_REPOSITORY",
+    "push-token": "the token",
+    "workflow-token": "push-token, else the token",
 }
+_BOOLEAN = ("true", "false")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInput:
+    """One input as action.yml declares it: its name, description and default."""
+
+    name: str
+    description: str  # whitespace folded to single spaces
+    default: str  # action.yml's, empty for a required input
+    required: bool
+
+    @property
+    def local_default(self) -> str:
+        """The default outside Actions: action.yml's, or empty for a runner expression."""
+        return "" if self.is_expression else self.default
+
+    @property
+    def is_expression(self) -> bool:
+        """A default only the runner evaluates, such as `${{ github.token }}`."""
+        return "${{" in self.default
+
+    @property
+    def is_flag(self) -> bool:
+        """A `true`/`false` input, a `--name`/`--no-name` pair on the command line."""
+        return self.default in _BOOLEAN
+
+
+def action_file() -> Traversable:
+    """action.yml: shipped inside the package (a wheel, copied there by setup.py), else at the
+    root of the source tree this package runs from (a clone, an editable install, the image's
+    /app)."""
+    packaged = resources.files("traffic_sync") / ACTION_FILE
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / ACTION_FILE
+
+
+def parse_action_inputs(text: str) -> tuple[ActionInput, ...]:
+    """action.yml's inputs in their order; a default that is not a string is refused, as
+    GitHub passes every input as text."""
+    inputs: dict[str, dict[str, object]] = yaml.safe_load(text)["inputs"]
+    found = []
+    for name, spec in inputs.items():
+        default = spec.get("default", "")
+        if not isinstance(default, str):
+            raise TypeError(f"action.yml: input {name!r} has a default that is not a string")
+        found.append(
+            ActionInput(
+                name=name,
+                description=" ".join(str(spec.get("description", "")).split()),
+                default=default,
+                required=spec.get("required") is True,
+            )
+        )
+    return tuple(found)
+
+
+@functools.cache
+def action_inputs() -> tuple[ActionInput, ...]:
+    """The action's inputs, read once from action.yml: the one list of input names, defaults
+    and descriptions, for the action and the command line alike."""
+    return parse_action_inputs(action_file().read_text(encoding="utf-8"))
+
+
+INPUT_DEFAULTS: dict[str, str] = {i.name: i.local_default for i in action_inputs()}
 SECRET_INPUTS = ("token", "push-token", "workflow-token", "posthog-api-key")
 SINKS = ("branch", "posthog")
 
@@ -62,16 +121,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
     repository = env.get("GITHUB_REPOSITORY", "")
     repos = _parse_repos(values["repos"] or repository, problems)
     flags = {
-        name: _parse_bool(name, values[name], problems)
-        for name in (
-            "include-forks",
-            "include-archived",
-            "allow-private-in-public",
-            "dry-run",
-            "fail-on-error",
-            "keepalive",
-            "release-downloads",
-        )
+        i.name: _parse_bool(i.name, values[i.name], problems) for i in action_inputs() if i.is_flag
     }
     settings = Settings(
         token=_check_token(values["token"], problems),
@@ -105,6 +155,7 @@ def parse_settings(raw: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         keepalive=flags["keepalive"],
         shard=_parse_shard(values["shard"], problems),
         release_downloads=flags["release-downloads"],
+        check=flags["check"],
     )
     if problems:
         raise ConfigError(problems)

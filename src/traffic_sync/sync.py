@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
+from traffic_sync.branch.state import BranchState
 from traffic_sync.branch.view import join_path
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import StoreError
@@ -59,9 +60,9 @@ def run(
     remote = resolve_remote(settings.data_repository, server_url=settings.server_url, cwd=cwd)
     if "posthog" in settings.sinks and sends_in_clear(settings.posthog_host):
         log.warning(clear_text_warning(settings.posthog_host))
-    state: list[dict[str, dict[str, object]]] = []
+    state: list[BranchState] = []
 
-    def read_state_once() -> dict[str, dict[str, object]]:
+    def read_state_once() -> BranchState:
         if not state:
             state.append(read_state(settings, remote=remote, workdir=workdir))
         return state[0]

@@ -30,7 +30,7 @@ COLUMNS = {
     "releases": ("date", "tag", "asset", "downloads"),
 }
 SNAPSHOT_KEYS = {"referrers": "referrer", "paths": "path", "stats": None}
-MONTHLY = {"referrers", "paths", "releases"}  # a file a month (`2026-03`); others a year
+MONTHLY = {"referrers", "paths", "releases"}  # a file a month (`2026/03`); others a year
 STATE = ".traffic-sync/state.json"
 INDEX = ".traffic-sync/index.json"
 
@@ -45,8 +45,9 @@ def folders(tree: dict[str, bytes]) -> set[str]:
 
 
 def period_of(dataset: str, date: str) -> str:
-    """The contract's period file of a row's date: its UTC year, or month for snapshots."""
-    return date[:7] if dataset in MONTHLY else date[:4]
+    """The contract's period file of a row's date: its UTC year, or month (in a folder for its
+    year) for snapshots."""
+    return f"{date[:4]}/{date[5:7]}" if dataset in MONTHLY else date[:4]
 
 
 def check_tree(tree: dict[str, bytes], what: str, *, names: Collection[str]) -> None:
@@ -67,7 +68,7 @@ def check_tree(tree: dict[str, bytes], what: str, *, names: Collection[str]) -> 
             where = f"{what}: {name}/{dataset}"
             keys = []
             for path in branch.dataset_files(tree, name, dataset):
-                period = path.rsplit("/", 1)[1].removesuffix(".json")
+                period = path.removeprefix(f"{name}/{dataset}/").removesuffix(".json")
                 expected |= {path, path.removesuffix(".json") + ".csv"}
                 rows = json.loads(tree[path])
                 assert rows, f"{where}/{period}.json: an empty period file"

@@ -14,21 +14,10 @@ import { readFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { ARGS, CHROMIUM } from "./chromium.mjs";
 
 const require = createRequire(import.meta.url);
 const MERMAID = require.resolve("mermaid/dist/mermaid.min.js");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-// Debian's Chromium in a closed network: no sandbox as root, no background connections.
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 // GitHub's Markdown column is about 830 px wide on a desktop; charts scale down to fit it.
 const PAGE_WIDTH = 880;
 

@@ -1,10 +1,11 @@
 """Records <-> deterministic JSON and CSV text, one file per dataset and period.
 
 A repo folder keeps each dataset in period files (layout 2): `views/2026.json` holds the views
-of the days of 2026, `referrers/2026-01.json` the referrer snapshots taken in January 2026
+of the days of 2026, `referrers/2026/01.json` the referrer snapshots taken in January 2026
 (views, clones, stats, stars and forks by year; referrers, paths and releases, many rows a day,
-by month). A row lives in the file of its date's period, and a period file exists once it has a
-row. `split_periods` and `join_periods` are the pure split and its inverse; `encode_history`
+by month, in a folder per year; their period is named `2026-01`). A row lives in the file of
+its date's period, and a period file exists once it has a row. `split_periods` and
+`join_periods` are the pure split and its inverse; `encode_history`
 gives a folder's files.
 
 JSON is the source of truth: an array of row objects with exactly the CSV's columns, in the
@@ -42,7 +43,7 @@ from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from traffic_sync.core.errors import HistoryFormatError
-from traffic_sync.core.growth import GrowthRow, merge_growth
+from traffic_sync.core.growth import GrowthRow, carry_from, merge_growth
 from traffic_sync.core.models import DailyRow, History, PathRow, ReferrerRow, ReleaseRow, StatsRow
 
 Row = TypeVar("Row", DailyRow, ReferrerRow, PathRow, StatsRow, GrowthRow, ReleaseRow)
@@ -53,7 +54,8 @@ _EMPTY_JSON_BYTES = _EMPTY_JSON.encode()
 _JSON_DATE_AT = len('  {"date": "')  # every JSON row line starts so, the row's date follows
 _COMMA = ord(",")
 _YEAR = re.compile(r"[0-9]{4}")
-_MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
+_MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")  # a month's period: its file `2026/01`
+_FLAT_MONTH = _MONTH  # the name of a month file of layout 2's first, flat form
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Dataset(Generic[Row]):
     `kinds` names each column's type for the strict reader: date, count, flag or text.
     `from_csv` reads rows from CSV lines this tool wrote (no checks), for the datasets without
     text columns, whose every row is one line of plain cells. `monthly` datasets keep a file a
-    month (`YYYY-MM`), the others a file a year (`YYYY`).
+    month (period `YYYY-MM`, file `YYYY/MM`), the others a file a year (`YYYY`).
     """
 
     name: str
@@ -259,16 +261,20 @@ _BY_NAME: dict[str, Dataset[Any]] = {d.name: d for d in DATASETS}
 @dataclass(frozen=True, slots=True)
 class DataFile:
     """What a file name in a repo folder stands for: a period file of a dataset, or (with
-    `period` "") a layout-1 whole file."""
+    `period` "") a layout-1 whole file. `flat`: a month file of the first form of layout 2,
+    `referrers/2026-01.json`, which is read and moved into its year folder."""
 
     dataset: Dataset[Any]
     period: str
     ext: str
+    flat: bool = False
 
 
 def period_file(dataset: Dataset[Any], period: str, ext: str = "json") -> str:
-    """The name of a period file inside a repo folder: `views/2026.json`."""
-    return f"{dataset.name}/{period}.{ext}"
+    """The name of a period file inside a repo folder: `views/2026.json`, or for a month,
+    in its year's folder, `referrers/2026/01.json` (a folder a day rewrites stays small however
+    many years are kept)."""
+    return f"{dataset.name}/{period.replace('-', '/')}.{ext}"
 
 
 @functools.lru_cache(maxsize=4096)  # the same few names in every repo folder
@@ -280,8 +286,13 @@ def parse_data_file(name: str) -> DataFile | None:
         whole = LAYOUT1_FILES.get(name)
         return None if whole is None else DataFile(whole, "", name.rsplit(".", 1)[1])
     dataset = _BY_NAME.get(folder)
-    period, dot, ext = file.rpartition(".")
-    if dataset is None or not dot or ext not in EXTENSIONS or not dataset.is_period(period):
+    stem, dot, ext = file.rpartition(".")
+    if dataset is None or not dot or ext not in EXTENSIONS:
+        return None
+    if dataset.monthly and _FLAT_MONTH.fullmatch(stem):
+        return DataFile(dataset, stem, ext, flat=True)
+    period = stem.replace("/", "-") if dataset.monthly and stem.count("/") == 1 else stem
+    if not dataset.is_period(period) or (dataset.monthly and "/" not in stem):
         return None
     return DataFile(dataset, period, ext)
 
@@ -507,21 +518,24 @@ def read_window(
 
 def total_before(json_data: bytes, day: dt.date) -> int | None:
     """The running total that the rows dated `day` or later of a stars or forks period file
-    (as `encode_json` wrote it) go on from: the total of its last row before `day`, or, when
-    every row is from `day` on, its first row's total less that row's `new` (what the older
-    periods held). None for a file without rows: then the previous period's file tells."""
+    (as `encode_json` wrote it) go on from (`growth.carry_from`); None for a file without
+    rows: then the previous period's file tells."""
+    return carry_from(*growth_rows_at(json_data, day))
+
+
+def growth_rows_at(json_data: bytes, day: dt.date) -> tuple[GrowthRow | None, GrowthRow | None]:
+    """(the last row before `day`, the first row from `day` on) of a stars or forks period
+    file as `encode_json` wrote it, read off the lines around `day` alone."""
     lo, hi = _json_body(json_data)
     if lo == hi:
-        return None
+        return None, None
     start = _window_start(json_data, lo, hi, day.isoformat().encode(), _JSON_DATE_AT)
     if start > lo:  # the line before the window (which ends with ",\n" unless it is the last)
         end = hi if start == hi else start - 2
         line_at = json_data.rfind(b"\n", lo, end) + 1 or lo
-        row = json.loads(json_data[line_at:end])
-        return int(row["total"])
+        return STARS.from_json(json.loads(json_data[line_at:end])), None
     end = json_data.find(b"\n", lo, hi)
-    row = json.loads(json_data[lo : hi if end < 0 else end].rstrip(b","))
-    return int(row["total"]) - int(row["new"])
+    return None, STARS.from_json(json.loads(json_data[lo : hi if end < 0 else end].rstrip(b",")))
 
 
 def write_window(

@@ -9,9 +9,10 @@ at their tail (`codec`'s windows), and views, clones and stats are read through 
 Any other folder is read whole and strictly, and refused if it cannot be trusted. Both ways give
 the same bytes; the fingerprint only decides how much work that takes.
 
-A folder that still holds layout 1's whole files (`views.json` ...) is always read strictly,
-whole files and period files together, and written back as period files only: the whole files
-go in the same commit.
+A folder that still holds layout 1's whole files (`views.json` ...), or month files in layout
+2's first, flat form (`referrers/2026-01.json`, now `referrers/2026/01.json`), is always read
+strictly, all its files together, and written back as period files in year folders only: the
+old files go in the same commit.
 
 Stars and forks rows carry a running `total` across period files. A write never needs the older
 periods to get it right: `write_periods` recomputes the totals of the rows it writes from the
@@ -44,6 +45,7 @@ from traffic_sync.branch.codec import (
     STARS,
     STATS,
     VIEWS,
+    DataFile,
     Dataset,
     Row,
     dataset_rows,
@@ -67,7 +69,6 @@ from traffic_sync.core.growth import GrowthRow, continue_totals, merge_growth
 from traffic_sync.core.history import WINDOW_DAYS, apply_observation, merge_histories
 from traffic_sync.core.models import History, IndexRow, Observation
 
-FINGERPRINT = "files_sha256"  # the state.json key of a folder's fingerprint
 _EMPTY_JSON = encode_json(VIEWS, ()).encode()
 
 
@@ -81,6 +82,7 @@ class Folder:
     files: Mapping[str, bytes]
     periods: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     layout1: bool = False  # some of layout 1's whole files are still there
+    flat: bool = False  # some month files are still in layout 2's first, flat form
     ids: Mapping[str, str] = field(default_factory=dict)  # every data file's git blob id
 
     @classmethod
@@ -94,11 +96,13 @@ class Folder:
             ids = {name: blob_sha(data) for name, data in files.items()}
         data_ids: dict[str, str] = {}
         periods: dict[str, list[str]] = {d.name: [] for d in DATASETS}
+        flat = False
         for name, sha in ids.items():
             data_file = parse_data_file(name)
             if data_file is None:
                 continue
             data_ids[name] = sha
+            flat = flat or data_file.flat
             if data_file.period and data_file.ext == "json":
                 periods[data_file.dataset.name].append(data_file.period)
         return cls(
@@ -106,8 +110,14 @@ class Folder:
             {name: files[name] for name in data_ids if name in files},
             {name: tuple(sorted(found)) for name, found in periods.items()},
             layout1=any(name in LAYOUT1_FILES for name in data_ids),
+            flat=flat,
             ids=data_ids,
         )
+
+    @property
+    def outdated(self) -> bool:
+        """Whether the folder is not in the current layout yet: it moves, read whole."""
+        return self.layout1 or self.flat
 
     def fingerprint(self) -> str:
         """The fingerprint of the folder's data files, read or not (see `fingerprint`)."""
@@ -177,7 +187,7 @@ def _digest(ids: Mapping[str, str]) -> str:
 def trusted(folder: Folder, *, known: str | None) -> bool:
     """Whether the folder is as this tool wrote it (`known`: the fingerprint state.json keeps
     for it), so that its newest period files can be read alone."""
-    return known is not None and not folder.layout1 and folder.fingerprint() == known
+    return known is not None and not folder.outdated and folder.fingerprint() == known
 
 
 def merge_into(
@@ -242,6 +252,54 @@ def _rewrite(
     return Merged(before, after, files, deletes, fingerprint(files), datasets, notes=notes)
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Which period files of one dataset of a trusted folder a run reads and writes: the rows
+    from `read_since` on are read (`dt.date.min`: every file), those from `write_since` on are
+    rewritten, in the period files from that day's on, and the JSON files are read from
+    `json_since`'s period on (a write rewrites the JSON it reaches)."""
+
+    dataset: Dataset[Any]
+    read_since: dt.date
+    write_since: dt.date
+    json_since: dt.date
+
+    def reads(self, data_file: DataFile) -> bool:
+        """Whether the period file is read."""
+        if data_file.dataset is not self.dataset or not data_file.period:
+            return False
+        since = self.json_since if data_file.ext == "json" else self.read_since
+        return data_file.period >= self.dataset.period(since)
+
+
+def spans(observation: Observation, *, since_read: dt.date) -> dict[str, Span]:
+    """The one rule for what a run reads and writes of a trusted folder, by dataset name;
+    `since_read` is the first day the run needs views, clones and stats of (the pages',
+    PostHog's), `dt.date.min` for all.
+
+    The observation changes rows from its window on (`window`), so those are rewritten; the
+    years that reaches are read whole (their figures are made anew), and of the years before,
+    the days from `since_read` on (`past` stands in for the rest). Referrers, paths and
+    releases are read from the days the pages draw on. A stars or forks fetch may bring days
+    from long ago (the first run's backfill): those two datasets are small (a row per day with
+    stars), read whole, JSON too (a write goes on from the older rows' total), and written
+    from the oldest day brought. Views, clones and stats are decoded from their CSV twins: the
+    JSON of a year not written is not read."""
+    changes, shown = window(observation)
+    grown = min([changes, *(row.date for update in observation.growth for row in update.rows)])
+    year = dt.date(changes.year, 1, 1) if since_read > dt.date.min else since_read
+    planned: dict[str, Span] = {}
+    for dataset in DATASETS:
+        if dataset in GROWTH:
+            planned[dataset.name] = Span(dataset, dt.date.min, grown, dt.date.min)
+        elif dataset in (REFERRERS, PATHS, RELEASES):
+            planned[dataset.name] = Span(dataset, shown, changes, shown)
+        else:
+            first = min(since_read, year)
+            planned[dataset.name] = Span(dataset, first, changes, max(first, changes))
+    return planned
+
+
 def _merge_window(
     folder: Folder,
     observation: Observation,
@@ -249,18 +307,15 @@ def _merge_window(
     past: Mapping[int, AllTime],
     since_read: dt.date,
 ) -> Merged:
-    """The fast way for a folder this tool wrote: only rows from the observation's window on
-    change, so only the period files that hold them are rewritten, at their tail; the pages'
-    rows are read, the older ones are not (`past` stands in for the years before
-    `since_read`). A stars or forks fetch may bring days from long ago (the first run's
-    backfill): those two datasets are read whole, and written from the oldest day brought."""
-    since, shown = window(observation)
-    grown = [row.date for update in observation.growth for row in update.rows]
-    grown_since = min([since, *grown])
+    """The fast way for a folder this tool wrote: only the period files `spans` names are
+    read and rewritten (at their tail)."""
+    planned = spans(observation, since_read=since_read)
+    since = window(observation)[0]
     files = folder.files
 
-    def read(dataset: Dataset[Row], start: dt.date) -> tuple[Row, ...]:
+    def read(dataset: Dataset[Row]) -> tuple[Row, ...]:
         rows: list[Row] = []
+        start = planned[dataset.name].read_since
         first = dataset.period(start)
         for period in folder.periods.get(dataset.name, ()):
             if period >= first:
@@ -272,19 +327,15 @@ def _merge_window(
                 rows.extend(read_window(dataset, json_data, start, csv_data=csv_data))
         return tuple(rows)
 
-    # the years the observation reaches are read whole, their figures made anew; of the
-    # years before, the days from `since_read` on (the pages', PostHog's) and `past`
-    first_year = dt.date(since.year, 1, 1) if since_read > dt.date.min else since_read
-    read_from = min(since_read, first_year)
     before = History(
-        views=read(VIEWS, read_from),
-        clones=read(CLONES, read_from),
-        referrers=read(REFERRERS, shown),
-        paths=read(PATHS, shown),
-        stats=read(STATS, read_from),
-        stars=read(STARS, dt.date.min),  # small (a row per day with stars): read whole
-        forks=read(FORKS, dt.date.min),
-        releases=read(RELEASES, shown),
+        views=read(VIEWS),
+        clones=read(CLONES),
+        referrers=read(REFERRERS),
+        paths=read(PATHS),
+        stats=read(STATS),
+        stars=read(STARS),
+        forks=read(FORKS),
+        releases=read(RELEASES),
     )
     after = _join(_older(before, since), apply_observation(_newer(before, since), observation))
     # the newer rows' totals ran from 0: the whole series is here, so they go on from the older
@@ -294,7 +345,7 @@ def _merge_window(
     out: dict[str, bytes] = {}
     deletes: list[str] = []
     for dataset in DATASETS:
-        start = grown_since if dataset in (STARS, FORKS) else since
+        start = planned[dataset.name].write_since
         written, removed = write_periods(folder, dataset, dataset_rows(after, dataset), start)
         out.update(written)
         deletes.extend(removed)
@@ -309,7 +360,7 @@ def _merge_window(
         _digest(ids),
         _datasets_of(ids),
         past,
-        first_year.year,
+        since.year if since_read > dt.date.min else dt.date.min.year,
     )
 
 
@@ -434,7 +485,8 @@ def read_folder(folder: Folder) -> tuple[History, tuple[TwinWarning, ...]]:
         if data_file is None or not data_file.period or data_file.ext != "csv":
             continue
         dataset, period = data_file.dataset, data_file.period
-        csv_path, json_name = f"{folder.path}/{name}", period_file(dataset, period, "json")
+        # its twin is named in its own form (a flat month file's twin is flat too)
+        csv_path, json_name = f"{folder.path}/{name}", f"{name.removesuffix('.csv')}.json"
         read = parts[dataset.name]
         if json_name not in folder.ids:
             read[period] = decode_csv(dataset, _text(data), path=csv_path)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -39,25 +38,23 @@ from typing import Protocol
 from traffic_sync.branch import alltime
 from traffic_sync.branch.alltime import AllTime, decode_all_time, decode_index
 from traffic_sync.branch.codec import (
-    DATASETS,
-    FORKS,
-    PATHS,
-    REFERRERS,
-    RELEASES,
-    STARS,
-    DataFile,
     parse_data_file,
 )
-from traffic_sync.branch.folders import FINGERPRINT, INDEXED, Folder, trusted, window
-from traffic_sync.branch.state import read_watermarks, write_growth_state
+from traffic_sync.branch.folders import INDEXED, Folder, spans, trusted, window
+from traffic_sync.branch.state import (
+    LAYOUT1_SCHEMA,
+    STATE_SCHEMA,
+    BranchState,
+    RepoEntry,
+    state_path,
+)
 from traffic_sync.core.config import Settings
-from traffic_sync.core.errors import NotADataBranchError, StoreError
+from traffic_sync.core.errors import NotADataBranchError
 from traffic_sync.core.gitids import blob_sha, tree_sha
 from traffic_sync.core.models import IndexRow, Metric, Observation, RepoInfo
 
 INDEX_FILE = ".traffic-sync/index.json"
 TOTALS_FOLDER = ".traffic-sync/totals"
-SEEN = "seen"  # the state.json key of what the last write of a repo's folder saw (`seen_key`)
 Listing = dict[str, tuple[str, str]]  # path -> (git mode, blob sha)
 
 
@@ -106,8 +103,7 @@ class FilesInMemory:
 class Survey:
     """What a run read of the branch (see the module's docstring)."""
 
-    schema: int
-    state: dict[str, dict[str, object]]
+    state: BranchState
     trees: dict[str, str]  # every repo folder of the branch (full name) -> git tree id
     folders: dict[str, Folder] = field(default_factory=dict)  # the folders read, by name
     listings: dict[str, Listing] = field(default_factory=dict)  # their files, paths inside
@@ -132,18 +128,18 @@ def survey_branch(
     prefix = settings.data_path
     start = folder_prefix(prefix)
     index_path = join_path(prefix, INDEX_FILE)
-    head = branch.read_paths([join_path(prefix, STATE_FILE), index_path])
-    if join_path(prefix, STATE_FILE) not in head:
+    head = branch.read_paths([state_path(prefix), index_path])
+    if state_path(prefix) not in head:
         _check_empty(branch, settings)
-    schema, state = read_state_file(head, prefix)
-    if schema == LAYOUT1_SCHEMA:
+    state = BranchState.decode(head.get(state_path(prefix)), path=state_path(prefix))
+    if state.schema == LAYOUT1_SCHEMA:
         return _survey_whole(branch, state, prefix)
     trees = {
         path.removeprefix(start): sha
         for path, sha in branch.list_folders(prefix, depth=2).items()
         if not path.removeprefix(start).startswith(".")
     }
-    survey = Survey(schema, state, trees, index=decode_index(head.get(index_path)))
+    survey = Survey(state, trees, index=decode_index(head.get(index_path)))
     if not whole and "posthog" not in settings.sinks:
         survey.quiet = _nothing_new(branch, survey, observations, today=today, settings=settings)
         if survey.quiet:
@@ -160,6 +156,8 @@ def survey_branch(
     for path, entry in listing.items():
         owner, name, rel = path.removeprefix(start).split("/", 2)
         survey.listings.setdefault(f"{owner}/{name}", {})[rel] = entry
+    if _flat_months(survey.listings):  # written by layout 2's first form: it all moves at once
+        return _survey_whole(branch, state, prefix)
     wanted, totals = _first_reads(
         survey, observations, written=written, today=today, settings=settings, start=start
     )
@@ -168,11 +166,23 @@ def survey_branch(
     files.update(branch.read_paths(more))
     for name, inside in survey.listings.items():
         survey.folders[name] = _folder(start + name, inside, files)
-    layout1 = {name for name, folder in survey.folders.items() if folder.layout1}
+    outdated = {name for name, folder in survey.folders.items() if folder.outdated}
     kept = {moved for _, moved in set_aside(observations, state, trees).values()}
-    survey.scope = [start + name for name in sorted(written | layout1 | kept)]
+    survey.scope = [start + name for name in sorted(written | outdated | kept)]
     survey.scope.append(start + ".traffic-sync")
     return survey
+
+
+def _flat_months(listings: Mapping[str, Listing]) -> bool:
+    """Whether a folder listed holds month files in layout 2's first, flat form
+    (`referrers/2026-01.json`): a branch that version wrote, whose every folder moves to year
+    folders in one commit, as a branch in layout 1 does (state.json does not tell: both forms
+    are schema 2, which was not released before month files went into year folders)."""
+    return any(
+        (data_file := parse_data_file(rel)) is not None and data_file.flat
+        for inside in listings.values()
+        for rel in inside
+    )
 
 
 def _check_empty(branch: BranchFiles, settings: Settings) -> None:
@@ -211,7 +221,7 @@ def _nothing_new(
     indexed = survey.index.keys() == survey.trees.keys() and all(
         survey.index[name][0] == tree for name, tree in survey.trees.items()
     )
-    if survey.schema != STATE_SCHEMA or not observations or not indexed:
+    if survey.state.schema != STATE_SCHEMA or not observations or not indexed:
         return False
     if not all(_same_entry(survey, observation, today) for observation in observations):
         return False  # a new day ends here, before any listing
@@ -226,7 +236,7 @@ def _nothing_new(
             tree=survey.trees[name],
             totals=figures[1] if figures else "",
         )
-        if survey.state[str(observation.repo.id)].get(SEEN) != key:
+        if survey.state.entry(observation.repo.id).seen != key:
             return False
     return True
 
@@ -236,26 +246,23 @@ def _same_entry(survey: Survey, observation: Observation, today: dt.date) -> boo
     entry stays as it is once this run's day and stars and forks states are put in (and no
     stars or forks rows come: merged already, maybe, but only the files tell)."""
     repo = observation.repo
-    entry = survey.state.get(str(repo.id))
-    if entry is None or entry.get("full_name") != repo.full_name:
+    entry = survey.state.repos.get(str(repo.id))
+    if entry is None or entry.full_name != repo.full_name:
         return False
     if repo.full_name not in survey.trees or any(u.rows for u in observation.growth):
         return False
     return entry_after(entry, observation, today=today) == entry
 
 
-def entry_after(
-    entry: Mapping[str, object], observation: Observation, *, today: dt.date
-) -> dict[str, object]:
+def entry_after(entry: RepoEntry, observation: Observation, *, today: dt.date) -> RepoEntry:
     """A repo's state.json entry once a run that stores `observation` on `today` has put in
-    the repo's name, the day and its stars and forks states (the keys other parts of the tool
-    own kept); the folder's fingerprint and `seen` key come on top, from the write."""
-    after = {**entry, "full_name": observation.repo.full_name, "last_success": today.isoformat()}
-    write_growth_state(after, observation.growth)
-    return after
+    the repo's name, the day and its stars and forks states (the rest kept); the folder's
+    fingerprint and `seen` key come on top, from the write."""
+    after = entry.with_values(full_name=observation.repo.full_name, last_success=today)
+    return after.with_growth(observation.growth)
 
 
-def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], prefix: str) -> Survey:
+def _survey_whole(branch: BranchFiles, state: BranchState, prefix: str) -> Survey:
     """A branch in layout 1: every repo folder read whole."""
     start = folder_prefix(prefix)
     listing = branch.list_entries([prefix])
@@ -273,7 +280,7 @@ def _survey_whole(branch: BranchFiles, state: dict[str, dict[str, object]], pref
     folders = {name: _folder(start + name, inside, files) for name, inside in listings.items()}
     trees = {name: tree_sha(inside) for name, inside in listings.items()}
     folders = {name: folder for name, folder in folders.items() if folder.ids}
-    return Survey(LAYOUT1_SCHEMA, state, trees, folders, listings)
+    return Survey(state, trees, folders, listings)
 
 
 def _folder(path: str, inside: Listing, files: Mapping[str, bytes]) -> Folder:
@@ -288,22 +295,22 @@ def _folder(path: str, inside: Listing, files: Mapping[str, bytes]) -> Folder:
 
 def _written_folders(
     observations: Sequence[Observation],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     trees: Mapping[str, str],
 ) -> set[str]:
     """The folders this run writes: its repos', and those of their earlier names."""
     names = set()
     for observation in observations:
         names.add(observation.repo.full_name)
-        old = state.get(str(observation.repo.id), {}).get("full_name")
-        if isinstance(old, str) and old != observation.repo.full_name and old in trees:
+        old = state.entry(observation.repo.id).full_name
+        if old is not None and old != observation.repo.full_name and old in trees:
             names.add(old)
     return names
 
 
 def set_aside(
     observations: Sequence[Observation],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     trees: Mapping[str, str],
 ) -> dict[str, tuple[str, str]]:
     """The folders of this run's repos that hold another repo id's history, by name: (that
@@ -312,7 +319,7 @@ def set_aside(
     another id) starts its own history there. A folder whose other id is this run's under
     another name is not set aside: that repo was renamed away, and its rename takes it."""
     names = {str(o.repo.id): o.repo.full_name for o in observations}
-    claims = folder_claims(state)
+    claims = state.folder_claims()
     aside: dict[str, tuple[str, str]] = {}
     for observation in observations:
         name = observation.repo.full_name
@@ -322,24 +329,14 @@ def set_aside(
     return aside
 
 
-def folder_claims(state: Mapping[str, Mapping[str, object]]) -> dict[str, list[str]]:
-    """Folder name -> the ids of the state.json entries that name it, in id order."""
-    claims: dict[str, list[str]] = {}
-    for key, entry in sorted(state.items()):
-        name = entry.get("full_name")
-        if isinstance(name, str):
-            claims.setdefault(name, []).append(key)
-    return claims
-
-
 def other_owner(
     claims: Mapping[str, Sequence[str]],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     repo: RepoInfo,
 ) -> str | None:
     """The id of another repo whose state.json entry claims `repo`'s folder (`claims`, see
-    `folder_claims`), when the repo's own entry does not."""
-    if state.get(str(repo.id), {}).get("full_name") == repo.full_name:
+    `BranchState.folder_claims`), when the repo's own entry does not."""
+    if state.entry(repo.id).full_name == repo.full_name:
         return None
     return next((k for k in claims.get(repo.full_name, ()) if k != str(repo.id)), None)
 
@@ -367,15 +364,14 @@ def _first_reads(
     marks = _watermarks(survey.state) if "posthog" in settings.sinks else None
     for observation in observations:
         repo = observation.repo
-        entry = survey.state.get(str(repo.id), {})
+        entry = survey.state.entry(repo.id)
         inside = survey.listings.get(repo.full_name, {})
         folder = _folder(start + repo.full_name, inside, {})
-        old, known = entry.get("full_name"), entry.get(FINGERPRINT)
+        old, known = entry.full_name, entry.fingerprint
         renamed = old != repo.full_name and old in survey.trees
-        if renamed or not isinstance(known, str) or not trusted(folder, known=known):
+        if renamed or known is None or not trusted(folder, known=known):
             continue
-        changes, shown = window(observation)
-        since = min(changes, today - dt.timedelta(days=alltime.DAYS))
+        since = min(window(observation)[0], today - dt.timedelta(days=alltime.DAYS))
         if marks is not None:
             sent = [marks.get((repo.id, metric)) for metric in Metric]
             since = min(
@@ -383,19 +379,20 @@ def _first_reads(
             )
         survey.since[repo.full_name] = since
         fast.add(repo.full_name)
-        reads = _Reads(since=since, shown=shown, changes=changes)
+        planned = spans(observation, since_read=since)
         for rel in inside:
             data_file = parse_data_file(rel)
-            if data_file is not None and reads(data_file):
+            if data_file is not None and planned[data_file.dataset.name].reads(data_file):
                 wanted.add(f"{start}{repo.full_name}/{rel}")
         totals[repo.full_name] = (totals_path(settings.data_path, repo.full_name), known)
     for name, inside in survey.listings.items():
         if name in fast:
             continue
         data_files = {rel: f for rel in inside if (f := parse_data_file(rel)) is not None}
-        # a folder written, or one still holding layout 1's whole files, is read whole; of
-        # another, what its index row is made of
-        whole = name in written or any(not f.period for f in data_files.values())
+        # a folder written, or one still holding layout 1's whole files or flat month files
+        # (it moves, so every row of it is written), is read whole; of another, what its
+        # index row is made of
+        whole = name in written or any(not f.period or f.flat for f in data_files.values())
         wanted.update(
             f"{start}{name}/{rel}"
             for rel, data_file in data_files.items()
@@ -407,32 +404,6 @@ def _first_reads(
 def totals_path(data_path: str, full_name: str) -> str:
     """Where a repo's all-time figures are kept."""
     return join_path(data_path, f"{TOTALS_FOLDER}/{full_name}.json")
-
-
-class _Reads:
-    """Whether a trusted folder's period file is read for a run that decodes days from `since`
-    on, draws referrers and paths from `shown` on and changes days from `changes` on. Views,
-    clones and stats are decoded from their CSV twins: the JSON of a year the new days do not
-    reach is not read (it is not written either). Each dataset's first period is worked out
-    once: a folder of ten years lists hundreds of files."""
-
-    def __init__(self, *, since: dt.date, shown: dt.date, changes: dt.date) -> None:
-        self._first: dict[str, tuple[str, str]] = {}  # dataset -> (first read, first written)
-        for dataset in DATASETS:
-            if dataset in (STARS, FORKS):  # a row per day with stars: small, read whole
-                self._first[dataset.name] = ("", "")
-            elif dataset in (REFERRERS, PATHS, RELEASES):
-                self._first[dataset.name] = (dataset.period(shown), "")
-            else:
-                self._first[dataset.name] = (f"{since.year:04}", dataset.period(changes))
-
-    def __call__(self, data_file: DataFile) -> bool:
-        if not data_file.period:
-            return False
-        first, written = self._first[data_file.dataset.name]
-        if data_file.ext == "json" and data_file.dataset.from_csv and data_file.period < written:
-            return False
-        return data_file.period >= first
 
 
 def _check_totals(
@@ -460,64 +431,13 @@ def _check_totals(
     return more
 
 
-def _watermarks(state: Mapping[str, Mapping[str, object]]) -> Mapping[tuple[int, Metric], dt.date]:
+def _watermarks(state: BranchState) -> Mapping[tuple[int, Metric], dt.date]:
     """PostHog's sent-through dates; none when one cannot be read (the run reads every day then,
     and `publish` reports the bad date)."""
     try:
-        return read_watermarks(state)
+        return state.watermarks()
     except ValueError:
         return {}
-
-
-STATE_FILE = ".traffic-sync/state.json"
-# state.json's schema says which layout the branch is in: 2, period files (`views/2026.json`);
-# 1, layout 1's whole files (`views.json`), or some of them still left while the branch moves.
-STATE_SCHEMA = 2
-LAYOUT1_SCHEMA = 1
-
-
-def load_state(current: Mapping[str, bytes], prefix: str) -> dict[str, dict[str, object]]:
-    """state.json's repos, by id ({} when there is no state.json yet)."""
-    return read_state_file(current, prefix)[1]
-
-
-def read_state_file(
-    current: Mapping[str, bytes], prefix: str
-) -> tuple[int, dict[str, dict[str, object]]]:
-    """state.json's schema and repos; a branch without one is new, so in the current layout."""
-    path = join_path(prefix, STATE_FILE)
-    raw = current.get(path)
-    if raw is None:
-        return STATE_SCHEMA, {}
-    try:
-        data = json.loads(raw)
-        schema, repos = data["schema"], data["repos"]
-        entries = {str(k): dict(v) for k, v in repos.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _unreadable_state(path) from exc
-    if type(schema) is not int or schema < LAYOUT1_SCHEMA:
-        raise _unreadable_state(path)
-    if schema > STATE_SCHEMA:
-        raise StoreError(
-            f"{path} in the data branch says it is in layout {schema}, which a newer version "
-            f"of traffic-sync wrote; this version knows layouts up to {STATE_SCHEMA}. Nothing "
-            "was written.",
-            fix="Use the newer version of traffic-sync (the action's tag) in every workflow "
-            "that writes this branch.",
-        )
-    return schema, entries
-
-
-def _unreadable_state(path: str) -> StoreError:
-    return StoreError(
-        f"{path} in the data branch cannot be read.",
-        fix=f"Restore it from the branch's history or delete {path}; nothing was written.",
-    )
-
-
-def encode_state(state: Mapping[str, Mapping[str, object]], *, schema: int = STATE_SCHEMA) -> bytes:
-    data = {"schema": schema, "repos": dict(sorted(state.items()))}
-    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
 def folder_prefix(data_path: str) -> str:

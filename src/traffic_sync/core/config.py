@@ -63,6 +63,7 @@ class Settings:
     # keepalive's token: its own input, so a push-token for another repository does not take
     # keepalive's permission away ("" outside the action: then the push token)
     workflow_token: str = ""
+    check: bool = False  # check what a sync needs instead of syncing (`traffic-sync check`)
 
     @property
     def secrets(self) -> tuple[str, ...]:

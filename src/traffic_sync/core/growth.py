@@ -8,6 +8,10 @@ A row is one UTC day: `new` stars (forks) that day and `total`, the running sum 
 the oldest stored day. GitHub lists only the stars that still stand, so a star taken back
 disappears from a later fetch: merging takes the max of `new` per day, so no day is ever
 lowered, and `total` counts every star ever given (the daily stats row keeps GitHub's net count).
+
+This module owns the running totals: every total a row carries, merged, decoded or written in
+part, is made here (`merge_growth`, `continue_totals`, `carry_from`); the branch's modules only
+find the rows a total goes on from.
 """
 
 from __future__ import annotations
@@ -79,13 +83,20 @@ def continue_totals(rows: Iterable[GrowthRow], carry: int) -> tuple[GrowthRow, .
     return tuple(out)
 
 
+def carry_from(last_before: GrowthRow | None, first_from: GrowthRow | None) -> int | None:
+    """The total that rows from some day on go on from, given the stored row just before that
+    day and the first stored row from it on (either may be missing): the total of the row
+    before, or the first row's total less its `new` (what the older rows held). None when
+    neither is known: then older rows tell."""
+    if last_before is not None:
+        return last_before.total
+    if first_from is not None:
+        return first_from.total - first_from.new
+    return None
+
+
 def _with_totals(new: Mapping[dt.date, int]) -> tuple[GrowthRow, ...]:
-    rows: list[GrowthRow] = []
-    total = 0
-    for day in sorted(new):
-        total += new[day]
-        rows.append(GrowthRow(day, new[day], total))
-    return tuple(rows)
+    return continue_totals((GrowthRow(day, new[day], 0) for day in sorted(new)), 0)
 
 
 def _utc_day(stamp: dt.datetime) -> dt.date:

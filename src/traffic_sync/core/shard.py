@@ -46,7 +46,7 @@ class Selection:
 
 
 def select(refs: Sequence[RepoRef], shard: Shard, *, known: Mapping[str, int]) -> Selection:
-    """Split `refs` by id; `known` maps lower-case names to ids (see `known_ids`).
+    """Split `refs` by id; `known` maps lower-case names to ids (see `BranchState.known_ids`).
 
     A name whose id state.json gives is decided by that id without a request. If the name now
     leads to another repo (renamed, and the name taken again since), the shard that state.json
@@ -64,25 +64,3 @@ def select(refs: Sequence[RepoRef], shard: Shard, *, known: Mapping[str, int]) -
             continue
         names.append(ref.full_name)
     return Selection(tuple(names), frozenset(unknown), others)
-
-
-def known_ids(state: Mapping[str, Mapping[str, object]]) -> dict[str, int]:
-    """Lower-case full name -> repo id, from state.json's repos (keyed by id, each with its
-    name at its last success).
-
-    Two ids can claim one name when a repo was renamed and another took its old name: the one
-    synced last under that name wins, and a tie leaves the name out (its GET decides).
-    """
-    best: dict[str, tuple[str, int | None]] = {}
-    for key, entry in state.items():
-        name, day = entry.get("full_name"), entry.get("last_success")
-        if not (key.isascii() and key.isdigit() and isinstance(name, str)):
-            continue
-        when = day if isinstance(day, str) else ""
-        lower, repo_id = name.lower(), int(key)
-        seen = best.get(lower)
-        if seen is None or when > seen[0]:
-            best[lower] = (when, repo_id)
-        elif when == seen[0] and seen[1] != repo_id:
-            best[lower] = (when, None)
-    return {name: repo_id for name, (_, repo_id) in best.items() if repo_id is not None}

@@ -177,6 +177,12 @@ class RestApi:
         }
         body["resources"]["core"] = core
         body["rate"] = dict(core)
+        used_points = max((used for _, used in self.world.points.values()), default=0)
+        body["resources"]["graphql"].update(
+            limit=self.world.graphql_points,
+            used=used_points,
+            remaining=max(0, self.world.graphql_points - used_points),
+        )
         return Answer(200, body)
 
     def _get_repo(self, query: dict[str, str], kind: TokenKind, owner: str, name: str) -> Answer:

@@ -118,6 +118,23 @@ def listed_repo(data: Any) -> tuple[RepoRef, bool, bool]:
     return ref, _bool(repo, "fork"), _bool(repo, "archived")
 
 
+def repo_push(data: Any) -> bool:
+    """`GET /repos/{o}/{r}`'s `permissions.push`: whether the token may push (false when
+    GitHub leaves `permissions` out, as it does for a token that may only read)."""
+    permissions = _object(data, "the repository").get("permissions", {})
+    return _bool(_object(permissions, "`permissions`"), "push") if permissions else False
+
+
+def budgets(data: Any) -> dict[str, tuple[int, int]]:
+    """`GET /rate_limit`: resource ("core", "graphql", ...) -> (remaining, limit)."""
+    resources = _object(_object(data, "the rate limits").get("resources"), "`resources`")
+    return {
+        str(name): (_count(bucket, "remaining"), _count(bucket, "limit"))
+        for name, bucket in resources.items()
+        if isinstance(bucket, dict)
+    }
+
+
 def repo_private(data: Any) -> bool:
     """`GET /repos/{o}/{r}`'s `private` alone (the data repository's visibility)."""
     return _bool(_object(data, "the repository"), "private")

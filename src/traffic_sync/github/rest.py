@@ -359,6 +359,13 @@ class GitHubSource:
 
     def remaining_requests(self) -> int | None:
         """What the token has left this hour (the free `GET /rate_limit`), None if unknown."""
+        core = self.budgets().get("core")
+        return None if core is None else core[0]
+
+    def budgets(self) -> dict[str, tuple[int, int]]:
+        """The token's budgets this hour, resource -> (remaining, limit): "core" for REST,
+        "graphql" for GraphQL's points; {} when unknown. `GET /rate_limit` is free: it waits
+        its turn but is not counted (PyGithub's path would count it)."""
         try:
             self.pacer.acquire(free=True)
             with deadline_session() as session:
@@ -370,10 +377,18 @@ class GitHubSource:
                     },
                     timeout=self._policy.timeout,
                 )
-            core = answer.json()["resources"]["core"] if answer.ok else None
-            return int(core["remaining"]) if core else None
-        except (requests.RequestException, ValueError, KeyError, TypeError):
-            return None
+            return answers.budgets(answer.json()) if answer.ok else {}
+        except (requests.RequestException, ValueError, answers.BadAnswer):
+            return {}
+
+    def viewer(self) -> str:
+        """The token's own login (`GET /user`); a token without a user (a workflow's
+        GITHUB_TOKEN, a GitHub App's installation token) raises AccessDeniedError."""
+        return self._fetch("/user", "the token", answers.account)[0]
+
+    def can_push(self, full_name: str) -> bool:
+        """Whether the token may push to `full_name` (`GET /repos/{o}/{r}`'s permissions)."""
+        return self._fetch(f"/repos/{full_name}", full_name, answers.repo_push)
 
     def expand(
         self, patterns: Sequence[RepoPattern], *, include_forks: bool, include_archived: bool

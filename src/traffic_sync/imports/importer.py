@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from traffic_sync.branch.codec import DATASETS
-from traffic_sync.branch.folders import FINGERPRINT, Folder, merge_history
+from traffic_sync.branch.folders import Folder, merge_history
+from traffic_sync.branch.state import state_path
 
 # A run's own branch plumbing, so that an import writes exactly as a run does.
-from traffic_sync.branch.view import STATE_FILE, encode_state, folder_prefix, survey_branch
+from traffic_sync.branch.view import folder_prefix, survey_branch
 from traffic_sync.core.config import Settings
 from traffic_sync.core.models import History
 from traffic_sync.imports.formats import (
@@ -157,9 +158,12 @@ def import_folder(
             listing=read.listings.get(name, {}),
         )
         index_files(read, {name: entry}, prefix=settings.data_path, today=None, into=written)
-        _record_fingerprint(read.state, name, merged.fingerprint)
-        # always written: state.json is what makes a new branch a data branch
-        written[f"{prefix}{STATE_FILE}"] = encode_state(read.state, schema=read.schema)
+        # the fingerprint of a repo state.json knows (by name: an import has no repo id), so
+        # the next run still takes the fast way; a repo not synced yet gets no entry: its
+        # first run reads the folder strictly and records it. state.json is always written:
+        # it is what makes a new branch a data branch
+        state = read.state.with_fingerprint(name, merged.fingerprint)
+        written[state_path(settings.data_path)] = state.encode()
         deletes = [f"{prefix}{name}/{file}" for file in merged.deletes]
         message = commit_message(imported, tool=tool, folder=str(path), repo=name)
         sha = branch.commit(written, message, deletes=deletes)
@@ -189,18 +193,6 @@ def stored_name(folders: Mapping[str, str], repo: str, prefix: str = "") -> str:
     if repo in names:
         return repo
     return next((name for name in names if name.lower() == repo.lower()), repo)
-
-
-def _record_fingerprint(state: dict[str, dict[str, object]], repo: str, fingerprint: str) -> bool:
-    """Keep the fingerprint of a repo state.json knows (by name: an import has no repo id), so
-    the next run still takes the fast way; True when state.json changed. A repo not synced yet
-    gets no entry: its first run reads the folder strictly and records it."""
-    found = False
-    for entry in state.values():
-        if entry.get("full_name") == repo and entry.get(FINGERPRINT) != fingerprint:
-            entry[FINGERPRINT] = fingerprint
-            found = True
-    return found
 
 
 def newest_day(history: History) -> dt.date | None:

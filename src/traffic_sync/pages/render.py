@@ -547,12 +547,13 @@ def _latest_snapshot(
 
 
 def _files_section(present: Collection[str], *, today: dt.date) -> list[str]:
-    names = {"year": f"{today.year:04}", "month": f"{today.year:04}-{today.month:02}"}
+    names = {"year": f"{today.year:04}", "month": f"{today.year:04}/{today.month:02}"}
+    each = {"year": "one a year", "month": "one a month, in a folder a year"}
     rows = [
         [
             what,
             f"[{stem}/]({stem})" if stem in present else "none yet",
-            f"one a {period}: `{names[period]}.csv`, `{names[period]}.json`, ...",
+            f"{each[period]}: `{names[period]}.csv`, `{names[period]}.json`, ...",
             ", ".join(f"`{column}`" for column in columns.split(", ")),
         ]
         for stem, what, period, columns in _DATASETS
@@ -561,9 +562,9 @@ def _files_section(present: Collection[str], *, today: dt.date) -> list[str]:
     return [
         "## Data files",
         "",
-        "Each dataset is a folder of files, one per year (or month), each kept as CSV and as "
-        "JSON with the same rows, sorted by date. Joined in name order they are the whole "
-        "dataset.",
+        "Each dataset is a folder of files, one per year (or month, in a folder per year), each "
+        "kept as CSV and as JSON with the same rows, sorted by date. Joined in name order they "
+        "are the whole dataset.",
         "",
         *markdown.table(("Data", "Folder", "Files", "Columns"), "llll", rows),
     ]

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
+from traffic_sync.branch.state import BranchState
 from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import AuthError, PrivacyError, RateLimitedError, RepoError
 from traffic_sync.core.log import Log
@@ -24,7 +25,7 @@ from traffic_sync.core.models import (
     RepoResult,
     RepoStatus,
 )
-from traffic_sync.core.shard import WHOLE, Selection, Shard, known_ids, select
+from traffic_sync.core.shard import WHOLE, Selection, Shard, select
 from traffic_sync.github.rest import Declined, TrafficSource
 from traffic_sync.stages.collect_growth import collect_growth
 
@@ -73,7 +74,7 @@ class Collected:
     growth: GrowthReport | None = None  # None: stars and forks were not asked for
 
 
-ReadState = Callable[[], Mapping[str, Mapping[str, object]]]
+ReadState = Callable[[], BranchState]
 
 
 def collect(
@@ -82,7 +83,7 @@ def collect(
     today: dt.date,
     source: TrafficSource,
     log: Log,
-    read_state: ReadState = dict,
+    read_state: ReadState = BranchState,
 ) -> Collected:
     """Expand `repos`, take this run's shard of them, keep within the request budget, then
     fetch the repos `concurrency` at a time; a long rate-limit wait, a spent budget or a 401
@@ -258,7 +259,7 @@ def choose_shard(
     if shard.count == 1:
         return Selection(tuple(r.full_name for r in refs), frozenset(), 0)
     named = any(r.id is None for r in refs)
-    chosen = select(refs, shard, known=known_ids(read_state()) if named else {})
+    chosen = select(refs, shard, known=read_state().known_ids() if named else {})
     line = f"Shard {shard}: {len(chosen.names) - len(chosen.unknown):,} repos by id"
     line += f", {chosen.others:,} left to the other shards"
     if chosen.unknown:
@@ -379,14 +380,9 @@ def plan_budget(
     return [n for n in names if n in chosen], [n for n in names if n not in chosen]
 
 
-def _last_success_by_name(state: Mapping[str, Mapping[str, object]]) -> dict[str, str]:
+def _last_success_by_name(state: BranchState) -> dict[str, str]:
     """lower-case full name -> last successful sync day (ISO text) from state.json."""
-    last: dict[str, str] = {}
-    for entry in state.values():
-        name, day = entry.get("full_name"), entry.get("last_success")
-        if isinstance(name, str) and isinstance(day, str):
-            last[name.lower()] = max(day, last.get(name.lower(), ""))
-    return last
+    return {name: day.isoformat() for name, day in state.last_success_by_name().items()}
 
 
 def gap_risk(last_success: str, *, today: dt.date) -> str:

@@ -23,10 +23,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from traffic_sync.branch.state import read_growth_state
+from traffic_sync.branch.state import BranchState
 from traffic_sync.core.errors import AccessDeniedError, AuthError, RateLimitedError, RepoError
 from traffic_sync.core.growth import Series, history_pages_needed, queries_needed, should_fetch
 from traffic_sync.core.log import Log
@@ -54,7 +54,7 @@ def collect_growth(
     observations: Sequence[Observation],
     *,
     client: GraphQLClient,
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     log: Log,
     workers: int = 1,
     history: StarHistory | None = None,
@@ -72,9 +72,9 @@ def collect_growth(
     asks: list[_Ask] = []
     quiet = 0
     for index, observation in enumerate(observations):
-        entry = state.get(str(observation.repo.id), {})
+        entry = state.entry(observation.repo.id)
         for series in Series:
-            kept = read_growth_state(entry, series)
+            kept = entry.growth_state(series)
             count = _count(observation, series)
             if should_fetch(kept.count, count, pending=bool(kept.pending)):
                 ask = _Ask(index, series, kept, count, _cost(kept, count))

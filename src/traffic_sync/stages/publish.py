@@ -10,14 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from traffic_sync.branch.state import read_watermarks, record_watermarks
-from traffic_sync.branch.view import (
-    STATE_FILE,
-    encode_state,
-    join_path,
-    load_state,
-    read_state_file,
-)
+from traffic_sync.branch.state import BranchState, read_state, state_path
 from traffic_sync.core.errors import PostHogError, StoreError
 from traffic_sync.core.history import apply_observation
 from traffic_sync.core.log import Log
@@ -75,17 +68,17 @@ def publish(
         return _send(options, events, sender=sender, log=log)
     if plan is None:
         return PostHogReport()  # no repo was collected
-    state_path = join_path(options.data_path, STATE_FILE)
+    path = state_path(options.data_path)
     try:
-        watermarks = read_watermarks(load_state(plan.files, options.data_path))
+        watermarks = read_state(plan.files, options.data_path).watermarks()
     except ValueError as exc:
         error = PostHogError(
-            f"{state_path} in the data branch has an unreadable PostHog watermark ({exc}), "
+            f"{path} in the data branch has an unreadable PostHog watermark ({exc}), "
             "so nothing was sent.",
             fix="Correct that date, or delete the repo's `posthog_sent_through` to send its "
             "whole history again.",
         )
-        log.error(error, where=state_path)
+        log.error(error, where=path)
         return PostHogReport(error_title=error.title, error=str(error))
     plans = plan_events(plan.histories, watermarks, today=today)
 
@@ -166,7 +159,7 @@ def save_watermarks(
     """Commit state.json with `marks` merged in (a later date wins), re-merging if it moved."""
     if not marks:
         return ""
-    path = join_path(data_path, STATE_FILE)
+    path = state_path(data_path)
     lines = [
         f"- {names.get(repo_id, repo_id)} {metric.value}: sent through {day.isoformat()}"
         for (repo_id, metric), day in sorted(marks.items())
@@ -176,12 +169,12 @@ def save_watermarks(
 
     def attempt() -> str:
         branch.fetch()
-        schema, state = read_state_file(branch.read_files(path), data_path)
+        state = BranchState.decode(branch.read_files(path).get(path), path=path)
         try:
-            record_watermarks(state, marks)
+            state = state.with_watermarks(marks)
         except ValueError as exc:
             raise StoreError(f"{path} has an unreadable PostHog watermark: {exc}.") from exc
-        sha = branch.commit({path: encode_state(state, schema=schema)}, message)
+        sha = branch.commit({path: state.encode()}, message)
         if sha is None:
             return ""  # another run recorded as much already
         branch.push(sha)

@@ -1,6 +1,6 @@
 """Storage: merge the observations into the data branch's period files and push them.
 
-`plan_files` is pure (what a run read of the branch in, the files to write out; see
+`plan_write` is pure (what a run read of the branch in, the files to write out; see
 `branch.view` for what is read); `store` wraps it in fetch, commit and push, and goes again on
 the new tip when another run pushed first.
 """
@@ -12,13 +12,12 @@ import datetime as dt
 import gc
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 from traffic_sync.branch.alltime import encode_all_time, encode_index, index_row
 from traffic_sync.branch.folders import (
-    FINGERPRINT,
     Folder,
     Merged,
     index_row_of,
@@ -26,21 +25,21 @@ from traffic_sync.branch.folders import (
     move_folder,
     move_to,
 )
+from traffic_sync.branch.state import (
+    LAYOUT1_SCHEMA,
+    STATE_SCHEMA,
+    BranchState,
+    RepoEntry,
+    state_path,
+)
 from traffic_sync.branch.view import (
     INDEX_FILE,
-    LAYOUT1_SCHEMA,
-    SEEN,
-    STATE_FILE,
-    STATE_SCHEMA,
     FilesInMemory,
     Listing,
     Survey,
-    encode_state,
     entry_after,
-    folder_claims,
     folder_prefix,
     join_path,
-    load_state,
     other_owner,
     seen_key,
     set_aside,
@@ -70,6 +69,7 @@ from traffic_sync.core.models import (
 from traffic_sync.pages.render import render_index, render_repo_page
 from traffic_sync.sinks.gitremote import Remote, prepare_local
 from traffic_sync.sinks.gitstore import DataBranch
+from traffic_sync.stages.messages import commit_message, move_summary, repo_count
 
 PUSH_ATTEMPTS = 5
 Pushed = TypeVar("Pushed")  # what one push attempt returns
@@ -88,24 +88,23 @@ class Plan:
     deletes: tuple[str, ...] = ()  # files removed: renamed repos' folders, emptied periods, ...
     moved: int = 0  # repo folders moved from layout 1 to layout 2
     layout1_left: int = 0  # repo folders still in layout 1 (their files cannot be read)
+    months: bool = False  # the folders moved were in layout 2's first, flat form only
 
 
-def read_state(
-    settings: Settings, *, remote: Remote, workdir: Path
-) -> dict[str, dict[str, object]]:
-    """state.json's repos at the branch's tip; {} when there is none yet or it is unreadable
+def read_state(settings: Settings, *, remote: Remote, workdir: Path) -> BranchState:
+    """state.json at the branch's tip; an empty one when there is none yet or it is unreadable
     (then every repo counts as never synced, and `store` reports the broken file)."""
     if "branch" not in settings.sinks:
-        return {}
+        return BranchState()
     if remote.local_path is not None and not remote.local_path.exists():
-        return {}
+        return BranchState()
     branch = open_branch(settings, remote, workdir)
+    path = state_path(settings.data_path)
     try:
         branch.fetch()
-        current = branch.read_files(join_path(settings.data_path, STATE_FILE))
-        return load_state(current, settings.data_path)
+        return BranchState.decode(branch.read_files(path).get(path), path=path)
     except StoreError:
-        return {}
+        return BranchState()
 
 
 def store(
@@ -120,6 +119,7 @@ def store(
     """Merge into the data branch and push; on a moved branch, re-merge onto the new tip."""
     if settings.dry_run and remote.local_path is not None and not remote.local_path.exists():
         return "", plan_files({}, observations, today=today, settings=settings)
+    target = Target.of(settings)
     if not settings.dry_run:
         prepare_local(remote, branch=settings.data_branch)
     branch = open_branch(settings, remote, workdir)
@@ -128,7 +128,7 @@ def store(
         branch.fetch()
         survey = survey_branch(branch, observations, today=today, settings=settings)
         if settings.dry_run or survey.quiet:
-            return "", plan_files(survey, observations, today=today, settings=settings)
+            return "", plan_write(survey, observations, today=today, target=target)
         # git stores each repo's files while the next repo is merged
         start, scoped = folder_prefix(settings.data_path), set(survey.scope or ())
         known = {
@@ -138,9 +138,7 @@ def store(
         }
         staging = branch.staging(survey.scope, shallow=[settings.data_path], known=known)
         with staging, _no_cycle_collection():
-            plan = plan_files(
-                survey, observations, today=today, settings=settings, on_repo=staging.add
-            )
+            plan = plan_write(survey, observations, today=today, target=target, on_repo=staging.add)
             del survey  # the files read are merged: their memory goes before the push
             if not any(r.status is RepoStatus.SAVED for r in plan.results):
                 return "", plan
@@ -149,6 +147,7 @@ def store(
                 plan.results,
                 moved=plan.moved,
                 layout1_left=plan.layout1_left,
+                months=plan.months,
                 notes=[note for _, note in plan.warnings],
             )
             sha = staging.commit(plan.files, message, deletes=plan.deletes)
@@ -218,6 +217,20 @@ def open_branch(settings: Settings, remote: Remote, workdir: Path) -> DataBranch
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Of the run's settings, what a plan uses: the data's folder in the branch, the server the
+    pages link to, whether PostHog gets each saved repo's history as written (`histories`)."""
+
+    data_path: str
+    server_url: str
+    keep_histories: bool = False
+
+    @classmethod
+    def of(cls, settings: Settings) -> Target:
+        return cls(settings.data_path, settings.server_url, "posthog" in settings.sinks)
+
+
 def plan_files(
     read: Survey | Mapping[str, bytes],
     observations: Sequence[Observation],
@@ -226,115 +239,150 @@ def plan_files(
     settings: Settings,
     on_repo: Callable[[Mapping[str, bytes]], None] = lambda files: None,
 ) -> Plan:
+    """`plan_write` for a run's `settings`, on what it `read` of the branch
+    (`view.survey_branch`; or all the branch's files, path -> bytes)."""
+    if not isinstance(read, Survey):
+        read = survey_branch(FilesInMemory(read), observations, today=today, settings=settings)
+    return plan_write(read, observations, today=today, target=Target.of(settings), on_repo=on_repo)
+
+
+def plan_write(
+    read: Survey,
+    observations: Sequence[Observation],
+    *,
+    today: dt.date,
+    target: Target,
+    on_repo: Callable[[Mapping[str, bytes]], None] = lambda files: None,
+) -> Plan:
     """Pure: the files to write for these observations on top of what a run `read` of the
-    branch (`view.survey_branch`; or all the branch's files, path -> bytes).
+    branch (left as it is).
 
     Every repo folder still in layout 1 moves to layout 2 in the same plan, observed or not;
     one whose files cannot be read fails as a whole and stays as it is.
     `on_repo` gets each repo folder's new files as soon as they are known (git stores them
     meanwhile); they are in the returned plan's files too.
     """
-    if not isinstance(read, Survey):
-        read = survey_branch(FilesInMemory(read), observations, today=today, settings=settings)
     if read.quiet:  # nothing new: every repo's files stay as they are
         return Plan(
             files={},
             results=tuple(RepoResult.saved(o, 0) for o in observations),
             index=tuple(sorted((name, row) for name, (_, row) in read.index.items())),
         )
-    prefix = settings.data_path
-    state, folders = read.state, read.folders
-    draft = _Draft(prefix, on_repo, {n for n, f in folders.items() if f.layout1}, read.listings)
-    merged_repos: list[tuple[RepoInfo, History]] = []
-    handled: set[str] = set()  # folders this run's repos own (now or under an old name)
-    aside, claims = set_aside(observations, state, read.trees), folder_claims(state)
+    state = read.state
+    layout1 = {name for name, folder in read.folders.items() if folder.outdated}
+    draft = _Draft(target.data_path, on_repo, layout1, read.listings)
+    aside, claims = set_aside(observations, state, read.trees), state.folder_claims()
     for observation in _claimed_last(observations, state, claims):
-        repo = observation.repo
-        handled.add(repo.full_name)
-        entry = state.get(str(repo.id), {})
-        moved_from = _old_name(entry, repo.full_name, folders)
-        old_folder = folders.get(moved_from) if moved_from else None
-        if moved_from:
-            handled.add(moved_from)
-        here = folders.get(repo.full_name)
-        try:
-            taken = aside.get(repo.full_name)
-            kept = _kept_aside(here, taken, claims, state, repo, prefix=prefix)
-            merged = merge_into(
-                (None if kept else here) or Folder.of(join_path(prefix, repo.full_name), {}),
-                observation,
-                known=_fingerprint_in(entry),
-                moved_from=old_folder,
-                past=read.past.get(repo.full_name),
-                since=read.since.get(repo.full_name, dt.date.min),
-            )
-        except (HistoryFormatError, FolderTakenError) as error:
-            draft.fail(repo.full_name, error)
-            continue
-        if old_folder is not None:
-            draft.remove_folder(moved_from, old_folder)
-        if kept is not None:
-            draft.set_aside(repo.full_name, kept, state, today=today, server=settings.server_url)
-        draft.warnings.extend((repo.full_name, note) for note in merged.notes)
-        if "posthog" in settings.sinks:  # PostHog's events come from the history as written
-            merged_repos.append((repo, merged.after))
-        if old_folder is None and kept is None and _unchanged(read, repo.full_name, merged):
-            draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name], read=read)
-        else:
-            draft.write(
-                repo.full_name,
-                merged,
-                today=today,
-                server_url=settings.server_url,
-                created=repo.created,
-            )
-        entry = state.setdefault(str(repo.id), {})  # keeps keys other parts of the tool own
-        seen = seen_key(
+        taken = aside.get(observation.repo.full_name)
+        state = _plan_repo(
+            draft, read, state, observation, taken=taken, claims=claims, today=today, target=target
+        )
+    for name in sorted(draft.layout1 - draft.handled):
+        state = draft.move(read.folders[name], state, today=today, server_url=target.server_url)
+    return _finished(draft, read, state, observations, today=today)
+
+
+def _plan_repo(
+    draft: _Draft,
+    read: Survey,
+    state: BranchState,
+    observation: Observation,
+    *,
+    taken: tuple[str, str] | None,
+    claims: Mapping[str, Sequence[str]],
+    today: dt.date,
+    target: Target,
+) -> BranchState:
+    """Put one repo's observation into `draft`: its folder merged (with that of its old name,
+    and another id's history found in it set aside to `taken`), or its failure. Returns
+    state.json with the repo's entry as the write leaves it."""
+    repo, prefix = observation.repo, target.data_path
+    entry = state.entry(repo.id)
+    moved_from = _old_name(entry, repo.full_name, draft.unmerged(read))
+    old_folder = draft.unmerged(read).get(moved_from) if moved_from else None
+    draft.handled.update(name for name in (repo.full_name, moved_from) if name)
+    here = draft.unmerged(read).get(repo.full_name)
+    try:
+        kept = _kept_aside(here, taken, claims, state, repo, prefix=prefix)
+        merged = merge_into(
+            (None if kept else here) or Folder.of(join_path(prefix, repo.full_name), {}),
             observation,
-            today=today,
-            server_url=settings.server_url,
-            tree=draft.index[repo.full_name][0],
-            totals=draft.totals_ids.get(repo.full_name, ""),
+            known=entry.fingerprint,
+            moved_from=old_folder,
+            past=read.past.get(repo.full_name),
+            since=read.since.get(repo.full_name, dt.date.min),
         )
-        entry.update(
-            entry_after(entry, observation, today=today),
-            **{FINGERPRINT: merged.fingerprint, SEEN: seen},
+    except (HistoryFormatError, FolderTakenError) as error:
+        draft.fail(repo.full_name, error)
+        return state
+    if old_folder is not None:
+        draft.remove_folder(moved_from, old_folder)
+    if kept is not None:
+        state = draft.set_aside(repo.full_name, kept, state, today=today, server=target.server_url)
+    draft.warnings.extend((repo.full_name, note) for note in merged.notes)
+    if target.keep_histories:  # PostHog's events come from the history as written
+        draft.histories.append((repo, merged.after))
+    if old_folder is None and kept is None and _unchanged(read, repo.full_name, merged):
+        draft.keep(repo.full_name, merged, tree=read.trees[repo.full_name], read=read)
+    else:
+        draft.write(
+            repo.full_name, merged, today=today, server_url=target.server_url, created=repo.created
         )
-        draft.results.append(
-            RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
-        )
-        for done in (repo.full_name, moved_from):  # their files are merged: memory goes
-            folders.pop(done, None)
-    for name in sorted(draft.layout1 - handled):
-        draft.move(folders[name], state, today=today, server_url=settings.server_url)
-    files = draft.files
+    seen = seen_key(
+        observation,
+        today=today,
+        server_url=target.server_url,
+        tree=draft.index[repo.full_name][0],
+        totals=draft.totals_ids.get(repo.full_name, ""),
+    )
+    draft.results.append(
+        RepoResult.saved(observation, count_new_days(merged.before, merged.after), moved_from)
+    )
+    draft.merged.update(name for name in (repo.full_name, moved_from) if name)
+    after = entry_after(state.entry(repo.id), observation, today=today)
+    return state.with_entry(repo.id, after.with_values(fingerprint=merged.fingerprint, seen=seen))
+
+
+def _finished(
+    draft: _Draft,
+    read: Survey,
+    state: BranchState,
+    observations: Sequence[Observation],
+    *,
+    today: dt.date,
+) -> Plan:
+    """The plan `draft` holds, with the index and state.json written on top."""
+    files = dict(draft.files)
     rows = index_files(
-        read, draft.index, skip=draft.removed, prefix=prefix, today=today, into=files
+        read, draft.index, skip=draft.removed, prefix=draft.prefix, today=today, into=files
     )
     schema = LAYOUT1_SCHEMA if draft.layout1 else STATE_SCHEMA
-    files[join_path(prefix, STATE_FILE)] = encode_state(state, schema=schema)
+    files[state_path(draft.prefix)] = replace(state, schema=schema).encode()
     order = {o.repo.full_name: n for n, o in enumerate(observations)}
     return Plan(
         files=files,
         results=tuple(sorted(draft.results, key=lambda r: order.get(r.full_name, len(order)))),
         errors=tuple(draft.errors),
         warnings=tuple(draft.warnings),
-        histories=tuple(merged_repos),
+        histories=tuple(draft.histories),
         index=tuple(sorted(rows.items())),
         deletes=tuple(sorted(p for p in set(draft.deletes) if p not in files)),
         moved=len(draft.moved),
         layout1_left=len(draft.layout1),
+        months=not any(read.folders[name].layout1 for name in draft.moved | draft.layout1),
     )
 
 
 @dataclass
 class _Draft:
-    """A plan while `plan_files` builds it, repo by repo."""
+    """A plan while `plan_write` builds it, repo by repo."""
 
     prefix: str
     on_repo: Callable[[Mapping[str, bytes]], None]
-    layout1: set[str]  # folders still in layout 1
+    layout1: set[str]  # folders still in layout 1 or in layout 2's flat form (`outdated`)
     listings: Mapping[str, Listing]  # the files of the folders read, by paths inside them
+    handled: set[str] = field(default_factory=set)  # folders this run's repos own (or owned)
+    merged: set[str] = field(default_factory=set)  # folders read whose rows are merged already
     moved: set[str] = field(default_factory=set)  # folders moved to layout 2 by this plan
     removed: set[str] = field(default_factory=set)  # folders whose repo was renamed
     files: dict[str, bytes] = field(default_factory=dict)
@@ -344,6 +392,7 @@ class _Draft:
     warnings: list[tuple[str, TrafficSyncError]] = field(default_factory=list)
     index: dict[str, tuple[str, IndexRow]] = field(default_factory=dict)  # name -> (tree, row)
     totals_ids: dict[str, str] = field(default_factory=dict)  # name -> its figures' blob id
+    histories: list[tuple[RepoInfo, History]] = field(default_factory=list)  # for PostHog
 
     def write(
         self,
@@ -373,6 +422,10 @@ class _Draft:
         self.index[name] = entry
         self._moved(name)
 
+    def unmerged(self, read: Survey) -> _Unmerged:
+        """The folders `read` holds whose rows no repo of this plan merged yet."""
+        return _Unmerged(read.folders, self.merged)
+
     def keep(self, name: str, merged: Merged, *, tree: str, read: Survey) -> None:
         """A repo folder whose files stay as they are: only its index row is needed, and the
         stored one is it when it was made from this very folder."""
@@ -394,43 +447,38 @@ class _Draft:
         self,
         name: str,
         kept: _Kept,
-        state: dict[str, dict[str, object]],
+        state: BranchState,
         *,
         today: dt.date,
         server: str,
-    ) -> None:
+    ) -> BranchState:
         """The history of another repo id that `name`'s folder held moves, whole, to its kept
         folder, with its page, figures and index row; that id's state.json entry follows it
-        there (so a rename of that repo, seen later, takes it)."""
+        there (so a rename of that repo, seen later, takes it): the state.json it returns."""
         self.remove_folder(name, kept.folder)
         self.write(kept.name, kept.merged, today=_page_day(kept.merged, today), server_url=server)
-        entry = state[kept.old_id]
-        entry.pop(SEEN, None)
-        entry.update(full_name=kept.name, **{FINGERPRINT: kept.merged.fingerprint})
+        entry = state.entry(kept.old_id).with_values(
+            full_name=kept.name, fingerprint=kept.merged.fingerprint, seen=None
+        )
         self.warnings.append((name, HistorySetAsideWarning(name, kept.name, kept.old_id)))
         self.warnings.extend((kept.name, note) for note in kept.merged.notes)
+        return state.with_entry(kept.old_id, entry)
 
     def move(
-        self,
-        folder: Folder,
-        state: Mapping[str, dict[str, object]],
-        *,
-        today: dt.date,
-        server_url: str,
-    ) -> None:
-        """A folder in layout 1 that no repo of this run owns, moved to layout 2 as it is;
-        its page is redrawn as of the last day it was saved, with links to the new files."""
+        self, folder: Folder, state: BranchState, *, today: dt.date, server_url: str
+    ) -> BranchState:
+        """A folder in layout 1 (or with flat month files) that no repo of this run owns, moved
+        as it is; its page is redrawn as of the last day it was saved, with links to the new
+        files. Returns state.json with the folder's new fingerprint."""
         name = folder.path.removeprefix(folder_prefix(self.prefix))
         try:
             merged = move_folder(folder)
         except HistoryFormatError as error:
             self.fail(name, error)
-            return
+            return state
         self.warnings.extend((name, note) for note in merged.notes)
         self.write(name, merged, today=_page_day(merged, today), server_url=server_url)
-        for entry in state.values():
-            if entry.get("full_name") == name:
-                entry[FINGERPRINT] = merged.fingerprint
+        return state.with_fingerprint(name, merged.fingerprint)
 
     def fail(self, name: str, error: RepoError) -> None:
         self.results.append(RepoResult.failed(name, error))
@@ -538,6 +586,17 @@ def _tree_after(before: Listing, written: Mapping[str, bytes], deletes: Iterable
 
 
 @dataclass(frozen=True, slots=True)
+class _Unmerged:
+    """Of the folders read, those still in place (one a renamed repo took is not)."""
+
+    folders: Mapping[str, Folder]
+    merged: set[str]
+
+    def get(self, name: str) -> Folder | None:
+        return None if name in self.merged else self.folders.get(name)
+
+
+@dataclass(frozen=True, slots=True)
 class _Kept:
     """Another repo id's history found in a repo's folder, and where it moves."""
 
@@ -551,7 +610,7 @@ def _kept_aside(
     here: Folder | None,
     taken: tuple[str, str] | None,
     claims: Mapping[str, Sequence[str]],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     repo: RepoInfo,
     *,
     prefix: str,
@@ -578,7 +637,7 @@ def _page_day(merged: Merged, today: dt.date) -> dt.date:
 
 def _claimed_last(
     observations: Sequence[Observation],
-    state: Mapping[str, Mapping[str, object]],
+    state: BranchState,
     claims: Mapping[str, Sequence[str]],
 ) -> list[Observation]:
     """The observations in the order their folders free up: a repo renamed away from a name
@@ -595,64 +654,18 @@ def _claimed_last(
     return sorted(observations, key=lambda o: waits(o, frozenset({str(o.repo.id)})))
 
 
-def _old_name(entry: Mapping[str, object], full_name: str, folders: Mapping[str, Folder]) -> str:
+def _old_name(entry: RepoEntry, full_name: str, folders: _Unmerged) -> str:
     """The folder this repo's history is in under an earlier name (renamed or transferred:
     state.json is keyed by repo id), or "" when it has not moved."""
-    old = entry.get("full_name")
-    if not isinstance(old, str) or old == full_name:
+    old = entry.full_name
+    if old is None or old == full_name:
         return ""
-    return old if old in folders else ""
-
-
-def _fingerprint_in(entry: Mapping[str, object]) -> str | None:
-    """The folder fingerprint a state.json entry keeps, if it keeps a readable one."""
-    known = entry.get(FINGERPRINT)
-    return known if isinstance(known, str) else None
-
-
-def commit_message(
-    today: dt.date,
-    results: Sequence[RepoResult],
-    *,
-    moved: int = 0,
-    layout1_left: int = 0,
-    notes: Sequence[TrafficSyncError] = (),
-) -> str:
-    """`traffic-sync: <date>, <n> repos, <k> new days`, a line on the move to layout 2 when
-    folders moved, one line per saved repo, and one per note (a history set aside, a CSV
-    rebuilt, a JSON recovered)."""
-    saved = [r for r in results if r.status is RepoStatus.SAVED]
-    days = sum(r.days_added for r in saved)
-    body = "\n".join(
-        f"- {r.full_name}: +{r.days_added} days"
-        + (f" (moved from {r.renamed_from})" if r.renamed_from else "")
-        for r in saved
-    )
-    if moved:
-        body = f"{_move_summary(moved, layout1_left)}\n\n{body}"
-    if notes:
-        body += "\n\n" + "\n".join(f"- {note.message}" for note in notes)
-    return f"traffic-sync: {today.isoformat()}, {len(saved)} repos, {days} new days\n\n{body}\n"
-
-
-def _move_summary(moved: int, left: int) -> str:
-    if not left:
-        return f"Moved the data branch to layout 2 (period files): {_repos(moved)}."
-    return (
-        f"Moved {_repos(moved)} to layout 2 (period files); {_repos(left)} still in layout 1, "
-        "whose files cannot be read (see the run's errors)."
-    )
+    return old if folders.get(old) is not None else ""
 
 
 def moved_line(plan: Plan, *, dry_run: bool) -> str:
     """The progress line of a run that moves folders to layout 2."""
     if dry_run:
-        return (
-            f"Dry run: {_repos(plan.moved)} would move to layout 2 (period files); "
-            "nothing was written."
-        )
-    return _move_summary(plan.moved, plan.layout1_left)
-
-
-def _repos(count: int) -> str:
-    return f"{count:,} repo" + ("" if count == 1 else "s")
+        where = "month files into year folders" if plan.months else "layout 2 (period files)"
+        return f"Dry run: {repo_count(plan.moved)} would move to {where}; nothing was written."
+    return move_summary(plan.moved, plan.layout1_left, months=plan.months)
