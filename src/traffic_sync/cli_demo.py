@@ -48,7 +48,7 @@ def main(argv: Sequence[str]) -> int:
         f"\nDone. The data branch `{branch}` is in {out}\n"
         f"  open   {out / 'README.md'}   (the index; each repo has its own README.md)\n"
         f"  files  {out}/<owner>/<name>/views/<year>.csv (.json); clones, stats, stars and\n"
-        f"         forks by year, referrers, paths and releases by month (<year>-<month>.csv)\n"
+        f"         forks by year, referrers, paths and releases by month (<year>/<month>.csv)\n"
         f"  log    git -C {out} log --oneline {branch}"
     )
     return 0
