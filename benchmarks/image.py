@@ -33,7 +33,8 @@ def timed(args: list[str]) -> tuple[float, str]:
 def compressed_size(image: str) -> int:
     """Bytes of `docker save` gzipped: about what pulling the image's layers moves."""
     save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-    assert save.stdout is not None
+    if save.stdout is None:
+        raise RuntimeError("docker save gave no output stream")
     total = 0
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip's format, gzip's default level
     while chunk := save.stdout.read(1 << 20):

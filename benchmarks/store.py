@@ -98,6 +98,7 @@ from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitremote import prepare_local, resolve_remote
 from traffic_sync.sinks.gitstore import DataBranch
 from traffic_sync.stages.store import store
+from traffic_sync.sync import store_options
 
 TODAY = dt.date(2026, 3, 2)
 NEW_DAY = TODAY + dt.timedelta(days=1)
@@ -476,7 +477,14 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
             obs = [observation(r, day) for r in repos]
             if profile:
                 profile.enable()
-            sha, _ = store(settings, obs, today=day, remote=remote, workdir=work, sleep=time.sleep)
+            sha, _ = store(
+                store_options(settings),
+                obs,
+                today=day,
+                remote=remote,
+                workdir=work,
+                sleep=time.sleep,
+            )
             if profile:
                 profile.disable()
         result["sha"] = sha

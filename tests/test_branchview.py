@@ -30,6 +30,7 @@ from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.sinks.gitstore import DataBranch
 from traffic_sync.stages.store import store
+from traffic_sync.sync import store_options
 
 TODAY = dt.date(2026, 3, 2)
 BRANCH = "traffic-data"
@@ -86,7 +87,12 @@ def run(remote: Path, workdir: Path, observations: list[Observation], day: dt.da
     settings = parse_settings({"token": "t", "repos": "octo/*", "data-repository": str(remote)}, {})
     where = resolve_remote(str(remote), server_url="", cwd=workdir.parent)
     sha, plan = store(
-        settings, observations, today=day, remote=where, workdir=workdir, sleep=lambda _: None
+        store_options(settings),
+        observations,
+        today=day,
+        remote=where,
+        workdir=workdir,
+        sleep=lambda _: None,
     )
     assert not plan.errors
     return sha

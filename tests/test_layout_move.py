@@ -41,6 +41,7 @@ from traffic_sync.core.models import History, Observation, RepoInfo, TrafficAnsw
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
 from traffic_sync.stages import store
+from traffic_sync.sync import store_options
 
 pytestmark = pytest.mark.slow  # runs the entrypoint on a real layout-1 branch
 
@@ -528,7 +529,9 @@ def test_plan_moves_folders_inside_data_path() -> None:
         {"token": "t", "repos": "o/*", "data-repository": "./d", "data-path": "stats/traffic"}, {}
     )
     observation = Observation(repo, today, TrafficAnswer(0, 0), TrafficAnswer(0, 0))
-    plan = store.plan_files(current, [observation], today=today, settings=settings)
+    plan = store.plan_files(
+        current, [observation], today=today, target=store_options(settings).target
+    )
 
     assert (plan.moved, plan.layout1_left) == (2, 0)
     assert set(plan.deletes) == {p for p in current if p.endswith((".json", ".csv"))} - {
@@ -567,7 +570,9 @@ def test_state_of_an_unknown_layout_stops_the_run(state: object, words: str) -> 
     settings = parse_settings({"token": "t", "repos": "o/r", "data-repository": "./d"}, {})
     current = {STATE: json.dumps(state).encode()}
     with pytest.raises(StoreError, match=words):
-        store.plan_files(current, [], today=dt.date(2026, 1, 5), settings=settings)
+        store.plan_files(
+            current, [], today=dt.date(2026, 1, 5), target=store_options(settings).target
+        )
 
 
 def test_plan_moves_a_renamed_repos_layout1_folder_into_the_new_one() -> None:
@@ -588,7 +593,7 @@ def test_plan_moves_a_renamed_repos_layout1_folder_into_the_new_one() -> None:
         TrafficAnswer(0, 0),
         TrafficAnswer(0, 0),
     )
-    plan = store.plan_files(current, [renamed], today=today, settings=settings)
+    plan = store.plan_files(current, [renamed], today=today, target=store_options(settings).target)
     assert (plan.moved, plan.layout1_left) == (1, 0)
     old_folder = {p for p in current if p.startswith("o/old/")}
     assert set(plan.deletes) == old_folder | {".traffic-sync/totals/o/old.json"}

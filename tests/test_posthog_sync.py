@@ -26,7 +26,7 @@ from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.sinks.posthog import PostHogSender, event_uuid
 from traffic_sync.stages.publish import save_watermarks
 from traffic_sync.stages.store import open_branch, push_attempts
-from traffic_sync.sync import run
+from traffic_sync.sync import run, store_options
 
 TOKEN = "ghp_posthogSyncTestToken"
 KEY = "phc_posthogSyncTestKey"
@@ -228,9 +228,9 @@ def test_concurrent_watermarks_keep_the_later_date(
     def save(marks: dict[SeriesKey, dt.date], name: str) -> str:
         return save_watermarks(
             marks,
-            branch=open_branch(settings, remote_spec, tmp_path / name),
+            branch=open_branch(store_options(settings), remote_spec, tmp_path / name),
             data_path=settings.data_path,
-            attempts=push_attempts(settings),
+            attempts=push_attempts(settings.shard.count),
             names={1: "octo/Alpha"},
             sent=1,
             today=day,

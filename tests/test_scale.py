@@ -24,6 +24,7 @@ from traffic_sync.core.models import (
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer
 from traffic_sync.stages.store import plan_files
+from traffic_sync.sync import store_options
 
 pytestmark = pytest.mark.slow  # hundreds of repos through whole runs
 
@@ -152,7 +153,9 @@ def test_rename_merges_when_both_folders_exist() -> None:
     ).encode()
     today = dt.date(2026, 1, 20)
     observation = Observation(repo, today, TrafficAnswer(0, 0), TrafficAnswer(0, 0))
-    plan = plan_files(current, [observation], today=today, settings=settings_for("./x"))
+    plan = plan_files(
+        current, [observation], today=today, target=store_options(settings_for("./x")).target
+    )
     views = json.loads(plan.files["o/new/views/2026.json"])
     assert views[:2] == [
         {"date": "2026-01-01", "count": 5, "uniques": 3, "final": True},

@@ -40,6 +40,7 @@ from traffic_sync.stages.store import (
     plan_write,
     until_pushed,
 )
+from traffic_sync.sync import store_options
 
 
 def test_a_branch_without_state_is_new_and_in_the_current_layout() -> None:
@@ -135,13 +136,15 @@ def test_planning_leaves_what_was_read_as_it_was() -> None:
     files[STATE_FILE] = encode_state(state)
     runs = [_seen("o/new", 7, day), _seen("o/b", 8, day)]  # o/old was renamed to o/new
     settings = parse_settings({"token": "t", "repos": "o/*", "data-repository": "./d"}, {})
-    survey = survey_branch(FilesInMemory(files), runs, today=day, settings=settings)
+    survey = survey_branch(
+        FilesInMemory(files), runs, today=day, target=store_options(settings).target
+    )
     before = (dict(survey.folders), survey.state, dict(survey.index), dict(survey.listings))
     target = Target(data_path="", server_url="https://github.com")
     plan = plan_write(survey, runs, today=day, target=target)
     assert (dict(survey.folders), survey.state, dict(survey.index), dict(survey.listings)) == before
     assert plan_write(survey, runs, today=day, target=target) == plan
-    assert plan == plan_files(files, runs, today=day, settings=settings)
+    assert plan == plan_files(files, runs, today=day, target=store_options(settings).target)
     assert plan.results[0].renamed_from == "o/old"
     assert read_state(plan.files, "").entry(7).full_name == "o/new"
     assert survey.state.entry(7).full_name == "o/old"

@@ -35,7 +35,7 @@ from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.stages.collect import collect
 from traffic_sync.stages.store import plan_files, push_token_for
-from traffic_sync.sync import collect_options, index_url, run
+from traffic_sync.sync import collect_options, index_url, run, store_options
 
 
 @pytest.fixture
@@ -234,7 +234,8 @@ def test_push_token_only_goes_to_the_github_server(data_repository: str, sent: b
         {"GITHUB_SERVER_URL": "https://github.example"},
     )
     remote = resolve_remote(data_repository, server_url=settings.server_url, cwd=Path("/tmp"))
-    assert push_token_for(remote, settings) == ("p" if sent else None)
+    given = push_token_for(remote, token=settings.push_token, server_url=settings.server_url)
+    assert given == ("p" if sent else None)
 
 
 @pytest.mark.parametrize(
@@ -445,7 +446,9 @@ def test_a_repo_that_fails_stays_in_the_index() -> None:
     current[STATE_FILE] = encode_state({})
     settings = parse_settings({"token": "t", "repos": "o/r", "data-repository": "./d"}, {})
     later = replace(observation, fetched_on=day + dt.timedelta(days=1))
-    plan = plan_files(current, [later], today=later.fetched_on, settings=settings)
+    plan = plan_files(
+        current, [later], today=later.fetched_on, target=store_options(settings).target
+    )
     assert plan.results[0].status is RepoStatus.FAILED
     assert "o/r/referrers/2026/01.json" in plan.results[0].error
     assert not any(path.startswith("o/r/") for path in plan.files)

@@ -39,7 +39,7 @@ from traffic_sync.settings import (
     parse_settings,
 )
 from traffic_sync.sinks.gitremote import resolve_remote
-from traffic_sync.sync import run
+from traffic_sync.sync import run, store_options
 
 _REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")
 # The import command's flags that are action inputs, with the same meaning (its --token differs).
@@ -188,14 +188,17 @@ def import_main(argv: Sequence[str], *, env: Mapping[str, str]) -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root(env)) as workdir:
         try:
+            remote = resolve_remote(
+                settings.data_repository, server_url=settings.server_url, cwd=Path.cwd()
+            )
             report = import_folder(
-                settings,
+                store_options(settings),
+                remote=remote,
                 tool=Tool(flags["tool"]),
                 path=Path(str(flags["path"])),
                 repo=repo,
                 today=utc_now().date(),
                 workdir=Path(workdir),
-                cwd=Path.cwd(),
             )
         except TrafficSyncError as error:
             reporter.error(error, where=repo)

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from traffic_sync.branch.state import BranchState
-from traffic_sync.branch.view import join_path
+from traffic_sync.branch.view import Target, join_path
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import StoreError
 from traffic_sync.core.log import Log
@@ -33,6 +33,7 @@ from traffic_sync.stages.collect import Collected, CollectOptions, collect
 from traffic_sync.stages.publish import PublishOptions, publish
 from traffic_sync.stages.store import (
     Plan,
+    StoreOptions,
     moved_line,
     open_branch,
     push_attempts,
@@ -61,17 +62,27 @@ def run(
     if "posthog" in settings.sinks and sends_in_clear(settings.posthog_host):
         log.warning(clear_text_warning(settings.posthog_host))
     state: list[BranchState] = []
+    storing = store_options(settings)
 
     def read_state_once() -> BranchState:
         if not state:
-            state.append(read_state(settings, remote=remote, workdir=workdir))
+            branch = "branch" in settings.sinks
+            state.append(
+                read_state(storing, remote=remote, workdir=workdir) if branch else BranchState()
+            )
         return state[0]
 
     collected = collect(
         collect_options(settings), today=today, source=source, log=log, read_state=read_state_once
     )
     stored = _store(
-        settings, collected, today=today, log=log, remote=remote, workdir=workdir, sleep=sleep
+        storing if "branch" in settings.sinks else None,
+        collected,
+        today=today,
+        log=log,
+        remote=remote,
+        workdir=workdir,
+        sleep=sleep,
     )
     posthog_report = None
     if "posthog" in settings.sinks:
@@ -85,7 +96,7 @@ def run(
                 data_path=settings.data_path,
                 data_location=remote.display,
                 dry_run=settings.dry_run,
-                push_attempts=push_attempts(settings),
+                push_attempts=push_attempts(storing.shards),
             ),
             collected.observations,
             plan=None if stored.failed else stored.plan,
@@ -93,7 +104,7 @@ def run(
             today=today,
             sender=sender,
             log=log,
-            branch=partial(open_branch, settings, remote, workdir),
+            branch=partial(open_branch, storing, remote, workdir),
             sleep=sleep,
         )
     branch = "branch" in settings.sinks
@@ -110,6 +121,21 @@ def run(
         index_path=join_path(settings.data_path, "README.md") if branch else "",
         index_url=index_url(settings) if branch else "",
         growth=collected.growth,
+    )
+
+
+def store_options(settings: Settings) -> StoreOptions:
+    """What the store takes of the settings."""
+    return StoreOptions(
+        target=Target(
+            data_path=settings.data_path,
+            server_url=settings.server_url,
+            keep_histories="posthog" in settings.sinks,
+            branch=settings.data_branch,
+        ),
+        push_token=settings.push_token,
+        dry_run=settings.dry_run,
+        shards=settings.shard.count,
     )
 
 
@@ -146,7 +172,7 @@ class _Stored:
 
 
 def _store(
-    settings: Settings,
+    options: StoreOptions | None,
     collected: Collected,
     *,
     today: dt.date,
@@ -156,22 +182,23 @@ def _store(
     sleep: Callable[[float], None],
 ) -> _Stored:
     """Write the collected repos to the data branch and log what the plan says; without the
-    branch sink each collected repo counts as saved (it goes to the other sinks)."""
+    branch sink (`options` None) each collected repo counts as saved (it goes to the other
+    sinks)."""
     observations = collected.observations
-    if "branch" not in settings.sinks:
+    if options is None:
         return _Stored(results=tuple(RepoResult.saved(o, 0) for o in observations))
     if not observations:
         return _Stored()
     try:
         commit_sha, plan = store(
-            settings, observations, today=today, remote=remote, workdir=workdir, sleep=sleep
+            options, observations, today=today, remote=remote, workdir=workdir, sleep=sleep
         )
     except StoreError as error:
         log.error(error, where=remote.display)
         failed = tuple(RepoResult.failed(o.repo.full_name, error) for o in observations)
-        _log_plan(Plan({}, failed), log=log, dry_run=settings.dry_run)
+        _log_plan(Plan({}, failed), log=log, dry_run=options.dry_run)
         return _Stored(plan=Plan({}, failed), results=failed, failed=True)
-    _log_plan(plan, log=log, dry_run=settings.dry_run)
+    _log_plan(plan, log=log, dry_run=options.dry_run)
     return _Stored(plan=plan, commit_sha=commit_sha, results=plan.results)
 
 

@@ -48,7 +48,6 @@ from traffic_sync.branch.state import (
     RepoEntry,
     state_path,
 )
-from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import NotADataBranchError
 from traffic_sync.core.gitids import blob_sha, tree_sha
 from traffic_sync.core.models import IndexRow, Metric, Observation, RepoInfo
@@ -99,6 +98,18 @@ class FilesInMemory:
         return {path: self._files[path] for path in paths if path in self._files}
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a run's data lives and what reading and planning it must know: the branch (named
+    in errors), the data's folder in it, the server the pages link to, and whether PostHog
+    gets each saved repo's history as written (`keep_histories`)."""
+
+    data_path: str = ""
+    server_url: str = "https://github.com"
+    keep_histories: bool = False
+    branch: str = "traffic-data"
+
+
 @dataclass
 class Survey:
     """What a run read of the branch (see the module's docstring)."""
@@ -120,17 +131,17 @@ def survey_branch(
     observations: Sequence[Observation],
     *,
     today: dt.date,
-    settings: Settings,
+    target: Target,
     whole: Iterable[str] = (),
 ) -> Survey:
     """Read what a run that stores `observations` needs of the branch (see the docstring);
     the folders named in `whole` (full names) are written too, and read whole."""
-    prefix = settings.data_path
+    prefix = target.data_path
     start = folder_prefix(prefix)
     index_path = join_path(prefix, INDEX_FILE)
     head = branch.read_paths([state_path(prefix), index_path])
     if state_path(prefix) not in head:
-        _check_empty(branch, settings)
+        _check_empty(branch, target)
     state = BranchState.decode(head.get(state_path(prefix)), path=state_path(prefix))
     if state.schema == LAYOUT1_SCHEMA:
         return _survey_whole(branch, state, prefix)
@@ -140,8 +151,8 @@ def survey_branch(
         if not path.removeprefix(start).startswith(".")
     }
     survey = Survey(state, trees, index=decode_index(head.get(index_path)))
-    if not whole and "posthog" not in settings.sinks:
-        survey.quiet = _nothing_new(branch, survey, observations, today=today, settings=settings)
+    if not whole and not target.keep_histories:
+        survey.quiet = _nothing_new(branch, survey, observations, today=today, target=target)
         if survey.quiet:
             return survey
     written = _written_folders(observations, state, trees) | set(whole)
@@ -159,7 +170,7 @@ def survey_branch(
     if _flat_months(survey.listings):  # written by layout 2's first form: it all moves at once
         return _survey_whole(branch, state, prefix)
     wanted, totals = _first_reads(
-        survey, observations, written=written, today=today, settings=settings, start=start
+        survey, observations, written=written, today=today, target=target, start=start
     )
     files = branch.read_paths(wanted | {path for path, _ in totals.values()})
     more = _check_totals(survey, totals, files, start=start)
@@ -185,13 +196,13 @@ def _flat_months(listings: Mapping[str, Listing]) -> bool:
     )
 
 
-def _check_empty(branch: BranchFiles, settings: Settings) -> None:
+def _check_empty(branch: BranchFiles, target: Target) -> None:
     """A branch (or, with a `data-path`, that folder of it) without state.json is this
     tool's only while it holds nothing: anything else (`main`, a docs branch, another tool's
     data) is never written on top of."""
-    held = sorted(branch.list_entries([settings.data_path]))
+    held = sorted(branch.list_entries([target.data_path]))
     if held:
-        raise NotADataBranchError(settings.data_branch, settings.data_path, held)
+        raise NotADataBranchError(target.branch, target.data_path, held)
 
 
 def seen_key(
@@ -212,7 +223,7 @@ def _nothing_new(
     observations: Sequence[Observation],
     *,
     today: dt.date,
-    settings: Settings,
+    target: Target,
 ) -> bool:
     """Whether storing `observations` would leave the branch as it is, known without reading a
     repo's files: every folder has its index row (same tree id, no row of a folder gone), and
@@ -225,14 +236,14 @@ def _nothing_new(
         return False
     if not all(_same_entry(survey, observation, today) for observation in observations):
         return False  # a new day ends here, before any listing
-    totals = branch.list_entries([join_path(settings.data_path, TOTALS_FOLDER)])
+    totals = branch.list_entries([join_path(target.data_path, TOTALS_FOLDER)])
     for observation in observations:
         name = observation.repo.full_name
-        figures = totals.get(totals_path(settings.data_path, name))
+        figures = totals.get(totals_path(target.data_path, name))
         key = seen_key(
             observation,
             today=today,
-            server_url=settings.server_url,
+            server_url=target.server_url,
             tree=survey.trees[name],
             totals=figures[1] if figures else "",
         )
@@ -353,7 +364,7 @@ def _first_reads(
     *,
     written: set[str],
     today: dt.date,
-    settings: Settings,
+    target: Target,
     start: str,
 ) -> tuple[set[str], dict[str, tuple[str, str]]]:
     """(the files to read, the totals file of each trusted folder and the fingerprint it must
@@ -361,7 +372,7 @@ def _first_reads(
     wanted: set[str] = set()
     totals: dict[str, tuple[str, str]] = {}
     fast: set[str] = set()
-    marks = _watermarks(survey.state) if "posthog" in settings.sinks else None
+    marks = _watermarks(survey.state) if target.keep_histories else None
     for observation in observations:
         repo = observation.repo
         entry = survey.state.entry(repo.id)
@@ -384,7 +395,7 @@ def _first_reads(
             data_file = parse_data_file(rel)
             if data_file is not None and planned[data_file.dataset.name].reads(data_file):
                 wanted.add(f"{start}{repo.full_name}/{rel}")
-        totals[repo.full_name] = (totals_path(settings.data_path, repo.full_name), known)
+        totals[repo.full_name] = (totals_path(target.data_path, repo.full_name), known)
     for name, inside in survey.listings.items():
         if name in fast:
             continue

@@ -22,7 +22,6 @@ from traffic_sync.branch.state import state_path
 
 # A run's own branch plumbing, so that an import writes exactly as a run does.
 from traffic_sync.branch.view import folder_prefix, survey_branch
-from traffic_sync.core.config import Settings
 from traffic_sync.core.models import History
 from traffic_sync.imports.formats import (
     Imported,
@@ -32,12 +31,12 @@ from traffic_sync.imports.formats import (
     read_import,
     wanted_files,
 )
-from traffic_sync.sinks.gitremote import prepare_local, resolve_remote
-from traffic_sync.sinks.gitstore import DataBranch
+from traffic_sync.sinks.gitremote import Remote, prepare_local
 from traffic_sync.stages.store import (
+    StoreOptions,
     index_files,
+    open_branch,
     push_attempts,
-    push_token_for,
     repo_files,
     until_pushed,
 )
@@ -110,14 +109,14 @@ def load_folder(tool: Tool, path: Path) -> tuple[Path, dict[str, str], tuple[Ski
 
 
 def import_folder(
-    settings: Settings,
+    options: StoreOptions,
     *,
+    remote: Remote,
     tool: Tool,
     path: Path,
     repo: str,
     today: dt.date,
     workdir: Path,
-    cwd: Path,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ImportReport:
     """Read the folder (ImportFormatError names the file and line it cannot read, before any
@@ -126,21 +125,16 @@ def import_folder(
     stored files cannot be trusted; nothing is written then."""
     folder, files, left = load_folder(tool, path)
     imported = read_import(tool, files, where=str(folder))
-    remote = resolve_remote(settings.data_repository, server_url=settings.server_url, cwd=cwd)
-    prepare_local(remote, branch=settings.data_branch)
-    branch = DataBranch(
-        remote=remote,
-        branch=settings.data_branch,
-        workdir=workdir,
-        token=push_token_for(remote, settings),
-    )
+    target = options.target
+    prepare_local(remote, branch=target.branch)
+    branch = open_branch(options, remote, workdir)
     changed: dict[str, int] = {}
 
     def attempt() -> str:
         branch.fetch()
-        prefix = folder_prefix(settings.data_path)
-        name = stored_name(branch.list_folders(settings.data_path, depth=2), repo, prefix)
-        read = survey_branch(branch, [], today=today, settings=settings, whole=[name])
+        prefix = folder_prefix(target.data_path)
+        name = stored_name(branch.list_folders(target.data_path, depth=2), repo, prefix)
+        read = survey_branch(branch, [], today=today, target=target, whole=[name])
         folder = read.folders.get(name) or Folder.of(f"{prefix}{name}", {})
         merged = merge_history(folder, imported.history)
         changed.clear()
@@ -150,20 +144,20 @@ def import_folder(
         ):
             return ""  # every row is in the branch already: no page to redraw, no commit
         written, entry = repo_files(
-            settings.data_path,
+            target.data_path,
             name,
             merged,
             today=newest_day(merged.after) or today,
-            server_url=settings.server_url,
+            server_url=target.server_url,
             listing=read.listings.get(name, {}),
         )
-        index_files(read, {name: entry}, prefix=settings.data_path, today=None, into=written)
+        index_files(read, {name: entry}, prefix=target.data_path, today=None, into=written)
         # the fingerprint of a repo state.json knows (by name: an import has no repo id), so
         # the next run still takes the fast way; a repo not synced yet gets no entry: its
         # first run reads the folder strictly and records it. state.json is always written:
         # it is what makes a new branch a data branch
         state = read.state.with_fingerprint(name, merged.fingerprint)
-        written[state_path(settings.data_path)] = state.encode()
+        written[state_path(target.data_path)] = state.encode()
         deletes = [f"{prefix}{name}/{file}" for file in merged.deletes]
         message = commit_message(imported, tool=tool, folder=str(path), repo=name)
         sha = branch.commit(written, message, deletes=deletes)
@@ -172,7 +166,7 @@ def import_folder(
         branch.push(sha)
         return sha
 
-    sha = until_pushed(attempt, attempts=push_attempts(settings), sleep=sleep)
+    sha = until_pushed(attempt, attempts=push_attempts(options.shards), sleep=sleep)
     return ImportReport(
         repo=repo,
         tool=tool,
@@ -181,7 +175,7 @@ def import_folder(
         changed=dict(changed),
         skipped=(*imported.skipped, *left),
         commit_sha=sha,
-        location=f"{remote.display}@{settings.data_branch}",
+        location=f"{remote.display}@{options.target.branch}",
     )
 
 

@@ -37,6 +37,7 @@ from traffic_sync.branch.view import (
     FilesInMemory,
     Listing,
     Survey,
+    Target,
     entry_after,
     folder_prefix,
     join_path,
@@ -46,7 +47,6 @@ from traffic_sync.branch.view import (
     survey_branch,
     totals_path,
 )
-from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import (
     FolderTakenError,
     HistoryFormatError,
@@ -91,15 +91,23 @@ class Plan:
     months: bool = False  # the folders moved were in layout 2's first, flat form only
 
 
-def read_state(settings: Settings, *, remote: Remote, workdir: Path) -> BranchState:
+@dataclass(frozen=True, slots=True)
+class StoreOptions:
+    """What the store takes of a run's settings (the orchestrator builds it from them)."""
+
+    target: Target  # the branch, the data's folder, the server, what PostHog needs
+    push_token: str = ""  # sent only to this GitHub server (`push_token_for`)
+    dry_run: bool = False
+    shards: int = 1  # the runs of a matrix pushing to the same branch (`push_attempts`)
+
+
+def read_state(options: StoreOptions, *, remote: Remote, workdir: Path) -> BranchState:
     """state.json at the branch's tip; an empty one when there is none yet or it is unreadable
     (then every repo counts as never synced, and `store` reports the broken file)."""
-    if "branch" not in settings.sinks:
-        return BranchState()
     if remote.local_path is not None and not remote.local_path.exists():
         return BranchState()
-    branch = open_branch(settings, remote, workdir)
-    path = state_path(settings.data_path)
+    branch = open_branch(options, remote, workdir)
+    path = state_path(options.target.data_path)
     try:
         branch.fetch()
         return BranchState.decode(branch.read_files(path).get(path), path=path)
@@ -108,7 +116,7 @@ def read_state(settings: Settings, *, remote: Remote, workdir: Path) -> BranchSt
 
 
 def store(
-    settings: Settings,
+    options: StoreOptions,
     observations: Sequence[Observation],
     *,
     today: dt.date,
@@ -117,26 +125,26 @@ def store(
     sleep: Callable[[float], None],
 ) -> tuple[str, Plan]:
     """Merge into the data branch and push; on a moved branch, re-merge onto the new tip."""
-    if settings.dry_run and remote.local_path is not None and not remote.local_path.exists():
-        return "", plan_files({}, observations, today=today, settings=settings)
-    target = Target.of(settings)
-    if not settings.dry_run:
-        prepare_local(remote, branch=settings.data_branch)
-    branch = open_branch(settings, remote, workdir)
+    target = options.target
+    if options.dry_run and remote.local_path is not None and not remote.local_path.exists():
+        return "", plan_files({}, observations, today=today, target=target)
+    if not options.dry_run:
+        prepare_local(remote, branch=target.branch)
+    branch = open_branch(options, remote, workdir)
 
     def attempt() -> tuple[str, Plan]:
         branch.fetch()
-        survey = survey_branch(branch, observations, today=today, settings=settings)
-        if settings.dry_run or survey.quiet:
+        survey = survey_branch(branch, observations, today=today, target=target)
+        if options.dry_run or survey.quiet:
             return "", plan_write(survey, observations, today=today, target=target)
         # git stores each repo's files while the next repo is merged
-        start, scoped = folder_prefix(settings.data_path), set(survey.scope or ())
+        start, scoped = folder_prefix(target.data_path), set(survey.scope or ())
         known = {
             start + name: inside
             for name, inside in survey.listings.items()
             if start + name in scoped
         }
-        staging = branch.staging(survey.scope, shallow=[settings.data_path], known=known)
+        staging = branch.staging(survey.scope, shallow=[target.data_path], known=known)
         with staging, _no_cycle_collection():
             plan = plan_write(survey, observations, today=today, target=target, on_repo=staging.add)
             del survey  # the files read are merged: their memory goes before the push
@@ -156,7 +164,7 @@ def store(
         branch.push(sha)
         return sha, plan
 
-    return until_pushed(attempt, attempts=push_attempts(settings), sleep=sleep)
+    return until_pushed(attempt, attempts=push_attempts(options.shards), sleep=sleep)
 
 
 @contextlib.contextmanager
@@ -173,14 +181,14 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def push_attempts(settings: Settings) -> int:
+def push_attempts(shards: int) -> int:
     """How often a run fetches, re-merges and pushes before it gives up.
 
     A rejected push means another run pushed since our fetch. The other shards of a matrix
     push at most twice each (the data, then PostHog's record), so with `2 * (N - 1)` more
     attempts a shard gets its turn even when all N end together; other writers get the rest.
     """
-    return PUSH_ATTEMPTS + 2 * (settings.shard.count - 1)
+    return PUSH_ATTEMPTS + 2 * (shards - 1)
 
 
 def until_pushed(
@@ -200,35 +208,17 @@ def until_pushed(
     )
 
 
-def push_token_for(remote: Remote, settings: Settings) -> str | None:
+def push_token_for(remote: Remote, *, token: str, server_url: str) -> str | None:
     """The push token goes only to this GitHub server, never to another host or a folder."""
     if remote.local_path is not None:
         return None
-    server = settings.server_url.rstrip("/") + "/"
-    return settings.push_token if remote.url.startswith(server) else None
+    server = server_url.rstrip("/") + "/"
+    return token if remote.url.startswith(server) else None
 
 
-def open_branch(settings: Settings, remote: Remote, workdir: Path) -> DataBranch:
-    return DataBranch(
-        remote=remote,
-        branch=settings.data_branch,
-        workdir=workdir,
-        token=push_token_for(remote, settings),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Of the run's settings, what a plan uses: the data's folder in the branch, the server the
-    pages link to, whether PostHog gets each saved repo's history as written (`histories`)."""
-
-    data_path: str
-    server_url: str
-    keep_histories: bool = False
-
-    @classmethod
-    def of(cls, settings: Settings) -> Target:
-        return cls(settings.data_path, settings.server_url, "posthog" in settings.sinks)
+def open_branch(options: StoreOptions, remote: Remote, workdir: Path) -> DataBranch:
+    token = push_token_for(remote, token=options.push_token, server_url=options.target.server_url)
+    return DataBranch(remote=remote, branch=options.target.branch, workdir=workdir, token=token)
 
 
 def plan_files(
@@ -236,14 +226,14 @@ def plan_files(
     observations: Sequence[Observation],
     *,
     today: dt.date,
-    settings: Settings,
+    target: Target,
     on_repo: Callable[[Mapping[str, bytes]], None] = lambda files: None,
 ) -> Plan:
-    """`plan_write` for a run's `settings`, on what it `read` of the branch
-    (`view.survey_branch`; or all the branch's files, path -> bytes)."""
+    """`plan_write` on what a run `read` of the branch (`view.survey_branch`; or all the
+    branch's files, path -> bytes)."""
     if not isinstance(read, Survey):
-        read = survey_branch(FilesInMemory(read), observations, today=today, settings=settings)
-    return plan_write(read, observations, today=today, target=Target.of(settings), on_repo=on_repo)
+        read = survey_branch(FilesInMemory(read), observations, today=today, target=target)
+    return plan_write(read, observations, today=today, target=target, on_repo=on_repo)
 
 
 def plan_write(
