@@ -14,6 +14,7 @@ from tests.graphql_schema import GitHubValidator
 from tests.helpers.factories import StartGitHub
 from tests.helpers.sync import NOW, TOKEN, ListLog, settings_for, sync_once
 from traffic_sync.core.errors import AccessDeniedError, RepoNotFoundError
+from traffic_sync.core.growth import daily_growth
 from traffic_sync.core.models import RepoStatus
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.describe import BATCH
@@ -146,3 +147,47 @@ def test_when_graphql_cannot_describe_rest_asks_and_nothing_is_lost(
     assert report.repos_synced == 3
     assert rest_per_repo(sim) == Counter({f"octo/r{i:03}": 5 for i in range(3)})
     assert any("asked over REST" in line for line in log.lines)
+
+
+def walks(sim: SimulatedGitHub) -> list[str]:
+    """The repos of every stars or forks query beyond the ones describing the repos."""
+    return [
+        str(r.body["variables"]["name"])
+        for r in sim.requests
+        if r.path == "/graphql" and not r.body["query"].startswith("query Describe")
+    ]
+
+
+def test_small_repos_histories_come_with_their_facts_and_a_big_one_walks_alone(
+    validator: GitHubValidator | None, start_github: StartGitHub, tmp_path: Path
+) -> None:
+    """60 repos with a few stars and forks each, and one with 350 forks: the first run's
+    GraphQL is the two queries describing them (their first 100 stars and forks come along)
+    plus the big repo's walk below its first page; the next day, with new stars on some
+    repos, the two queries alone. Every history is exact."""
+    big = SimRepo("octo/big", 999, dt.date(2025, 1, 1), stars=5, forks=350, seed=3)
+    sim = start_github(
+        [*world(60), big], now=NOW, token=TOKEN, viewer="octo", graphql_validator=validator
+    )
+    remote = branch.init_bare(tmp_path / "data.git")
+    settings = settings_for(remote, repos="octo/*")
+    sync_once(sim, settings, tmp_path)
+    assert facts_queries(sim) == 2
+    assert walks(sim) == ["big"] * 3  # 350 forks: the first 100 came with the facts
+    sim.requests.clear()
+    sim.now += dt.timedelta(days=1)
+    sim.new_hour()
+    for i in range(0, 60, 7):
+        sim.star(f"octo/r{i:03}", sim.now - dt.timedelta(hours=3), count=2)
+    report = sync_once(sim, settings, tmp_path)
+    assert report.repos_synced == 61
+    assert facts_queries(sim) == 2
+    assert walks(sim) == []
+    tree = branch.files(remote)
+    for repo in [*world(60), big]:
+        for series in ("stars", "forks"):
+            rows = branch.rows(tree, repo.full_name, series)
+            truth = daily_growth(sim.timeline(repo.full_name, series))
+            assert [(r["date"], r["new"]) for r in rows] == [
+                (row.date.isoformat(), row.new) for row in truth
+            ], (repo.full_name, series)

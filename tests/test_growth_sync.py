@@ -108,9 +108,9 @@ def test_first_run_takes_45000_stars_from_the_star_history_and_walks_the_forks(
     history = [p for p in rest_paths(sim, "octo/huge") if p.endswith("/stargazers/history")]
     assert len(history) == pages < queries_needed(45_000)
     asked = queries(sim)
-    assert len(asked) == queries_needed(1_234)
+    assert len(asked) == queries_needed(1_234) - 1, "the first page came with the repo's facts"
     cursors = [q["cursor"] for q in asked if q["cursor"] is not None]
-    assert len(asked) - len(cursors) == 1, "the forks start at the top once"
+    assert len(cursors) == len(asked), "the walk goes on below the first page"
     assert len(set(cursors)) == len(cursors), "each query goes on from the one before"
     assert stored(remote, "octo/huge", "stars")[0].date >= HUGE.created
     assert stored(remote, "octo/huge", "stars")[-1].total == 45_000
@@ -128,7 +128,7 @@ def test_first_run_takes_45000_stars_from_the_star_history_and_walks_the_forks(
     assert report.growth.points.used == len(asked) + 1
     summary = render_summary(report, with_charts=False)
     assert f"GraphQL points: {len(asked) + 1:,} used" in summary
-    assert f"of {queries_needed(1_234):,} planned" in summary
+    assert f"of {queries_needed(1_234) - 1:,} planned" in summary
     assert f"star history endpoint: {pages} REST requests" in summary
     page = branch.files(remote)["octo/huge/README.md"].decode()
     assert f"Stars since the repository's creation, 2019-04-01 to {NOW.date()}" in page
@@ -137,15 +137,16 @@ def test_first_run_takes_45000_stars_from_the_star_history_and_walks_the_forks(
 def test_an_incremental_day_asks_newest_first_down_to_the_newest_day_held(
     sim: SimulatedGitHub, tmp_path: Path
 ) -> None:
-    """New stars: one query, from the top down to the newest stored day; forks did not grow,
-    so they are not asked for; the new day lands with its running total."""
+    """New stars: the newest page, which the query describing the repos brings, reaches down
+    to the newest stored day, so no query more; forks did not grow, so they are not asked
+    for; the new day lands with its running total."""
     remote = branch.init_bare(tmp_path / "data.git")
     sync(sim, remote, tmp_path, repos="octo/small")
     next_day(sim)
     sim.star("octo/small", sim.now - dt.timedelta(hours=2), count=3)
     report = sync(sim, remote, tmp_path, repos="octo/small")
-    (asked,) = queries(sim)
-    assert asked["cursor"] is None  # from the top
+    assert queries(sim) == []
+    assert len(describes(sim)) == 1
     rows = stored(remote, "octo/small", "stars")
     assert rows == daily_growth(sim.timeline("octo/small", "stars"))
     assert rows[-1] == GrowthRow(sim.now.date(), 3, 253)
@@ -206,7 +207,7 @@ def test_an_unstar_keeps_the_day_and_the_stats_keep_the_net_count(
     next_day(sim)
     sim.star("octo/small", sim.now - dt.timedelta(hours=1))
     sync(sim, remote, tmp_path, repos="octo/small")
-    assert len(queries(sim)) == 1
+    assert queries(sim) == []  # the new star came with the repo's facts
     rows = stored(remote, "octo/small", "stars")
     assert rows[:-1] == before
     assert rows[-1] == GrowthRow(sim.now.date(), 1, 251)

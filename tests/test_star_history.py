@@ -144,8 +144,8 @@ def test_a_backfill_takes_the_history_where_it_costs_fewer_requests(
     validator: GitHubValidator | None, start_github: StartGitHub, tmp_path: Path
 ) -> None:
     """3,000 stars over three years: the first run takes them from the history endpoint (a
-    few requests, not 30 queries), exactly; the old repo with 60 stars walks them (a query,
-    not 18 requests)."""
+    few requests, not 30 queries), exactly; the old repo's 60 stars come whole on the first
+    page, with its facts (no query, not 18 requests)."""
     sim = start_github([MANY, OLD], now=NOW, token=TOKEN, graphql_validator=validator)
     remote = branch.init_bare(tmp_path / "data.git")
     report = sync(sim, remote, tmp_path, "octo/many octo/old")
@@ -157,7 +157,7 @@ def test_a_backfill_takes_the_history_where_it_costs_fewer_requests(
         for r in sim.requests
         if r.path == "/graphql" and r.body["query"].startswith("query Stargazers")
     ]
-    assert walks == ["old"]
+    assert walks == []
     for repo in (MANY, OLD):
         assert stored(remote, repo.full_name) == daily_growth(sim.timeline(repo.full_name, "stars"))
     assert report.growth is not None
@@ -170,11 +170,18 @@ def test_a_refused_stargazers_listing_takes_the_star_history(
 ) -> None:
     """GitHub lists stargazers only to a repo's admins and collaborators: a refusal (FORBIDDEN,
     or no stargazer listed while the repo has stars) takes the star history instead, in the
-    same run, and every day is stored exactly; the next day's new stars come the same way."""
+    same run, and every day is stored exactly; the next day's new stars come the same way.
+    FORBIDDEN nulls the whole repo in the query that describes the repos (the list is a
+    non-null field), so that repo is described again without the lists: it is not lost."""
     old = SimRepo(OLD.full_name, OLD.id, OLD.created, stars=60, forks=1, stargazers_listed=refusal)
     sim = start_github([old], now=NOW, token=TOKEN, graphql_validator=validator)
     remote = branch.init_bare(tmp_path / "data.git")
     report = sync(sim, remote, tmp_path, "octo/old")
+    assert report.repos_synced == 1
+    describes = [
+        r for r in sim.requests if r.path == "/graphql" and "query Describe" in r.body["query"]
+    ]
+    assert len(describes) == (2 if refusal == "forbidden" else 1)
     assert stored(remote, "octo/old") == daily_growth(sim.timeline("octo/old", "stars"))
     assert len(history_requests(sim)) == history_pages_needed(OLD.created, NOW.date()) == 18
     assert report.growth is not None

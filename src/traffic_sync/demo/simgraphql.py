@@ -41,10 +41,17 @@ _CURSOR_PREFIX = "cursor:v2:"  # GitHub's cursors are base64 of this and the ite
 class FieldError(Exception):
     """A field that cannot be resolved: it becomes null, with an error of GitHub's `type`."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, *, non_null: bool = False) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        # a field the schema declares non-null: GraphQL nulls its parent instead (and so on
+        # up to the nearest nullable field; one level is all the simulator's answers need)
+        self.non_null = non_null
+
+
+class _NullParent(Exception):
+    """A non-null field failed: the field holding it becomes null."""
 
 
 class QuerySyntaxError(Exception):
@@ -291,8 +298,13 @@ def _select(
                     "message": error.message,
                 }
             )
+            if error.non_null:
+                raise _NullParent from None
             value = None
-        out[selected.alias] = _shape(value, selected, variables, where, errors)
+        try:
+            out[selected.alias] = _shape(value, selected, variables, where, errors)
+        except _NullParent:
+            out[selected.alias] = None
     return out
 
 
@@ -557,7 +569,9 @@ class GraphQLApi:
             items = tuple(self.world.timeline_of(repo, series))
         if series == "stars" and repo.stargazers_listed == "forbidden":
             raise FieldError(
-                "FORBIDDEN", "Stargazers are visible only to the repository's collaborators."
+                "FORBIDDEN",
+                "Stargazers are visible only to the repository's collaborators.",
+                non_null=True,  # Repository.stargazers is StargazerConnection!
             )
         if series == "stars" and repo.stargazers_listed == "empty":
             items = ()

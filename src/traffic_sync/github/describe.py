@@ -15,14 +15,16 @@ is spent on it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from traffic_sync.core.errors import AccessDeniedError, RepoError, RepoNotFoundError
+from traffic_sync.core.growth import Series
 from traffic_sync.core.models import RepoInfo
 from traffic_sync.github import answers
-from traffic_sync.github.graphql import GraphQLClient
+from traffic_sync.github.graphql import TOP_FIELDS, GraphQLClient, GraphQLQueryError, Page, top_page
 
 # Aliases a query: each costs GitHub little (no connection is paged), and a query of 50 stays
 # far below GitHub's node and time limits; 1,000 repos are 20 queries, 20 points.
@@ -48,18 +50,22 @@ class Described:
     name: str
     info: RepoInfo | None = None
     error: RepoError | None = None
+    # the first page of the stars and forks lists, when the query asked for them
+    tops: Mapping[Series, Page] = field(default_factory=dict)
 
 
-def describe_query(names: Sequence[str]) -> tuple[str, dict[str, str]]:
+def describe_query(names: Sequence[str], *, tops: bool = False) -> tuple[str, dict[str, str]]:
     """The query for `names` (at most `BATCH`): one aliased `repository` field a name, the
-    owner and name passed as variables so no name is ever spliced into the query text."""
+    owner and name passed as variables so no name is ever spliced into the query text; with
+    `tops`, the first page of each repo's stars and forks too."""
+    fields_asked = _FIELDS + ("\n" + TOP_FIELDS if tops else "")
     definitions, fields, variables = [], [], {}
     for index, name in enumerate(names):
         owner, _, repo = name.partition("/")
         variables[f"o{index}"], variables[f"n{index}"] = owner, repo
         definitions.append(f"$o{index}: String!, $n{index}: String!")
         fields.append(
-            f"  r{index}: repository(owner: $o{index}, name: $n{index}) {{\n{_FIELDS}\n  }}"
+            f"  r{index}: repository(owner: $o{index}, name: $n{index}) {{\n{fields_asked}\n  }}"
         )
     document = (
         f"query Describe({', '.join(definitions)}) {{\n"
@@ -68,22 +74,40 @@ def describe_query(names: Sequence[str]) -> tuple[str, dict[str, str]]:
     return document, variables
 
 
-def describe(client: GraphQLClient, names: Sequence[str]) -> list[Described]:
-    """Every name described, in order, `BATCH` a query. A failure of a whole query (points
-    spent, a 401, retries run out) raises, as any GraphQL query does."""
+def describe(client: GraphQLClient, names: Sequence[str], *, tops: bool = False) -> list[Described]:
+    """Every name described, in order, `BATCH` a query (with `tops`, each repo's first page
+    of stars and forks too). A failure of a whole query (points spent, a 401, retries run
+    out) raises, as any GraphQL query does."""
     described: list[Described] = []
     for start in range(0, len(names), BATCH):
-        batch = names[start : start + BATCH]
-        document, variables = describe_query(batch)
-        what = f"{len(batch)} repos' facts" if len(batch) > 1 else batch[0]
-        data, errors = client.query_each(document, variables, what=what)
-        by_alias: dict[str, list[dict[str, Any]]] = {}
-        for error in errors:
-            by_alias.setdefault(str(error["path"][0]), []).append(error)
-        described.extend(
-            _one(name, data.get(f"r{index}"), by_alias.get(f"r{index}", []), client=client)
-            for index, name in enumerate(batch)
-        )
+        described.extend(_batch(client, names[start : start + BATCH], tops=tops))
+    return described
+
+
+def _batch(client: GraphQLClient, batch: Sequence[str], *, tops: bool) -> list[Described]:
+    document, variables = describe_query(batch, tops=tops)
+    what = f"{len(batch)} repos' facts" if len(batch) > 1 else batch[0]
+    data, errors = client.query_each(document, variables, what=what)
+    by_alias: dict[str, list[dict[str, Any]]] = {}
+    for error in errors:
+        by_alias.setdefault(str(error["path"][0]), []).append(error)
+    described = [
+        _one(name, data.get(f"r{index}"), by_alias.get(f"r{index}", []), client=client)
+        for index, name in enumerate(batch)
+    ]
+    # a list GitHub refuses (a stargazers list shown only to collaborators) nulls the whole
+    # repo, its facts included: those repos are asked again without the lists
+    again = [
+        index
+        for index, one in enumerate(described)
+        if tops
+        and one.info is None
+        and any(len(e["path"]) > 1 for e in by_alias.get(f"r{index}", []))
+    ]
+    if again:
+        retried = _batch(client, [batch[index] for index in again], tops=False)
+        for index, one in zip(again, retried, strict=True):
+            described[index] = one
     return described
 
 
@@ -98,6 +122,7 @@ def _one(
         info, permission = answers.described_repo(data)
     except answers.BadAnswer as error:
         return Described(name, error=answers.malformed(name, "/graphql", str(error), method="POST"))
+    tops = _tops(data, name)
     if permission is not None and permission not in TRAFFIC_PERMISSIONS:
         return Described(
             name,
@@ -109,7 +134,18 @@ def _one(
                 fix=PUSH_FIX,
             ),
         )
-    return Described(name, info)
+    return Described(name, info, tops=tops)
+
+
+def _tops(data: Mapping[str, Any], name: str) -> dict[Series, Page]:
+    """The first pages the answer holds; one not shaped as asked is left out (the walk then
+    asks for it, and reports what is wrong)."""
+    pages: dict[Series, Page] = {}
+    for series, key in ((Series.STARS, "stargazers"), (Series.FORKS, "forks")):
+        if isinstance(data.get(key), dict):
+            with contextlib.suppress(GraphQLQueryError):
+                pages[series] = top_page(data, series, f"{name} {series}")
+    return pages
 
 
 def _not_found(name: str) -> RepoNotFoundError:

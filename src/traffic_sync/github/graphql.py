@@ -89,6 +89,22 @@ query Forks($owner: String!, $name: String!, $first: Int!, $cursor: String) {
 """
 
 
+# the first page of both lists, asked beside a repo's other facts (`github.describe`): GitHub
+# counts a connection of a repository as one request whatever its `first`, so 50 repos' facts
+# with both lists still cost one point, and a repo's first 100 stars and forks come with them
+TOP_FIELDS = """\
+    stargazers(first: 100, orderBy: {field: STARRED_AT, direction: DESC}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { starredAt }
+    }
+    forks(first: 100, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes { createdAt }
+    }"""
+
+
 @dataclass(frozen=True, slots=True)
 class _Shape:
     """Where a series lives in its query's answer."""
@@ -554,12 +570,14 @@ def fetch_growth(
     *,
     since: dt.date | None,
     pending: Sequence[Position] = (),
+    top: Page | None = None,
 ) -> GrowthFetch:
     """Walk a repo's stars (or forks) newest first: from the top down to `since` (the newest
     stored day, counted again in full; None: down to the repo's first star), then on from each
-    `pending` position. Stops cleanly when the points run short, with the positions to go on
-    from; other failures raise (RepoNotFoundError, AccessDeniedError, GraphQLQueryError,
-    TransientError, AuthError)."""
+    `pending` position. `top` is the list's first page when a query already brought it (the
+    one that describes the repos), so the walk from the top starts without a query. Stops
+    cleanly when the points run short, with the positions to go on from; other failures raise
+    (RepoNotFoundError, AccessDeniedError, GraphQLQueryError, TransientError, AuthError)."""
     owner, name = full_name.split("/", 1)
     # without `since` the walk from the top covers every stored position too
     walks = [_Walk(None, since), *(_Walk(p, p.stop) for p in pending if since is not None)]
@@ -568,7 +586,9 @@ def fetch_growth(
         if stopped:
             break
         try:
-            _walk(client, walk, owner=owner, name=name, series=series, what=f"{full_name} {series}")
+            first = top if walk.start is None else None
+            what = f"{full_name} {series}"
+            _walk(client, walk, owner=owner, name=name, series=series, what=what, first=first)
         except RateLimitedError:
             stopped = True
     positions = (walk.position() for walk in walks)
@@ -584,18 +604,29 @@ def fetch_growth(
 
 
 def _walk(
-    client: GraphQLClient, walk: _Walk, *, owner: str, name: str, series: Series, what: str
+    client: GraphQLClient,
+    walk: _Walk,
+    *,
+    owner: str,
+    name: str,
+    series: Series,
+    what: str,
+    first: Page | None = None,
 ) -> None:
-    """Page down until an item older than `walk.stop`, or the end; RateLimitedError ends it
-    early with what it read so far kept in `walk`."""
+    """Page down until an item older than `walk.stop`, or the end, starting with `first` when
+    it is given (no query for it); RateLimitedError ends it early with what it read so far
+    kept in `walk`."""
     shape = _SHAPES[series]
     walk.cursor = walk.start.cursor if walk.start is not None else None
     while True:
-        variables = {"owner": owner, "name": name, "first": PAGE_SIZE, "cursor": walk.cursor}
-        data = client.query(shape.query, variables, what=what)
-        page = _page(data, shape, what)
-        walk.queries += 1
-        walk.points += _int(_dig(data, "rateLimit", "cost"), 1)
+        if first is not None:
+            page, first = first, None
+        else:
+            variables = {"owner": owner, "name": name, "first": PAGE_SIZE, "cursor": walk.cursor}
+            data = client.query(shape.query, variables, what=what)
+            page = _page(data, shape, what)
+            walk.queries += 1
+            walk.points += _int(_dig(data, "rateLimit", "cost"), 1)
         if walk.count is None:
             walk.count = page.total
         for stamp in page.stamps:
@@ -610,21 +641,23 @@ def _walk(
 
 
 @dataclass(frozen=True, slots=True)
-class _Page:
+class Page:
+    """One page of a stars (or forks) list, newest first."""
+
     total: int
     stamps: tuple[dt.datetime, ...]  # newest first
     has_next: bool
     end_cursor: str | None
 
 
-def _page(data: Mapping[str, Any], shape: _Shape, what: str) -> _Page:
+def _page(data: Mapping[str, Any], shape: _Shape, what: str) -> Page:
     connection = _dig(data, "repository", shape.connection)
     try:
         items = connection[shape.items] or []
         stamps = tuple(_parse_item(item[shape.stamp]) for item in items if item is not None)
         info = connection["pageInfo"]
         cursor = info["endCursor"]
-        return _Page(
+        return Page(
             total=int(connection["totalCount"]),
             stamps=stamps,
             has_next=bool(info["hasNextPage"]),
@@ -635,6 +668,12 @@ def _page(data: Mapping[str, Any], shape: _Shape, what: str) -> _Page:
             f"{what}: GitHub's answer is not shaped as asked ({type(exc).__name__}: {exc}).",
             fix=BUG_HELP,
         ) from None
+
+
+def top_page(repository: Mapping[str, Any], series: Series, what: str) -> Page:
+    """The first page of a series' list inside a `repository` answer that asked for it as
+    `TOP_FIELDS` does; GraphQLQueryError when it is not shaped as asked."""
+    return _page({"repository": repository}, _SHAPES[series], what)
 
 
 def _parse_item(value: Any) -> dt.datetime:

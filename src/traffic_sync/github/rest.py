@@ -79,9 +79,12 @@ class TrafficSource(Protocol):
         self, patterns: Sequence[RepoPattern], *, include_forks: bool, include_archived: bool
     ) -> tuple[list[RepoRef], list[tuple[str, RepoError]]]: ...
 
-    def describe(self, names: Sequence[str]) -> tuple[list[Described], TrafficSyncError | None]:
-        """Each name's facts from GraphQL (see `describe`), and why some were not asked there
-        (those come back empty, for `observe` to fetch over REST)."""
+    def describe(
+        self, names: Sequence[str], *, tops: bool = False
+    ) -> tuple[list[Described], TrafficSyncError | None]:
+        """Each name's facts from GraphQL (see `describe`; with `tops`, the first page of its
+        stars and forks too), and why some were not asked there (those come back empty, for
+        `observe` to fetch over REST)."""
         ...
 
     def observe(
@@ -427,8 +430,11 @@ class GitHubSource:
             return self._pages("/user/repos", what, answers.listed_repo, affiliation="owner")
         return self._pages(f"/users/{login}/repos", what, answers.listed_repo)
 
-    def describe(self, names: Sequence[str]) -> tuple[list[Described], TrafficSyncError | None]:
-        """Each name's facts from GraphQL, `BATCH` a query. A batch GraphQL cannot answer (no
+    def describe(
+        self, names: Sequence[str], *, tops: bool = False
+    ) -> tuple[list[Described], TrafficSyncError | None]:
+        """Each name's facts from GraphQL, `BATCH` a query (with `tops`, each repo's first page
+        of stars and forks too). A batch GraphQL cannot answer (no
         GraphQL API, its points spent, retries run out) comes back without facts and `observe`
         fetches them over REST, one request more a repo: nothing is lost. A 401 raises."""
         described: list[Described] = []
@@ -437,7 +443,7 @@ class GitHubSource:
         for start in range(0, len(names), BATCH):
             batch = names[start : start + BATCH]
             try:
-                described.extend(describe(client, batch))
+                described.extend(describe(client, batch, tops=tops))
             except AuthError:
                 raise
             except RepoError as error:  # RateLimitedError and TransientError included

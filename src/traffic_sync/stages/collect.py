@@ -16,6 +16,7 @@ from functools import partial
 from traffic_sync.branch.state import BranchState
 from traffic_sync.core.config import RepoPattern
 from traffic_sync.core.errors import AuthError, PrivacyError, RateLimitedError, RepoError
+from traffic_sync.core.growth import Series
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import (
     GrowthReport,
@@ -26,6 +27,7 @@ from traffic_sync.core.models import (
     RepoStatus,
 )
 from traffic_sync.core.shard import WHOLE, Selection, Shard, select
+from traffic_sync.github.graphql import Page
 from traffic_sync.github.rest import Declined, TrafficSource
 from traffic_sync.stages.collect_growth import collect_growth
 
@@ -103,7 +105,7 @@ def collect(
         collected.results.append(RepoResult.failed(pattern, error))
     shard = choose_shard(refs, shard=options.shard, read_state=read_state, log=log)
     public = options.guarded is not None and source.is_private(options.guarded) is not True
-    facts = _described(shard, options=options, source=source, log=log, into=collected)
+    facts, tops = _described(shard, options=options, source=source, log=log, into=collected)
     names = _within_budget(
         list(facts),
         cost=options.cost + (FACTS_REQUESTS if None in facts.values() else 0),
@@ -130,7 +132,13 @@ def collect(
             tally.not_reached, limit, today=today, read_state=read_state, log=None, into=collected
         )
     _add_growth(
-        collected, options=options, source=source, read_state=read_state, log=log, today=today
+        collected,
+        options=options,
+        source=source,
+        read_state=read_state,
+        log=log,
+        today=today,
+        tops=tops,
     )
     return collected
 
@@ -194,6 +202,7 @@ def _add_growth(
     read_state: ReadState,
     log: Log,
     today: dt.date,
+    tops: Mapping[int, Mapping[Series, Page]],
 ) -> None:
     """Warn of what failed without failing a repo, then fetch the stars and forks that grew
     (only where the branch keeps them). GraphQL's points are a budget of their own: a REST
@@ -211,6 +220,7 @@ def _add_growth(
             workers=options.concurrency,
             history=source.star_history,
             today=today,
+            tops=tops,
         )
 
 
@@ -273,24 +283,26 @@ def choose_shard(
 
 def _described(
     shard: Selection, *, options: CollectOptions, source: TrafficSource, log: Log, into: Collected
-) -> dict[str, RepoInfo | None]:
+) -> tuple[dict[str, RepoInfo | None], dict[int, Mapping[Series, Page]]]:
     """name -> its facts (None: `observe` asks REST), in order, for the repos worth a traffic
     request: a repo GraphQL cannot find, or that the token cannot push to, fails here before
     any traffic request; another shard's repo (a named one, its id learnt here) is dropped, and
-    so is a second name for a repo already listed (an old name and the new one)."""
+    so is a second name for a repo already listed (an old name and the new one). With stars
+    and forks wanted, the first page of each comes along, by repo id."""
     try:
-        described, reason = source.describe(shard.names)
+        described, reason = source.describe(shard.names, tops=options.growth)
     except AuthError as error:  # the token is refused: every repo fails with that one error
         if shard.names:
             log.error(error, where=shard.names[0])
         into.results.extend(RepoResult.failed(name, error) for name in shard.names)
-        return {}
+        return {}, {}
     if reason is not None:
         log.progress(
             f"GraphQL could not describe every repo ({reason.message}); "
             "those are asked over REST, one request more each"
         )
     facts: dict[str, RepoInfo | None] = {}
+    tops: dict[int, Mapping[Series, Page]] = {}
     ids: set[int] = set()
     for one in described:
         if one.error is not None:
@@ -303,7 +315,8 @@ def _described(
         elif one.info.id not in ids:
             ids.add(one.info.id)
             facts[one.name] = one.info
-    return facts
+            tops[one.info.id] = one.tops
+    return facts, tops
 
 
 def _observe_all(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from traffic_sync.branch.state import BranchState
@@ -31,7 +31,7 @@ from traffic_sync.core.errors import AccessDeniedError, AuthError, RateLimitedEr
 from traffic_sync.core.growth import Series, history_pages_needed, queries_needed, should_fetch
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import GrowthReport, GrowthState, GrowthUpdate, Observation, Points
-from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, fetch_growth
+from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, Page, fetch_growth
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ class _Ask:
     state: GrowthState
     count: int  # GitHub's count now
     cost: int  # the queries the plan expects (0: the star history endpoint's requests instead)
+    top: Page | None = None  # the list's first page, brought by the query describing the repos
     history: bool = False  # from the star history endpoint, which costs fewer requests
 
 
@@ -59,11 +60,14 @@ def collect_growth(
     workers: int = 1,
     history: StarHistory | None = None,
     today: dt.date | None = None,
+    tops: Mapping[int, Mapping[Series, Page]] | None = None,
 ) -> tuple[list[Observation], GrowthReport]:
     """The observations with their stars and forks (`Observation.growth`), and the report.
 
     `state` is state.json's repos by id; `workers` fetch at once, cheapest first; `history`
-    fetches stars from the star history endpoint (None: never), as of `today`. A failure of
+    fetches stars from the star history endpoint (None: never), as of `today`; `tops` are the
+    first pages of each repo's lists (by id) that the query describing the repos brought, so
+    a walk they cover costs no query. A failure of
     one repo's query is a warning: its traffic is saved all the same, and its history is asked
     for again next run. Once the points run low (or a 401), fetches not started yet are not
     started: they wait for the next run.
@@ -77,7 +81,8 @@ def collect_growth(
             kept = entry.growth_state(series)
             count = _count(observation, series)
             if should_fetch(kept.count, count, pending=bool(kept.pending)):
-                ask = _Ask(index, series, kept, count, _cost(kept, count))
+                top = (tops or {}).get(observation.repo.id, {}).get(series)
+                ask = _Ask(index, series, kept, count, _cost(kept, count, top), top)
                 if history is not None and today is not None:
                     ask = _cheaper(ask, created=observation.repo.created, today=today)
                 asks.append(ask)
@@ -172,7 +177,9 @@ def _fetch(ask: _Ask, name: str, client: GraphQLClient, history: StarHistory | N
     if ask.history and history is not None:
         return _from_history(ask, name, history)
     try:
-        result = fetch_growth(client, name, ask.series, since=state.through, pending=state.pending)
+        result = fetch_growth(
+            client, name, ask.series, since=state.through, pending=state.pending, top=ask.top
+        )
     except AccessDeniedError:
         if ask.series is not Series.STARS or history is None:
             raise
@@ -210,12 +217,15 @@ def _after(ask: _Ask, result: GrowthFetch) -> GrowthState:
     return GrowthState(count=count, through=through, pending=result.pending, queries=queries)
 
 
-def _cost(state: GrowthState, count: int) -> int:
+def _cost(state: GrowthState, count: int, top: Page | None = None) -> int:
     """Queries a series is expected to take: the whole history on a first fetch, what is
-    left of a backfill that stopped, and the new items (at least a query) otherwise."""
+    left of a backfill that stopped, and the new items (at least a query) otherwise; a first
+    page already at hand (`top`) is one query fewer."""
     if state.count is None or state.pending:
-        return max(1, queries_needed(count) - state.queries)
-    return max(1, queries_needed(count - state.count))
+        queries = max(1, queries_needed(count) - state.queries)
+    else:
+        queries = max(1, queries_needed(count - state.count))
+    return queries - 1 if top is not None else queries
 
 
 def _count(observation: Observation, series: Series) -> int:
