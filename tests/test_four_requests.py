@@ -18,8 +18,9 @@ from traffic_sync.core.growth import daily_growth
 from traffic_sync.core.models import RepoStatus
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.describe import BATCH
+from traffic_sync.github.pacer import Pacer
 
-TRAFFIC = ("traffic/views", "traffic/clones", "traffic/popular/referrers", "traffic/popular/paths")
+pytestmark = pytest.mark.slow  # whole runs over 60 repos and a git remote
 
 
 def world(count: int) -> list[SimRepo]:
@@ -61,7 +62,7 @@ def test_a_first_run_and_the_next_day_cost_four_rest_requests_a_repo(
     settings = settings_for(remote, repos="octo/*")
     for day in range(2):
         sim.requests.clear()
-        report = sync_once(sim, settings, tmp_path)
+        report = sync_once(sim, settings, tmp_path, pacer=Pacer(per_minute=100_000))
         assert report.repos_synced == 60, day
         assert rest_per_repo(sim) == Counter({f"octo/r{i:03}": 4 for i in range(60)})
         assert facts_queries(sim) == -(-60 // BATCH)
@@ -171,7 +172,7 @@ def test_small_repos_histories_come_with_their_facts_and_a_big_one_walks_alone(
     )
     remote = branch.init_bare(tmp_path / "data.git")
     settings = settings_for(remote, repos="octo/*")
-    sync_once(sim, settings, tmp_path)
+    sync_once(sim, settings, tmp_path, pacer=Pacer(per_minute=100_000))
     assert facts_queries(sim) == 2
     assert walks(sim) == ["big"] * 3  # 350 forks: the first 100 came with the facts
     sim.requests.clear()
@@ -179,7 +180,7 @@ def test_small_repos_histories_come_with_their_facts_and_a_big_one_walks_alone(
     sim.new_hour()
     for i in range(0, 60, 7):
         sim.star(f"octo/r{i:03}", sim.now - dt.timedelta(hours=3), count=2)
-    report = sync_once(sim, settings, tmp_path)
+    report = sync_once(sim, settings, tmp_path, pacer=Pacer(per_minute=100_000))
     assert report.repos_synced == 61
     assert facts_queries(sim) == 2
     assert walks(sim) == []

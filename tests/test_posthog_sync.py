@@ -28,6 +28,8 @@ from traffic_sync.stages.publish import save_watermarks
 from traffic_sync.stages.store import open_branch, push_attempts
 from traffic_sync.sync import run, store_options
 
+pytestmark = pytest.mark.slow  # whole runs, git and a fake PostHog, day after day
+
 TOKEN = "ghp_posthogSyncTestToken"
 KEY = "phc_posthogSyncTestKey"
 FAST = RetryPolicy(attempts=1, backoff=0.01, max_wait=5, secondary_wait=0.01, timeout=5, pause=0)
