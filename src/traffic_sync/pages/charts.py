@@ -152,13 +152,11 @@ def daily_chart(
         any(gaps),
         "day",
     )
-    return Chart(
-        title=f"{noun.capitalize()} per day, {_range(first, last)}",
-        x_title="Day (UTC)",
-        labels=axes.labels(tuple((day, day) for day in dates), "day"),
-        y_title=f"{noun} per day",
-        y_min=0,
-        y_max=top,
+    return _per_day(
+        f"{noun.capitalize()} per day, {_range(first, last)}",
+        dates,
+        noun=noun,
+        top=top,
         series=(
             Series("bar", LIGHT_BLUE, tuple(row.count if row else 0 for row in settled)),
             Series("bar", LIGHT_ORANGE, tuple(row.count if row else 0 for row in open_)),
@@ -166,6 +164,28 @@ def daily_chart(
             Series("bar", DARK_ORANGE, tuple(row.uniques if row else 0 for row in open_)),
             _gap_series(gaps, 0, top),
         ),
+        legend=legend,
+    )
+
+
+def _per_day(
+    title: str,
+    dates: Sequence[dt.date],
+    *,
+    noun: str,
+    top: int,
+    series: tuple[Series, ...],
+    legend: Sequence[str],
+) -> Chart:
+    """A bar chart with a bar a day over `dates`, from 0 to `top`."""
+    return Chart(
+        title=title,
+        x_title="Day (UTC)",
+        labels=axes.labels(tuple((day, day) for day in dates), "day"),
+        y_title=f"{noun} per day",
+        y_min=0,
+        y_max=top,
+        series=series,
         legend=_legend(legend),
     )
 
@@ -465,19 +485,17 @@ def overview_chart(repos: Mapping[str, IndexRow], *, metric: str) -> Chart | Non
         any(gaps),
         "day",
     )
-    return Chart(
-        title=f"{noun.capitalize()} per day, all repositories, {_range(first, last)}",
-        x_title="Day (UTC)",
-        labels=axes.labels(tuple((day, day) for day in dates), "day"),
-        y_title=f"{noun} per day",
-        y_min=0,
-        y_max=top,
+    return _per_day(
+        f"{noun.capitalize()} per day, all repositories, {_range(first, last)}",
+        dates,
+        noun=noun,
+        top=top,
         series=(
             Series("bar", LIGHT_BLUE, tuple(complete)),
             Series("bar", ORANGE, tuple(partial)),
             _gap_series(tuple(gaps), 0, top),
         ),
-        legend=_legend(legend),
+        legend=legend,
     )
 
 
