@@ -67,32 +67,14 @@ def collect_growth(
     `state` is state.json's repos by id; `workers` fetch at once, cheapest first; `history`
     fetches stars from the star history endpoint (None: never), as of `today`; `tops` are the
     first pages of each repo's lists (by id) that the query describing the repos brought, so
-    a walk they cover costs no query. A failure of
-    one repo's query is a warning: its traffic is saved all the same, and its history is asked
-    for again next run. Once the points run low (or a 401), fetches not started yet are not
-    started: they wait for the next run.
+    a walk they cover costs no query. A failure of one repo's query is a warning: its traffic
+    is saved all the same, and its history is asked for again next run. Once the points run
+    low (or a 401), fetches not started yet are not started: they wait for the next run.
     """
     updates: list[list[GrowthUpdate]] = [[] for _ in observations]
-    asks: list[_Ask] = []
-    quiet = 0
-    for index, observation in enumerate(observations):
-        entry = state.entry(observation.repo.id)
-        for series in Series:
-            kept = entry.growth_state(series)
-            count = _count(observation, series)
-            if should_fetch(kept.count, count, pending=bool(kept.pending)):
-                top = (tops or {}).get(observation.repo.id, {}).get(series)
-                ask = _Ask(index, series, kept, count, _cost(kept, count, top), top)
-                if history is not None and today is not None:
-                    ask = _cheaper(ask, created=observation.repo.created, today=today)
-                asks.append(ask)
-                continue
-            quiet += 1
-            if kept.count is not None and count < kept.count:
-                # stars taken back: a later star is noticed once the count grows from here
-                updates[index].append(
-                    GrowthUpdate(series, (), dataclasses.replace(kept, count=count))
-                )
+    asks, quiet = _plan(
+        observations, state, tops or {}, updates, cheaper=history is not None, today=today
+    )
     asks.sort(key=lambda a: (a.cost, a.index, a.series))
     planned = sum(a.cost for a in asks)
     fetched = waiting = 0
@@ -134,6 +116,41 @@ def collect_growth(
         for o, u in zip(observations, updates, strict=True)
     ]
     return observed, report
+
+
+def _plan(
+    observations: Sequence[Observation],
+    state: BranchState,
+    tops: Mapping[int, Mapping[Series, Page]],
+    updates: list[list[GrowthUpdate]],
+    *,
+    cheaper: bool,
+    today: dt.date | None,
+) -> tuple[list[_Ask], int]:
+    """(the series worth a fetch, how many are quiet); a count that fell (stars taken back)
+    goes into `updates` at once. With `cheaper`, stars come from the star history endpoint
+    where that costs fewer requests."""
+    asks: list[_Ask] = []
+    quiet = 0
+    for index, observation in enumerate(observations):
+        entry = state.entry(observation.repo.id)
+        for series in Series:
+            kept = entry.growth_state(series)
+            count = _count(observation, series)
+            if should_fetch(kept.count, count, pending=bool(kept.pending)):
+                top = tops.get(observation.repo.id, {}).get(series)
+                ask = _Ask(index, series, kept, count, _cost(kept, count, top), top)
+                if cheaper and today is not None:
+                    ask = _cheaper(ask, created=observation.repo.created, today=today)
+                asks.append(ask)
+                continue
+            quiet += 1
+            if kept.count is not None and count < kept.count:
+                # stars taken back: a later star is noticed once the count grows from here
+                updates[index].append(
+                    GrowthUpdate(series, (), dataclasses.replace(kept, count=count))
+                )
+    return asks, quiet
 
 
 class _NotStarted(RateLimitedError):
