@@ -90,14 +90,7 @@ def run(
             api_key=settings.posthog_api_key, host=settings.posthog_host, sleep=sleep
         )
         posthog_report = publish(
-            PublishOptions(
-                posthog_host=settings.posthog_host,
-                from_branch="branch" in settings.sinks,
-                data_path=settings.data_path,
-                data_location=remote.display,
-                dry_run=settings.dry_run,
-                push_attempts=push_attempts(storing.shards),
-            ),
+            publish_options(settings, data_location=remote.display),
             collected.observations,
             plan=None if stored.failed else stored.plan,
             store_failed=stored.failed,
@@ -121,6 +114,19 @@ def run(
         index_path=join_path(settings.data_path, "README.md") if branch else "",
         index_url=index_url(settings) if branch else "",
         growth=collected.growth,
+    )
+
+
+def publish_options(settings: Settings, *, data_location: str) -> PublishOptions:
+    """What publishing takes of the settings (`data_location`: the data repository as
+    messages name it)."""
+    return PublishOptions(
+        posthog_host=settings.posthog_host,
+        from_branch="branch" in settings.sinks,
+        data_path=settings.data_path,
+        data_location=data_location,
+        dry_run=settings.dry_run,
+        push_attempts=push_attempts(settings.shard.count),
     )
 
 
