@@ -23,8 +23,6 @@ from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import ConfigError, TrafficSyncError
 from traffic_sync.core.models import RunReport
 from traffic_sync.github.keepalive import keep_alive
-from traffic_sync.github.pacer import Pacer, RetryPolicy
-from traffic_sync.github.rest import GitHubSource
 from traffic_sync.imports.formats import Tool
 from traffic_sync.imports.importer import import_folder
 from traffic_sync.pages.markdown import escape_text
@@ -39,7 +37,7 @@ from traffic_sync.settings import (
     parse_settings,
 )
 from traffic_sync.sinks.gitremote import resolve_remote
-from traffic_sync.sync import run, store_options
+from traffic_sync.sync import github_source, run, store_options
 
 _REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")
 # The import command's flags that are action inputs, with the same meaning (its --token differs).
@@ -112,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.write_summary(_config_summary(error))
         return 1
     if settings.check:
-        return run_check(settings, reporter=reporter)
+        return run_check(settings, reporter=reporter, clock=lambda: utc_now().timestamp())
     report: RunReport | None = None
     try:
         report = sync(settings, reporter=reporter, env=env)
@@ -254,15 +252,8 @@ def utc_now() -> dt.datetime:
 def sync(settings: Settings, *, reporter: Reporter, env: Mapping[str, str]) -> RunReport:
     """One real run: today's UTC date, the GitHub API, a temporary git dir."""
     today = utc_now().date()
-    pacer = Pacer(per_minute=settings.requests_per_minute, budget=settings.max_requests or None)
-    policy = RetryPolicy(timeout=settings.request_timeout)
-    source = GitHubSource(
-        token=settings.token,
-        api_url=settings.api_url,
-        policy=policy,
-        pacer=pacer,
-        graphql_url=settings.graphql_url,
-        clock=lambda: utc_now().timestamp(),
+    source = github_source(
+        settings, token=settings.token, budget=True, clock=lambda: utc_now().timestamp()
     )
     with tempfile.TemporaryDirectory(prefix="traffic-sync-", dir=temp_root(env)) as workdir:
         return run(

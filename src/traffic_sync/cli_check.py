@@ -6,16 +6,15 @@ writes nothing: no branch, no state, no event. Exit 1 when a finding is a proble
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from traffic_sync.actions import Reporter
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import TrafficSyncError
-from traffic_sync.github.pacer import Pacer, RetryPolicy
-from traffic_sync.github.rest import GitHubSource
 from traffic_sync.pages import markdown
 from traffic_sync.stages.check import CheckOptions, Finding, check, problems, token_kind
-from traffic_sync.sync import collect_options
+from traffic_sync.sync import collect_options, github_source
 
 
 class CheckProblem(TrafficSyncError):
@@ -24,13 +23,17 @@ class CheckProblem(TrafficSyncError):
     title = "Check"
 
 
-def run_check(settings: Settings, *, reporter: Reporter) -> int:
-    """Check `settings` against GitHub, report every finding, and say whether to fail."""
+def run_check(
+    settings: Settings, *, reporter: Reporter, clock: Callable[[], float] = time.time
+) -> int:
+    """Check `settings` against GitHub, report every finding, and say whether to fail;
+    `clock` is the run's one clock (when GitHub's limits reset)."""
     options = check_options(settings)
+    pusher = settings.push_token or settings.token
     findings = check(
         options,
-        source=_source(settings, settings.token),
-        pusher=_source(settings, settings.push_token or settings.token)
+        source=github_source(settings, token=settings.token, clock=clock),
+        pusher=github_source(settings, token=pusher, clock=clock)
         if options.sync.guarded is not None
         else None,
     )
@@ -73,13 +76,3 @@ def render_check(findings: Sequence[Finding]) -> str:
     lines = [f"## traffic-sync check: {verdict}", ""]
     lines += markdown.table(("", "Checked", "Found", "Fix"), "llll", rows)
     return markdown.page(lines)
-
-
-def _source(settings: Settings, token: str) -> GitHubSource:
-    return GitHubSource(
-        token=token,
-        api_url=settings.api_url,
-        policy=RetryPolicy(timeout=settings.request_timeout),
-        pacer=Pacer(per_minute=settings.requests_per_minute),
-        graphql_url=settings.graphql_url,
-    )

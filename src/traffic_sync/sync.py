@@ -21,7 +21,8 @@ from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import StoreError
 from traffic_sync.core.log import Log
 from traffic_sync.core.models import RepoResult, RunReport
-from traffic_sync.github.rest import TrafficSource
+from traffic_sync.github.pacer import Pacer, RetryPolicy
+from traffic_sync.github.rest import GitHubSource, TrafficSource
 from traffic_sync.sinks.gitremote import Remote, repo_on_server, resolve_remote
 from traffic_sync.sinks.posthog import (
     EventSender,
@@ -114,6 +115,28 @@ def run(
         index_path=join_path(settings.data_path, "README.md") if branch else "",
         index_url=index_url(settings) if branch else "",
         growth=collected.growth,
+    )
+
+
+def github_source(
+    settings: Settings,
+    *,
+    token: str,
+    budget: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> GitHubSource:
+    """The GitHub client the settings describe, for `token`: their pacing, timeout and
+    endpoints; with `budget`, `max-requests` caps its requests."""
+    return GitHubSource(
+        token=token,
+        api_url=settings.api_url,
+        policy=RetryPolicy(timeout=settings.request_timeout),
+        pacer=Pacer(
+            per_minute=settings.requests_per_minute,
+            budget=(settings.max_requests or None) if budget else None,
+        ),
+        graphql_url=settings.graphql_url,
+        clock=clock,
     )
 
 

@@ -23,6 +23,7 @@ from functools import cache
 from importlib import resources
 from urllib.parse import unquote, urlencode
 
+from traffic_sync.core.growth import week_start
 from traffic_sync.demo.traffic import (
     Json,
     Metric,
@@ -251,8 +252,7 @@ class RestApi:
         with self.world.lock:
             days = Counter(when.date() for when, _ in self.world.timeline_of(repo, "stars"))
         today = self.world.now.date()
-        newest = today - dt.timedelta(days=(today.weekday() + 1) % 7)
-        oldest = repo.created - dt.timedelta(days=(repo.created.weekday() + 1) % 7)
+        newest, oldest = week_start(today), week_start(repo.created)
         weeks = []
         for index in range((page - 1) * per_page, page * per_page):
             start = newest - dt.timedelta(weeks=index)

@@ -74,17 +74,10 @@ def describe_query(names: Sequence[str], *, tops: bool = False) -> tuple[str, di
     return document, variables
 
 
-def describe(client: GraphQLClient, names: Sequence[str], *, tops: bool = False) -> list[Described]:
-    """Every name described, in order, `BATCH` a query (with `tops`, each repo's first page
-    of stars and forks too). A failure of a whole query (points spent, a 401, retries run
-    out) raises, as any GraphQL query does."""
-    described: list[Described] = []
-    for start in range(0, len(names), BATCH):
-        described.extend(_batch(client, names[start : start + BATCH], tops=tops))
-    return described
-
-
-def _batch(client: GraphQLClient, batch: Sequence[str], *, tops: bool) -> list[Described]:
+def describe(client: GraphQLClient, batch: Sequence[str], *, tops: bool = False) -> list[Described]:
+    """Every name of `batch` (at most `BATCH`) described, in order, in one query (with `tops`,
+    each repo's first page of stars and forks too). A failure of the whole query (points
+    spent, a 401, retries run out) raises, as any GraphQL query does."""
     document, variables = describe_query(batch, tops=tops)
     what = f"{len(batch)} repos' facts" if len(batch) > 1 else batch[0]
     data, errors = client.query_each(document, variables, what=what)
@@ -105,7 +98,7 @@ def _batch(client: GraphQLClient, batch: Sequence[str], *, tops: bool) -> list[D
         and any(len(e["path"]) > 1 for e in by_alias.get(f"r{index}", []))
     ]
     if again:
-        retried = _batch(client, [batch[index] for index in again], tops=False)
+        retried = describe(client, [batch[index] for index in again], tops=False)
         for index, one in zip(again, retried, strict=True):
             described[index] = one
     return described
