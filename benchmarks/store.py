@@ -116,10 +116,10 @@ PROFILED = {  # where a run's time goes: label -> functions (module suffix, name
     "git: list tree for the commit": [("sinks/gitstore.py", "staging")],
     "git: commit (fast-import ends)": [("sinks/gitstore.py", "commit")],
     "git: push": [("sinks/gitstore.py", "push")],
-    "plan_files (all below)": [("stages/store.py", "plan_files")],
+    "plan_files (all below)": [("stages/plan.py", "plan_files")],
     "  merge_into (synced repos)": [("branch/folders.py", "merge_into")],
     "  render_repo_page (synced repos)": [("pages/render.py", "render_repo_page")],
-    "  index rows (other repos)": [("stages/store.py", "index_files")],
+    "  index rows (other repos)": [("stages/plan.py", "index_files")],
     "  render_index": [("pages/render.py", "render_index")],
     "  Staging.add (hash + queue)": [("sinks/gitstore.py", "add")],
 }

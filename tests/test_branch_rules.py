@@ -35,7 +35,7 @@ from traffic_sync.core.models import (
 )
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
-from traffic_sync.stages import store
+from traffic_sync.stages.plan import Plan, plan_files
 from traffic_sync.sync import store_options
 
 pytestmark = pytest.mark.slow  # runs the entrypoint
@@ -135,12 +135,12 @@ def test_a_data_path_folder_holding_other_files_is_refused(tmp_path: Path) -> No
     assert "`docs/` in the branch `main`" in result.stdout
 
 
-def _plan(files: Mapping[str, bytes], data_path: str = "") -> store.Plan:
+def _plan(files: Mapping[str, bytes], data_path: str = "") -> Plan:
     settings = parse_settings(
         {"token": "t", "repos": "octo-org/*", "data-repository": "./d", "data-path": data_path},
         {},
     )
-    return store.plan_files(files, [], today=DAY, target=store_options(settings).target)
+    return plan_files(files, [], today=DAY, target=store_options(settings).target)
 
 
 def test_only_an_empty_branch_or_one_with_state_json_is_planned() -> None:
@@ -401,7 +401,7 @@ def test_a_chain_of_renames_in_one_run_keeps_each_history_with_its_repo() -> Non
     files[STATE_FILE] = json.dumps({"schema": 2, "repos": state}).encode()
     seen = [_seen("o/a", 3), _seen("o/b", 1), _seen("o/c", 2)]
     settings = parse_settings({"token": "t", "repos": "o/*", "data-repository": "./d"}, {})
-    plan = store.plan_files(files, seen, today=DAY, target=store_options(settings).target)
+    plan = plan_files(files, seen, today=DAY, target=store_options(settings).target)
     assert not plan.errors
     old_day = (DAY - dt.timedelta(days=30)).isoformat()
     views = {

@@ -40,7 +40,8 @@ from traffic_sync.core.history import apply_observation
 from traffic_sync.core.models import History, Observation, RepoInfo, TrafficAnswer
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.settings import parse_settings
-from traffic_sync.stages import store
+from traffic_sync.stages import messages
+from traffic_sync.stages.plan import plan_files
 from traffic_sync.sync import store_options
 
 pytestmark = pytest.mark.slow  # runs the entrypoint on a real layout-1 branch
@@ -529,9 +530,7 @@ def test_plan_moves_folders_inside_data_path() -> None:
         {"token": "t", "repos": "o/*", "data-repository": "./d", "data-path": "stats/traffic"}, {}
     )
     observation = Observation(repo, today, TrafficAnswer(0, 0), TrafficAnswer(0, 0))
-    plan = store.plan_files(
-        current, [observation], today=today, target=store_options(settings).target
-    )
+    plan = plan_files(current, [observation], today=today, target=store_options(settings).target)
 
     assert (plan.moved, plan.layout1_left) == (2, 0)
     assert set(plan.deletes) == {p for p in current if p.endswith((".json", ".csv"))} - {
@@ -549,7 +548,7 @@ def test_plan_moves_folders_inside_data_path() -> None:
     assert new_state["schema"] == 2
     assert new_state["repos"]["2"]["files_sha256"] != "x"
     assert "views/2025.json" in other_files
-    message = store.commit_message(today, plan.results, moved=plan.moved)
+    message = messages.commit_message(today, plan.results, moved=plan.moved)
     assert (
         "\n\nMoved the data branch to layout 2 (period files): 2 repos.\n\n- o/seen: +" in message
     )
@@ -570,9 +569,7 @@ def test_state_of_an_unknown_layout_stops_the_run(state: object, words: str) -> 
     settings = parse_settings({"token": "t", "repos": "o/r", "data-repository": "./d"}, {})
     current = {STATE: json.dumps(state).encode()}
     with pytest.raises(StoreError, match=words):
-        store.plan_files(
-            current, [], today=dt.date(2026, 1, 5), target=store_options(settings).target
-        )
+        plan_files(current, [], today=dt.date(2026, 1, 5), target=store_options(settings).target)
 
 
 def test_plan_moves_a_renamed_repos_layout1_folder_into_the_new_one() -> None:
@@ -593,7 +590,7 @@ def test_plan_moves_a_renamed_repos_layout1_folder_into_the_new_one() -> None:
         TrafficAnswer(0, 0),
         TrafficAnswer(0, 0),
     )
-    plan = store.plan_files(current, [renamed], today=today, target=store_options(settings).target)
+    plan = plan_files(current, [renamed], today=today, target=store_options(settings).target)
     assert (plan.moved, plan.layout1_left) == (1, 0)
     old_folder = {p for p in current if p.startswith("o/old/")}
     assert set(plan.deletes) == old_folder | {".traffic-sync/totals/o/old.json"}

@@ -23,7 +23,7 @@ from traffic_sync.core.models import (
 )
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.pacer import Pacer
-from traffic_sync.stages.store import plan_files
+from traffic_sync.stages.plan import plan_files
 from traffic_sync.sync import store_options
 
 pytestmark = pytest.mark.slow  # hundreds of repos through whole runs

@@ -33,13 +33,8 @@ from traffic_sync.core.models import (
     TrafficAnswer,
 )
 from traffic_sync.settings import parse_settings
-from traffic_sync.stages.store import (
-    Target,
-    commit_message,
-    plan_files,
-    plan_write,
-    until_pushed,
-)
+from traffic_sync.stages.plan import plan_files, plan_write
+from traffic_sync.stages.store import Target, commit_message, until_pushed
 from traffic_sync.sync import store_options
 
 

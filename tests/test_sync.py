@@ -34,7 +34,8 @@ from traffic_sync.github.pacer import Pacer
 from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitremote import resolve_remote
 from traffic_sync.stages.collect import collect
-from traffic_sync.stages.store import plan_files, push_token_for
+from traffic_sync.stages.plan import plan_files
+from traffic_sync.stages.store import push_token_for
 from traffic_sync.sync import collect_options, index_url, run, store_options
 
 

@@ -31,9 +31,9 @@ from traffic_sync.sinks.posthog import (
     sends_in_clear,
 )
 from traffic_sync.stages.collect import Collected, CollectOptions, collect
+from traffic_sync.stages.plan import Plan
 from traffic_sync.stages.publish import PublishOptions, publish
 from traffic_sync.stages.store import (
-    Plan,
     StoreOptions,
     moved_line,
     open_branch,

@@ -32,14 +32,8 @@ from traffic_sync.imports.formats import (
     wanted_files,
 )
 from traffic_sync.sinks.gitremote import Remote, prepare_local
-from traffic_sync.stages.store import (
-    StoreOptions,
-    index_files,
-    open_branch,
-    push_attempts,
-    repo_files,
-    until_pushed,
-)
+from traffic_sync.stages.plan import index_files, repo_files
+from traffic_sync.stages.store import StoreOptions, open_branch, push_attempts, until_pushed
 
 TOOL_NAMES = {Tool.GHRS: "github-repo-stats", Tool.SANGONZAL: "repository-traffic-action"}
 # the folder inside a checkout of the tool's data that holds its files

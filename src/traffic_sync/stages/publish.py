@@ -17,7 +17,8 @@ from traffic_sync.core.log import Log
 from traffic_sync.core.models import History, Observation, PostHogReport, SeriesKey
 from traffic_sync.sinks.gitstore import DataBranch
 from traffic_sync.sinks.posthog import Event, EventSender, advance, plan_events, window_events
-from traffic_sync.stages.store import PUSH_ATTEMPTS, Plan, until_pushed
+from traffic_sync.stages.plan import Plan
+from traffic_sync.stages.store import PUSH_ATTEMPTS, until_pushed
 
 
 @dataclass(frozen=True, slots=True)
