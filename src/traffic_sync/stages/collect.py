@@ -6,12 +6,14 @@ reads or writes the data branch, except the state.json lookups `read_state` give
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Protocol
 
 from traffic_sync.branch.state import BranchState
 from traffic_sync.core.config import RepoPattern
@@ -29,7 +31,7 @@ from traffic_sync.core.models import (
 from traffic_sync.core.shard import WHOLE, Selection, Shard, select
 from traffic_sync.github.graphql import Page
 from traffic_sync.github.rest import Declined, TrafficSource
-from traffic_sync.stages.collect_growth import collect_growth
+from traffic_sync.stages.collect_growth import GrowthFetches
 
 # the four traffic calls: the rest of a repo's facts come from GraphQL, many repos a query
 # (`GitHubSource.describe`); a repo GraphQL could not describe costs one more, its GET
@@ -79,6 +81,26 @@ class Collected:
 ReadState = Callable[[], BranchState]
 
 
+class Arrivals(Protocol):
+    """Where collection hands each repo as soon as its answers are in (the store, which
+    merges it while the next requests wait for their turn)."""
+
+    def expect(self, repos: Sequence[RepoInfo]) -> None:
+        """The repos about to be fetched, as GraphQL described them (their requests are
+        under way)."""
+
+    def add(self, observation: Observation) -> None:
+        """One repo's answers, its stars and forks included: it is the run's to store."""
+
+
+class _Nowhere:
+    def expect(self, repos: Sequence[RepoInfo]) -> None:
+        pass
+
+    def add(self, observation: Observation) -> None:
+        pass
+
+
 def collect(
     options: CollectOptions,
     *,
@@ -86,13 +108,15 @@ def collect(
     source: TrafficSource,
     log: Log,
     read_state: ReadState = BranchState,
+    arrivals: Arrivals | None = None,
 ) -> Collected:
     """Expand `repos`, take this run's shard of them, keep within the request budget, then
     fetch the repos `concurrency` at a time; a long rate-limit wait, a spent budget or a 401
-    ends collection.
+    ends collection. Each repo kept goes to `arrivals` as soon as its traffic and its stars
+    and forks are in, in the order the repos were asked for.
 
     `read_state` gives state.json's repos (read only when some repos must wait for a later run,
-    or when a sharded run looks up the ids of named repos).
+    or when a sharded run looks up the ids of named repos, or for the stars and forks).
     """
     collected = Collected()
     refs, failures = source.expand(
@@ -116,14 +140,30 @@ def collect(
         log=log,
         into=collected,
     )
-    outcomes = _observe_all(
-        names, facts, options=options, source=source, today=today, unknown=shard.unknown
-    )
     tally = _Tally(
         collected, log=log, check=partial(_check_privacy, public=public, options=options)
     )
-    for index, (name, outcome) in enumerate(zip(names, outcomes, strict=True)):
-        tally.take(name, outcome, label=f"[{index + 1}/{len(names)}] {name}")
+    known = [info for name in names if (info := facts[name]) is not None]
+    arrivals = arrivals or _Nowhere()
+    with (
+        _observing(
+            names, facts, options=options, source=source, today=today, unknown=shard.unknown
+        ) as outcomes,
+        _growth_fetches(options, source, read_state, log, today=today, tops=tops) as growth,
+    ):
+        if growth is not None:
+            growth.plan(known)  # fetched while the traffic is
+        arrivals.expect(known)
+        for index, (name, outcome) in enumerate(zip(names, outcomes, strict=True)):
+            kept = tally.take(name, outcome, label=f"[{index + 1}/{len(names)}] {name}")
+            if kept is not None:
+                observation = growth.grown(kept) if growth is not None else kept
+                collected.observations.append(observation)
+                arrivals.add(observation)
+            if tally.stopped_by is not None and growth is not None:
+                growth.stop()
+        if growth is not None and collected.observations:
+            collected.growth = growth.report()
     if tally.not_reached:
         limit = tally.stopped_by if isinstance(tally.stopped_by, RateLimitedError) else None
         limit = limit or RateLimitedError("Collection stopped.")
@@ -131,15 +171,6 @@ def collect(
         _skip(
             tally.not_reached, limit, today=today, read_state=read_state, log=None, into=collected
         )
-    _add_growth(
-        collected,
-        options=options,
-        source=source,
-        read_state=read_state,
-        log=log,
-        today=today,
-        tops=tops,
-    )
     return collected
 
 
@@ -159,7 +190,9 @@ class _Tally:
         outcome: Future[Observation | None],
         *,
         label: str,
-    ) -> None:
+    ) -> Observation | None:
+        """The repo's observation when it is the run's to store (None: it failed, was not
+        reached, or is another name of a repo kept already)."""
         try:
             observation = outcome.result()
             if observation is None:  # not started: an earlier repo stopped collection
@@ -167,61 +200,65 @@ class _Tally:
             self.check(observation)
         except Declined as declined:
             self.log.progress(f"{label}: id {declined.repo_id} is another shard's; not fetched")
+            return None
         except RateLimitedError as error:
             # not this repo's fault: it waits for the next run, nothing is lost
             self.stopped_by = self.stopped_by or error
             self.not_reached.append(name)
+            return None
         except AuthError as error:
             if self.stopped_by is None:
                 self.log.error(error, where=name)
             self.stopped_by = self.stopped_by or error
             self.into.results.append(RepoResult.failed(name, self.stopped_by))
+            return None
         except RepoError as error:
             self.log.error(error, where=name)
             self.into.results.append(RepoResult.failed(name, error))
             self.log.progress(f"{label}: failed: {error.message}")
-        else:
-            self._keep(observation, label=label)
+            return None
+        return self._keep(observation, label=label)
 
-    def _keep(self, observation: Observation, *, label: str) -> None:
+    def _keep(self, observation: Observation, *, label: str) -> Observation | None:
         if observation.repo.id in self.seen_ids:
-            return  # two entries (or an old name) that lead to the same repo
+            return None  # two entries (or an old name) that lead to the same repo
         self.seen_ids.add(observation.repo.id)
-        self.into.observations.append(observation)
         self.log.progress(
             f"{label}: views {observation.views.count:,}, clones {observation.clones.count:,} "
             "(14 days)"
         )
+        for warning in observation.warnings:  # what failed without failing the repo
+            self.log.warning(warning, where=observation.repo.full_name)
+        return observation
 
 
-def _add_growth(
-    collected: Collected,
-    *,
+@contextlib.contextmanager
+def _growth_fetches(
     options: CollectOptions,
     source: TrafficSource,
     read_state: ReadState,
     log: Log,
+    *,
     today: dt.date,
     tops: Mapping[int, Mapping[Series, Page]],
-) -> None:
-    """Warn of what failed without failing a repo, then fetch the stars and forks that grew
-    (only where the branch keeps them). GraphQL's points are a budget of their own: a REST
-    rate limit that stopped collection does not stop this."""
-    for observation in collected.observations:
-        for warning in observation.warnings:
-            log.warning(warning, where=observation.repo.full_name)
+) -> Iterator[GrowthFetches | None]:
+    """The stars and forks fetches (None: not wanted, as the branch does not keep them).
+    GraphQL's points are a budget of their own: a REST rate limit that stops collection
+    stops them only for the repos not collected."""
     client = source.growth_client() if options.growth else None
-    if client is not None and collected.observations:
-        collected.observations, collected.growth = collect_growth(
-            collected.observations,
-            client=client,
-            state=read_state(),
-            log=log,
-            workers=options.concurrency,
-            history=source.star_history,
-            today=today,
-            tops=tops,
-        )
+    if client is None:
+        yield None
+        return
+    with GrowthFetches(
+        client=client,
+        state=read_state(),
+        log=log,
+        workers=options.concurrency,
+        history=source.star_history,
+        today=today,
+        tops=tops,
+    ) as fetches:
+        yield fetches
 
 
 def _within_budget(
@@ -319,7 +356,8 @@ def _described(
     return facts, tops
 
 
-def _observe_all(
+@contextlib.contextmanager
+def _observing(
     names: Sequence[str],
     facts: Mapping[str, RepoInfo | None],
     *,
@@ -327,9 +365,10 @@ def _observe_all(
     source: TrafficSource,
     today: dt.date,
     unknown: Set[str] = frozenset(),
-) -> Iterator[Future[Observation | None]]:
+) -> Iterator[list[Future[Observation | None]]]:
     """Fetch every repo on `concurrency` workers, one future per name in order; after a rate
-    limit or a 401, repos not started yet are not started (their result is None).
+    limit or a 401, repos not started yet are not started (their result is None), and so on
+    the way out of a run that failed.
 
     A name in `unknown` (its id not known yet) is fetched only if its id is in this shard."""
     stop = threading.Event()
@@ -361,7 +400,10 @@ def _observe_all(
 
     workers = max(1, min(options.concurrency, len(names)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="traffic-sync") as pool:
-        yield from [pool.submit(observe, name) for name in names]
+        try:
+            yield [pool.submit(observe, name) for name in names]
+        finally:
+            stop.set()  # all taken by now, or a failure: no more requests
 
 
 def plan_budget(

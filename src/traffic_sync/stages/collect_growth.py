@@ -1,15 +1,18 @@
 """Stars and forks since day one: which repos need a fetch this run, and the fetches.
 
-`GET /repos/{o}/{r}`, which every run makes anyway, says `stargazers_count` and `forks_count`.
-state.json keeps, per repo and series, GitHub's count when the stored rows were last brought up
-to date, the newest day they hold, and where a fetch that stopped early goes on (`GrowthState`).
-Only a count that grew can bring a new day, so a quiet repo costs no query (`should_fetch`); the
-first run backfills the whole history, later runs walk newest first down to the newest day held.
+The query that describes the repos (or a repo's own GET, when GraphQL cannot) gives its counts
+of stars and forks. state.json keeps, per repo and series, GitHub's count when the stored rows
+were last brought up to date, the newest day they hold, and where a fetch that stopped early goes
+on (`GrowthState`). Only a count that grew can bring a new day, so a quiet repo costs no query
+(`should_fetch`); the first run backfills the whole history, later runs walk newest first down
+to the newest day held.
 
 GraphQL has its own points budget per hour. The plan (`queries_needed`) is reported in the run's
 summary; the cheapest fetches go first, so one huge backfill cannot keep every other repo's new
 stars waiting, and when the points run low (the client's reserve, or GitHub's limit) the fetches
 stop cleanly: every row counted so far is kept, and the next run goes on from the positions kept.
+The fetches run while the traffic is collected (`GrowthFetches`): a repo is ready to store once
+its traffic and its stars and forks are in.
 
 Stars have a second source: `GET /repos/{o}/{r}/stargazers/history` counts the stars still given
 by day, a request per 30 weeks whatever their number (REST, any reader). It is taken wherever it
@@ -23,14 +26,21 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from traffic_sync.branch.state import BranchState
 from traffic_sync.core.errors import AccessDeniedError, AuthError, RateLimitedError, RepoError
 from traffic_sync.core.growth import Series, history_pages_needed, queries_needed, should_fetch
 from traffic_sync.core.log import Log
-from traffic_sync.core.models import GrowthReport, GrowthState, GrowthUpdate, Observation, Points
+from traffic_sync.core.models import (
+    GrowthReport,
+    GrowthState,
+    GrowthUpdate,
+    Observation,
+    Points,
+    RepoInfo,
+)
 from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, Page, fetch_growth
 
 
@@ -38,7 +48,7 @@ from traffic_sync.github.graphql import GraphQLClient, GrowthFetch, Page, fetch_
 class _Ask:
     """One series of one repo that this run asks GraphQL about."""
 
-    index: int  # of the observation
+    index: int  # of the repo, in the order planned
     series: Series
     state: GrowthState
     count: int  # GitHub's count now
@@ -51,75 +61,158 @@ class _Ask:
 StarHistory = Callable[..., GrowthFetch]
 
 
-def collect_growth(
-    observations: Sequence[Observation],
-    *,
-    client: GraphQLClient,
-    state: BranchState,
-    log: Log,
-    workers: int = 1,
-    history: StarHistory | None = None,
-    today: dt.date | None = None,
-    tops: Mapping[int, Mapping[Series, Page]] | None = None,
-) -> tuple[list[Observation], GrowthReport]:
-    """The observations with their stars and forks (`Observation.growth`), and the report.
+class GrowthFetches:
+    """A run's stars and forks fetches, under way while its traffic is collected: a repo's
+    series are planned (`plan`) as soon as its counts are known, from the query describing
+    the repos or from its own GET, and fetched on `workers` threads, cheapest first; `grown`
+    gives a repo's observation its rows once they are in, and `report` ends the fetches.
 
-    `state` is state.json's repos by id; `workers` fetch at once, cheapest first; `history`
-    fetches stars from the star history endpoint (None: never), as of `today`; `tops` are the
-    first pages of each repo's lists (by id) that the query describing the repos brought, so
-    a walk they cover costs no query. A failure of one repo's query is a warning: its traffic
-    is saved all the same, and its history is asked for again next run. Once the points run
-    low (or a 401), fetches not started yet are not started: they wait for the next run.
+    `state` is state.json's repos by id; `history` fetches stars from the star history
+    endpoint (None: never), as of `today`; `tops` are the first pages of each repo's lists
+    (by id) that the query describing the repos brought, so a walk they cover costs no query.
+    A failure of one repo's query is a warning: its traffic is saved all the same, and its
+    history is asked for again next run. Once the points run low (or a 401), fetches not
+    started yet are not started: they wait for the next run, and so do those of repos whose
+    traffic was not stored.
     """
-    updates: list[list[GrowthUpdate]] = [[] for _ in observations]
-    asks, quiet = _plan(
-        observations, state, tops or {}, updates, cheaper=history is not None, today=today
-    )
-    asks.sort(key=lambda a: (a.cost, a.index, a.series))
-    planned = sum(a.cost for a in asks)
-    fetched = waiting = 0
-    stopped = False
-    fetches = _fetch_all(asks, observations, client, workers, history)
-    requests = 0
-    for ask, outcome in zip(asks, fetches, strict=True):
-        name = observations[ask.index].repo.full_name
+
+    def __init__(
+        self,
+        *,
+        client: GraphQLClient,
+        state: BranchState,
+        log: Log,
+        workers: int = 1,
+        history: StarHistory | None = None,
+        today: dt.date | None = None,
+        tops: Mapping[int, Mapping[Series, Page]] | None = None,
+    ) -> None:
+        self._client, self._state, self._log = client, state, log
+        self._history, self._today, self._tops = history, today, tops or {}
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, workers), thread_name_prefix="traffic-sync-growth"
+        )
+        self._repos: list[RepoInfo] = []
+        self._index: dict[int, int] = {}  # repo id -> its place in `_repos`
+        self._updates: list[list[GrowthUpdate]] = []
+        self._asks: dict[int, list[tuple[_Ask, Future[GrowthFetch]]]] = {}
+        self._taken: set[int] = set()
+        self._planned = self._quiet = self._fetched = self._waiting = self._requests = 0
+        self._stopped = False
+
+    def __enter__(self) -> GrowthFetches:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def plan(self, repos: Iterable[RepoInfo]) -> None:
+        """Plan these repos' series (one planned already is not again) and start their
+        fetches, the cheapest first."""
+        fresh = [repo for repo in repos if repo.id not in self._index]
+        first = len(self._repos)
+        for offset, repo in enumerate(fresh):
+            self._index.setdefault(repo.id, first + offset)
+        self._repos.extend(fresh)
+        self._updates.extend([] for _ in fresh)
+        asks, quiet = _plan(
+            fresh,
+            self._state,
+            self._tops,
+            self._updates[first:],
+            cheaper=self._history is not None,
+            today=self._today,
+        )
+        asks = [dataclasses.replace(ask, index=ask.index + first) for ask in asks]
+        asks.sort(key=lambda a: (a.cost, a.index, a.series))
+        self._quiet += quiet
+        self._planned += sum(a.cost for a in asks)
+        for ask in asks:
+            self._asks.setdefault(ask.index, []).append((ask, self._pool.submit(self._fetch, ask)))
+
+    def grown(self, observation: Observation) -> Observation:
+        """`observation` with its repo's stars and forks rows (`Observation.growth`), once
+        their fetches end (a repo not planned yet is planned first)."""
+        self.plan([observation.repo])
+        index = self._index[observation.repo.id]
+        if index in self._taken:
+            return observation
+        self._taken.add(index)
+        for ask, outcome in self._asks.get(index, ()):
+            self._take(ask, outcome)
+        updates = self._updates[index]
+        return dataclasses.replace(observation, growth=tuple(updates)) if updates else observation
+
+    def stop(self) -> None:
+        """Start no more fetches: those not started wait for the next run."""
+        self._stop.set()
+
+    def report(self) -> GrowthReport:
+        """End the fetches (those of repos whose rows were not taken wait for the next run)
+        and report them, with a warning when the points ran low."""
+        for index, pairs in self._asks.items():
+            if index not in self._taken:
+                for _, outcome in pairs:
+                    outcome.cancel()
+                    self._waiting += 1
+                    self._stopped = self._stopped or _stopped(outcome)
+        points = self._client.points
+        if self._stopped or points.stopped:
+            self._log.warning(
+                _points_low(points),
+                where=f"{self._waiting:,} star and fork histories wait for the next run",
+            )
+        return GrowthReport(
+            points=points,
+            planned=self._planned,
+            fetched=self._fetched,
+            waiting=self._waiting,
+            quiet=self._quiet,
+            history_requests=self._requests,
+        )
+
+    def _take(self, ask: _Ask, outcome: Future[GrowthFetch]) -> None:
+        name = self._repos[ask.index].full_name
         try:
             result = outcome.result()
         except (RepoError, RateLimitedError) as error:
             if not isinstance(error, _NotStarted):
-                log.warning(error, where=f"{name} {ask.series}")
-            waiting += 1
-            continue
-        requests += result.requests
-        updates[ask.index].append(GrowthUpdate(ask.series, result.rows, _after(ask, result)))
+                self._log.warning(error, where=f"{name} {ask.series}")
+            self._waiting += 1
+            return
+        self._requests += result.requests
+        self._updates[ask.index].append(GrowthUpdate(ask.series, result.rows, _after(ask, result)))
         if result.complete:
-            fetched += 1
+            self._fetched += 1
         else:
-            waiting += 1
-            stopped = stopped or result.stopped
-    points = client.points
-    if stopped or points.stopped:
-        log.warning(
-            _points_low(points),
-            where=f"{waiting:,} star and fork histories wait for the next run",
-        )
-    report = GrowthReport(
-        points=points,
-        planned=planned,
-        fetched=fetched,
-        waiting=waiting,
-        quiet=quiet,
-        history_requests=requests,
-    )
-    observed = [
-        dataclasses.replace(o, growth=tuple(u)) if u else o
-        for o, u in zip(observations, updates, strict=True)
-    ]
-    return observed, report
+            self._waiting += 1
+            self._stopped = self._stopped or result.stopped
+
+    def _fetch(self, ask: _Ask) -> GrowthFetch:
+        if self._stop.is_set():
+            raise _NotStarted("Not started: the GraphQL points ran low.")
+        name = self._repos[ask.index].full_name
+        try:
+            result = _fetch(ask, name, self._client, self._history)
+        except AuthError:
+            self._stop.set()
+            raise
+        if result.stopped:
+            self._stop.set()
+        return result
+
+
+def _stopped(outcome: Future[GrowthFetch]) -> bool:
+    """Whether a fetch that ran found the points low."""
+    if outcome.cancelled() or outcome.exception() is not None:
+        return False
+    return outcome.result().stopped
 
 
 def _plan(
-    observations: Sequence[Observation],
+    repos: Sequence[RepoInfo],
     state: BranchState,
     tops: Mapping[int, Mapping[Series, Page]],
     updates: list[list[GrowthUpdate]],
@@ -132,16 +225,16 @@ def _plan(
     where that costs fewer requests."""
     asks: list[_Ask] = []
     quiet = 0
-    for index, observation in enumerate(observations):
-        entry = state.entry(observation.repo.id)
+    for index, repo in enumerate(repos):
+        entry = state.entry(repo.id)
         for series in Series:
             kept = entry.growth_state(series)
-            count = _count(observation, series)
+            count = repo.stars if series is Series.STARS else repo.forks
             if should_fetch(kept.count, count, pending=bool(kept.pending)):
-                top = tops.get(observation.repo.id, {}).get(series)
+                top = tops.get(repo.id, {}).get(series)
                 ask = _Ask(index, series, kept, count, _cost(kept, count, top), top)
                 if cheaper and today is not None:
-                    ask = _cheaper(ask, created=observation.repo.created, today=today)
+                    ask = _cheaper(ask, created=repo.created, today=today)
                 asks.append(ask)
                 continue
             quiet += 1
@@ -155,35 +248,6 @@ def _plan(
 
 class _NotStarted(RateLimitedError):
     """A fetch left for the next run: an earlier one found the points low, or a 401."""
-
-
-def _fetch_all(
-    asks: Sequence[_Ask],
-    observations: Sequence[Observation],
-    client: GraphQLClient,
-    workers: int,
-    history: StarHistory | None,
-) -> list[Future[GrowthFetch]]:
-    """Every fetch on `workers` threads, one future per ask in order (each raises what its
-    fetch raised, or _NotStarted)."""
-    stop = threading.Event()
-
-    def fetch(ask: _Ask) -> GrowthFetch:
-        if stop.is_set():
-            raise _NotStarted("Not started: the GraphQL points ran low.")
-        name = observations[ask.index].repo.full_name
-        try:
-            result = _fetch(ask, name, client, history)
-        except AuthError:
-            stop.set()
-            raise
-        if result.stopped:
-            stop.set()
-        return result
-
-    count = max(1, min(workers, len(asks)))
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="traffic-sync-growth") as pool:
-        return [pool.submit(fetch, ask) for ask in asks]
 
 
 def _fetch(ask: _Ask, name: str, client: GraphQLClient, history: StarHistory | None) -> GrowthFetch:
@@ -243,11 +307,6 @@ def _cost(state: GrowthState, count: int, top: Page | None = None) -> int:
     else:
         queries = max(1, queries_needed(count - state.count))
     return queries - 1 if top is not None else queries
-
-
-def _count(observation: Observation, series: Series) -> int:
-    repo = observation.repo
-    return repo.stars if series is Series.STARS else repo.forks
 
 
 def _points_low(points: Points) -> RateLimitedError:
