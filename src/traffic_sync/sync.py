@@ -2,14 +2,16 @@
 
 The action, the command line and the demo all call `run()`; only the collaborators differ.
 Each stage is a module of its own: `collect` (GitHub), `store` (the data branch) and
-`publish` (PostHog); `run` is the one place that calls them, in that order.
+`publish` (PostHog); `run` is the one place that calls them, in that order. The store starts
+under the collection (`StoreUnderway`): it merges each repo as its answers arrive, so what is
+left once the last answer is in is the index, state.json, the commit and the push.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,7 +22,7 @@ from traffic_sync.branch.view import Target, join_path
 from traffic_sync.core.config import Settings
 from traffic_sync.core.errors import StoreError
 from traffic_sync.core.log import Log
-from traffic_sync.core.models import RepoResult, RunReport
+from traffic_sync.core.models import Observation, RepoResult, RunReport
 from traffic_sync.github.pacer import Pacer, RetryPolicy
 from traffic_sync.github.rest import GitHubSource, TrafficSource
 from traffic_sync.sinks.gitremote import Remote, repo_on_server, resolve_remote
@@ -35,6 +37,7 @@ from traffic_sync.stages.plan import Plan
 from traffic_sync.stages.publish import PublishOptions, publish
 from traffic_sync.stages.store import (
     StoreOptions,
+    StoreUnderway,
     moved_line,
     open_branch,
     push_attempts,
@@ -73,18 +76,26 @@ def run(
             )
         return state[0]
 
-    collected = collect(
-        collect_options(settings), today=today, source=source, log=log, read_state=read_state_once
-    )
-    stored = _store(
-        storing if "branch" in settings.sinks else None,
-        collected,
-        today=today,
-        log=log,
-        remote=remote,
-        workdir=workdir,
-        sleep=sleep,
-    )
+    branch = "branch" in settings.sinks
+    with StoreUnderway(storing, remote=remote, workdir=workdir, today=today) as underway:
+        collected = collect(
+            collect_options(settings),
+            today=today,
+            source=source,
+            log=log,
+            read_state=read_state_once,
+            arrivals=underway if branch else None,
+        )
+        stored = _store(
+            storing if branch else None,
+            collected,
+            today=today,
+            log=log,
+            remote=remote,
+            workdir=workdir,
+            sleep=sleep,
+            first=underway.attempt,
+        )
     posthog_report = None
     if "posthog" in settings.sinks:
         sender = posthog or PostHogSender(
@@ -101,7 +112,6 @@ def run(
             branch=partial(open_branch, storing, remote, workdir),
             sleep=sleep,
         )
-    branch = "branch" in settings.sinks
     return RunReport(
         fetched_on=today,
         results=(*collected.results, *stored.results),
@@ -209,10 +219,11 @@ def _store(
     remote: Remote,
     workdir: Path,
     sleep: Callable[[float], None],
+    first: Callable[[Sequence[Observation]], tuple[str, Plan] | None],
 ) -> _Stored:
     """Write the collected repos to the data branch and log what the plan says; without the
     branch sink (`options` None) each collected repo counts as saved (it goes to the other
-    sinks)."""
+    sinks). `first` makes the first attempt from what was merged during the collection."""
     observations = collected.observations
     if options is None:
         return _Stored(results=tuple(RepoResult.saved(o, 0) for o in observations))
@@ -220,7 +231,13 @@ def _store(
         return _Stored()
     try:
         commit_sha, plan = store(
-            options, observations, today=today, remote=remote, workdir=workdir, sleep=sleep
+            options,
+            observations,
+            today=today,
+            remote=remote,
+            workdir=workdir,
+            sleep=sleep,
+            first=partial(first, observations),
         )
     except StoreError as error:
         log.error(error, where=remote.display)

@@ -133,9 +133,11 @@ def survey_branch(
     today: dt.date,
     target: Target,
     whole: Iterable[str] = (),
+    may_skip: bool = True,
 ) -> Survey:
     """Read what a run that stores `observations` needs of the branch (see the docstring);
-    the folders named in `whole` (full names) are written too, and read whole."""
+    the folders named in `whole` (full names) are written too, and read whole. Without
+    `may_skip`, the folders are read even when the run has nothing new (`nothing_new`)."""
     prefix = target.data_path
     start = folder_prefix(prefix)
     index_path = join_path(prefix, INDEX_FILE)
@@ -151,8 +153,8 @@ def survey_branch(
         if not path.removeprefix(start).startswith(".")
     }
     survey = Survey(state, trees, index=decode_index(head.get(index_path)))
-    if not whole and not target.keep_histories:
-        survey.quiet = _nothing_new(branch, survey, observations, today=today, target=target)
+    if may_skip and not whole and not target.keep_histories:
+        survey.quiet = nothing_new(branch, survey, observations, today=today, target=target)
         if survey.quiet:
             return survey
     written = _written_folders(observations, state, trees) | set(whole)
@@ -217,7 +219,7 @@ def seen_key(
     return hashlib.sha256(repr(made_of).encode()).hexdigest()
 
 
-def _nothing_new(
+def nothing_new(
     branch: BranchFiles,
     survey: Survey,
     observations: Sequence[Observation],

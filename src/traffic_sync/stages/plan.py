@@ -107,28 +107,33 @@ def plan_write(
     `on_repo` gets each repo folder's new files as soon as they are known (git stores them
     meanwhile); they are in the returned plan's files too.
     """
-    if read.quiet:  # nothing new: every repo's files stay as they are
-        return Plan(
-            files={},
-            results=tuple(RepoResult.saved(o, 0) for o in observations),
-            index=tuple(sorted((name, row) for name, (_, row) in read.index.items())),
-        )
+    if read.quiet:
+        return quiet_plan(read, observations)
     state = read.state
     layout1 = {name for name, folder in read.folders.items() if folder.outdated}
-    draft = _Draft(target.data_path, on_repo, layout1, read.listings)
+    draft = Draft(target.data_path, on_repo, layout1, read.listings)
     aside, claims = set_aside(observations, state, read.trees), state.folder_claims()
-    for observation in _claimed_last(observations, state, claims):
+    for observation in claimed_last(observations, state, claims):
         taken = aside.get(observation.repo.full_name)
-        state = _plan_repo(
+        state = plan_repo(
             draft, read, state, observation, taken=taken, claims=claims, today=today, target=target
         )
     for name in sorted(draft.layout1 - draft.handled):
         state = draft.move(read.folders[name], state, today=today, server_url=target.server_url)
-    return _finished(draft, read, state, observations, today=today)
+    return finished_plan(draft, read, state, observations, today=today)
 
 
-def _plan_repo(
-    draft: _Draft,
+def quiet_plan(read: Survey, observations: Sequence[Observation]) -> Plan:
+    """The plan when there is nothing new: every repo's files stay as they are."""
+    return Plan(
+        files={},
+        results=tuple(RepoResult.saved(o, 0) for o in observations),
+        index=tuple(sorted((name, row) for name, (_, row) in read.index.items())),
+    )
+
+
+def plan_repo(
+    draft: Draft,
     read: Survey,
     state: BranchState,
     observation: Observation,
@@ -188,8 +193,8 @@ def _plan_repo(
     return state.with_entry(repo.id, after.with_values(fingerprint=merged.fingerprint, seen=seen))
 
 
-def _finished(
-    draft: _Draft,
+def finished_plan(
+    draft: Draft,
     read: Survey,
     state: BranchState,
     observations: Sequence[Observation],
@@ -219,7 +224,7 @@ def _finished(
 
 
 @dataclass
-class _Draft:
+class Draft:
     """A plan while `plan_write` builds it, repo by repo."""
 
     prefix: str
@@ -480,7 +485,7 @@ def _page_day(merged: Merged, today: dt.date) -> dt.date:
     return merged.after.stats[-1].date if merged.after.stats else today
 
 
-def _claimed_last(
+def claimed_last(
     observations: Sequence[Observation],
     state: BranchState,
     claims: Mapping[str, Sequence[str]],
