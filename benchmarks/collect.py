@@ -60,10 +60,24 @@ class Quiet:
         print(f"warning: {where}: {error}")
 
 
+class Timed(GitHubSource):
+    """The client, noting when each repo's traffic answers were all in."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.answered: list[float] = []
+
+    def observe(self, full_name: str, **kwargs: Any) -> Any:
+        observation = super().observe(full_name, **kwargs)
+        self.answered.append(time.perf_counter())
+        return observation
+
+
 def sync(
     url: str, *, concurrency: int, rpm: int, out: Path, checkout: bool
-) -> tuple[float, int, int]:
-    """(wall seconds, requests made, repos saved) of one run."""
+) -> tuple[float, int, int, float]:
+    """(wall seconds, requests made, repos saved, seconds from the last answer to the end) of
+    one run."""
     if not checkout:
         subprocess.run(["git", "init", "--bare", "--quiet", str(out)], check=True)
     settings = parse_settings(
@@ -76,7 +90,7 @@ def sync(
         },
         {},
     )
-    source = GitHubSource(
+    source = Timed(
         token=TOKEN,
         api_url=url,
         policy=RetryPolicy(attempts=2, timeout=30),
@@ -87,8 +101,9 @@ def sync(
         report = run(
             settings, today=NOW.date(), source=source, log=Quiet(), workdir=Path(work), cwd=out
         )
-        wall = time.perf_counter() - started
-    return wall, source.requests_made, report.repos_synced
+        ended = time.perf_counter()
+    wall = ended - started
+    return wall, source.requests_made, report.repos_synced, ended - max(source.answered)
 
 
 def used(url: str) -> int:
@@ -115,7 +130,7 @@ def main() -> None:
     url = queue.get(timeout=60)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            wall, made, saved = sync(
+            wall, made, saved, tail = sync(
                 url,
                 concurrency=args.concurrency,
                 rpm=args.rpm,
@@ -130,6 +145,7 @@ def main() -> None:
             print(f"requests made        {made:,} (server counted {served:,})")
             print(f"requests per repo    {made / args.repos:.3f}")
             print(f"wall time            {wall:.2f} s")
+            print(f"after the last answer {tail:.2f} s (the store's end: index, commit, push)")
             print(
                 f"lower bound          {bound:.2f} s (latency x requests / concurrency "
                 f"{by_latency:.2f} s, pacer {by_pacer:.2f} s)"
@@ -139,7 +155,7 @@ def main() -> None:
             floor = max(0.0, (4 * args.repos - args.rpm / 60) * 60 / args.rpm)
             print(f"floor (4 a repo)     {floor:.2f} s, ratio {wall / max(floor, 1e-9):.2f}")
             if not args.no_serial:
-                serial, _, _ = sync(
+                serial, _, _, _ = sync(
                     url,
                     concurrency=1,
                     rpm=args.rpm,

@@ -19,7 +19,7 @@ from tests import branch
 from tests.helpers.sync import TOKEN, ListLog, source_for
 from traffic_sync import sync
 from traffic_sync.core.config import Settings
-from traffic_sync.core.models import Bucket, Observation, RepoResult
+from traffic_sync.core.models import Bucket, Observation, RepoInfo, RepoResult
 from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import parse_settings
@@ -48,11 +48,17 @@ def collected(sim: SimulatedGitHub, settings: Settings) -> list[Observation]:
 
 
 def store_both(
-    settings: Settings, observations: list[Observation], remote: Path, tmp_path: Path
+    settings: Settings,
+    observations: list[Observation],
+    remote: Path,
+    tmp_path: Path,
+    *,
+    expected: list[RepoInfo] | None = None,
 ) -> tuple[int, tuple[RepoResult, ...]]:
     """Store `observations` into a copy of `remote` after the collection, and into `remote`
-    under it (each repo handed over in turn); check both wrote the same tree and commit
-    message. Returns (the repos merged as they arrived, the results)."""
+    under it (each repo handed over in turn; `expected`: the repos it was told would come, by
+    default those observed); check both wrote the same tree and commit message. Returns (the
+    repos merged as they arrived, the results)."""
     stamp = time.monotonic_ns()
     after = tmp_path / f"after-{stamp}.git"
     shutil.copytree(remote, after)
@@ -73,7 +79,7 @@ def store_both(
         options, observations, today=today, remote=where(after), workdir=work("a"), sleep=nap
     )
     with StoreUnderway(options, remote=where(remote), workdir=work("u"), today=today) as early:
-        early.expect([o.repo for o in observations])
+        early.expect(expected or [o.repo for o in observations])
         for observation in observations:
             early.add(observation)
         _, plan_under = store(
@@ -142,6 +148,28 @@ def test_an_answer_with_days_it_did_not_read_for_is_stored_after_the_collection(
     merged, results = store_both(settings, observations, remote, tmp_path)
     assert merged == 3  # the three before it; then the store after the collection took over
     assert all(r.status == "saved" for r in results)
+
+
+def test_a_collection_that_stops_early_stores_what_arrived_as_the_store_after_it_does(
+    remote: Path, tmp_path: Path
+) -> None:
+    """A rate limit ends the collection: the folders read for the repos that did not come
+    (one of them renamed, so its old folder was read too) are left as they are, and the
+    index keeps their stored rows (a year on, only the newest part of each folder was read:
+    a row drawn from that part would lose the first day of views)."""
+    settings = settings_for(remote)
+    with SimulatedGitHub(REPOS, now=NOW, token=TOKEN, orgs=["octo"]) as sim:
+        store_both(settings, collected(sim, settings), remote, tmp_path)
+        sim.now += dt.timedelta(days=400)
+        sim.rename("octo/r4", "octo/r4-renamed")
+        observations = collected(sim, settings)
+    arrived = [o for o in observations if o.repo.full_name not in {"octo/r1", "octo/r4-renamed"}]
+    merged, results = store_both(
+        settings, arrived, remote, tmp_path, expected=[o.repo for o in observations]
+    )
+    assert merged == len(arrived) == len(REPOS) - 2
+    assert {r.full_name for r in results} == {o.repo.full_name for o in arrived}
+    assert "octo/r4/views/2026.csv" in branch.files(remote)  # not moved: it did not arrive
 
 
 def test_each_repo_is_merged_while_the_next_requests_wait(

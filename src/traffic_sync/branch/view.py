@@ -157,7 +157,7 @@ def survey_branch(
         survey.quiet = nothing_new(branch, survey, observations, today=today, target=target)
         if survey.quiet:
             return survey
-    written = _written_folders(observations, state, trees) | set(whole)
+    written = written_folders(observations, state, trees) | set(whole)
     changed = {
         name
         for name, tree in trees.items()
@@ -306,7 +306,7 @@ def _folder(path: str, inside: Listing, files: Mapping[str, bytes]) -> Folder:
     )
 
 
-def _written_folders(
+def written_folders(
     observations: Sequence[Observation],
     state: BranchState,
     trees: Mapping[str, str],

@@ -31,6 +31,7 @@ from traffic_sync.branch.view import (
     other_owner,
     set_aside,
     survey_branch,
+    written_folders,
 )
 from traffic_sync.core.errors import (
     PushRejectedError,
@@ -367,6 +368,8 @@ class _Underway:
         if {o.repo.id for o in observations} != self.handed or not observations:
             return None
         survey, today = self.survey, observations[0].fetched_on
+        if not self._unread(observations):
+            return None
         if not target.keep_histories and nothing_new(
             self.branch, survey, observations, today=today, target=target
         ):
@@ -388,6 +391,19 @@ class _Underway:
             )
         plan = finished_plan(self.draft, survey, self.state, observations, today=today)
         return _commit(self.staging, plan, today=today) or "", plan
+
+    def _unread(self, observations: Sequence[Observation]) -> bool:
+        """Forget the folders read for repos that did not arrive (the collection stopped
+        early), as the store after the collection would not have read them: their index rows
+        are the stored ones. False when such a folder's stored row is out of date (that store
+        reads it otherwise)."""
+        survey = self.survey
+        written = written_folders(observations, survey.state, survey.trees)
+        for name in [name for name in survey.folders if name not in written]:
+            if survey.index.get(name, ("", None))[0] != survey.trees.get(name):
+                return False
+            del survey.folders[name]
+        return True
 
     def _alone(self, repo: RepoInfo) -> bool:
         """Whether merging the repo touches no other repo's folder, nor another its own: not
