@@ -22,6 +22,9 @@ Each measurement is `store()`, the Action's own path, in a fresh process:
 - *unchanged run*: the tip's day observed again (no commit expected: this also proves the
   generated tip is byte for byte what the tool writes);
 - *one new day*: the next day, for the `--synced` repos (spread over the branch);
+- *one new day under the collection*: the same day as a run stores it, each repo merged as it
+  arrives (`StoreUnderway`; here they arrive at once); besides the wall time, the seconds after
+  the last arrival: what a run spends once its last answer is in;
 - *git alone* (small branches): fetch every file, rewrite each repo's current period files with
   one more line, commit and push: git's floor for a new day, without merging or rendering.
 
@@ -58,6 +61,7 @@ import traceback
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -97,13 +101,13 @@ from traffic_sync.pages.render import render_index, render_repo_page
 from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitremote import prepare_local, resolve_remote
 from traffic_sync.sinks.gitstore import DataBranch
-from traffic_sync.stages.store import store
+from traffic_sync.stages.store import StoreUnderway, store
 from traffic_sync.sync import store_options
 
 TODAY = dt.date(2026, 3, 2)
 NEW_DAY = TODAY + dt.timedelta(days=1)
 PAGE_DAYS = 90  # charts.DAYS: a page draws the referrers and paths of its last 90 days
-RUNS = ("unchanged", "new-day", "git-alone")
+RUNS = ("unchanged", "new-day", "new-day-under", "git-alone")
 SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's memory
 PROFILED = {  # where a run's time goes: label -> functions (module suffix, name)
     "git: fetch tip": [("sinks/gitstore.py", "fetch")],
@@ -473,6 +477,8 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
     try:
         if job["run"] == "git-alone":
             sha = git_alone(settings, remote, work, [r.full_name for r in repos])
+        elif job["run"] == "new-day-under":
+            sha, result["tail"] = under_collection(settings, remote, work, repos, day)
         else:
             obs = [observation(r, day) for r in repos]
             if profile:
@@ -499,6 +505,33 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
     if profile:
         profile.dump_stats(job["profile"])
     return result
+
+
+def under_collection(
+    settings: Settings, remote: Any, work: Path, repos: Sequence[RepoInfo], day: dt.date
+) -> tuple[str, float]:
+    """The new day through the store under the collection, as a run makes it: the branch read
+    and each repo merged as it arrives, then the store's end. (commit, seconds of the end:
+    what a run spends once its last answer is in)."""
+    options = store_options(settings)
+    observations = [observation(r, day) for r in repos]
+    with StoreUnderway(options, remote=remote, workdir=work, today=day) as early:
+        early.expect(repos)
+        for one in observations:
+            early.add(one)
+        if early.merged != len(observations):
+            raise RuntimeError(f"merged {early.merged} of {len(observations)} under the collection")
+        last = time.perf_counter()
+        sha, _ = store(
+            options,
+            observations,
+            today=day,
+            remote=remote,
+            workdir=work,
+            sleep=time.sleep,
+            first=partial(early.attempt, observations),
+        )
+    return sha, time.perf_counter() - last
 
 
 def git_alone(settings: Settings, remote: Any, work: Path, names: Sequence[str]) -> str:
@@ -740,8 +773,9 @@ def measure_runs(root: Path, runs: Sequence[str], args: argparse.Namespace, *, t
             if "tree_peak" not in result:
                 continue
             result["sha"] = "(failed)"
+        tail = f" (after the last arrival {result['tail']:.2f} s)" if "tail" in result else ""
         print(
-            f"{run:10} {result['wall']:7.2f} s  commit {result['sha'][:7] or 'none'}  "
+            f"{run:10} {result['wall']:7.2f} s{tail}  commit {result['sha'][:7] or 'none'}  "
             f"peak {_mib(result['python_peak'])} / {_mib(result['tree_peak'])}  "
             f"fetched {_mib(result['fetched'])}  pushed {_mib(result['pushed'])}"
         )
