@@ -4,8 +4,10 @@ many repos a query, checked against GitHub's published schema."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,7 @@ from traffic_sync.core.errors import AccessDeniedError, RepoNotFoundError
 from traffic_sync.core.growth import daily_growth
 from traffic_sync.core.models import RepoStatus
 from traffic_sync.demo import SimRepo, SimulatedGitHub
+from traffic_sync.github import rest
 from traffic_sync.github.describe import BATCH
 from traffic_sync.github.pacer import Pacer
 
@@ -192,3 +195,26 @@ def test_small_repos_histories_come_with_their_facts_and_a_big_one_walks_alone(
             assert [(r["date"], r["new"]) for r in rows] == [
                 (row.date.isoformat(), row.new) for row in truth
             ], (repo.full_name, series)
+
+
+def test_the_facts_of_many_repos_are_asked_several_queries_at_a_time(
+    sim: SimulatedGitHub, remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two queries describing 60 repos are in flight together (each waits for the other),
+    so the traffic requests start after one query's time, not the sum of all."""
+    together = threading.Barrier(2, timeout=10)
+    met: list[bool] = []
+    ask = rest.describe
+
+    def describe_together(client: Any, batch: Any, **kwargs: Any) -> Any:
+        try:
+            together.wait()
+            met.append(True)
+        except threading.BrokenBarrierError:
+            met.append(False)
+        return ask(client, batch, **kwargs)
+
+    monkeypatch.setattr(rest, "describe", describe_together)
+    report = sync_once(sim, settings_for(remote, repos="octo/*"), tmp_path)
+    assert met == [True, True]
+    assert report.repos_synced == 60

@@ -19,6 +19,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 import requests
@@ -80,11 +81,11 @@ class TrafficSource(Protocol):
     ) -> tuple[list[RepoRef], list[tuple[str, RepoError]]]: ...
 
     def describe(
-        self, names: Sequence[str], *, tops: bool = False
+        self, names: Sequence[str], *, tops: bool = False, workers: int = 1
     ) -> tuple[list[Described], TrafficSyncError | None]:
         """Each name's facts from GraphQL (see `describe`; with `tops`, the first page of its
-        stars and forks too), and why some were not asked there (those come back empty, for
-        `observe` to fetch over REST)."""
+        stars and forks too; `workers` queries at a time), and why some were not asked there
+        (those come back empty, for `observe` to fetch over REST)."""
         ...
 
     def observe(
@@ -431,24 +432,32 @@ class GitHubSource:
         return self._pages(f"/users/{login}/repos", what, answers.listed_repo)
 
     def describe(
-        self, names: Sequence[str], *, tops: bool = False
+        self, names: Sequence[str], *, tops: bool = False, workers: int = 1
     ) -> tuple[list[Described], TrafficSyncError | None]:
-        """Each name's facts from GraphQL, `BATCH` a query (with `tops`, each repo's first page
-        of stars and forks too). A batch GraphQL cannot answer (no
-        GraphQL API, its points spent, retries run out) comes back without facts and `observe`
-        fetches them over REST, one request more a repo: nothing is lost. A 401 raises."""
+        """Each name's facts from GraphQL, `BATCH` a query, `workers` queries at a time (with
+        `tops`, each repo's first page of stars and forks too). A batch GraphQL cannot answer
+        (no GraphQL API, its points spent, retries run out) comes back without facts and
+        `observe` fetches them over REST, one request more a repo: nothing is lost. A 401
+        raises."""
+        client = self.growth_client()
+        batches = [names[start : start + BATCH] for start in range(0, len(names), BATCH)]
+        if not batches:
+            return [], None
         described: list[Described] = []
         reason: TrafficSyncError | None = None
-        client = self.growth_client()
-        for start in range(0, len(names), BATCH):
-            batch = names[start : start + BATCH]
-            try:
-                described.extend(describe(client, batch, tops=tops))
-            except AuthError:
-                raise
-            except RepoError as error:  # RateLimitedError and TransientError included
-                reason = reason or error
-                described.extend(Described(name) for name in batch)
+        count = max(1, min(workers, len(batches)))
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="traffic-sync-facts") as pool:
+            outcomes = [pool.submit(describe, client, batch, tops=tops) for batch in batches]
+            for batch, outcome in zip(batches, outcomes, strict=True):
+                try:
+                    described.extend(outcome.result())
+                except AuthError:
+                    for other in outcomes:
+                        other.cancel()
+                    raise
+                except RepoError as error:  # RateLimitedError and TransientError included
+                    reason = reason or error
+                    described.extend(Described(name) for name in batch)
         return described, reason
 
     def observe(

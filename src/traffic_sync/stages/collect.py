@@ -327,7 +327,9 @@ def _described(
     so is a second name for a repo already listed (an old name and the new one). With stars
     and forks wanted, the first page of each comes along, by repo id."""
     try:
-        described, reason = source.describe(shard.names, tops=options.growth)
+        described, reason = source.describe(
+            shard.names, tops=options.growth, workers=options.concurrency
+        )
     except AuthError as error:  # the token is refused: every repo fails with that one error
         if shard.names:
             log.error(error, where=shard.names[0])
