@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import branch
 from tests.helpers.sync import TOKEN, ListLog, source_for
@@ -217,3 +219,57 @@ def test_each_repo_is_merged_while_the_next_requests_wait(
     assert stores[0].merged == len(REPOS)
     assert report.repos_synced == len(REPOS)
     assert branch.commit_count(remote) == 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Day:
+    """A branch after a first run, and what the next run collected (one repo renamed)."""
+
+    remote: Path
+    settings: Settings
+    observations: list[Observation]
+
+
+@pytest.fixture(scope="module")
+def next_day(tmp_path_factory: pytest.TempPathFactory) -> Day:
+    tmp_path = tmp_path_factory.mktemp("day")
+    remote = branch.init_bare(tmp_path / "data.git")
+    settings = settings_for(remote)
+    with SimulatedGitHub(REPOS, now=NOW, token=TOKEN, orgs=["octo"]) as sim:
+        store_both(settings, collected(sim, settings), remote, tmp_path)
+        sim.now += dt.timedelta(days=1)
+        sim.star("octo/r3", sim.now - dt.timedelta(hours=2), 2)
+        sim.rename("octo/r2", "octo/r2-renamed")
+        return Day(remote, settings, collected(sim, settings))
+
+
+@pytest.mark.slow  # two stores with git for each example
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_arrivals_in_any_order_write_what_the_store_after_writes(
+    next_day: Day, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Whichever of the expected repos arrive, in whichever order, one of them perhaps with a
+    day the store under the collection did not read for: the same tree, commit message and
+    results as the store after the collection."""
+    arrived = data.draw(st.permutations(next_day.observations)).copy()
+    arrived = arrived[: data.draw(st.integers(1, len(arrived)))]
+    odd = data.draw(st.none() | st.integers(0, len(arrived) - 1))
+    if odd is not None:
+        views = arrived[odd].views
+        old = Bucket(views.buckets[0].date - dt.timedelta(days=20), 3, 1)
+        arrived[odd] = dataclasses.replace(
+            arrived[odd], views=dataclasses.replace(views, buckets=(old, *views.buckets))
+        )
+    tmp_path = tmp_path_factory.mktemp("arrivals")
+    remote = tmp_path / "data.git"
+    shutil.copytree(next_day.remote, remote)
+    merged, results = store_both(
+        next_day.settings,
+        arrived,
+        remote,
+        tmp_path,
+        expected=[o.repo for o in next_day.observations],
+    )
+    assert {r.full_name for r in results} == {o.repo.full_name for o in arrived}
+    assert merged <= len(arrived)
