@@ -10,6 +10,7 @@ left once the last answer is in is the index, state.json, the commit and the pus
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,18 +66,11 @@ def run(
     remote = resolve_remote(settings.data_repository, server_url=settings.server_url, cwd=cwd)
     if "posthog" in settings.sinks and sends_in_clear(settings.posthog_host):
         log.warning(clear_text_warning(settings.posthog_host))
-    state: list[BranchState] = []
     storing = store_options(settings)
-
-    def read_state_once() -> BranchState:
-        if not state:
-            branch = "branch" in settings.sinks
-            state.append(
-                read_state(storing, remote=remote, workdir=workdir) if branch else BranchState()
-            )
-        return state[0]
-
     branch = "branch" in settings.sinks
+    read_state_once = functools.cache(
+        partial(read_state, storing, remote=remote, workdir=workdir) if branch else BranchState
+    )
     with StoreUnderway(storing, remote=remote, workdir=workdir, today=today) as underway:
         collected = collect(
             collect_options(settings),
