@@ -26,6 +26,7 @@ from traffic_sync.demo import SimRepo, SimulatedGitHub
 from traffic_sync.github.rest import GitHubSource
 from traffic_sync.settings import parse_settings
 from traffic_sync.sinks.gitremote import resolve_remote
+from traffic_sync.stages import store as store_module
 from traffic_sync.stages.collect import collect
 from traffic_sync.stages.store import StoreUnderway, store
 from traffic_sync.sync import collect_options, store_options
@@ -273,3 +274,39 @@ def test_any_arrivals_in_any_order_write_what_the_store_after_writes(
     )
     assert {r.full_name for r in results} == {o.repo.full_name for o in arrived}
     assert merged <= len(arrived)
+
+
+def test_a_surprise_in_the_store_under_the_collection_costs_nothing_but_time(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug met while merging a repo as it arrives: the log says so, and the store after the
+    collection reads and merges every repo, the one it failed on included."""
+    calls: list[str] = []
+    merge = store_module.plan_repo
+
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append("merge")
+        if len(calls) == 3:
+            raise KeyError("a bug")
+        return merge(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "plan_repo", fails_once)
+    log = ListLog()
+    with SimulatedGitHub(REPOS, now=NOW, token=TOKEN, orgs=["octo"]) as sim:
+        work = tmp_path / "work"
+        work.mkdir()
+        report = sync.run(
+            settings_for(remote),
+            today=sim.now.date(),
+            source=source_for(sim),
+            log=log,
+            workdir=work,
+            cwd=tmp_path,
+            sleep=lambda _s: None,
+        )
+    assert report.repos_synced == len(REPOS)
+    assert not report.store_failed
+    assert len(calls) == 3  # then the store after the collection merged them all
+    assert any("The store under the collection stopped (KeyError" in line for line in log.lines)
+    stored = branch.files(remote)
+    assert all(f"{repo.full_name}/views/2026.csv" in stored for repo in REPOS)

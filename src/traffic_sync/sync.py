@@ -71,7 +71,7 @@ def run(
     read_state_once = functools.cache(
         partial(read_state, storing, remote=remote, workdir=workdir) if branch else BranchState
     )
-    with StoreUnderway(storing, remote=remote, workdir=workdir, today=today) as underway:
+    with StoreUnderway(storing, remote=remote, workdir=workdir, today=today, log=log) as underway:
         collected = collect(
             collect_options(settings),
             today=today,

@@ -37,6 +37,7 @@ from traffic_sync.core.errors import (
     PushRejectedError,
     StoreError,
 )
+from traffic_sync.core.log import Log
 from traffic_sync.core.models import Observation, RepoInfo, RepoStatus, TrafficAnswer
 from traffic_sync.sinks.gitremote import Remote, prepare_local
 from traffic_sync.sinks.gitstore import DataBranch, Staging
@@ -234,10 +235,16 @@ class StoreUnderway:
     """
 
     def __init__(
-        self, options: StoreOptions, *, remote: Remote, workdir: Path, today: dt.date
+        self,
+        options: StoreOptions,
+        *,
+        remote: Remote,
+        workdir: Path,
+        today: dt.date,
+        log: Log | None = None,
     ) -> None:
         self._options, self._remote, self._workdir = options, remote, workdir
-        self._today = today
+        self._today, self._log = today, log
         self._live: _Underway | None = None
         self.merged = 0  # repos merged as they arrived (the benchmark and tests read it)
 
@@ -266,7 +273,10 @@ class StoreUnderway:
             staging = branch.staging(
                 survey.scope, shallow=[target.data_path], known=_known(survey, target.data_path)
             )
-        except Exception:
+        except StoreError:
+            return  # the store after the collection meets it again, and reports it
+        except Exception as error:
+            self._surprised(error)
             return
         self._live = _Underway(
             branch, survey, staging, repos, window=window(stand_ins[0]), target=target
@@ -279,7 +289,8 @@ class StoreUnderway:
             return
         try:
             merged = live.add(observation, target=self._options.target)
-        except Exception:
+        except Exception as error:
+            self._surprised(error)
             merged = None
         if merged is None:
             self._stop()
@@ -296,7 +307,10 @@ class StoreUnderway:
         try:
             with live.staging:
                 done = live.finish(observations, target=self._options.target)
-        except Exception:
+        except StoreError:
+            return None  # git failed: the store after the collection goes again
+        except Exception as error:
+            self._surprised(error)
             return None
         if done is None:
             return None
@@ -304,6 +318,16 @@ class StoreUnderway:
         if sha:
             live.branch.push(sha)
         return sha, plan
+
+    def _surprised(self, error: Exception) -> None:
+        """A failure that is a bug here: said in the log, and the store after the collection
+        reads and merges everything instead (nothing is lost, it only takes longer)."""
+        if self._log is not None:
+            self._log.progress(
+                f"The store under the collection stopped ({type(error).__name__}: {error}); "
+                "the repos are stored after the collection instead. This is a bug in "
+                "traffic-sync: please report it with this message."
+            )
 
     def _stop(self) -> None:
         live, self._live = self._live, None
